@@ -1,0 +1,34 @@
+"""A real-time chat on Flask-SocketIO: the application factory."""
+
+from flask import Flask
+from flask_cors import CORS
+from flask_socketio import SocketIO
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import engine, settings
+from .state import ChatState
+
+socketio = SocketIO()
+cors = CORS()
+
+
+def create_app(test_config=None):
+    """Create the Flask app with its Socket.IO server, configured from the environment."""
+    app = Flask(__name__, instance_relative_config=True,
+                template_folder="../templates", static_folder="../static")
+    settings.load(app, test_config)
+    app.extensions["chat"] = ChatState.from_config(app.config)
+
+    from . import events, views  # noqa: F401  (events registers the Socket.IO handlers)
+    app.register_blueprint(views.bp)
+
+    if app.config["CORS_ORIGINS"]:
+        cors.init_app(app, origins=app.config["CORS_ORIGINS"])
+    socketio.init_app(app, **engine.socketio_options(app.config))
+    engine.limit_websocket_messages(socketio.server.eio, app.config["MAX_PACKET_BYTES"])
+
+    proxies = app.config["TRUSTED_PROXIES"]
+    if proxies:
+        # Outermost, so Socket.IO sees the client's address too, not the proxy's.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+    return app

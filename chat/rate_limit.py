@@ -1,0 +1,148 @@
+"""Flood and connection limits: token buckets keyed by connection and by address.
+
+Plain classes with an injectable clock, so they are tested without sockets or sleeps.
+A limit whose burst is 0 is off; rates are positive (the settings check it). All methods are safe to call from several threads.
+"""
+
+import threading
+import time
+from collections import deque
+
+
+class TokenBucket:
+    """Allow bursts of ``burst`` events, refilled at ``rate`` events a second."""
+
+    __slots__ = ("burst", "rate", "tokens", "stamp")
+
+    def __init__(self, burst, rate, now):
+        self.burst = burst
+        self.rate = rate
+        self.tokens = float(burst)
+        self.stamp = now
+
+    def level(self, now):
+        """Return the tokens available at ``now``."""
+        return min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+
+    def take(self, now):
+        """Take one token; return 0 on success, else the seconds until one is free."""
+        self.tokens = self.level(now)
+        self.stamp = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.rate
+
+    def full_in(self, now):
+        """Return the seconds until the bucket is full again."""
+        return (self.burst - self.level(now)) / self.rate
+
+
+class ConnectionLimit:
+    """Limit new connections per client address: a burst of ``per_minute``, refilled over a minute."""
+
+    def __init__(self, per_minute, clock=time.monotonic):
+        self.per_minute = per_minute
+        self._clock = clock
+        self._buckets = {}
+        self._expiry = deque()  # (when the bucket is full again at the latest, address)
+        self._lock = threading.Lock()
+
+    def take(self, address):
+        """Count a new connection from ``address``; return 0 if allowed, else seconds to wait."""
+        if self.per_minute <= 0:
+            return 0.0
+        with self._lock:
+            now = self._clock()
+            self._forget_full(now)
+            bucket = self._buckets.get(address)
+            if bucket is None:
+                bucket = self._buckets[address] = TokenBucket(self.per_minute, self.per_minute / 60, now)
+            wait = bucket.take(now)
+            if not wait:
+                self._expiry.append((now + 60.0, address))
+            return wait
+
+    def _forget_full(self, now):
+        # A bucket untouched for a minute is full: dropping it is the same as keeping it.
+        while self._expiry and self._expiry[0][0] <= now:
+            _, address = self._expiry.popleft()
+            bucket = self._buckets.get(address)
+            if bucket is not None and bucket.full_in(now) <= 0:
+                del self._buckets[address]
+
+
+class FloodControl:
+    """Give each connection a message allowance that reconnecting does not refill.
+
+    Every connection has a token bucket (``burst`` messages at once, ``rate`` a second).
+    When a connection closes with a partly used bucket, the bucket is parked under its
+    client address until it would be full again; the next connection from that address
+    takes over the most used parked bucket. So disconnecting and reconnecting never gives
+    more than waiting would, while people behind one address still have one bucket each.
+    """
+
+    def __init__(self, burst, rate, clock=time.monotonic):
+        self.burst = burst
+        self.rate = rate
+        self._clock = clock
+        self._open = {}  # connection -> (address, bucket)
+        self._parked = {}  # address -> [bucket, ...]
+        self._parked_order = deque()  # (when it is full at the latest, address, bucket)
+        self._lock = threading.Lock()
+
+    @property
+    def enabled(self):
+        return self.burst > 0
+
+    def open(self, connection, address):
+        """Start counting messages for a new ``connection`` from ``address``."""
+        if not self.enabled:
+            return
+        with self._lock:
+            now = self._clock()
+            self._forget_full(now)
+            parked = self._parked.get(address)
+            if parked:
+                bucket = min(parked, key=lambda b: b.level(now))
+                parked.remove(bucket)
+                if not parked:
+                    del self._parked[address]
+            else:
+                bucket = TokenBucket(self.burst, self.rate, now)
+            self._open[connection] = (address, bucket)
+
+    def take(self, connection):
+        """Count one message; return 0 if allowed, else the seconds until one is."""
+        if not self.enabled:
+            return 0.0
+        with self._lock:
+            entry = self._open.get(connection)
+            if entry is None:
+                return 0.0
+            return entry[1].take(self._clock())
+
+    def close(self, connection):
+        """Stop counting for ``connection``, parking its bucket if it is not full."""
+        if not self.enabled:
+            return
+        with self._lock:
+            entry = self._open.pop(connection, None)
+            if entry is None:
+                return
+            now = self._clock()
+            address, bucket = entry
+            full_in = bucket.full_in(now)
+            if full_in > 0:
+                self._parked.setdefault(address, []).append(bucket)
+                self._parked_order.append((now + self.burst / self.rate, address, bucket))
+            self._forget_full(now)
+
+    def _forget_full(self, now):
+        while self._parked_order and self._parked_order[0][0] <= now:
+            _, address, bucket = self._parked_order.popleft()
+            parked = self._parked.get(address)
+            if parked and bucket in parked:
+                parked.remove(bucket)
+                if not parked:
+                    del self._parked[address]

@@ -1,0 +1,106 @@
+"""Settings: defaults in one place, then ``CHAT_*`` environment variables, then test overrides."""
+
+import os
+import secrets
+from pathlib import Path
+
+DEFAULTS = {
+    # Secret for signing sessions; from CHAT_SECRET_KEY, else generated once into the instance folder.
+    "SECRET_KEY": None,
+    # Longest accepted message, in Unicode code points.
+    "MAX_MESSAGE_LENGTH": 2000,
+    # Flood control per connection: burst size and refill per second. FLOOD_BURST = 0 turns it off.
+    "FLOOD_BURST": 30,
+    "FLOOD_RATE": 5.0,
+    # New connections per client address: a burst of this many, refilled over a minute. 0 turns it off.
+    "CONNECTIONS_PER_MINUTE": 120,
+    # Largest Engine.IO packet or long-polling request body, in bytes. None: derived (see below).
+    "MAX_PACKET_BYTES": None,
+    # Origins allowed to connect and to read the HTTP routes. Empty: same origin only. "*": any.
+    "CORS_ORIGINS": [],
+    # "threading" or "gevent". None: gevent when gevent has patched the standard library, else threading.
+    "ASYNC_MODE": None,
+    # How many proxies in front of the server set X-Forwarded-For/-Proto/-Host (0: none, trust nothing).
+    "TRUSTED_PROXIES": 0,
+    # Engine.IO heartbeat, in seconds.
+    "PING_INTERVAL": 25,
+    "PING_TIMEOUT": 20,
+}
+
+# JSON.stringify escapes a lone surrogate or a control character as \uXXXX: six bytes for one code point.
+WORST_BYTES_PER_CODE_POINT = 6
+PACKET_OVERHEAD_BYTES = 64
+
+
+def load(app, test_config=None):
+    """Fill ``app.config`` from the defaults, the environment and ``test_config``, then check it."""
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_prefixed_env("CHAT")
+    if test_config:
+        app.config.from_mapping(test_config)
+    config = app.config
+    config["CORS_ORIGINS"] = _origins(config["CORS_ORIGINS"])
+    if config["MAX_PACKET_BYTES"] is None:
+        config["MAX_PACKET_BYTES"] = max(1_000_000, flood_allowance_bytes(config))
+    _check(config)
+    if not config["SECRET_KEY"]:
+        config["SECRET_KEY"] = _instance_secret(app)
+
+
+def flood_allowance_bytes(config):
+    """Return the size of a long-polling request carrying a full burst of longest messages."""
+    per_message = config["MAX_MESSAGE_LENGTH"] * WORST_BYTES_PER_CODE_POINT + PACKET_OVERHEAD_BYTES
+    return max(config["FLOOD_BURST"], 1) * per_message
+
+
+def _origins(value):
+    if isinstance(value, str):
+        value = value.split(",")
+    return [origin.strip().rstrip("/") for origin in value or [] if origin.strip()]
+
+
+def _check(config):
+    for key in ("MAX_MESSAGE_LENGTH", "MAX_PACKET_BYTES", "PING_INTERVAL", "PING_TIMEOUT"):
+        if not _number(config[key]) or config[key] <= 0:
+            raise ValueError(f"CHAT_{key} must be a positive number, not {config[key]!r}")
+    for key in ("FLOOD_BURST", "CONNECTIONS_PER_MINUTE", "TRUSTED_PROXIES"):
+        if not isinstance(config[key], int) or isinstance(config[key], bool) or config[key] < 0:
+            raise ValueError(f"CHAT_{key} must be a whole number, 0 or more, not {config[key]!r}")
+    if config["FLOOD_BURST"] and (not _number(config["FLOOD_RATE"]) or config["FLOOD_RATE"] <= 0):
+        raise ValueError(f"CHAT_FLOOD_RATE must be a positive number, not {config['FLOOD_RATE']!r}")
+    if config["ASYNC_MODE"] not in (None, "threading", "gevent"):
+        raise ValueError(f"CHAT_ASYNC_MODE must be threading or gevent, not {config['ASYNC_MODE']!r}")
+    if config["MAX_PACKET_BYTES"] < flood_allowance_bytes(config):
+        raise ValueError(
+            f"CHAT_MAX_PACKET_BYTES ({config['MAX_PACKET_BYTES']}) is too small for a full flood burst "
+            f"of longest messages in one long-polling request ({flood_allowance_bytes(config)} bytes)")
+    if "*" in config["CORS_ORIGINS"] and len(config["CORS_ORIGINS"]) > 1:
+        raise ValueError("CHAT_CORS_ORIGINS is either * or a list of origins, not both")
+
+
+def _number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _instance_secret(app):
+    """Return the secret kept in the instance folder, creating it on first use."""
+    path = Path(app.instance_path) / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    draft = path.with_name(f"secret_key.{os.getpid()}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as file:
+        file.write(secrets.token_hex(32))
+    try:
+        os.link(draft, path)  # atomic: a second process starting at once reads the first one's key
+    except FileExistsError:
+        return path.read_text().strip()
+    finally:
+        draft.unlink()
+    app.logger.warning(
+        "CHAT_SECRET_KEY is not set: generated a secret key and saved it in %s. "
+        "Several server processes must share one key: set CHAT_SECRET_KEY for all of them.", path)
+    return path.read_text().strip()
