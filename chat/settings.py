@@ -7,6 +7,8 @@ from pathlib import Path
 DEFAULTS = {
     # Secret for signing sessions; from CHAT_SECRET_KEY, else generated once into the instance folder.
     "SECRET_KEY": None,
+    # Where the generated secret key is kept. None: "secret_key" in the instance folder.
+    "SECRET_KEY_FILE": None,
     # Longest accepted message, in Unicode code points.
     "MAX_MESSAGE_LENGTH": 2000,
     # Flood control per connection: burst size and refill per second. FLOOD_BURST = 0 turns it off.
@@ -84,13 +86,13 @@ def _number(value):
 
 def _instance_secret(app):
     """Return the secret kept in the instance folder, creating it on first use."""
-    path = Path(app.instance_path) / "secret_key"
+    path = Path(app.config["SECRET_KEY_FILE"] or Path(app.instance_path) / "secret_key")
     try:
         return path.read_text().strip()
     except FileNotFoundError:
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
-    draft = path.with_name(f"secret_key.{os.getpid()}")
+    draft = path.with_name(f"{path.name}.{os.getpid()}")
     fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as file:
         file.write(secrets.token_hex(32))

@@ -1,0 +1,193 @@
+"""Fixtures: the app and its test clients, real server processes, and real Socket.IO clients."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+import socketio
+
+from chat import create_app
+from chat import socketio as server_socketio
+
+ROOT = Path(__file__).resolve().parent.parent
+TIMEOUT = 15  # seconds any single awaited event may take before a test fails
+
+TEST_SETTINGS = {"TESTING": True, "SECRET_KEY": "test-secret"}
+
+
+@pytest.fixture
+def app():
+    """Return an app with test settings and the default limits."""
+    return create_app(TEST_SETTINGS)
+
+
+@pytest.fixture
+def make_app():
+    """Return a factory for apps with some settings changed."""
+    return lambda **settings: create_app({**TEST_SETTINGS, **settings})
+
+
+@pytest.fixture
+def client(app):
+    """Return an HTTP test client for the app."""
+    return app.test_client()
+
+
+@pytest.fixture
+def socket_client(app):
+    """Return a factory of Flask-SocketIO test clients, disconnected at teardown."""
+    clients = []
+
+    def connect(target_app=None, **kwargs):
+        target = target_app or app
+        test_client = server_socketio.test_client(target, **kwargs)
+        clients.append(test_client)
+        return test_client
+
+    yield connect
+    for test_client in clients:
+        if test_client.is_connected():
+            test_client.disconnect()
+
+
+# ---------------------------------------------------------------------------
+# Real servers on real ports
+
+
+def free_port():
+    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+SERVER_COMMANDS = {
+    # The demo: Werkzeug's threaded server with simple-websocket, as `flask run` starts it.
+    "flask": lambda port: [sys.executable, "-m", "flask", "--app", "app", "run",
+                           "--host", "127.0.0.1", "--port", str(port)],
+    # Production with threads: one thread per connection.
+    "gunicorn": lambda port: [sys.executable, "-m", "gunicorn", "--workers", "1", "--threads", "64",
+                              "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+}
+
+
+class LiveServer:
+    """The app in its own process on a loopback port, started and stopped by the test."""
+
+    def __init__(self, log_path, settings=None, kind="flask"):
+        self.settings = {"SECRET_KEY": "live-test-secret", **(settings or {})}
+        self.kind = kind
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_path
+        self.process = None
+
+    def start(self):
+        """Start the server and return once it answers /healthz."""
+        env = {**os.environ, **{f"CHAT_{key}": json.dumps(value) for key, value in self.settings.items()}}
+        env.pop("FLASK_APP", None)
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(SERVER_COMMANDS[self.kind](self.port), cwd=ROOT, env=env,
+                                        stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited with {self.process.returncode}:\n{self.log()}")
+            try:
+                if requests.get(self.url + "/healthz", timeout=1).ok:
+                    return self
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.05)  # polling a process that has no way to tell us it is ready
+        raise RuntimeError(f"server did not start in {TIMEOUT} s:\n{self.log()}")
+
+    def stop(self, kill=False):
+        """Stop the server (SIGTERM, or SIGKILL with ``kill``) and wait for it to exit."""
+        if self.process and self.process.poll() is None:
+            self.process.kill() if kill else self.process.terminate()
+            try:
+                self.process.wait(TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def log(self):
+        return Path(self.log_path).read_text(errors="replace")
+
+
+@pytest.fixture
+def live_server(tmp_path):
+    """Return a factory that starts the app in a real server process; all are stopped at teardown."""
+    servers = []
+
+    def start(kind="flask", **settings):
+        server = LiveServer(tmp_path / f"server-{len(servers)}.log", settings, kind)
+        servers.append(server)
+        return server.start()
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+class Peer:
+    """A python-socketio client that records every event it receives, in order."""
+
+    def __init__(self, url, transport, **options):
+        self.client = socketio.Client(reconnection=False, **options)
+        self.events = []
+        self._changed = threading.Condition()
+        self.client.on("*", self._record)
+        self.client.on("disconnect", lambda reason=None: self._record("disconnect", reason))
+        transports = None if transport == "default" else [transport]
+        self.client.connect(url, transports=transports, wait_timeout=TIMEOUT)
+
+    def _record(self, event, *args):
+        with self._changed:
+            self.events.append((event, args[0] if len(args) == 1 else args))
+            self._changed.notify_all()
+
+    def received(self, event):
+        """Return the payloads of ``event`` received so far, in order."""
+        with self._changed:
+            return [payload for name, payload in self.events if name == event]
+
+    def wait_for(self, event, count=1, timeout=TIMEOUT):
+        """Wait until ``event`` has been received ``count`` times; return those payloads."""
+        with self._changed:
+            if not self._changed.wait_for(lambda: len(self.received(event)) >= count, timeout):
+                raise AssertionError(f"got {len(self.received(event))} {event!r}, expected {count}: "
+                                     f"{self.events[-5:]}")
+        return self.received(event)
+
+    def send(self, *args, event="newMessage"):
+        """Emit ``event`` and return the server's acknowledgement."""
+        data = args[0] if len(args) == 1 else (args or None)
+        return self.client.call(event, data, timeout=TIMEOUT)
+
+    def close(self):
+        if self.client.connected:
+            self.client.disconnect()
+
+
+@pytest.fixture
+def peer():
+    """Return a factory of recording Socket.IO clients for a live server, closed at teardown."""
+    peers = []
+
+    def connect(server, transport="websocket", **options):
+        connected = Peer(server.url, transport, **options)
+        peers.append(connected)
+        return connected
+
+    yield connect
+    for connected in peers:
+        connected.close()
