@@ -76,8 +76,12 @@ def new_message(*args):
 
 @socketio.on("*")
 def unknown_event(event, *args):
-    """Sent by a client with an event this server does not know: log it and ignore it."""
+    """Sent by a client with an event this server does not know: log it, broadcast nothing.
+
+    A client that passed a callback is answered, so it does not wait for nothing.
+    """
     current_app.logger.info("ignored unknown event %.64r from %s", event, request.sid)
+    return {"ok": False, "error": f"unknown event {event[:64]!r}", "code": "unknown_event"}
 
 
 @socketio.on_error_default

@@ -42,8 +42,6 @@ def load(app, test_config=None):
         app.config.from_mapping(test_config)
     config = app.config
     config["CORS_ORIGINS"] = _origins(config["CORS_ORIGINS"])
-    if config["MAX_PACKET_BYTES"] is None:
-        config["MAX_PACKET_BYTES"] = max(1_000_000, flood_allowance_bytes(config))
     _check(config)
     if not config["SECRET_KEY"]:
         config["SECRET_KEY"] = _instance_secret(app)
@@ -62,7 +60,8 @@ def _origins(value):
 
 
 def _check(config):
-    for key in ("MAX_MESSAGE_LENGTH", "MAX_PACKET_BYTES", "PING_INTERVAL", "PING_TIMEOUT"):
+    """Raise ValueError naming the first setting that makes no sense; derive MAX_PACKET_BYTES."""
+    for key in ("MAX_MESSAGE_LENGTH", "PING_INTERVAL", "PING_TIMEOUT"):
         if not _number(config[key]) or config[key] <= 0:
             raise ValueError(f"CHAT_{key} must be a positive number, not {config[key]!r}")
     for key in ("FLOOD_BURST", "CONNECTIONS_PER_MINUTE", "TRUSTED_PROXIES"):
@@ -72,6 +71,10 @@ def _check(config):
         raise ValueError(f"CHAT_FLOOD_RATE must be a positive number, not {config['FLOOD_RATE']!r}")
     if config["ASYNC_MODE"] not in (None, "threading", "gevent"):
         raise ValueError(f"CHAT_ASYNC_MODE must be threading or gevent, not {config['ASYNC_MODE']!r}")
+    if config["MAX_PACKET_BYTES"] is None:
+        config["MAX_PACKET_BYTES"] = max(1_000_000, flood_allowance_bytes(config))
+    if not isinstance(config["MAX_PACKET_BYTES"], int) or isinstance(config["MAX_PACKET_BYTES"], bool):
+        raise ValueError(f"CHAT_MAX_PACKET_BYTES must be a whole number of bytes, not {config['MAX_PACKET_BYTES']!r}")
     if config["MAX_PACKET_BYTES"] < flood_allowance_bytes(config):
         raise ValueError(
             f"CHAT_MAX_PACKET_BYTES ({config['MAX_PACKET_BYTES']}) is too small for a full flood burst "

@@ -1,0 +1,125 @@
+"""The application factory: settings, secret key, origins, HTTP routes."""
+
+import logging
+import re
+
+import pytest
+
+from chat import create_app
+from chat.settings import flood_allowance_bytes
+
+HANDSHAKE = "/socket.io/?EIO=4&transport=polling"
+
+
+def test_test_config_overrides_defaults():
+    """Apply the test mapping over the defaults."""
+    assert create_app({"SECRET_KEY": "x"}).config["MAX_MESSAGE_LENGTH"] == 2000
+    assert create_app({"SECRET_KEY": "x", "MAX_MESSAGE_LENGTH": 10}).config["MAX_MESSAGE_LENGTH"] == 10
+
+
+def test_settings_come_from_chat_environment_variables(monkeypatch):
+    """Read CHAT_* variables, parsed as JSON where they are JSON."""
+    monkeypatch.setenv("CHAT_SECRET_KEY", "from-env")
+    monkeypatch.setenv("CHAT_FLOOD_RATE", "2.5")
+    monkeypatch.setenv("CHAT_CORS_ORIGINS", "http://localhost:3001, https://chat.example/")
+    config = create_app().config
+    assert config["SECRET_KEY"] == "from-env"
+    assert config["FLOOD_RATE"] == 2.5
+    assert config["CORS_ORIGINS"] == ["http://localhost:3001", "https://chat.example"]
+
+
+@pytest.mark.parametrize("settings", [
+    {"MAX_MESSAGE_LENGTH": 0},
+    {"MAX_MESSAGE_LENGTH": "long"},
+    {"FLOOD_BURST": -1},
+    {"FLOOD_BURST": 1.5},
+    {"FLOOD_RATE": 0},
+    {"CONNECTIONS_PER_MINUTE": -5},
+    {"ASYNC_MODE": "eventlet"},
+    {"MAX_PACKET_BYTES": 1000},
+    {"CORS_ORIGINS": ["*", "http://a.example"]},
+])
+def test_bad_settings_stop_the_start(settings):
+    """Refuse to start with a setting that makes no sense, naming it."""
+    with pytest.raises(ValueError, match=f"CHAT_{next(iter(settings))}"):
+        create_app({"SECRET_KEY": "x", **settings})
+
+
+def test_packet_limit_admits_a_full_flood_burst_of_longest_messages():
+    """Derive the engine limit so a burst of maximum-length messages fits in one request."""
+    app = create_app({"SECRET_KEY": "x", "MAX_MESSAGE_LENGTH": 20_000, "FLOOD_BURST": 30})
+    assert app.config["MAX_PACKET_BYTES"] == flood_allowance_bytes(app.config) > 30 * 20_000 * 6
+    assert create_app({"SECRET_KEY": "x"}).config["MAX_PACKET_BYTES"] == 1_000_000
+
+
+def test_secret_key_is_generated_once_and_kept(tmp_path, monkeypatch, caplog):
+    """Generate a random key into the instance folder when unset, warn, and reuse it."""
+    monkeypatch.delenv("CHAT_SECRET_KEY", raising=False)
+    key_file = tmp_path / "instance" / "secret_key"
+    with caplog.at_level(logging.WARNING):
+        first = create_app({"SECRET_KEY_FILE": str(key_file)}).config["SECRET_KEY"]
+    assert "CHAT_SECRET_KEY is not set" in caplog.text
+    assert re.fullmatch(r"[0-9a-f]{64}", first)
+    assert key_file.stat().st_mode & 0o077 == 0
+    assert create_app({"SECRET_KEY_FILE": str(key_file)}).config["SECRET_KEY"] == first
+    other = create_app({"SECRET_KEY_FILE": str(tmp_path / "other")}).config["SECRET_KEY"]
+    assert other != first
+
+
+def test_healthz(client):
+    """Answer load balancers with JSON."""
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok", "connections": 0}
+
+
+def test_healthz_counts_connections(app, client, socket_client):
+    """Count this process's open Socket.IO connections."""
+    socket_client(), socket_client()
+    assert client.get("/healthz").json["connections"] == 2
+
+
+def test_index_serves_the_demo_page_with_local_assets(client):
+    """Serve the page, with every script and stylesheet from this server."""
+    response = client.get("/")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assert "/static/vendor/socket.io/socket.io.min.js" in assets
+    assert all(asset.startswith("/static/") for asset in assets)
+    assert client.get("/static/vendor/socket.io/socket.io.min.js").status_code == 200
+
+
+@pytest.mark.parametrize(("origin", "allowed"), [
+    ("http://localhost", True),
+    ("http://evil.example", False),
+])
+def test_socketio_is_same_origin_by_default(client, origin, allowed):
+    """Accept Socket.IO handshakes from the page's own origin only."""
+    response = client.get(HANDSHAKE, headers={"Origin": origin})
+    assert (response.status_code == 200) is allowed
+
+
+def test_configured_origins_apply_to_socketio_and_http(make_app):
+    """Let a configured origin connect and read the HTTP routes; no one else."""
+    client = make_app(CORS_ORIGINS="http://localhost:3001").test_client()
+    allowed = {"Origin": "http://localhost:3001"}
+    response = client.get(HANDSHAKE, headers=allowed)
+    assert response.status_code == 200
+    assert response.headers["Access-Control-Allow-Origin"] == "http://localhost:3001"
+    assert client.get("/healthz", headers=allowed).headers["Access-Control-Allow-Origin"] == "http://localhost:3001"
+    assert client.get(HANDSHAKE, headers={"Origin": "http://evil.example"}).status_code == 400
+    assert "Access-Control-Allow-Origin" not in client.get("/healthz", headers={"Origin": "http://evil.example"}).headers
+
+
+def test_http_routes_send_no_cors_headers_by_default(client):
+    """Leave cross-origin reads of the HTTP routes to the browser's same-origin rule."""
+    response = client.get("/healthz", headers={"Origin": "http://evil.example"})
+    assert "Access-Control-Allow-Origin" not in response.headers
+
+
+def test_any_origin_only_when_configured(make_app):
+    """Accept every origin when CORS_ORIGINS is "*"."""
+    client = make_app(CORS_ORIGINS="*").test_client()
+    assert client.get(HANDSHAKE, headers={"Origin": "http://anywhere.example"}).status_code == 200
+
