@@ -26,6 +26,7 @@ def create_app(test_config=None):
         cors.init_app(app, origins=app.config["CORS_ORIGINS"])
     socketio.init_app(app, **engine.socketio_options(app.config))
     engine.limit_websocket_messages(socketio.server.eio, app.config["MAX_PACKET_BYTES"])
+    engine.allow_batched_packets(app.config["MAX_PACKETS_PER_REQUEST"])
 
     proxies = app.config["TRUSTED_PROXIES"]
     if proxies:

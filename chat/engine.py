@@ -1,6 +1,8 @@
 """Socket.IO and Engine.IO server options derived from the settings."""
 
+import simple_websocket
 from engineio.async_drivers._websocket_wsgi import SimpleWebSocketWSGI
+from engineio.payload import Payload
 
 
 def async_mode(config):
@@ -29,6 +31,31 @@ def socketio_options(config):
     }
 
 
+def allow_batched_packets(max_packets):
+    """Let one long-polling request carry up to ``max_packets`` Engine.IO packets.
+
+    The socket.io JavaScript client sends everything it has queued in one POST; past
+    Engine.IO's default of 16 packets the whole request is dropped, messages and all.
+    Engine.IO reads this limit from a class attribute, so it is one value per process.
+    """
+    Payload.max_decode_packets = max_packets
+
+
+class _BoundedWebSocket(simple_websocket.Server):
+    """simple-websocket's server, made to end its reader when a message is too big.
+
+    On a too-big message simple-websocket wakes the reader before it marks the socket
+    closed, so a reader woken in between waits forever, holding its thread and socket.
+    """
+
+    def _handle_events(self):
+        keep_going = super()._handle_events()
+        if not keep_going:
+            self.connected = False
+            self.event.set()
+        return keep_going
+
+
 def limit_websocket_messages(eio_server, max_bytes):
     """Make WebSocket connections refuse a message larger than ``max_bytes`` while reading it.
 
@@ -42,9 +69,15 @@ def limit_websocket_messages(eio_server, max_bytes):
         return  # another WebSocket server (gevent-websocket, ...) enforces its own limits
 
     class LimitedWebSocket(websocket_class):
-        def __init__(self, handler, server, **kwargs):
-            super().__init__(handler, server, **kwargs)
-            self.server_args["max_message_size"] = max_bytes
+        def __call__(self, environ, start_response):
+            # As SimpleWebSocketWSGI.__call__, with the bounded server and the size limit.
+            self.ws = _BoundedWebSocket(environ, max_message_size=max_bytes, **self.server_args)
+            result = self.app(self)
+            if self.ws.mode == "gunicorn":
+                raise StopIteration()
+            if self.ws.mode == "werkzeug":
+                raise ConnectionError()
+            return result
 
     # Engine.IO shares one _async table per mode across servers: replace it, don't mutate it.
     eio_server._async = {**eio_server._async, "websocket": LimitedWebSocket}

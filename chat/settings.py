@@ -18,6 +18,9 @@ DEFAULTS = {
     "CONNECTIONS_PER_MINUTE": 120,
     # Largest Engine.IO packet or long-polling request body, in bytes. None: derived (see below).
     "MAX_PACKET_BYTES": None,
+    # Most Engine.IO packets in one long-polling request (Engine.IO's own default, 16, drops a
+    # whole request of 25 batched messages). A request over it is dropped, and logged.
+    "MAX_PACKETS_PER_REQUEST": 500,
     # Origins allowed to connect and to read the HTTP routes. Empty: same origin only. "*": any.
     "CORS_ORIGINS": [],
     # "threading" or "gevent". None: gevent when gevent has patched the standard library, else threading.
@@ -64,11 +67,14 @@ def _check(config):
     for key in ("MAX_MESSAGE_LENGTH", "PING_INTERVAL", "PING_TIMEOUT"):
         if not _number(config[key]) or config[key] <= 0:
             raise ValueError(f"CHAT_{key} must be a positive number, not {config[key]!r}")
-    for key in ("FLOOD_BURST", "CONNECTIONS_PER_MINUTE", "TRUSTED_PROXIES"):
+    for key in ("FLOOD_BURST", "CONNECTIONS_PER_MINUTE", "TRUSTED_PROXIES", "MAX_PACKETS_PER_REQUEST"):
         if not isinstance(config[key], int) or isinstance(config[key], bool) or config[key] < 0:
             raise ValueError(f"CHAT_{key} must be a whole number, 0 or more, not {config[key]!r}")
     if config["FLOOD_BURST"] and (not _number(config["FLOOD_RATE"]) or config["FLOOD_RATE"] <= 0):
         raise ValueError(f"CHAT_FLOOD_RATE must be a positive number, not {config['FLOOD_RATE']!r}")
+    if config["MAX_PACKETS_PER_REQUEST"] < config["FLOOD_BURST"] + 16:
+        raise ValueError(f"CHAT_MAX_PACKETS_PER_REQUEST must leave room for a full flood burst "
+                         f"and Engine.IO's own packets: at least {config['FLOOD_BURST'] + 16}")
     if config["ASYNC_MODE"] not in (None, "threading", "gevent"):
         raise ValueError(f"CHAT_ASYNC_MODE must be threading or gevent, not {config['ASYNC_MODE']!r}")
     if config["MAX_PACKET_BYTES"] is None:
