@@ -10,8 +10,10 @@ import time
 from pathlib import Path
 
 import pytest
+import engineio
 import requests
 import socketio
+from engineio.payload import Payload
 
 from chat import create_app
 from chat import socketio as server_socketio
@@ -74,6 +76,7 @@ SERVER_COMMANDS = {
                            "--host", "127.0.0.1", "--port", str(port)],
     # Production with threads: one thread per connection.
     "gunicorn": lambda port: [sys.executable, "-m", "gunicorn", "--workers", "1", "--threads", "64",
+                              "--graceful-timeout", "1", "--no-control-socket",
                               "--bind", f"127.0.0.1:{port}", "wsgi:app"],
 }
 
@@ -119,13 +122,25 @@ class LiveServer:
                 self.process.kill()
                 self.process.wait()
 
+    def wait_for_connections(self, count):
+        """Wait until /healthz reports ``count`` open connections."""
+        deadline = time.monotonic() + TIMEOUT
+        while (seen := requests.get(self.url + "/healthz", timeout=TIMEOUT).json()["connections"]) != count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{seen} connections open, expected {count}")
+            time.sleep(0.05)  # the server's count has no event to wait on
+
     def log(self):
         return Path(self.log_path).read_text(errors="replace")
 
 
 @pytest.fixture
-def live_server(tmp_path):
-    """Return a factory that starts the app in a real server process; all are stopped at teardown."""
+def live_server(tmp_path, peer):
+    """Return a factory that starts the app in a real server process; all are stopped at teardown.
+
+    It depends on ``peer`` so that servers stop before clients close: a python-socketio
+    client closing a WebSocket to Werkzeug's server waits three seconds for a close frame.
+    """
     servers = []
 
     def start(kind="flask", **settings):
@@ -138,17 +153,41 @@ def live_server(tmp_path):
         server.stop()
 
 
+class InOrderEngineIOClient(engineio.Client):
+    """Engine.IO client that hands each received message on before reading the next.
+
+    python-socketio's client starts a thread per received message, so the events a
+    program sees can be out of the order the server sent them in; a test of ordering
+    must not be fooled by its own client.
+    """
+
+    def _trigger_event(self, event, *args, **kwargs):
+        kwargs["run_async"] = False
+        return super()._trigger_event(event, *args, **kwargs)
+
+
+class InOrderClient(socketio.Client):
+    """python-socketio client that sees events in the order they arrived."""
+
+    def _engineio_client_class(self):
+        return InOrderEngineIOClient
+
+
 class Peer:
     """A python-socketio client that records every event it receives, in order."""
 
-    def __init__(self, url, transport, **options):
-        self.client = socketio.Client(reconnection=False, **options)
+    def __init__(self, url, transport, headers=None, **options):
+        # Engine.IO's client, like its server, drops a long-polling response of more than
+        # 16 packets; a busy chat sends far more. The app raises the limit for the server
+        # side, but in this process a later create_app() may have set it again.
+        Payload.max_decode_packets = 100_000
+        self.client = InOrderClient(reconnection=False, **options)
         self.events = []
         self._changed = threading.Condition()
         self.client.on("*", self._record)
         self.client.on("disconnect", lambda reason=None: self._record("disconnect", reason))
         transports = None if transport == "default" else [transport]
-        self.client.connect(url, transports=transports, wait_timeout=TIMEOUT)
+        self.client.connect(url, transports=transports, headers=headers or {}, wait_timeout=TIMEOUT)
 
     def _record(self, event, *args):
         with self._changed:
