@@ -78,6 +78,10 @@ SERVER_COMMANDS = {
     "gunicorn": lambda port: [sys.executable, "-m", "gunicorn", "--workers", "1", "--threads", "64",
                               "--graceful-timeout", "1", "--no-control-socket",
                               "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+    # Production with gevent: one greenlet per connection.
+    "gevent": lambda port: [sys.executable, "-m", "gunicorn", "--worker-class", "gevent", "--workers", "1",
+                            "--graceful-timeout", "1", "--no-control-socket",
+                            "--bind", f"127.0.0.1:{port}", "wsgi:app"],
 }
 
 

@@ -27,7 +27,7 @@ def server(live_server):
     return live_server()
 
 
-@pytest.mark.parametrize("kind", ["flask", "gunicorn"])
+@pytest.mark.parametrize("kind", ["flask", "gunicorn", "gevent"])
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_seed_contract(live_server, peer, kind, transport):
     """Hold the seed contract on every transport, under flask run and gunicorn."""
@@ -46,9 +46,11 @@ def test_seed_contract(live_server, peer, kind, transport):
     assert [name for name, _ in second.events] == ["message", "disconnect"]
 
 
+@pytest.mark.parametrize("kind", ["flask", "gevent"])
 @pytest.mark.parametrize("transport", ["websocket", "polling"])
-def test_each_senders_order_holds_under_simultaneous_bursts(server, peer, transport):
+def test_each_senders_order_holds_under_simultaneous_bursts(live_server, peer, kind, transport):
     """Deliver every message of 20 senders bursting 25 each at once, each sender's in order."""
+    server = live_server(kind)
     clients = [peer(server, transport) for _ in range(20)]
     start = threading.Barrier(len(clients))
 
@@ -125,7 +127,7 @@ def test_client_address_from_a_trusted_proxy_only(live_server, peer, trusted, th
             peer(server, headers={"X-Forwarded-For": "203.0.113.2"})
 
 
-@pytest.mark.parametrize("kind", ["flask", "gunicorn"])
+@pytest.mark.parametrize("kind", ["flask", "gunicorn", "gevent"])
 @pytest.mark.parametrize("transport", ["websocket", "polling"])
 def test_oversized_packet_costs_only_its_sender_the_connection(live_server, peer, kind, transport):
     """Refuse a multi-megabyte packet at the engine and free its connection; others chat on."""
