@@ -38,12 +38,24 @@
     error.hidden = !text;
   }
 
+  const REFUSED_RETRY_MS = 10000;
+
+  function currentState() {
+    if (socket.connected) return "connected";
+    return socket.active ? "reconnecting" : "offline";
+  }
+
   socket.on("connect", () => setState("connected"));
-  socket.on("disconnect", () => setState(socket.active ? "reconnecting" : "offline"));
-  socket.on("connect_error", (err) => setState(socket.active ? "reconnecting" : "offline", err.message));
+  socket.on("disconnect", () => setState(currentState()));
+  socket.on("connect_error", (err) => {
+    setState(currentState(), err.message);
+    // The server refused the connection (too many from this address): the client
+    // does not retry by itself, so try again later.
+    if (!socket.active) setTimeout(() => socket.connect(), REFUSED_RETRY_MS);
+  });
   socket.io.on("reconnect_attempt", () => setState("reconnecting"));
   window.addEventListener("offline", () => setState("offline"));
-  window.addEventListener("online", () => { if (!socket.connected) setState("reconnecting"); });
+  window.addEventListener("online", () => setState(currentState()));
 
   socket.on("message", (text) => add(String(text), "message"));
   socket.on("user-joined", (notice) => add(notice.message, "notice"));
@@ -55,8 +67,13 @@
     const text = input.value;
     if (!text.trim()) return;
     showError("");
-    socket.emit("newMessage", text);
     input.value = "";
     input.focus();
+    socket.emit("newMessage", text, (ack) => {
+      if (ack && ack.ok) return;
+      // Refused: say why (the chat-error event does too) and give the text back to edit.
+      showError(ack ? ack.error : "not sent");
+      if (!input.value) input.value = text;
+    });
   });
 })();

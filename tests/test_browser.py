@@ -137,6 +137,8 @@ def test_a_refusal_is_shown_to_the_sender_only(live_server, new_page):
     send_with_enter(a, "second")
     expect(a.get_by_role("alert")).to_have_text(
         re.compile(r"^too many messages: wait [\d.]+ s before sending again$"))
+    # The refused text is given back to edit or resend, not lost.
+    expect(a.get_by_label("Message", exact=True)).to_have_value("second")
 
     # B's own message is broadcast after A's refused one was handled: a barrier for "second".
     send_with_enter(b, "from B")
