@@ -1,42 +1,90 @@
-"""Socket.IO event handlers: the original gateway's contract.
+"""Socket.IO event handlers for both protocols: the original gateway's and the full one.
 
-Each handler is short: check the input, consult the chat state, emit. Every event, payload
-and audience is listed in docs/protocol.md.
+Each handler is short: check the input, change the chat state, emit. Every event, payload
+and audience is listed in docs/protocol.md. Clients are grouped in Socket.IO rooms:
+
+- ``seed``: clients of the original gateway's protocol, which live in the default room;
+- ``full``: full-protocol clients;
+- ``room:<name>``: full-protocol connections in a chat room;
+- ``person:<id>``: the connections of one person.
+
+No client is in both ``seed`` and a ``room:`` group, so none receives a message twice.
 """
 
 import functools
 import math
+import secrets
 
-from flask import current_app, request
-from flask_socketio import ConnectionRefusedError, emit
+from flask import current_app, request, session
+from flask_socketio import ConnectionRefusedError, join_room, leave_room
 
 from . import socketio
+from .names import display_name
+from .rooms import room_name
 from .validation import ChatError, message_text
 
 USER_JOINED = {"message": "A user joined the chat"}
 USER_LEFT = {"message": "A user left the chat"}
 ERROR_EVENT = "chat-error"
+SEED, FULL = "seed", "full"
+FULL_PROTOCOL = 2
+
+
+def channel(room):
+    """Return the Socket.IO room of a chat room's full-protocol connections."""
+    return f"room:{room}"
+
+
+def person_channel(person_id):
+    """Return the Socket.IO room of one person's connections."""
+    return f"person:{person_id}"
 
 
 def _state():
     return current_app.extensions["chat"]
 
 
-def client_event(name):
+def _default_room():
+    return _state().rooms.default
+
+
+def _is_full():
+    return session.get("protocol") == FULL_PROTOCOL
+
+
+def client_event(name, limit=True):
     """Register a handler for client event ``name`` that refuses a ChatError to its sender.
 
     The refusal goes out twice: as the acknowledgement ``{"ok": false, "error": ...}`` for a
-    client that passed a callback, and as a ``chat-error`` event for one that did not.
+    client that passed a callback, and as a ``chat-error`` event for one that did not. With
+    ``limit``, the event first takes a token from the connection's flood allowance.
     """
     def register(handler):
         @functools.wraps(handler)
         def handle(*args):
             try:
+                if limit:
+                    _check_flood()
                 return handler(*args)
             except ChatError as error:
-                emit(ERROR_EVENT, {"event": name, **error.as_dict()})
+                socketio.emit(ERROR_EVENT, {"event": name, **error.as_dict()}, to=request.sid)
                 return {"ok": False, **error.as_dict()}
         return socketio.on(name)(handle)
+    return register
+
+
+def full_protocol_event(name, limit=True):
+    """Register a handler for an event of the full protocol, taking one object argument."""
+    def register(handler):
+        @functools.wraps(handler)
+        def handle(*args):
+            if not _is_full():
+                raise ChatError("unknown_event", f"{name} is part of the full protocol: connect with "
+                                                 f"auth {{\"protocol\": {FULL_PROTOCOL}}} to use it")
+            if len(args) > 1 or (args and not isinstance(args[0], dict)):
+                raise ChatError("bad_arguments", f"{name} takes one object argument")
+            return handler(args[0] if args else {})
+        return client_event(name, limit)(handle)
     return register
 
 
@@ -46,32 +94,217 @@ def _check_flood():
         raise ChatError("rate_limited", f"too many messages: wait {wait:.1f} s before sending again")
 
 
+def _handshake(auth):
+    """Return (full protocol?, requested name, rooms to enter) from the handshake's auth."""
+    if auth is None:
+        auth = {}
+    if not isinstance(auth, dict):
+        raise ChatError("bad_handshake", "the handshake auth must be an object")
+    protocol = auth.get("protocol", 1)
+    if protocol not in (1, FULL_PROTOCOL):
+        raise ChatError("bad_handshake", f"protocol must be 1 (the original gateway's) or {FULL_PROTOCOL} (full)")
+    if protocol == 1:
+        return False, None, []
+    name = display_name(auth["name"]) if auth.get("name") is not None else None
+    rooms = auth.get("rooms", [_default_room()])
+    if not isinstance(rooms, list) or len(rooms) > _state().rooms_per_connection:
+        raise ChatError("bad_handshake", f"rooms must be a list of at most {_state().rooms_per_connection} room names")
+    return True, name, [room_name(room) for room in dict.fromkeys(rooms)]
+
+
+# --- Connections --------------------------------------------------------------------------
+
+
 @socketio.on("connect")
 def connect(auth=None):
-    """Sent by a client connecting: broadcast ``user-joined`` to every other client."""
+    """Sent by a client connecting: tell seed clients a user joined, put the client in its rooms.
+
+    Every other seed client gets ``user-joined``. A full-protocol client gets ``welcome``,
+    then a ``presence`` snapshot of each room it enters; the others in those rooms get
+    ``member-joined``.
+    """
     state = _state()
+    try:
+        full, name, rooms = _handshake(auth)
+    except ChatError as error:
+        raise ConnectionRefusedError(error.reason, error.as_dict())
     wait = state.connections.take(request.remote_addr)
     if wait:
         raise ConnectionRefusedError(
             f"too many new connections from your address: try again in {math.ceil(wait)} s")
-    state.joined(request.sid, request.remote_addr)
-    emit("user-joined", USER_JOINED, broadcast=True, include_self=False)
+    _start_sweeper()
+
+    person_id = session.get("person") if full else None
+    stable = person_id is not None
+    member = state.presence.connect(request.sid, person_id or secrets.token_urlsafe(9), name, stable)
+    session["protocol"] = FULL_PROTOCOL if full else 1
+    state.flood.open(request.sid, request.remote_addr)
+    state.typing_limit.open(request.sid, request.remote_addr)
+    join_room(FULL if full else SEED)
+    join_room(person_channel(member.id))
+
+    socketio.emit("user-joined", USER_JOINED, to=SEED, skip_sid=request.sid)
+    if not full:
+        _enter(state.rooms.default)
+        return
+    socketio.emit("welcome", {"protocol": FULL_PROTOCOL, "user": member.as_dict(),
+                              "defaultRoom": state.rooms.default, "rooms": state.rooms.names()}, to=request.sid)
+    for room in rooms:
+        try:
+            _enter(room)
+        except ChatError as error:
+            socketio.emit(ERROR_EVENT, {"event": "connect", **error.as_dict()}, to=request.sid)
 
 
 @socketio.on("disconnect")
 def disconnect(reason=None):
-    """Sent when a client's connection ends: broadcast ``user-left`` to every client left."""
-    _state().left(request.sid)
-    emit("user-left", USER_LEFT, broadcast=True, include_self=False)
+    """Sent when a client's connection ends: tell seed clients; people leave rooms after a grace period."""
+    state = _state()
+    state.flood.close(request.sid)
+    state.typing_limit.close(request.sid)
+    socketio.emit("user-left", USER_LEFT, to=SEED, skip_sid=request.sid)
+    for room, member in state.presence.disconnect(request.sid):
+        _announce_departure(room, member)
+
+
+# --- Rooms --------------------------------------------------------------------------------
+
+
+def _enter(room):
+    """Put the current connection in ``room`` (which must exist), announcing a newcomer."""
+    state = _state()
+    state.rooms.require(room)
+    rooms = state.presence.rooms_of(request.sid)
+    if room in rooms:
+        raise ChatError("already_in_room", f"you are in the room {room!r} already")
+    if len(rooms) >= state.rooms_per_connection:
+        raise ChatError("too_many_rooms", f"you are in {len(rooms)} rooms, the limit; leave one first")
+    member, is_new = state.presence.enter(request.sid, room)
+    state.rooms.occupied(room, True)
+    if _is_full():
+        join_room(channel(room))
+    if is_new:
+        socketio.emit("member-joined", {"room": room, "user": member.as_dict()}, to=channel(room),
+                      skip_sid=request.sid)
+    if _is_full():
+        members = [m.as_dict() for m in state.presence.members(room)]
+        socketio.emit("presence", {"room": room, "members": members}, to=request.sid)
+
+
+def _announce_departure(room, member):
+    """Tell a room that a person left it, and end their typing there."""
+    state = _state()
+    if state.typing.stop(room, member.id):
+        socketio.emit("typing", {"room": room, "user": member.as_dict(), "typing": False}, to=channel(room))
+    socketio.emit("member-left", {"room": room, "user": member.as_dict()}, to=channel(room))
+    state.rooms.occupied(room, state.presence.occupied(room))
+
+
+@full_protocol_event("list-rooms")
+def list_rooms(payload):
+    """Sent by a full-protocol client: acknowledge with every room and how many people are in it."""
+    presence = _state().presence
+    return {"ok": True, "rooms": [{"name": room, "people": len(presence.members(room))}
+                                  for room in _state().rooms.names()]}
+
+
+@full_protocol_event("create-room")
+def create_room(payload):
+    """Sent by a full-protocol client with a room name: create it, tell every full-protocol client."""
+    room = _state().rooms.create(payload.get("room"))
+    socketio.emit("room-created", {"room": room}, to=FULL)
+    return {"ok": True, "room": room}
+
+
+@full_protocol_event("join-room")
+def join(payload):
+    """Sent by a full-protocol client: enter a room; it gets a presence snapshot, the room a newcomer."""
+    room = room_name(payload.get("room"))
+    _enter(room)
+    return {"ok": True, "room": room}
+
+
+@full_protocol_event("leave-room")
+def leave(payload):
+    """Sent by a full-protocol client: leave a room; the others there are told if the person left."""
+    room = room_name(payload.get("room"))
+    member, left = _state().presence.exit(request.sid, room)
+    leave_room(channel(room))
+    if left:
+        _announce_departure(room, member)
+    return {"ok": True, "room": room}
+
+
+@full_protocol_event("rename")
+def rename(payload):
+    """Sent by a full-protocol client with a new name: everyone sharing a room with the person is told."""
+    state = _state()
+    member, previous = state.presence.rename(request.sid, display_name(payload.get("name")))
+    audience = [person_channel(member.id)] + [channel(room) for room in state.presence.rooms_of_person(member.id)]
+    socketio.emit("member-renamed", {"user": member.as_dict(), "previous": previous}, to=audience)
+    return {"ok": True, "user": member.as_dict()}
+
+
+# --- Messages and typing ------------------------------------------------------------------
+
+
+def _post(room, text):
+    """Accept ``text`` for ``room`` from the current connection and deliver it to the room."""
+    state = _state()
+    if room not in state.presence.rooms_of(request.sid):
+        raise ChatError("not_in_room", f"you are not in the room {room!r}")
+    member = state.presence.member(request.sid)
+    message = state.history.append(room, member, text)
+    socketio.emit("room-message", message.as_dict(), to=channel(room))
+    if room == state.rooms.default:
+        socketio.emit("message", text, to=SEED)
+    if state.typing.stop(room, member.id):
+        socketio.emit("typing", {"room": room, "user": member.as_dict(), "typing": False}, to=channel(room),
+                      skip_sid=list(state.presence.connections_of(request.sid)))
+    return message
 
 
 @client_event("newMessage")
 def new_message(*args):
-    """Sent by a client with the message text: broadcast ``message`` to everyone, sender included."""
-    _check_flood()
-    text = message_text(args, _state().max_message_length)
-    emit("message", text, broadcast=True)
+    """Sent by a client with the message text: deliver it to the default room, sender included.
+
+    Seed clients receive ``message`` with the bare text; full-protocol clients in the
+    default room receive ``room-message``.
+    """
+    _post(_default_room(), message_text(args, _state().max_message_length))
     return {"ok": True}
+
+
+@full_protocol_event("send-message")
+def send_message(payload):
+    """Sent by a full-protocol client with a room and text: deliver it to the room, sender included."""
+    room = room_name(payload.get("room"))
+    text = message_text((payload.get("text"),), _state().max_message_length)
+    return {"ok": True, "message": _post(room, text).as_dict()}
+
+
+@full_protocol_event("typing", limit=False)
+def typing(payload):
+    """Sent by a full-protocol client while typing: tell the others in the room when it starts or stops.
+
+    Typing events over their own small allowance are dropped quietly.
+    """
+    state = _state()
+    if state.typing_limit.take(request.sid):
+        return {"ok": True, "dropped": True}
+    room = room_name(payload.get("room"))
+    if room not in state.presence.rooms_of(request.sid):
+        raise ChatError("not_in_room", f"you are not in the room {room!r}")
+    member = state.presence.member(request.sid)
+    is_typing = payload.get("typing", True) is not False
+    changed = state.typing.start(room, member) if is_typing else state.typing.stop(room, member.id)
+    if changed:
+        socketio.emit("typing", {"room": room, "user": member.as_dict(), "typing": is_typing}, to=channel(room),
+                      skip_sid=list(state.presence.connections_of(request.sid)))
+    return {"ok": True}
+
+
+# --- Everything else ----------------------------------------------------------------------
 
 
 @socketio.on("*")
@@ -89,3 +322,38 @@ def internal_error(error):
     """Log a handler's unexpected exception; refuse the event to its sender, keep serving."""
     current_app.logger.exception("error handling a Socket.IO event from %s", request.sid)
     return {"ok": False, "error": "internal server error", "code": "internal"}
+
+
+# --- Expiry -------------------------------------------------------------------------------
+
+
+def sweep():
+    """End grace periods, typing states and idle rooms whose time is up, telling those concerned."""
+    departures, typing_ended, rooms_removed = _state().expire()
+    for room, member in departures:
+        _announce_departure(room, member)
+    for room, member in typing_ended:
+        socketio.emit("typing", {"room": room, "user": member.as_dict(), "typing": False}, to=channel(room))
+    for room in rooms_removed:
+        socketio.emit("room-removed", {"room": room}, to=FULL)
+
+
+SWEEP_SECONDS = 1.0
+
+
+def _start_sweeper():
+    """Start this app's expiry loop once, on its first connection."""
+    app = current_app._get_current_object()
+    if app.extensions.get("chat_sweeper"):
+        return
+    app.extensions["chat_sweeper"] = True
+    server = socketio.server
+
+    def run():
+        # A test may bind the module's socketio to a newer app: then this loop ends.
+        while socketio.server is server:
+            socketio.sleep(SWEEP_SECONDS)
+            with app.app_context():
+                sweep()
+
+    socketio.start_background_task(run)

@@ -18,6 +18,20 @@ DEFAULTS = {
     "CONNECTIONS_PER_MINUTE": 120,
     # Largest Engine.IO packet or long-polling request body, in bytes. None: derived (see below).
     "MAX_PACKET_BYTES": None,
+    # Typing events a connection may send at once, and their refill per second; more are dropped quietly.
+    "TYPING_BURST": 5,
+    "TYPING_RATE": 2.0,
+    # Seconds a typing state lasts without renewal.
+    "TYPING_TIMEOUT": 5.0,
+    # Seconds a person whose last connection dropped stays in their rooms, so a quick reconnect does not flap.
+    "PRESENCE_GRACE": 5.0,
+    # The room every client starts in, where clients of the original gateway live. Never removed.
+    "DEFAULT_ROOM": "general",
+    # Rooms in total (the default one included), and rooms one connection may be in at once.
+    "MAX_ROOMS": 100,
+    "ROOMS_PER_CONNECTION": 10,
+    # Seconds a created room may stay empty before it is removed.
+    "ROOM_IDLE_SECONDS": 300,
     # Most Engine.IO packets in one long-polling request (Engine.IO's own default, 16, drops a
     # whole request of 25 batched messages). A request over it is dropped, and logged.
     "MAX_PACKETS_PER_REQUEST": 500,
@@ -64,10 +78,12 @@ def _origins(value):
 
 def _check(config):
     """Raise ValueError naming the first setting that makes no sense; derive MAX_PACKET_BYTES."""
-    for key in ("MAX_MESSAGE_LENGTH", "PING_INTERVAL", "PING_TIMEOUT"):
+    for key in ("MAX_MESSAGE_LENGTH", "PING_INTERVAL", "PING_TIMEOUT", "TYPING_RATE", "TYPING_TIMEOUT",
+                "MAX_ROOMS", "ROOMS_PER_CONNECTION"):
         if not _number(config[key]) or config[key] <= 0:
             raise ValueError(f"CHAT_{key} must be a positive number, not {config[key]!r}")
-    for key in ("FLOOD_BURST", "CONNECTIONS_PER_MINUTE", "TRUSTED_PROXIES", "MAX_PACKETS_PER_REQUEST"):
+    for key in ("FLOOD_BURST", "CONNECTIONS_PER_MINUTE", "TRUSTED_PROXIES", "MAX_PACKETS_PER_REQUEST",
+                "TYPING_BURST"):
         if not isinstance(config[key], int) or isinstance(config[key], bool) or config[key] < 0:
             raise ValueError(f"CHAT_{key} must be a whole number, 0 or more, not {config[key]!r}")
     if config["FLOOD_BURST"] and (not _number(config["FLOOD_RATE"]) or config["FLOOD_RATE"] <= 0):
@@ -75,6 +91,12 @@ def _check(config):
     if config["MAX_PACKETS_PER_REQUEST"] < config["FLOOD_BURST"] + 16:
         raise ValueError(f"CHAT_MAX_PACKETS_PER_REQUEST must leave room for a full flood burst "
                          f"and Engine.IO's own packets: at least {config['FLOOD_BURST'] + 16}")
+    for key in ("PRESENCE_GRACE", "ROOM_IDLE_SECONDS"):
+        if not _number(config[key]) or config[key] < 0:
+            raise ValueError(f"CHAT_{key} must be a number of seconds, 0 or more, not {config[key]!r}")
+    from .rooms import ROOM_NAME, ROOM_NAME_RULE
+    if not isinstance(config["DEFAULT_ROOM"], str) or not ROOM_NAME.fullmatch(config["DEFAULT_ROOM"]):
+        raise ValueError(f"CHAT_DEFAULT_ROOM must be a room name ({ROOM_NAME_RULE}), not {config['DEFAULT_ROOM']!r}")
     if config["ASYNC_MODE"] not in (None, "threading", "gevent"):
         raise ValueError(f"CHAT_ASYNC_MODE must be threading or gevent, not {config['ASYNC_MODE']!r}")
     if config["MAX_PACKET_BYTES"] is None:

@@ -1,43 +1,44 @@
 """The chat's state for one server process, built from the settings; no Flask or Socket.IO here."""
 
-import threading
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass
 
+from .history import History
+from .presence import Presence
 from .rate_limit import ConnectionLimit, FloodControl
+from .rooms import Rooms
+from .typists import Typing
 
 
 @dataclass
 class ChatState:
-    """What the event handlers consult and change: limits and who is connected."""
+    """What the event handlers consult and change."""
 
     max_message_length: int
+    rooms_per_connection: int
     flood: FloodControl
+    typing_limit: FloodControl
     connections: ConnectionLimit
-    _online: set = field(default_factory=set)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    presence: Presence
+    rooms: Rooms
+    typing: Typing
+    history: History
 
     @classmethod
-    def from_config(cls, config):
-        """Build the state from a Flask config mapping."""
+    def from_config(cls, config, clock=time.monotonic):
+        """Build the state from a Flask config mapping; ``clock`` times every limit and expiry."""
         return cls(
             max_message_length=config["MAX_MESSAGE_LENGTH"],
-            flood=FloodControl(config["FLOOD_BURST"], config["FLOOD_RATE"]),
-            connections=ConnectionLimit(config["CONNECTIONS_PER_MINUTE"]),
+            rooms_per_connection=config["ROOMS_PER_CONNECTION"],
+            flood=FloodControl(config["FLOOD_BURST"], config["FLOOD_RATE"], clock),
+            typing_limit=FloodControl(config["TYPING_BURST"], config["TYPING_RATE"], clock),
+            connections=ConnectionLimit(config["CONNECTIONS_PER_MINUTE"], clock),
+            presence=Presence(config["PRESENCE_GRACE"], clock),
+            rooms=Rooms(config["DEFAULT_ROOM"], config["MAX_ROOMS"], config["ROOM_IDLE_SECONDS"], clock),
+            typing=Typing(config["TYPING_TIMEOUT"], clock),
+            history=History(),
         )
 
-    def joined(self, connection, address):
-        """Record a new connection from ``address``."""
-        self.flood.open(connection, address)
-        with self._lock:
-            self._online.add(connection)
-
-    def left(self, connection):
-        """Forget a closed connection."""
-        self.flood.close(connection)
-        with self._lock:
-            self._online.discard(connection)
-
-    @property
-    def online(self):
-        """Return how many connections this process holds."""
-        return len(self._online)
+    def expire(self):
+        """Run every expiry; return (departures, typing ended, rooms removed)."""
+        return self.presence.expire(), self.typing.expire(), self.rooms.expire()

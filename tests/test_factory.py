@@ -70,7 +70,7 @@ def test_healthz(client):
     """Answer load balancers with JSON."""
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "connections": 0}
+    assert response.json == {"status": "ok", "connections": 0, "people": 0}
 
 
 def test_healthz_counts_connections(app, client, socket_client):

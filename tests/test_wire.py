@@ -188,4 +188,4 @@ def test_healthz_counts_live_connections(live_server, peer):
     server = live_server()
     for _ in range(3):
         peer(server)
-    assert requests.get(server.url + "/healthz", timeout=TIMEOUT).json() == {"status": "ok", "connections": 3}
+    assert requests.get(server.url + "/healthz", timeout=TIMEOUT).json() == {"status": "ok", "connections": 3, "people": 3}

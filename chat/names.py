@@ -1,0 +1,49 @@
+"""Display names: what a valid one is, when two are the same, and guest names."""
+
+import secrets
+import unicodedata
+
+from .validation import ChatError
+
+MAX_NAME_LENGTH = 32
+# Control, format (zero-width, bidirectional overrides), surrogate, private-use and
+# unassigned characters, and line or paragraph separators: nothing a name should hold.
+REFUSED_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+
+
+def display_name(value):
+    """Return ``value`` trimmed, if it is an acceptable display name; raise ChatError if not."""
+    if not isinstance(value, str):
+        raise ChatError("bad_name", "the name must be a string")
+    name = value.strip()
+    if not name:
+        raise ChatError("bad_name", "the name is empty")
+    if len(name) > MAX_NAME_LENGTH:
+        raise ChatError("bad_name", f"the name is too long: {len(name)} characters, the limit is {MAX_NAME_LENGTH}")
+    for char in name:
+        if unicodedata.category(char) in REFUSED_CATEGORIES:
+            raise ChatError("bad_name", f"the name contains a character that is not allowed (U+{ord(char):04X})")
+    return name
+
+
+def name_key(name):
+    """Return what makes two names the same: NFKC-normalised, case-folded, spaces collapsed."""
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
+def with_suffix(name, taken):
+    """Return ``name``, or ``name`` with the lowest " 2", " 3", ... suffix whose key is not in ``taken``."""
+    if name_key(name) not in taken:
+        return name
+    number = 2
+    while True:
+        suffix = f" {number}"
+        candidate = name[:MAX_NAME_LENGTH - len(suffix)].rstrip() + suffix
+        if name_key(candidate) not in taken:
+            return candidate
+        number += 1
+
+
+def guest_name():
+    """Return a readable name for someone who gave none."""
+    return f"Guest {secrets.randbelow(9000) + 1000}"

@@ -1,0 +1,185 @@
+"""Who is online: people, their connections, the rooms they are in, and their unique names.
+
+A person is one or more connections with the same person id (for the demo page, the
+Flask session cookie: two tabs are one person). A person is in a room while any of their
+connections is. When the last one drops without leaving, the person stays in the room for
+a grace period, so a quick reconnect does not flap them out and back in for the others.
+"""
+
+import threading
+import time
+from dataclasses import dataclass, field, replace
+
+from .names import guest_name, name_key, with_suffix
+from .validation import ChatError
+
+
+@dataclass(frozen=True)
+class Member:
+    """A person as others see them."""
+
+    id: str
+    name: str
+    guest: bool = False
+
+    def as_dict(self):
+        return {"id": self.id, "name": self.name, "guest": self.guest}
+
+
+@dataclass
+class _Person:
+    member: Member
+    stable: bool  # the id outlives a connection (a cookie or a token), so a reconnect is the same person
+    connections: set = field(default_factory=set)
+    rooms: dict = field(default_factory=dict)  # room -> this person's connections in it
+    leaving: dict = field(default_factory=dict)  # room -> deadline: dropped, not left, may come back
+
+
+class Presence:
+    """People online, per room; names unique among them after NFKC and case folding."""
+
+    def __init__(self, grace_seconds, clock=time.monotonic):
+        self.grace_seconds = grace_seconds
+        self._clock = clock
+        self._people = {}  # person id -> _Person
+        self._owner = {}  # connection -> person id
+        self._lock = threading.Lock()
+
+    def connect(self, connection, person_id, name=None, stable=True):
+        """Add ``connection`` for ``person_id``; return the person as others see them.
+
+        A person already online keeps their name. A new one gets ``name`` (or a guest
+        name), with a number added when someone online has the same name.
+        """
+        with self._lock:
+            person = self._people.get(person_id)
+            if person is None:
+                chosen = with_suffix(name or guest_name(), self._taken_keys())
+                person = _Person(Member(person_id, chosen, guest=name is None), stable)
+                self._people[person_id] = person
+            person.connections.add(connection)
+            self._owner[connection] = person_id
+            return person.member
+
+    def disconnect(self, connection):
+        """Drop ``connection``; return the (room, member) departures that happen now.
+
+        Rooms whose last connection of a stable person this was are kept for the grace
+        period instead; ``expire`` reports them if the person has not come back.
+        """
+        with self._lock:
+            person_id = self._owner.pop(connection, None)
+            if person_id is None:
+                return []
+            person = self._people[person_id]
+            person.connections.discard(connection)
+            departures = []
+            for room, connections in list(person.rooms.items()):
+                connections.discard(connection)
+                if connections:
+                    continue
+                del person.rooms[room]
+                if person.stable and self.grace_seconds > 0:
+                    person.leaving[room] = self._clock() + self.grace_seconds
+                else:
+                    departures.append((room, person.member))
+            self._forget_if_gone(person)
+            return departures
+
+    def enter(self, connection, room):
+        """Put ``connection`` in ``room``; return (member, whether the person is new to the room)."""
+        with self._lock:
+            person = self._person_of(connection)
+            returning = person.leaving.pop(room, None) is not None
+            is_new = room not in person.rooms and not returning
+            person.rooms.setdefault(room, set()).add(connection)
+            return person.member, is_new
+
+    def exit(self, connection, room):
+        """Take ``connection`` out of ``room``; return (member, whether the person left the room)."""
+        with self._lock:
+            person = self._person_of(connection)
+            connections = person.rooms.get(room)
+            if connections is None or connection not in connections:
+                raise ChatError("not_in_room", f"you are not in the room {room!r}")
+            connections.discard(connection)
+            if connections:
+                return person.member, False
+            del person.rooms[room]
+            return person.member, True
+
+    def rename(self, connection, name):
+        """Rename the person behind ``connection``; return (member, previous name)."""
+        with self._lock:
+            person = self._person_of(connection)
+            previous = person.member.name
+            taken = self._taken_keys() - {name_key(previous)}
+            person.member = replace(person.member, name=with_suffix(name, taken), guest=False)
+            return person.member, previous
+
+    def member(self, connection):
+        """Return the person behind ``connection`` as others see them."""
+        with self._lock:
+            return self._person_of(connection).member
+
+    def rooms_of(self, connection):
+        """Return the rooms ``connection`` is in."""
+        with self._lock:
+            person = self._person_of(connection)
+            return {room for room, connections in person.rooms.items() if connection in connections}
+
+    def rooms_of_person(self, person_id):
+        """Return the rooms others see the person in (including those within their grace period)."""
+        with self._lock:
+            person = self._people.get(person_id)
+            return set(person.rooms) | set(person.leaving) if person else set()
+
+    def connections_of(self, connection):
+        """Return every connection of the person behind ``connection``."""
+        with self._lock:
+            return set(self._person_of(connection).connections)
+
+    def members(self, room):
+        """Return the people in ``room`` (including those within their grace period), by name."""
+        with self._lock:
+            return sorted((person.member for person in self._people.values()
+                           if room in person.rooms or room in person.leaving),
+                          key=lambda member: name_key(member.name))
+
+    def occupied(self, room):
+        """Return whether anyone is in ``room``, or may come back to it."""
+        with self._lock:
+            return any(room in person.rooms or room in person.leaving for person in self._people.values())
+
+    @property
+    def people(self):
+        """Return how many people are online."""
+        return len(self._people)
+
+    @property
+    def connections(self):
+        """Return how many connections are open."""
+        return len(self._owner)
+
+    def expire(self):
+        """End grace periods that ran out; return those (room, member) departures."""
+        with self._lock:
+            now = self._clock()
+            departures = []
+            for person in list(self._people.values()):
+                for room, deadline in list(person.leaving.items()):
+                    if deadline <= now:
+                        del person.leaving[room]
+                        departures.append((room, person.member))
+                self._forget_if_gone(person)
+            return departures
+
+    def _person_of(self, connection):
+        return self._people[self._owner[connection]]
+
+    def _taken_keys(self):
+        return {name_key(person.member.name) for person in self._people.values()}
+
+    def _forget_if_gone(self, person):
+        if not person.connections and not person.leaving:
+            del self._people[person.member.id]
