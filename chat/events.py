@@ -191,11 +191,17 @@ def _enter(room):
         socketio.emit("presence", {"room": room, "members": members}, to=request.sid)
 
 
+def _emit_typing(room, member, is_typing):
+    """Tell the room that ``member`` started or stopped typing; not the typist's own connections."""
+    socketio.emit("typing", {"room": room, "user": member.as_dict(), "typing": is_typing}, to=channel(room),
+                  skip_sid=list(_state().presence.connections_of_person(member.id)))
+
+
 def _announce_departure(room, member):
     """Tell a room that a person left it, and end their typing there."""
     state = _state()
     if state.typing.stop(room, member.id):
-        socketio.emit("typing", {"room": room, "user": member.as_dict(), "typing": False}, to=channel(room))
+        _emit_typing(room, member, False)
     socketio.emit("member-left", {"room": room, "user": member.as_dict()}, to=channel(room))
     state.rooms.occupied(room, state.presence.occupied(room))
 
@@ -259,8 +265,7 @@ def _post(room, text):
     if room == state.rooms.default:
         socketio.emit("message", text, to=SEED)
     if state.typing.stop(room, member.id):
-        socketio.emit("typing", {"room": room, "user": member.as_dict(), "typing": False}, to=channel(room),
-                      skip_sid=list(state.presence.connections_of(request.sid)))
+        _emit_typing(room, member, False)
     return message
 
 
@@ -299,8 +304,7 @@ def typing(payload):
     is_typing = payload.get("typing", True) is not False
     changed = state.typing.start(room, member) if is_typing else state.typing.stop(room, member.id)
     if changed:
-        socketio.emit("typing", {"room": room, "user": member.as_dict(), "typing": is_typing}, to=channel(room),
-                      skip_sid=list(state.presence.connections_of(request.sid)))
+        _emit_typing(room, member, is_typing)
     return {"ok": True}
 
 
@@ -333,7 +337,7 @@ def sweep():
     for room, member in departures:
         _announce_departure(room, member)
     for room, member in typing_ended:
-        socketio.emit("typing", {"room": room, "user": member.as_dict(), "typing": False}, to=channel(room))
+        _emit_typing(room, member, False)
     for room in rooms_removed:
         socketio.emit("room-removed", {"room": room}, to=FULL)
 

@@ -134,10 +134,11 @@ class Presence:
             person = self._people.get(person_id)
             return set(person.rooms) | set(person.leaving) if person else set()
 
-    def connections_of(self, connection):
-        """Return every connection of the person behind ``connection``."""
+    def connections_of_person(self, person_id):
+        """Return every open connection of the person."""
         with self._lock:
-            return set(self._person_of(connection).connections)
+            person = self._people.get(person_id)
+            return set(person.connections) if person else set()
 
     def members(self, room):
         """Return the people in ``room`` (including those within their grace period), by name."""

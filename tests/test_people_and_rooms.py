@@ -1,0 +1,338 @@
+"""The full protocol beside the seed's, through the Flask-SocketIO test client."""
+
+import pytest
+
+from chat import events
+from chat.state import ChatState
+from test_rate_limit import Clock
+
+FULL = {"protocol": 2}
+
+
+@pytest.fixture
+def clock():
+    """Return a fake clock for every limit and expiry of the app."""
+    return Clock()
+
+
+@pytest.fixture
+def chat_app(make_app, clock):
+    """Return a factory of apps whose chat state runs on the fake clock."""
+    def make(**settings):
+        app = make_app(**settings)
+        app.extensions["chat"] = ChatState.from_config(app.config, clock)
+        return app
+    return make
+
+
+@pytest.fixture
+def app(chat_app):
+    """Return an app on the fake clock with the default settings."""
+    return chat_app()
+
+
+@pytest.fixture
+def full(socket_client, app):
+    """Return a factory of full-protocol test clients: full("Alice", rooms=[...])."""
+    def connect(name=None, target_app=None, browser=None, **auth):
+        if name is not None:
+            auth["name"] = name
+        return socket_client(target_app or app, auth={**FULL, **auth}, flask_test_client=browser)
+    return connect
+
+
+def received(test_client):
+    """Drain and return (event, first argument) pairs."""
+    return [(item["name"], item["args"] if item["name"] == "message" else (item["args"] or [None])[0])
+            for item in test_client.get_received()]
+
+
+def only(test_client, *expected):
+    """Drain ``test_client``, assert it received exactly the ``expected`` events, return their payloads."""
+    got = received(test_client)
+    assert [event for event, _ in got] == list(expected), got
+    return [payload for _, payload in got] if len(expected) != 1 else got[0][1]
+
+
+def names_of(test_client, event):
+    return [payload for name, payload in received(test_client) if name == event]
+
+
+def sweep(app):
+    with app.app_context():
+        events.sweep()
+
+
+def test_full_client_is_welcomed_with_a_presence_snapshot(full, socket_client):
+    """Welcome a full client and show it who is in the default room; seed clients hear user-joined."""
+    seed = socket_client()
+    alice = full("Alice")
+    welcome, presence = only(alice, "welcome", "presence")
+    assert welcome["user"]["name"] == "Alice" and welcome["defaultRoom"] == "general"
+    assert presence["room"] == "general"
+    members = {member["name"]: member["guest"] for member in presence["members"]}
+    assert members.pop("Alice") is False
+    assert list(members.values()) == [True]  # the seed client, as a guest
+    assert received(seed) == [("user-joined", {"message": "A user joined the chat"})]
+
+
+def test_seed_and_full_clients_chat_each_in_their_own_shape(full, socket_client):
+    """Deliver the default room's messages to seed clients as bare strings and to full clients as objects, once."""
+    seed = socket_client()
+    alice = full("Alice")
+    for client in (seed, alice):
+        received(client)
+    seed.emit("newMessage", "from seed")
+    [(event, message)] = received(alice)
+    assert event == "room-message" and message["text"] == "from seed" and message["user"]["guest"]
+    assert received(seed) == [("message", "from seed")]
+    ack = alice.emit("send-message", {"room": "general", "text": "from full"}, callback=True)
+    assert ack["ok"] and ack["message"]["text"] == "from full" and ack["message"]["user"]["name"] == "Alice"
+    assert received(seed) == [("message", "from full")]
+    assert received(alice) == [("room-message", ack["message"])]
+
+
+def test_messages_are_numbered_per_room(full):
+    """Give each room's messages ids 1, 2, 3, ... and a server timestamp."""
+    alice = full("Alice")
+    alice.emit("create-room", {"room": "games"}, callback=True)
+    alice.emit("join-room", {"room": "games"}, callback=True)
+    ids = [alice.emit("send-message", {"room": room, "text": "x"}, callback=True)["message"]["id"]
+           for room in ("general", "games", "general", "general", "games")]
+    assert ids == [1, 1, 2, 3, 2]
+
+
+def test_full_client_receives_none_of_the_seed_events(full, socket_client):
+    """Send user-joined, user-left and message only to seed clients."""
+    alice = full("Alice")
+    received(alice)
+    seed = socket_client()
+    seed.emit("newMessage", "hi")
+    seed.disconnect()
+    assert [event for event, _ in received(alice)] == ["member-joined", "room-message", "member-left"]
+
+
+def test_names_are_unique_with_a_number(full):
+    """Give a look-alike name a number, on connect and on rename."""
+    full("Alice")
+    welcome, _ = only(full("ＡＬＩＣＥ"), "welcome", "presence")
+    assert welcome["user"]["name"] == "ＡＬＩＣＥ 2"
+    bob = full("Bob")
+    assert bob.emit("rename", {"name": "alice"}, callback=True)["user"]["name"] == "alice 3"
+
+
+@pytest.mark.parametrize("auth", [
+    {"protocol": 2, "name": "zero\u200bwidth"},
+    {"protocol": 2, "name": ""},
+    {"protocol": 2, "name": 42},
+    {"protocol": 3},
+    {"protocol": 2, "rooms": "general"},
+    {"protocol": 2, "rooms": ["Not A Room"]},
+])
+def test_bad_handshakes_are_refused(socket_client, auth):
+    """Refuse a connection whose handshake breaks the rules; tell nobody about it."""
+    seed = socket_client()
+    refused = socket_client(auth=auth)
+    assert not refused.is_connected()
+    assert received(seed) == []
+
+
+def test_two_tabs_are_one_person(app, full, client):
+    """Count a browser's tabs as one person: one member-joined, a member-left only after the last tab and the grace."""
+    bob = full("Bob")
+    client.get("/")  # the page gives the browser its person cookie
+    tab1 = full("Alice", browser=client)
+    tab2 = full("Alice again", browser=client)
+    welcome, presence = only(tab2, "welcome", "presence")
+    assert welcome["user"]["name"] == "Alice"
+    assert [m["name"] for m in presence["members"]] == ["Alice", "Bob"]
+    assert names_of(bob, "member-joined") == [{"room": "general", "user": welcome["user"]}]
+    tab1.disconnect()
+    tab2.disconnect()
+    sweep(app)
+    assert received(bob) == []
+
+
+def test_a_dropped_person_leaves_after_the_grace_period(app, full, client, clock):
+    """Keep a dropped person in the room for the grace period, then tell the room they left."""
+    bob = full("Bob")
+    client.get("/")
+    alice = full("Alice", browser=client)
+    received(bob)
+    alice.disconnect()
+    clock.advance(4.9)
+    sweep(app)
+    assert received(bob) == []
+    clock.advance(0.2)
+    sweep(app)
+    left = only(bob, "member-left")
+    assert left["user"]["name"] == "Alice"
+
+
+def test_a_quick_reconnect_does_not_flap(app, full, client, clock):
+    """Say nothing to the room when a person drops and comes back within the grace period."""
+    bob = full("Bob")
+    client.get("/")
+    full("Alice", browser=client).disconnect()
+    received(bob)
+    clock.advance(2)
+    again = full("Alice", browser=client)
+    assert names_of(again, "welcome")[0]["user"]["name"] == "Alice"
+    clock.advance(10)
+    sweep(app)
+    assert received(bob) == []
+
+
+def test_rooms_are_created_joined_and_scoped(full, socket_client):
+    """Scope messages and presence to a room: outsiders in another room receive nothing."""
+    seed = socket_client()
+    alice, bob, outsider = full("Alice"), full("Bob"), full("Carol")
+    for client in (seed, alice, bob, outsider):
+        received(client)
+    assert alice.emit("create-room", {"room": "games"}, callback=True) == {"ok": True, "room": "games"}
+    for client in (alice, bob, outsider):
+        assert received(client) == [("room-created", {"room": "games"})]
+    assert received(seed) == []
+
+    assert alice.emit("join-room", {"room": "games"}, callback=True) == {"ok": True, "room": "games"}
+    snapshot = only(alice, "presence")
+    assert [m["name"] for m in snapshot["members"]] == ["Alice"]
+    bob.emit("join-room", {"room": "games"}, callback=True)
+    joined = only(alice, "member-joined")
+    assert joined == {"room": "games", "user": names_of(bob, "presence")[0]["members"][1]}
+
+    message = bob.emit("send-message", {"room": "games", "text": "gg"}, callback=True)["message"]
+    assert received(alice) == [("room-message", message)]
+    assert received(bob) == [("room-message", message)]
+    assert received(outsider) == [] and received(seed) == []
+
+    refusal = outsider.emit("send-message", {"room": "games", "text": "let me in"}, callback=True)
+    assert refusal["code"] == "not_in_room"
+    assert only(outsider, "chat-error")["code"] == "not_in_room"
+    assert received(alice) == [] and received(bob) == []
+
+    bob.emit("leave-room", {"room": "games"}, callback=True)
+    assert [event for event, _ in received(alice)] == ["member-left"]
+    assert received(outsider) == []
+
+
+def test_list_rooms_counts_people(full):
+    """List every room with how many people are in it."""
+    alice = full("Alice")
+    full("Bob")
+    alice.emit("create-room", {"room": "games"}, callback=True)
+    ack = alice.emit("list-rooms", callback=True)
+    assert ack == {"ok": True, "rooms": [{"name": "games", "people": 0}, {"name": "general", "people": 2}]}
+
+
+@pytest.mark.parametrize(("event", "payload", "code"), [
+    ("join-room", {"room": "nowhere"}, "no_such_room"),
+    ("join-room", {"room": "general"}, "already_in_room"),
+    ("join-room", {"room": "Bad Name"}, "bad_room"),
+    ("create-room", {"room": "general"}, "room_exists"),
+    ("create-room", {}, "bad_room"),
+    ("leave-room", {"room": "games"}, "bad_room"),
+    ("send-message", {"room": "general"}, "not_text"),
+    ("send-message", {"room": "general", "text": " "}, "empty"),
+    ("send-message", "general", "bad_arguments"),
+    ("rename", {"name": "\u202eevil"}, "bad_name"),
+    ("typing", {"room": "elsewhere"}, "not_in_room"),
+])
+def test_bad_requests_are_refused_to_the_sender_alone(full, event, payload, code):
+    """Refuse a bad request with an ack and a chat-error to its sender; tell nobody else."""
+    if event == "leave-room":
+        code = "not_in_room"
+    alice, bob = full("Alice"), full("Bob")
+    received(alice), received(bob)
+    ack = alice.emit(event, payload, callback=True)
+    assert ack["ok"] is False and ack["code"] == code, ack
+    assert received(alice) == [("chat-error", {"event": event, "error": ack["error"], "code": code})]
+    assert received(bob) == []
+
+
+def test_seed_clients_cannot_use_full_events(socket_client):
+    """Refuse full-protocol events from a seed client."""
+    seed = socket_client()
+    assert seed.emit("join-room", {"room": "general"}, callback=True)["code"] == "unknown_event"
+
+
+def test_room_limits(chat_app, full):
+    """Refuse rooms past the total and the per-connection limits."""
+    app = chat_app(MAX_ROOMS=3, ROOMS_PER_CONNECTION=2)
+    alice = full("Alice", target_app=app)
+    assert alice.emit("create-room", {"room": "a"}, callback=True)["ok"]
+    assert alice.emit("create-room", {"room": "b"}, callback=True)["ok"]
+    assert alice.emit("create-room", {"room": "c"}, callback=True)["code"] == "too_many_rooms"
+    assert alice.emit("join-room", {"room": "a"}, callback=True)["ok"]
+    assert alice.emit("join-room", {"room": "b"}, callback=True)["code"] == "too_many_rooms"
+
+
+def test_an_empty_created_room_is_removed(app, full, clock):
+    """Remove a created room left empty for the idle time, telling full clients."""
+    alice = full("Alice")
+    alice.emit("create-room", {"room": "games"}, callback=True)
+    alice.emit("join-room", {"room": "games"}, callback=True)
+    alice.emit("leave-room", {"room": "games"}, callback=True)
+    received(alice)
+    clock.advance(299)
+    sweep(app)
+    assert received(alice) == []
+    clock.advance(1)
+    sweep(app)
+    assert received(alice) == [("room-removed", {"room": "games"})]
+    assert alice.emit("join-room", {"room": "games"}, callback=True)["code"] == "no_such_room"
+
+
+def test_rename_tells_those_sharing_a_room(full):
+    """Tell the person's rooms and connections about a rename; outsiders hear nothing."""
+    alice, bob = full("Alice"), full("Bob")
+    outsider = full("Carol", rooms=[])
+    for client in (alice, bob, outsider):
+        received(client)
+    ack = alice.emit("rename", {"name": "Alicia"}, callback=True)
+    renamed = {"user": ack["user"], "previous": "Alice"}
+    assert received(alice) == [("member-renamed", renamed)]
+    assert received(bob) == [("member-renamed", renamed)]
+    assert received(outsider) == []
+
+
+def test_typing_is_relayed_to_others_in_the_room_only(app, full, client, clock):
+    """Relay typing starts and stops to the room, never to the typist's tabs; expire it unrenewed."""
+    client.get("/")
+    tab1, tab2 = full("Alice", browser=client), full("Alice", browser=client)
+    bob = full("Bob")
+    outsider = full("Carol", rooms=[])
+    for c in (tab1, tab2, bob, outsider):
+        received(c)
+    tab1.emit("typing", {"room": "general", "typing": True}, callback=True)
+    tab1.emit("typing", {"room": "general", "typing": True}, callback=True)
+    state = only(bob, "typing")
+    assert state["typing"] is True and state["user"]["name"] == "Alice"
+    assert received(tab1) == [] and received(tab2) == [] and received(outsider) == []
+    clock.advance(5)
+    sweep(app)
+    assert received(bob) == [("typing", {**state, "typing": False})]
+    assert received(tab2) == []
+
+
+def test_sending_a_message_ends_typing(full):
+    """End the sender's typing when their message arrives."""
+    alice, bob = full("Alice"), full("Bob")
+    alice.emit("typing", {"room": "general", "typing": True}, callback=True)
+    received(bob)
+    alice.emit("send-message", {"room": "general", "text": "done"}, callback=True)
+    assert [(event, payload.get("typing")) for event, payload in received(bob)] == [
+        ("room-message", None), ("typing", False)]
+
+
+def test_typing_over_its_limit_is_dropped_quietly(chat_app, full):
+    """Drop typing events over their own allowance without an error; messages are not affected."""
+    app = chat_app(TYPING_BURST=2, TYPING_RATE=0.01)
+    alice, bob = full("Alice", target_app=app), full("Bob", target_app=app)
+    received(alice), received(bob)
+    acks = [alice.emit("typing", {"room": "general", "typing": flag}, callback=True)
+            for flag in (True, False, True)]
+    assert acks == [{"ok": True}, {"ok": True}, {"ok": True, "dropped": True}]
+    assert [payload["typing"] for _, payload in received(bob)] == [True, False]
+    assert received(alice) == []
+    assert alice.emit("send-message", {"room": "general", "text": "hi"}, callback=True)["ok"]
