@@ -260,10 +260,13 @@ def _post(room, text):
     if room not in state.presence.rooms_of(request.sid):
         raise ChatError("not_in_room", f"you are not in the room {room!r}")
     member = state.presence.member(request.sid)
-    message = state.history.append(room, member, text)
-    socketio.emit("room-message", message.as_dict(), to=channel(room))
-    if room == state.rooms.default:
-        socketio.emit("message", text, to=SEED)
+    # Numbering and queueing for every recipient happen together, so all receive a room's
+    # messages in id order, whichever connection each came from.
+    with state.room_lock(room):
+        message = state.history.append(room, member, text)
+        socketio.emit("room-message", message.as_dict(), to=channel(room))
+        if room == state.rooms.default:
+            socketio.emit("message", text, to=SEED)
     if state.typing.stop(room, member.id):
         _emit_typing(room, member, False)
     return message

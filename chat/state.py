@@ -1,7 +1,8 @@
 """The chat's state for one server process, built from the settings; no Flask or Socket.IO here."""
 
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .history import History
 from .presence import Presence
@@ -23,6 +24,7 @@ class ChatState:
     rooms: Rooms
     typing: Typing
     history: History
+    _room_locks: tuple = field(default_factory=lambda: tuple(threading.Lock() for _ in range(64)))
 
     @classmethod
     def from_config(cls, config, clock=time.monotonic):
@@ -38,6 +40,13 @@ class ChatState:
             typing=Typing(config["TYPING_TIMEOUT"], clock),
             history=History(),
         )
+
+    def room_lock(self, room):
+        """Return the lock that keeps ``room``'s messages numbered and delivered in one order.
+
+        Rooms share a fixed set of locks, so the set does not grow with every room ever made.
+        """
+        return self._room_locks[hash(room) % len(self._room_locks)]
 
     def expire(self):
         """Run every expiry; return (departures, typing ended, rooms removed)."""

@@ -180,7 +180,7 @@ class InOrderClient(socketio.Client):
 class Peer:
     """A python-socketio client that records every event it receives, in order."""
 
-    def __init__(self, url, transport, headers=None, **options):
+    def __init__(self, url, transport, headers=None, auth=None, **options):
         # Engine.IO's client, like its server, drops a long-polling response of more than
         # 16 packets; a busy chat sends far more. The app raises the limit for the server
         # side, but in this process a later create_app() may have set it again.
@@ -191,7 +191,8 @@ class Peer:
         self.client.on("*", self._record)
         self.client.on("disconnect", lambda reason=None: self._record("disconnect", reason))
         transports = None if transport == "default" else [transport]
-        self.client.connect(url, transports=transports, headers=headers or {}, wait_timeout=TIMEOUT)
+        self.client.connect(url, transports=transports, headers=headers or {}, auth=auth,
+                            wait_timeout=TIMEOUT)
 
     def _record(self, event, *args):
         with self._changed:

@@ -189,3 +189,73 @@ def test_healthz_counts_live_connections(live_server, peer):
     for _ in range(3):
         peer(server)
     assert requests.get(server.url + "/healthz", timeout=TIMEOUT).json() == {"status": "ok", "connections": 3, "people": 3}
+
+
+# --- Both protocols on one server ---------------------------------------------------------
+
+
+def full_peer(peer, server, name, transport="websocket", **auth):
+    """Connect a full-protocol client named ``name``."""
+    return peer(server, transport, auth={"protocol": 2, "name": name, **auth})
+
+
+@pytest.mark.parametrize("transport", ["websocket", "polling"])
+def test_seed_and_full_clients_share_the_default_room(live_server, peer, transport):
+    """Let seed and full clients chat in the default room, each receiving its own shape once."""
+    server = live_server("gevent")
+    seed = peer(server, transport)
+    alice = full_peer(peer, server, "Alice", transport)
+    assert seed.wait_for("user-joined") == [USER_JOINED]
+    members = alice.wait_for("presence")[0]["members"]
+    assert {m["name"]: m["guest"] for m in members}["Alice"] is False and len(members) == 2
+
+    seed.send("from seed")
+    assert alice.wait_for("room-message")[0]["text"] == "from seed"
+    ack = alice.send({"room": "general", "text": "from Alice"}, event="send-message")
+    assert seed.wait_for("message", 2) == ["from seed", "from Alice"]
+    assert [m["text"] for m in alice.wait_for("room-message", 2)] == ["from seed", "from Alice"]
+    assert alice.received("room-message")[1] == ack["message"]
+
+    alice.close()
+    assert seed.wait_for("user-left") == [USER_LEFT]
+    assert {name for name, _ in seed.events} == {"user-joined", "message", "user-left"}
+
+
+def test_a_dropped_person_leaves_after_the_grace_period_on_a_real_server(live_server, peer):
+    """End a dropped person's presence after the grace period, by the server's own expiry loop."""
+    server = live_server(PRESENCE_GRACE=0.5, TYPING_TIMEOUT=0.5)
+    alice = full_peer(peer, server, "Alice")
+    bob = full_peer(peer, server, "Bob")
+    assert alice.wait_for("member-joined")[0]["user"]["name"] == "Bob"
+    bob.send({"room": "general", "typing": True}, event="typing")
+    assert alice.wait_for("typing")[0]["typing"] is True
+    assert alice.wait_for("typing", 2)[1]["typing"] is False  # expired without renewal
+    bob.close()
+    assert alice.wait_for("member-left")[0]["user"]["name"] == "Bob"
+
+
+@pytest.mark.parametrize("kind", ["flask", "gevent"])
+@pytest.mark.parametrize("transport", ["websocket", "polling"])
+def test_each_rooms_messages_stay_in_order_under_bursts(live_server, peer, kind, transport):
+    """Deliver every room message in id order to every member, 10 senders bursting in two rooms."""
+    server = live_server(kind)
+    creator = full_peer(peer, server, "Creator", transport)
+    creator.send({"room": "games"}, event="create-room")
+    clients = [full_peer(peer, server, f"P{i}", transport, rooms=["general", "games"]) for i in range(10)]
+    start = threading.Barrier(len(clients))
+
+    def burst(index, client):
+        start.wait()
+        for n in range(20):
+            client.client.emit("send-message", {"room": ("general", "games")[n % 2], "text": f"{index}:{n}"})
+
+    threads = [threading.Thread(target=burst, args=pair) for pair in enumerate(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for client in clients:
+        messages = client.wait_for("room-message", 200)
+        for room in ("general", "games"):
+            ids = [m["id"] for m in messages if m["room"] == room]
+            assert ids == list(range(1, 101))
