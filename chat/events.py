@@ -95,7 +95,7 @@ def _check_flood():
 
 
 def _handshake(auth):
-    """Return (full protocol?, requested name, rooms to enter) from the handshake's auth."""
+    """Return (full protocol?, requested name, {room: last id seen or None}) from the handshake's auth."""
     if auth is None:
         auth = {}
     if not isinstance(auth, dict):
@@ -104,12 +104,24 @@ def _handshake(auth):
     if protocol not in (1, FULL_PROTOCOL):
         raise ChatError("bad_handshake", f"protocol must be 1 (the original gateway's) or {FULL_PROTOCOL} (full)")
     if protocol == 1:
-        return False, None, []
+        return False, None, {}
     name = display_name(auth["name"]) if auth.get("name") is not None else None
     rooms = auth.get("rooms", [_default_room()])
     if not isinstance(rooms, list) or len(rooms) > _state().rooms_per_connection:
         raise ChatError("bad_handshake", f"rooms must be a list of at most {_state().rooms_per_connection} room names")
-    return True, name, [room_name(room) for room in dict.fromkeys(rooms)]
+    last_seen = auth.get("lastSeen", {})
+    if not isinstance(last_seen, dict):
+        raise ChatError("bad_handshake", "lastSeen must map room names to message ids")
+    return True, name, {room_name(room): _message_id(last_seen.get(room), "lastSeen") for room in rooms}
+
+
+def _message_id(value, field):
+    """Return ``value`` as a message id (None if absent); raise ChatError if it is not one."""
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ChatError("bad_arguments", f"{field} must be a message id, a whole number 0 or more")
+    return value
 
 
 # --- Connections --------------------------------------------------------------------------
@@ -149,9 +161,9 @@ def connect(auth=None):
         return
     socketio.emit("welcome", {"protocol": FULL_PROTOCOL, "user": member.as_dict(),
                               "defaultRoom": state.rooms.default, "rooms": state.rooms.names()}, to=request.sid)
-    for room in rooms:
+    for room, after in rooms.items():
         try:
-            _enter(room)
+            _enter(room, after)
         except ChatError as error:
             socketio.emit(ERROR_EVENT, {"event": "connect", **error.as_dict()}, to=request.sid)
 
@@ -170,8 +182,14 @@ def disconnect(reason=None):
 # --- Rooms --------------------------------------------------------------------------------
 
 
-def _enter(room):
-    """Put the current connection in ``room`` (which must exist), announcing a newcomer."""
+def _enter(room, after=None):
+    """Put the current connection in ``room`` (which must exist), announcing a newcomer.
+
+    A full-protocol client gets the room's presence, then its history: the latest
+    messages, or with ``after`` every message after that id. Both are read and the
+    connection joins the room's delivery under the room's lock, so every message is
+    either in that history or delivered live after it: none twice, none missed.
+    """
     state = _state()
     state.rooms.require(room)
     rooms = state.presence.rooms_of(request.sid)
@@ -181,14 +199,38 @@ def _enter(room):
         raise ChatError("too_many_rooms", f"you are in {len(rooms)} rooms, the limit; leave one first")
     member, is_new = state.presence.enter(request.sid, room)
     state.rooms.occupied(room, True)
-    if _is_full():
-        join_room(channel(room))
     if is_new:
         socketio.emit("member-joined", {"room": room, "user": member.as_dict()}, to=channel(room),
                       skip_sid=request.sid)
-    if _is_full():
-        members = [m.as_dict() for m in state.presence.members(room)]
-        socketio.emit("presence", {"room": room, "members": members}, to=request.sid)
+    if not _is_full():
+        return
+    members = [m.as_dict() for m in state.presence.members(room)]
+    socketio.emit("presence", {"room": room, "members": members}, to=request.sid)
+    with state.room_lock(room):
+        join_room(channel(room))
+        _send_history(room, after)
+
+
+CATCH_UP_CHUNK = 500
+
+
+def _send_history(room, after):
+    """Send the current connection ``room``'s latest messages, or all those after id ``after``."""
+    history = _state().history
+    if after is None:
+        messages, more = history.latest(room, _state().history_limit)
+        socketio.emit("history", {"room": room, "messages": [m.as_dict() for m in messages], "more": more},
+                      to=request.sid)
+        return
+    first = history.first_id(room)
+    gap = (first if first is not None else history.last_id(room) + 1) > after + 1
+    while True:
+        messages, more = history.after(room, after, CATCH_UP_CHUNK)
+        socketio.emit("history", {"room": room, "messages": [m.as_dict() for m in messages],
+                                  "after": after, "gap": gap, "more": more}, to=request.sid)
+        if not more:
+            return
+        after, gap = messages[-1].id, False
 
 
 def _emit_typing(room, member, is_typing):
@@ -217,7 +259,7 @@ def list_rooms(payload):
 @full_protocol_event("create-room")
 def create_room(payload):
     """Sent by a full-protocol client with a room name: create it, tell every full-protocol client."""
-    room = _state().rooms.create(payload.get("room"))
+    room = _state().create_room(payload.get("room"))
     socketio.emit("room-created", {"room": room}, to=FULL)
     return {"ok": True, "room": room}
 
@@ -226,7 +268,7 @@ def create_room(payload):
 def join(payload):
     """Sent by a full-protocol client: enter a room; it gets a presence snapshot, the room a newcomer."""
     room = room_name(payload.get("room"))
-    _enter(room)
+    _enter(room, _message_id(payload.get("lastSeen"), "lastSeen"))
     return {"ok": True, "room": room}
 
 
@@ -254,22 +296,27 @@ def rename(payload):
 # --- Messages and typing ------------------------------------------------------------------
 
 
-def _post(room, text):
-    """Accept ``text`` for ``room`` from the current connection and deliver it to the room."""
+def _post(room, text, client_id=None):
+    """Store ``text`` for ``room`` from the current connection, then deliver it to the room.
+
+    Return (the message, True), or (the original, False) for a resend of a stored ``client_id``.
+    """
     state = _state()
     if room not in state.presence.rooms_of(request.sid):
         raise ChatError("not_in_room", f"you are not in the room {room!r}")
     member = state.presence.member(request.sid)
-    # Numbering and queueing for every recipient happen together, so all receive a room's
-    # messages in id order, whichever connection each came from.
+    # Numbering, storing and queueing for every recipient happen together, so all receive
+    # a room's messages in id order, whichever connection each came from.
     with state.room_lock(room):
-        message = state.history.append(room, member, text)
+        message, new = state.history.append(room, member, text, client_id)
+        if not new:
+            return message, False
         socketio.emit("room-message", message.as_dict(), to=channel(room))
         if room == state.rooms.default:
             socketio.emit("message", text, to=SEED)
     if state.typing.stop(room, member.id):
         _emit_typing(room, member, False)
-    return message
+    return message, True
 
 
 @client_event("newMessage")
@@ -283,12 +330,42 @@ def new_message(*args):
     return {"ok": True}
 
 
-@full_protocol_event("send-message")
+CLIENT_ID_MAX = 64
+
+
+@full_protocol_event("send-message", limit=False)
 def send_message(payload):
-    """Sent by a full-protocol client with a room and text: deliver it to the room, sender included."""
+    """Sent by a full-protocol client with a room and text: store it, deliver it to the room, sender included.
+
+    A resend with a ``clientId`` already stored for the room is acknowledged with the
+    original message, and neither stored nor delivered again; it costs no flood allowance.
+    """
+    state = _state()
     room = room_name(payload.get("room"))
-    text = message_text((payload.get("text"),), _state().max_message_length)
-    return {"ok": True, "message": _post(room, text).as_dict()}
+    text = message_text((payload.get("text"),), state.max_message_length)
+    client_id = payload.get("clientId")
+    if client_id is not None and (not isinstance(client_id, str) or not 0 < len(client_id) <= CLIENT_ID_MAX):
+        raise ChatError("bad_arguments", f"clientId must be a string of 1 to {CLIENT_ID_MAX} characters")
+    if client_id is not None and (original := state.history.find(room, client_id)) is not None:
+        return {"ok": True, "message": original.as_dict(), "duplicate": True}
+    _check_flood()
+    message, _ = _post(room, text, client_id)
+    return {"ok": True, "message": message.as_dict()}
+
+
+@full_protocol_event("history")
+def history_page(payload):
+    """Sent by a full-protocol client in a room: acknowledge with a page of older messages."""
+    state = _state()
+    room = room_name(payload.get("room"))
+    if room not in state.presence.rooms_of(request.sid):
+        raise ChatError("not_in_room", f"you are not in the room {room!r}")
+    before = _message_id(payload.get("before"), "before")
+    limit = payload.get("limit", state.history_limit)
+    if not isinstance(limit, int) or isinstance(limit, bool) or not 0 < limit <= state.history_page_max:
+        raise ChatError("bad_arguments", f"limit must be a whole number from 1 to {state.history_page_max}")
+    messages, more = state.history.before(room, before, limit)
+    return {"ok": True, "room": room, "messages": [m.as_dict() for m in messages], "more": more}
 
 
 @full_protocol_event("typing", limit=False)
@@ -346,6 +423,7 @@ def sweep():
 
 
 SWEEP_SECONDS = 1.0
+RETAIN_EVERY = 60  # sweeps between two retention passes
 
 
 def _start_sweeper():
@@ -358,9 +436,13 @@ def _start_sweeper():
 
     def run():
         # A test may bind the module's socketio to a newer app: then this loop ends.
+        sweeps = 0
         while socketio.server is server:
             socketio.sleep(SWEEP_SECONDS)
             with app.app_context():
                 sweep()
+                if sweeps % RETAIN_EVERY == 0:
+                    app.extensions["chat"].retain()
+            sweeps += 1
 
     socketio.start_background_task(run)

@@ -1,10 +1,39 @@
-"""Chat messages: each gets a per-room id and a server timestamp when accepted."""
+"""Chat history in SQLite: messages numbered per room, stored before they are delivered.
 
+One connection, shared by the process's threads or greenlets behind a lock; each call is
+one short transaction. WAL mode with synchronous=NORMAL: a committed message survives the
+process being killed (the operating system holds it), which is what "acknowledged" means
+here; surviving a power cut would need synchronous=FULL.
+"""
+
+import sqlite3
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from .presence import Member
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS rooms (
+    name TEXT PRIMARY KEY,
+    last_id INTEGER NOT NULL DEFAULT 0,   -- never goes back, even when messages are deleted
+    removed INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS messages (
+    room TEXT NOT NULL,
+    id INTEGER NOT NULL,
+    ts INTEGER NOT NULL,                  -- milliseconds since the Unix epoch
+    user_id TEXT NOT NULL,
+    user_name TEXT NOT NULL,
+    user_guest INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    client_id TEXT,                       -- the sender's own id for the message, for idempotent resends
+    PRIMARY KEY (room, id)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS messages_by_client_id ON messages (room, client_id) WHERE client_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS messages_by_time ON messages (ts);
+"""
 
 
 @dataclass(frozen=True)
@@ -16,22 +45,147 @@ class Message:
     ts: int  # milliseconds since the Unix epoch, server time
     user: Member
     text: str
+    client_id: str = None  # the sender's own id for it, if the sender gave one
 
     def as_dict(self):
-        return {"room": self.room, "id": self.id, "ts": self.ts, "user": self.user.as_dict(), "text": self.text}
+        message = {"room": self.room, "id": self.id, "ts": self.ts, "user": self.user.as_dict(), "text": self.text}
+        if self.client_id is not None:
+            message["clientId"] = self.client_id
+        return message
+
+
+def _message(row):
+    room, message_id, ts, user_id, user_name, user_guest, text, client_id = row
+    return Message(room, message_id, ts, Member(user_id, user_name, bool(user_guest)), text, client_id)
+
+
+COLUMNS = "room, id, ts, user_id, user_name, user_guest, text, client_id"
 
 
 class History:
-    """Numbers each room's messages 1, 2, 3, ... in the order they are accepted."""
+    """Every room's messages, numbered 1, 2, 3, ... per room with no gaps, in the order accepted."""
 
-    def __init__(self, clock=time.time):
+    def __init__(self, path, clock=time.time):
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(SCHEMA)
         self._clock = clock
-        self._last_id = {}
         self._lock = threading.Lock()
 
-    def append(self, room, user, text):
-        """Accept a message; return it with its id and timestamp."""
+    def close(self):
         with self._lock:
-            message_id = self._last_id.get(room, 0) + 1
-            self._last_id[room] = message_id
-        return Message(room, message_id, int(self._clock() * 1000), user, text)
+            self._db.close()
+
+    def _transaction(self, work):
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                result = work(self._db)
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+            return result
+
+    # --- Rooms ---
+
+    def rooms(self):
+        """Return the names of the rooms that exist."""
+        with self._lock:
+            return [name for (name,) in self._db.execute("SELECT name FROM rooms WHERE NOT removed ORDER BY name")]
+
+    def add_room(self, room):
+        """Record that ``room`` exists."""
+        self._transaction(lambda db: db.execute(
+            "INSERT INTO rooms (name) VALUES (?) ON CONFLICT (name) DO UPDATE SET removed = 0", (room,)))
+
+    def remove_room(self, room):
+        """Forget ``room`` and its messages; its numbering carries on if it is made again."""
+        def work(db):
+            db.execute("UPDATE rooms SET removed = 1 WHERE name = ?", (room,))
+            db.execute("DELETE FROM messages WHERE room = ?", (room,))
+        self._transaction(work)
+
+    # --- Messages ---
+
+    def append(self, room, user, text, client_id=None):
+        """Store a message; return it with its id and timestamp.
+
+        With a ``client_id`` already stored for ``room``, store nothing and return
+        (the original message, False); otherwise (the new message, True).
+        """
+        def work(db):
+            if client_id is not None:
+                original = self.find(room, client_id, db)
+                if original is not None:
+                    return original, False
+            (message_id,) = db.execute(
+                "INSERT INTO rooms (name, last_id) VALUES (?, 1) ON CONFLICT (name) DO UPDATE "
+                "SET last_id = last_id + 1 RETURNING last_id", (room,)).fetchone()
+            message = Message(room, message_id, int(self._clock() * 1000), user, text, client_id)
+            db.execute(f"INSERT INTO messages ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       (room, message_id, message.ts, user.id, user.name, int(user.guest), text, client_id))
+            return message, True
+        return self._transaction(work)
+
+    def find(self, room, client_id, db=None):
+        """Return the stored message with the sender's ``client_id`` in ``room``, or None."""
+        query = f"SELECT {COLUMNS} FROM messages WHERE room = ? AND client_id = ?"
+        if db is not None:
+            row = db.execute(query, (room, client_id)).fetchone()
+        else:
+            with self._lock:
+                row = self._db.execute(query, (room, client_id)).fetchone()
+        return _message(row) if row else None
+
+    def latest(self, room, limit):
+        """Return the last ``limit`` messages of ``room``, oldest first, and whether older ones exist."""
+        return self.before(room, None, limit)
+
+    def before(self, room, before_id, limit):
+        """Return up to ``limit`` messages of ``room`` older than ``before_id``, oldest first, and whether more exist."""
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {COLUMNS} FROM messages WHERE room = ? AND id < ? ORDER BY id DESC LIMIT ?",
+                (room, before_id if before_id is not None else 2 ** 62, limit + 1)).fetchall()
+        return [_message(row) for row in reversed(rows[:limit])], len(rows) > limit
+
+    def after(self, room, after_id, limit):
+        """Return up to ``limit`` messages of ``room`` newer than ``after_id``, oldest first, and whether more exist."""
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {COLUMNS} FROM messages WHERE room = ? AND id > ? ORDER BY id LIMIT ?",
+                (room, after_id, limit + 1)).fetchall()
+        return [_message(row) for row in rows[:limit]], len(rows) > limit
+
+    def last_id(self, room):
+        """Return the id of ``room``'s newest message ever, 0 if none."""
+        with self._lock:
+            row = self._db.execute("SELECT last_id FROM rooms WHERE name = ?", (room,)).fetchone()
+        return row[0] if row else 0
+
+    def first_id(self, room):
+        """Return the id of ``room``'s oldest stored message, or None."""
+        with self._lock:
+            (first,) = self._db.execute("SELECT MIN(id) FROM messages WHERE room = ?", (room,)).fetchone()
+        return first
+
+    def retain(self, per_room, max_age_seconds):
+        """Delete messages beyond the newest ``per_room`` of each room or older than ``max_age_seconds``.
+
+        Either limit may be 0, for none. Return how many messages were deleted.
+        """
+        def work(db):
+            deleted = 0
+            if per_room:
+                deleted += db.execute(
+                    "DELETE FROM messages WHERE id <= (SELECT last_id FROM rooms WHERE rooms.name = messages.room) - ?",
+                    (per_room,)).rowcount
+            if max_age_seconds:
+                cutoff = int((self._clock() - max_age_seconds) * 1000)
+                deleted += db.execute("DELETE FROM messages WHERE ts < ?", (cutoff,)).rowcount
+            return deleted
+        return self._transaction(work)

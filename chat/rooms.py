@@ -47,6 +47,11 @@ class Rooms:
             self._empty_since[room] = self._clock()
         return room
 
+    def restore(self, room):
+        """Bring back a room that existed before a restart, empty from now."""
+        with self._lock:
+            self._empty_since.setdefault(room, self._clock())
+
     def require(self, room):
         """Return ``room`` if it exists; raise ChatError if not."""
         room = room_name(room)

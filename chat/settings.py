@@ -32,6 +32,14 @@ DEFAULTS = {
     "ROOMS_PER_CONNECTION": 10,
     # Seconds a created room may stay empty before it is removed.
     "ROOM_IDLE_SECONDS": 300,
+    # The SQLite file that keeps the history. None: "chat.sqlite3" in the instance folder.
+    "HISTORY_DATABASE": None,
+    # Messages a full-protocol client receives on entering a room; the most one page request may ask for.
+    "HISTORY_LIMIT": 50,
+    "HISTORY_PAGE_MAX": 200,
+    # Retention: messages kept per room, and their age in days; 0 keeps any number, or forever.
+    "RETENTION_MESSAGES": 10000,
+    "RETENTION_DAYS": 30,
     # Most Engine.IO packets in one long-polling request (Engine.IO's own default, 16, drops a
     # whole request of 25 batched messages). A request over it is dropped, and logged.
     "MAX_PACKETS_PER_REQUEST": 500,
@@ -62,6 +70,8 @@ def load(app, test_config=None):
     _check(config)
     if not config["SECRET_KEY"]:
         config["SECRET_KEY"] = _instance_secret(app)
+    if not config["HISTORY_DATABASE"]:
+        config["HISTORY_DATABASE"] = str(Path(app.instance_path) / "chat.sqlite3")
 
 
 def flood_allowance_bytes(config):
@@ -79,11 +89,11 @@ def _origins(value):
 def _check(config):
     """Raise ValueError naming the first setting that makes no sense; derive MAX_PACKET_BYTES."""
     for key in ("MAX_MESSAGE_LENGTH", "PING_INTERVAL", "PING_TIMEOUT", "TYPING_RATE", "TYPING_TIMEOUT",
-                "MAX_ROOMS", "ROOMS_PER_CONNECTION"):
+                "MAX_ROOMS", "ROOMS_PER_CONNECTION", "HISTORY_LIMIT", "HISTORY_PAGE_MAX"):
         if not _number(config[key]) or config[key] <= 0:
             raise ValueError(f"CHAT_{key} must be a positive number, not {config[key]!r}")
     for key in ("FLOOD_BURST", "CONNECTIONS_PER_MINUTE", "TRUSTED_PROXIES", "MAX_PACKETS_PER_REQUEST",
-                "TYPING_BURST"):
+                "TYPING_BURST", "RETENTION_MESSAGES"):
         if not isinstance(config[key], int) or isinstance(config[key], bool) or config[key] < 0:
             raise ValueError(f"CHAT_{key} must be a whole number, 0 or more, not {config[key]!r}")
     if config["FLOOD_BURST"] and (not _number(config["FLOOD_RATE"]) or config["FLOOD_RATE"] <= 0):
@@ -91,7 +101,7 @@ def _check(config):
     if config["MAX_PACKETS_PER_REQUEST"] < config["FLOOD_BURST"] + 16:
         raise ValueError(f"CHAT_MAX_PACKETS_PER_REQUEST must leave room for a full flood burst "
                          f"and Engine.IO's own packets: at least {config['FLOOD_BURST'] + 16}")
-    for key in ("PRESENCE_GRACE", "ROOM_IDLE_SECONDS"):
+    for key in ("PRESENCE_GRACE", "ROOM_IDLE_SECONDS", "RETENTION_DAYS"):
         if not _number(config[key]) or config[key] < 0:
             raise ValueError(f"CHAT_{key} must be a number of seconds, 0 or more, not {config[key]!r}")
     from .rooms import ROOM_NAME, ROOM_NAME_RULE

@@ -17,6 +17,10 @@ class ChatState:
 
     max_message_length: int
     rooms_per_connection: int
+    history_limit: int
+    history_page_max: int
+    retention_messages: int
+    retention_seconds: float
     flood: FloodControl
     typing_limit: FloodControl
     connections: ConnectionLimit
@@ -29,16 +33,25 @@ class ChatState:
     @classmethod
     def from_config(cls, config, clock=time.monotonic):
         """Build the state from a Flask config mapping; ``clock`` times every limit and expiry."""
+        history = History(config["HISTORY_DATABASE"])
+        history.add_room(config["DEFAULT_ROOM"])
+        rooms = Rooms(config["DEFAULT_ROOM"], config["MAX_ROOMS"], config["ROOM_IDLE_SECONDS"], clock)
+        for room in history.rooms():
+            rooms.restore(room)
         return cls(
             max_message_length=config["MAX_MESSAGE_LENGTH"],
             rooms_per_connection=config["ROOMS_PER_CONNECTION"],
+            history_limit=config["HISTORY_LIMIT"],
+            history_page_max=config["HISTORY_PAGE_MAX"],
+            retention_messages=config["RETENTION_MESSAGES"],
+            retention_seconds=config["RETENTION_DAYS"] * 86400,
             flood=FloodControl(config["FLOOD_BURST"], config["FLOOD_RATE"], clock),
             typing_limit=FloodControl(config["TYPING_BURST"], config["TYPING_RATE"], clock),
             connections=ConnectionLimit(config["CONNECTIONS_PER_MINUTE"], clock),
             presence=Presence(config["PRESENCE_GRACE"], clock),
-            rooms=Rooms(config["DEFAULT_ROOM"], config["MAX_ROOMS"], config["ROOM_IDLE_SECONDS"], clock),
+            rooms=rooms,
             typing=Typing(config["TYPING_TIMEOUT"], clock),
-            history=History(),
+            history=history,
         )
 
     def room_lock(self, room):
@@ -48,6 +61,19 @@ class ChatState:
         """
         return self._room_locks[hash(room) % len(self._room_locks)]
 
+    def create_room(self, room):
+        """Create ``room`` and record it in the history; return its name."""
+        room = self.rooms.create(room)
+        self.history.add_room(room)
+        return room
+
     def expire(self):
         """Run every expiry; return (departures, typing ended, rooms removed)."""
-        return self.presence.expire(), self.typing.expire(), self.rooms.expire()
+        removed = self.rooms.expire()
+        for room in removed:
+            self.history.remove_room(room)
+        return self.presence.expire(), self.typing.expire(), removed
+
+    def retain(self):
+        """Apply the retention settings to the history; return how many messages went."""
+        return self.history.retain(self.retention_messages, self.retention_seconds)

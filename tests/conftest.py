@@ -24,6 +24,12 @@ TIMEOUT = 15  # seconds any single awaited event may take before a test fails
 TEST_SETTINGS = {"TESTING": True, "SECRET_KEY": "test-secret"}
 
 
+@pytest.fixture(autouse=True)
+def history_in_memory(monkeypatch):
+    """Keep every app's history in memory unless a test says otherwise, never in the instance folder."""
+    monkeypatch.setenv("CHAT_HISTORY_DATABASE", ":memory:")
+
+
 @pytest.fixture
 def app():
     """Return an app with test settings and the default limits."""
@@ -89,7 +95,8 @@ class LiveServer:
     """The app in its own process on a loopback port, started and stopped by the test."""
 
     def __init__(self, log_path, settings=None, kind="flask"):
-        self.settings = {"SECRET_KEY": "live-test-secret", **(settings or {})}
+        self.settings = {"SECRET_KEY": "live-test-secret",
+                         "HISTORY_DATABASE": str(Path(log_path).with_suffix(".sqlite3")), **(settings or {})}
         self.kind = kind
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -158,16 +165,24 @@ def live_server(tmp_path, peer):
 
 
 class InOrderEngineIOClient(engineio.Client):
-    """Engine.IO client that hands each received message on before reading the next.
+    """python-engineio's client, without two of its races that would fool the tests.
 
-    python-socketio's client starts a thread per received message, so the events a
-    program sees can be out of the order the server sent them in; a test of ordering
-    must not be fooled by its own client.
+    - It starts a thread per received message, so a program can see events out of the
+      order the server sent them in: here each is handed on before the next is read.
+    - On long-polling, disconnect() can stop the sending loop before it posts the
+      goodbye, so the server learns of it only at the heartbeat timeout: here the
+      goodbye is posted first.
     """
 
     def _trigger_event(self, event, *args, **kwargs):
         kwargs["run_async"] = False
         return super()._trigger_event(event, *args, **kwargs)
+
+    def disconnect(self, abort=False, reason=None):
+        if self.state == "connected" and self.current_transport == "polling":
+            self._send_packet(engineio.packet.Packet(engineio.packet.CLOSE))
+            self.queue.join()
+        super().disconnect(abort=abort, reason=reason)
 
 
 class InOrderClient(socketio.Client):

@@ -67,12 +67,13 @@ def test_full_client_is_welcomed_with_a_presence_snapshot(full, socket_client):
     """Welcome a full client and show it who is in the default room; seed clients hear user-joined."""
     seed = socket_client()
     alice = full("Alice")
-    welcome, presence = only(alice, "welcome", "presence")
+    welcome, presence, history = only(alice, "welcome", "presence", "history")
     assert welcome["user"]["name"] == "Alice" and welcome["defaultRoom"] == "general"
     assert presence["room"] == "general"
     members = {member["name"]: member["guest"] for member in presence["members"]}
     assert members.pop("Alice") is False
     assert list(members.values()) == [True]  # the seed client, as a guest
+    assert history == {"room": "general", "messages": [], "more": False}
     assert received(seed) == [("user-joined", {"message": "A user joined the chat"})]
 
 
@@ -115,7 +116,7 @@ def test_full_client_receives_none_of_the_seed_events(full, socket_client):
 def test_names_are_unique_with_a_number(full):
     """Give a look-alike name a number, on connect and on rename."""
     full("Alice")
-    welcome, _ = only(full("ＡＬＩＣＥ"), "welcome", "presence")
+    welcome, _, _ = only(full("ＡＬＩＣＥ"), "welcome", "presence", "history")
     assert welcome["user"]["name"] == "ＡＬＩＣＥ 2"
     bob = full("Bob")
     assert bob.emit("rename", {"name": "alice"}, callback=True)["user"]["name"] == "alice 3"
@@ -143,7 +144,7 @@ def test_two_tabs_are_one_person(app, full, client):
     client.get("/")  # the page gives the browser its person cookie
     tab1 = full("Alice", browser=client)
     tab2 = full("Alice again", browser=client)
-    welcome, presence = only(tab2, "welcome", "presence")
+    welcome, presence, _ = only(tab2, "welcome", "presence", "history")
     assert welcome["user"]["name"] == "Alice"
     assert [m["name"] for m in presence["members"]] == ["Alice", "Bob"]
     assert names_of(bob, "member-joined") == [{"room": "general", "user": welcome["user"]}]
@@ -195,7 +196,7 @@ def test_rooms_are_created_joined_and_scoped(full, socket_client):
     assert received(seed) == []
 
     assert alice.emit("join-room", {"room": "games"}, callback=True) == {"ok": True, "room": "games"}
-    snapshot = only(alice, "presence")
+    snapshot, _ = only(alice, "presence", "history")
     assert [m["name"] for m in snapshot["members"]] == ["Alice"]
     bob.emit("join-room", {"room": "games"}, callback=True)
     joined = only(alice, "member-joined")

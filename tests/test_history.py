@@ -1,0 +1,132 @@
+"""The SQLite history, without sockets, on a temporary database."""
+
+import threading
+
+import pytest
+
+from chat.history import History
+from chat.presence import Member
+
+ALICE = Member("p1", "Alice")
+
+
+class WallClock:
+    """A wall clock (seconds since the epoch) that moves only when told to."""
+
+    def __init__(self):
+        self.now = 1_800_000_000.0
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def clock():
+    """Return a fake wall clock."""
+    return WallClock()
+
+
+@pytest.fixture
+def history(tmp_path, clock):
+    """Return a history in a temporary SQLite file."""
+    store = History(str(tmp_path / "chat.sqlite3"), clock)
+    yield store
+    store.close()
+
+
+def texts(messages):
+    return [message.text for message in messages]
+
+
+def test_ids_count_up_per_room_with_server_time(history, clock):
+    """Number each room's messages 1, 2, 3, ... and stamp them in milliseconds."""
+    ids = [history.append(room, ALICE, "x")[0].id for room in ("a", "b", "a", "a", "b")]
+    assert ids == [1, 1, 2, 3, 2]
+    assert history.append("a", ALICE, "x")[0].ts == 1_800_000_000_000
+
+
+def test_ids_stay_gap_free_under_concurrent_writers(history):
+    """Give every message of many threads a distinct id, together 1..N."""
+    def write():
+        for _ in range(50):
+            history.append("a", ALICE, "x")
+
+    threads = [threading.Thread(target=write) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    messages, more = history.after("a", 0, 1000)
+    assert [m.id for m in messages] == list(range(1, 401)) and not more
+
+
+def test_latest_and_pages_of_older_messages(history):
+    """Return the latest messages oldest first, then older pages before an id."""
+    for n in range(1, 8):
+        history.append("a", ALICE, f"m{n}")
+    latest, more = history.latest("a", 3)
+    assert texts(latest) == ["m5", "m6", "m7"] and more
+    older, more = history.before("a", latest[0].id, 3)
+    assert texts(older) == ["m2", "m3", "m4"] and more
+    oldest, more = history.before("a", older[0].id, 3)
+    assert texts(oldest) == ["m1"] and not more
+
+
+def test_everything_after_an_id(history):
+    """Return every message after an id, in order, in bounded chunks."""
+    for n in range(1, 6):
+        history.append("a", ALICE, f"m{n}")
+    chunk, more = history.after("a", 1, 2)
+    assert texts(chunk) == ["m2", "m3"] and more
+    chunk, more = history.after("a", 3, 10)
+    assert texts(chunk) == ["m4", "m5"] and not more
+
+
+def test_a_resent_client_id_returns_the_original(history):
+    """Store a client id once per room; a resend gets the original back, nothing new stored."""
+    first, new = history.append("a", ALICE, "hello", client_id="uuid-1")
+    assert new
+    again, new = history.append("a", ALICE, "hello again", client_id="uuid-1")
+    assert not new and again == first
+    assert history.append("b", ALICE, "elsewhere", client_id="uuid-1")[1]
+    assert history.last_id("a") == 1
+    assert history.find("a", "uuid-1") == first
+
+
+def test_messages_survive_reopening(tmp_path, clock):
+    """Keep messages and numbering across a restart."""
+    path = str(tmp_path / "chat.sqlite3")
+    store = History(path, clock)
+    store.append("a", ALICE, "before the restart", client_id="u1")
+    store.close()
+    reopened = History(path, clock)
+    assert texts(reopened.latest("a", 10)[0]) == ["before the restart"]
+    assert reopened.append("a", ALICE, "after")[0].id == 2
+    assert reopened.find("a", "u1").text == "before the restart"
+    reopened.close()
+
+
+def test_retention_by_count_and_age(history, clock):
+    """Keep the newest N per room and nothing older than the age limit; ids carry on."""
+    for n in range(1, 6):
+        history.append("a", ALICE, f"m{n}")
+    history.append("b", ALICE, "old")
+    assert history.retain(per_room=3, max_age_seconds=0) == 2
+    assert texts(history.after("a", 0, 10)[0]) == ["m3", "m4", "m5"]
+    assert history.first_id("a") == 3
+    clock.now += 3600
+    history.append("b", ALICE, "new")
+    assert history.retain(per_room=0, max_age_seconds=1800) == 4
+    assert texts(history.after("b", 0, 10)[0]) == ["new"]
+    assert history.append("a", ALICE, "next")[0].id == 6
+
+
+def test_rooms_are_kept_and_removal_keeps_numbering(history):
+    """Record rooms; a removed room loses its messages but not its numbering."""
+    history.add_room("games")
+    history.append("games", ALICE, "x")
+    assert "games" in history.rooms()
+    history.remove_room("games")
+    assert "games" not in history.rooms() and history.latest("games", 10) == ([], False)
+    history.add_room("games")
+    assert history.append("games", ALICE, "y")[0].id == 2
