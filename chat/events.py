@@ -95,7 +95,10 @@ def _check_flood():
 
 
 def _handshake(auth):
-    """Return (full protocol?, requested name, {room: last id seen or None}) from the handshake's auth."""
+    """Return (full protocol?, person id or None, requested name, {room: last id seen or None}).
+
+    With signed identities on, the person and the name come from the token alone.
+    """
     if auth is None:
         auth = {}
     if not isinstance(auth, dict):
@@ -103,16 +106,21 @@ def _handshake(auth):
     protocol = auth.get("protocol", 1)
     if protocol not in (1, FULL_PROTOCOL):
         raise ChatError("bad_handshake", f"protocol must be 1 (the original gateway's) or {FULL_PROTOCOL} (full)")
+    tokens = _state().tokens
+    if tokens:
+        person_id, name = tokens.verify(auth.get("token"))
+    else:
+        person_id = session.get("person") if protocol == FULL_PROTOCOL else None
+        name = display_name(auth["name"]) if auth.get("name") is not None and protocol == FULL_PROTOCOL else None
     if protocol == 1:
-        return False, None, {}
-    name = display_name(auth["name"]) if auth.get("name") is not None else None
+        return False, person_id, name, {}
     rooms = auth.get("rooms", [_default_room()])
     if not isinstance(rooms, list) or len(rooms) > _state().rooms_per_connection:
         raise ChatError("bad_handshake", f"rooms must be a list of at most {_state().rooms_per_connection} room names")
     last_seen = auth.get("lastSeen", {})
     if not isinstance(last_seen, dict):
         raise ChatError("bad_handshake", "lastSeen must map room names to message ids")
-    return True, name, {room_name(room): _message_id(last_seen.get(room), "lastSeen") for room in rooms}
+    return True, person_id, name, {room_name(room): _message_id(last_seen.get(room), "lastSeen") for room in rooms}
 
 
 def _message_id(value, field):
@@ -137,7 +145,7 @@ def connect(auth=None):
     """
     state = _state()
     try:
-        full, name, rooms = _handshake(auth)
+        full, person_id, name, rooms = _handshake(auth)
     except ChatError as error:
         raise ConnectionRefusedError(error.reason, error.as_dict())
     wait = state.connections.take(request.remote_addr)
@@ -146,7 +154,6 @@ def connect(auth=None):
             f"too many new connections from your address: try again in {math.ceil(wait)} s")
     _start_sweeper()
 
-    person_id = session.get("person") if full else None
     stable = person_id is not None
     member = state.presence.connect(request.sid, person_id or secrets.token_urlsafe(9), name, stable)
     session["protocol"] = FULL_PROTOCOL if full else 1
@@ -287,6 +294,8 @@ def leave(payload):
 def rename(payload):
     """Sent by a full-protocol client with a new name: everyone sharing a room with the person is told."""
     state = _state()
+    if state.tokens:
+        raise ChatError("rename_refused", "names come from your sign-in here: change it there")
     member, previous = state.presence.rename(request.sid, display_name(payload.get("name")))
     audience = [person_channel(member.id)] + [channel(room) for room in state.presence.rooms_of_person(member.id)]
     socketio.emit("member-renamed", {"user": member.as_dict(), "previous": previous}, to=audience)

@@ -40,6 +40,12 @@ DEFAULTS = {
     # Retention: messages kept per room, and their age in days; 0 keeps any number, or forever.
     "RETENTION_MESSAGES": 10000,
     "RETENTION_DAYS": 30,
+    # Signed identities: with TOKENS on, every connection must present a token (see chat/identity.py)
+    # and names come from it; TOKEN_MAX_AGE is its lifetime in seconds. DEMO_TOKENS lets the demo
+    # page get a token for any name it chooses from POST /token: for demos only, never with a real login.
+    "TOKENS": False,
+    "TOKEN_MAX_AGE": 3600,
+    "DEMO_TOKENS": False,
     # Most Engine.IO packets in one long-polling request (Engine.IO's own default, 16, drops a
     # whole request of 25 batched messages). A request over it is dropped, and logged.
     "MAX_PACKETS_PER_REQUEST": 500,
@@ -89,7 +95,7 @@ def _origins(value):
 def _check(config):
     """Raise ValueError naming the first setting that makes no sense; derive MAX_PACKET_BYTES."""
     for key in ("MAX_MESSAGE_LENGTH", "PING_INTERVAL", "PING_TIMEOUT", "TYPING_RATE", "TYPING_TIMEOUT",
-                "MAX_ROOMS", "ROOMS_PER_CONNECTION", "HISTORY_LIMIT", "HISTORY_PAGE_MAX"):
+                "MAX_ROOMS", "ROOMS_PER_CONNECTION", "HISTORY_LIMIT", "HISTORY_PAGE_MAX", "TOKEN_MAX_AGE"):
         if not _number(config[key]) or config[key] <= 0:
             raise ValueError(f"CHAT_{key} must be a positive number, not {config[key]!r}")
     for key in ("FLOOD_BURST", "CONNECTIONS_PER_MINUTE", "TRUSTED_PROXIES", "MAX_PACKETS_PER_REQUEST",
@@ -107,6 +113,9 @@ def _check(config):
     from .rooms import ROOM_NAME, ROOM_NAME_RULE
     if not isinstance(config["DEFAULT_ROOM"], str) or not ROOM_NAME.fullmatch(config["DEFAULT_ROOM"]):
         raise ValueError(f"CHAT_DEFAULT_ROOM must be a room name ({ROOM_NAME_RULE}), not {config['DEFAULT_ROOM']!r}")
+    for key in ("TOKENS", "DEMO_TOKENS"):
+        if not isinstance(config[key], bool):
+            raise ValueError(f"CHAT_{key} must be true or false, not {config[key]!r}")
     if config["ASYNC_MODE"] not in (None, "threading", "gevent"):
         raise ValueError(f"CHAT_ASYNC_MODE must be threading or gevent, not {config['ASYNC_MODE']!r}")
     if config["MAX_PACKET_BYTES"] is None:

@@ -5,6 +5,7 @@ import time
 from dataclasses import dataclass, field
 
 from .history import History
+from .identity import Tokens
 from .presence import Presence
 from .rate_limit import ConnectionLimit, FloodControl
 from .rooms import Rooms
@@ -28,6 +29,7 @@ class ChatState:
     rooms: Rooms
     typing: Typing
     history: History
+    tokens: Tokens  # None unless signed identities are required
     _room_locks: tuple = field(default_factory=lambda: tuple(threading.Lock() for _ in range(64)))
 
     @classmethod
@@ -52,6 +54,7 @@ class ChatState:
             rooms=rooms,
             typing=Typing(config["TYPING_TIMEOUT"], clock),
             history=history,
+            tokens=Tokens(config["SECRET_KEY"], config["TOKEN_MAX_AGE"]) if config["TOKENS"] else None,
         )
 
     def room_lock(self, room):

@@ -2,7 +2,9 @@
 
 import secrets
 
-from flask import Blueprint, current_app, render_template, session
+from flask import Blueprint, abort, current_app, render_template, request, session
+
+from .validation import ChatError
 
 bp = Blueprint("views", __name__)
 
@@ -13,7 +15,25 @@ def index():
     if "person" not in session:
         session["person"] = secrets.token_urlsafe(12)
         session.permanent = True
-    return render_template("index.html")
+    config = current_app.config
+    return render_template("index.html", tokens=config["TOKENS"], demo_tokens=config["DEMO_TOKENS"])
+
+
+@bp.post("/token")
+def demo_token():
+    """Issue a signed token for a name of the caller's choosing: demo mode only (DEMO_TOKENS)."""
+    state = current_app.extensions["chat"]
+    if not (current_app.config["DEMO_TOKENS"] and state.tokens):
+        abort(404)
+    if "person" not in session:
+        session["person"] = secrets.token_urlsafe(12)
+        session.permanent = True
+    body = request.get_json(silent=True) or {}
+    try:
+        token = state.tokens.issue(session["person"], body.get("name"))
+    except ChatError as error:
+        return {"ok": False, **error.as_dict()}, 400
+    return {"ok": True, "token": token}
 
 
 @bp.get("/healthz")

@@ -1,0 +1,115 @@
+"""Signed identities: tokens, the handshake with tokens on, and the demo token route."""
+
+import pytest
+from itsdangerous import URLSafeTimedSerializer
+
+from chat.identity import SALT, Tokens, issue_token
+from chat.validation import ChatError
+from test_people_and_rooms import only, received
+
+SECRET = "test-secret"
+
+
+@pytest.fixture
+def tokens_app(make_app):
+    """Return an app that requires signed tokens, with the demo issuer on."""
+    return make_app(TOKENS=True, DEMO_TOKENS=True, TOKEN_MAX_AGE=60)
+
+
+@pytest.fixture
+def at_time(monkeypatch):
+    """Return a function that sets the time itsdangerous signs and checks with."""
+    import itsdangerous.timed
+
+    def set_time(seconds):
+        monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: seconds)
+    return set_time
+
+
+def test_a_token_carries_id_and_name():
+    """Verify a token issued with the same secret."""
+    assert Tokens(SECRET, 60).verify(issue_token(SECRET, "u1", "  Alice ")) == ("u1", "Alice")
+
+
+@pytest.mark.parametrize(("token", "code"), [
+    (None, "token_required"),
+    ("", "token_required"),
+    ("not-a-token", "bad_token"),
+    (issue_token("another-secret", "u1", "Alice"), "bad_token"),
+    (URLSafeTimedSerializer(SECRET, salt="other-salt").dumps({"id": "u1", "name": "A"}), "bad_token"),
+])
+def test_bad_tokens_are_refused(token, code):
+    """Refuse a missing, malformed or foreign token, saying which."""
+    with pytest.raises(ChatError) as refused:
+        Tokens(SECRET, 60).verify(token)
+    assert refused.value.code == code
+
+
+def test_expired_tokens_are_refused(at_time):
+    """Refuse a token older than its lifetime."""
+    at_time(1_800_000_000)
+    token = issue_token(SECRET, "u1", "Alice")
+    at_time(1_800_000_061)
+    with pytest.raises(ChatError) as refused:
+        Tokens(SECRET, 60).verify(token)
+    assert refused.value.code == "token_expired"
+
+
+@pytest.mark.parametrize("auth", [
+    {"protocol": 2, "name": "Alice"},
+    {"protocol": 2, "token": "forged"},
+    {},
+])
+def test_connections_without_a_good_token_are_refused(tokens_app, socket_client, auth):
+    """Refuse every connection, seed or full, that has no valid token."""
+    assert not socket_client(tokens_app, auth=auth).is_connected()
+
+
+def test_expired_token_connection_is_refused(tokens_app, socket_client, at_time):
+    """Refuse a connection whose token has expired."""
+    at_time(1_800_000_000)
+    token = issue_token(SECRET, "u1", "Alice")
+    at_time(1_800_000_061)
+    assert not socket_client(tokens_app, auth={"protocol": 2, "token": token}).is_connected()
+
+
+def test_identity_and_name_come_from_the_token(tokens_app, socket_client):
+    """Take id and name from the token, ignore the claimed name, refuse renaming."""
+    token = issue_token(SECRET, "user-42", "Alice")
+    alice = socket_client(tokens_app, auth={"protocol": 2, "token": token, "name": "Mallory"})
+    welcome, _, _ = only(alice, "welcome", "presence", "history")
+    assert welcome["user"] == {"id": "user-42", "name": "Alice", "guest": False}
+    assert alice.emit("rename", {"name": "Mallory"}, callback=True)["code"] == "rename_refused"
+
+
+def test_a_token_user_is_one_person_across_connections(tokens_app, socket_client):
+    """Count every connection of one token user as one person."""
+    token = issue_token(SECRET, "user-42", "Alice")
+    bob = socket_client(tokens_app, auth={"protocol": 2, "token": issue_token(SECRET, "user-7", "Bob")})
+    received(bob)
+    socket_client(tokens_app, auth={"protocol": 2, "token": token})
+    second = socket_client(tokens_app, auth={"protocol": 2, "token": token})
+    assert [m["name"] for m in only(second, "welcome", "presence", "history")[1]["members"]] == ["Alice", "Bob"]
+    assert [event for event, _ in received(bob)] == ["member-joined"]
+
+
+def test_a_seed_client_with_a_token_is_served(tokens_app, socket_client):
+    """Serve the original protocol with a token in auth."""
+    seed = socket_client(tokens_app, auth={"token": issue_token(SECRET, "u1", "Alice")})
+    assert seed.emit("newMessage", "hi", callback=True) == {"ok": True}
+
+
+def test_demo_token_route(tokens_app):
+    """Issue a token for a chosen name in demo mode; refuse a bad name."""
+    client = tokens_app.test_client()
+    response = client.post("/token", json={"name": "Alice"})
+    assert response.status_code == 200
+    assert Tokens(SECRET, 60).verify(response.json["token"])[1] == "Alice"
+    bad = client.post("/token", json={"name": "\u202e"})
+    assert bad.status_code == 400 and bad.json["code"] == "bad_name"
+
+
+@pytest.mark.parametrize("settings", [{}, {"TOKENS": True}, {"DEMO_TOKENS": True}])
+def test_demo_token_route_is_off_unless_both_settings_are_on(make_app, settings):
+    """Answer 404 unless tokens and the demo issuer are both on."""
+    assert make_app(**settings).test_client().post("/token", json={"name": "A"}).status_code == 404
