@@ -200,7 +200,8 @@ class Peer:
         # 16 packets; a busy chat sends far more. The app raises the limit for the server
         # side, but in this process a later create_app() may have set it again.
         Payload.max_decode_packets = 100_000
-        self.client = InOrderClient(reconnection=False, **options)
+        options.setdefault("reconnection", False)
+        self.client = InOrderClient(**options)
         self.events = []
         self._changed = threading.Condition()
         self.client.on("*", self._record)
