@@ -54,8 +54,20 @@ class Message:
         return message
 
 
+def _stored_text(text):
+    """Return ``text`` as SQLite can keep it: a lone surrogate (half an emoji, which a JavaScript
+    string can hold) is not valid UTF-8, so such text is kept as bytes instead."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass")
+    return text
+
+
 def _message(row):
     room, message_id, ts, user_id, user_name, user_guest, text, client_id = row
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "surrogatepass")
     return Message(room, message_id, ts, Member(user_id, user_name, bool(user_guest)), text, client_id)
 
 
@@ -127,7 +139,8 @@ class History:
                 "SET last_id = last_id + 1 RETURNING last_id", (room,)).fetchone()
             message = Message(room, message_id, int(self._clock() * 1000), user, text, client_id)
             db.execute(f"INSERT INTO messages ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                       (room, message_id, message.ts, user.id, user.name, int(user.guest), text, client_id))
+                       (room, message_id, message.ts, user.id, user.name, int(user.guest), _stored_text(text),
+                        client_id))
             return message, True
         return self._transaction(work)
 

@@ -130,3 +130,10 @@ def test_rooms_are_kept_and_removal_keeps_numbering(history):
     assert "games" not in history.rooms() and history.latest("games", 10) == ([], False)
     history.add_room("games")
     assert history.append("games", ALICE, "y")[0].id == 2
+
+
+def test_text_is_kept_exactly_even_with_a_lone_surrogate(history):
+    """Keep text a JavaScript string can hold but UTF-8 cannot: half an emoji."""
+    text = "half \ud83d an emoji"
+    assert history.append("a", ALICE, text)[0].text == text
+    assert history.latest("a", 1)[0][0].text == text
