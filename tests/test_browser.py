@@ -1,5 +1,10 @@
-"""Browser tests: the demo page in real Chromium (Debian's), driven by Playwright, against a live server."""
+"""Browser tests: the demo page in real Chromium (Debian's), driven by Playwright, against a live server.
 
+The page speaks the full protocol (protocol 2 in docs/protocol.md). Each page is opened in
+its own browser context, so it has its own session cookie: one page, one person.
+"""
+
+import json
 import re
 
 import pytest
@@ -14,8 +19,9 @@ RECONNECT_TIMEOUT_MS = 20_000
 # Anything but the loopback address is refused, so a test can never reach the internet.
 NOT_LOOPBACK = re.compile(r"^(?!(https?|wss?)://127\.0\.0\.1[:/])")
 
-JOINED = "A user joined the chat"
-LEFT = "A user left the chat"
+GUEST = re.compile(r"^Guest \d+$")
+LONG_NAME = "Maximiliana Wolfeschlegelsteinha"  # 32 characters, the longest name allowed
+TYPING = "is typing…"
 PHONE = {"viewport": {"width": 375, "height": 667}, "device_scale_factor": 2,
          "is_mobile": True, "has_touch": True}
 
@@ -32,19 +38,25 @@ def browser():
 
 @pytest.fixture
 def new_context(browser):
-    """Return a factory of isolated browser contexts that reach only 127.0.0.1, closed at teardown."""
+    """Return a factory of isolated browser contexts that reach only 127.0.0.1, closed at teardown.
+
+    An exception the page's script does not catch fails the test.
+    """
     contexts = []
+    script_errors = []
 
     def make(**options):
         context = browser.new_context(**options)
         context.set_default_timeout(TIMEOUT_MS)
         context.route(NOT_LOOPBACK, lambda route: route.abort("blockedbyclient"))
+        context.on("weberror", lambda web_error: script_errors.append(web_error.error))
         contexts.append(context)
         return context
 
     yield make
     for context in contexts:
         context.close()
+    assert script_errors == []
 
 
 @pytest.fixture
@@ -53,8 +65,18 @@ def new_page(new_context):
     return lambda **options: new_context(**options).new_page()
 
 
-def open_chat(page, server):
-    """Open the demo page of ``server`` in ``page`` and wait until its socket is connected."""
+def remember_name(page, name):
+    """Make ``page`` find ``name`` remembered from an earlier visit (unless it has one by now)."""
+    stored = json.dumps(json.dumps(name))
+    page.add_init_script(f"""try {{
+        if (localStorage.getItem("chat.name") === null) localStorage.setItem("chat.name", {stored});
+    }} catch {{}}""")
+
+
+def open_chat(page, server, name=None):
+    """Open the demo page of ``server`` in ``page`` (as ``name``, else a guest); wait until connected."""
+    if name is not None:
+        remember_name(page, name)
     page.goto(server.url + "/")
     expect(page.locator("#status")).to_have_attribute("data-state", "connected")
     return page
@@ -63,6 +85,11 @@ def open_chat(page, server):
 def message_box(page):
     """Return the input labelled "Message" (exactly: the log is labelled "Messages")."""
     return page.get_by_label("Message", exact=True)
+
+
+def name_box(page):
+    """Return the input labelled "Your name"."""
+    return page.get_by_label("Your name")
 
 
 def send_with_enter(page, text):
@@ -76,54 +103,102 @@ def shown(page):
     return page.locator("#messages li")
 
 
-def messages(page):
-    """Return a locator for the chat messages in the page's log, without notices."""
-    return page.locator("#messages li.message")
+def notices(page):
+    """Return a locator for the join, leave and rename notices in the page's log."""
+    return page.locator("#messages li.notice")
+
+
+def texts(page):
+    """Return a locator for the text of each chat message in the page's log."""
+    return page.locator("#messages li.message .text")
+
+
+def authors(page):
+    """Return a locator for the sender's name of each chat message in the page's log."""
+    return page.locator("#messages li.message .author")
+
+
+def people(page):
+    """Return a locator for the people listed in the page's current room."""
+    return page.locator("#people li")
+
+
+def room_button(page, name):
+    """Return the button that switches to (or joins) room ``name``."""
+    return page.locator(f'#rooms li[data-room="{name}"] .room')
+
+
+def current_room(page, name):
+    """Wait until the page shows room ``name`` as the current one."""
+    expect(page.locator("#room-title")).to_have_text(name)
+    expect(room_button(page, name)).to_have_attribute("aria-current", "true")
+
+
+def create_room(page, name):
+    """Create room ``name`` through the page's form."""
+    page.get_by_label("New room").fill(name)
+    page.get_by_role("button", name="Create").click()
+
+
+# --- The seed's tests, now with names ---------------------------------------------------------
 
 
 def test_two_pages_chat_through_the_demo(live_server, new_page):
-    """Two pages connect, see each other join, and chat with Enter and with the Send button."""
+    """Two people connect, see each other join by name, and chat with Enter and with the Send button."""
     server = live_server()
-    a = open_chat(new_page(), server)
+    a = open_chat(new_page(), server, "Alice")
     expect(a.locator("#status")).to_have_text("Connected")
-    b = open_chat(new_page(), server)
-    expect(shown(a)).to_have_text([JOINED])
+    expect(name_box(a)).to_have_value("Alice")
+    b = open_chat(new_page(), server, "Bob")
+    expect(shown(a)).to_have_text(["Bob joined"])
 
     send_with_enter(a, "hello from A")
     expect(message_box(a)).to_have_value("")
-    expect(shown(b)).to_have_text(["hello from A"])  # and no notice about B joining itself
+    expect(texts(b)).to_have_text(["hello from A"])
+    expect(authors(b)).to_have_text(["Alice"])
+    expect(shown(b)).to_have_count(1)  # and no notice about B joining itself
 
     message_box(b).fill("hello from B")
     b.get_by_role("button", name="Send").click()
-    expect(shown(a)).to_have_text([JOINED, "hello from A", "hello from B"])
-    expect(shown(b)).to_have_text(["hello from A", "hello from B"])
+    expect(shown(a)).to_have_text(["Bob joined", re.compile(r"^Alice .*hello from A$"),
+                                   re.compile(r"^Bob .*hello from B$")])
+    expect(texts(b)).to_have_text(["hello from A", "hello from B"])
+    expect(authors(b)).to_have_text(["Alice", "Bob"])
     expect(message_box(b)).to_have_value("")
+    # Each message carries the server's time, readable and machine-readable.
+    expect(a.locator("#messages li.message time").first).to_have_attribute(
+        "datetime", re.compile(r"^\d{4}-\d\d-\d\dT"))
 
 
-def test_html_in_a_message_is_shown_as_text(live_server, new_page):
-    """A message made of HTML tags shows up literally, and no element or script comes of it."""
+def test_html_in_a_message_or_a_name_is_shown_as_text(live_server, new_page):
+    """A message and a name made of HTML tags show up literally, and no element or script comes of them."""
     server = live_server()
-    a = open_chat(new_page(), server)
+    name = "<b>Eve</b>"
+    a = open_chat(new_page(), server, name)
     b = open_chat(new_page(), server)
     html = '<img src=x onerror="window.pwned=1"><b>bold</b>'
 
     send_with_enter(a, html)
     for page in (b, a):
-        expect(messages(page)).to_have_count(1)
-        assert messages(page).text_content() == html
-        expect(page.locator("#messages img, #messages b")).to_have_count(0)
+        expect(texts(page)).to_have_count(1)
+        assert texts(page).text_content() == html
+        assert authors(page).text_content() == name
+        expect(page.locator("#messages img, #messages b, #people b")).to_have_count(0)
         assert page.evaluate("typeof window.pwned") == "undefined"
+    expect(people(b)).to_have_text([name, re.compile(r"^Guest \d+ \(you\)$")])
 
 
-def test_a_closed_tab_is_shown_as_a_user_leaving(live_server, new_page):
-    """Closing one page's tab tells the other page that a user left."""
-    server = live_server()
-    a = open_chat(new_page(), server)
-    b = open_chat(new_page(), server)
-    expect(shown(a)).to_have_text([JOINED])
+def test_a_closed_tab_leaves_the_people_list_after_the_grace_period(live_server, new_page):
+    """Closing one person's tab removes them from the other's people list, with a notice, after the grace."""
+    server = live_server(PRESENCE_GRACE=0.5)
+    a = open_chat(new_page(), server, "Alice")
+    b = open_chat(new_page(), server, "Bob")
+    expect(people(a)).to_have_text(["Alice (you)", "Bob"])
+    expect(shown(a)).to_have_text(["Bob joined"])
 
     b.close()
-    expect(shown(a)).to_have_text([JOINED, LEFT])
+    expect(people(a)).to_have_text(["Alice (you)"])
+    expect(shown(a)).to_have_text(["Bob joined", "Bob left"])
 
 
 def test_a_refusal_is_shown_to_the_sender_only(live_server, new_page):
@@ -138,21 +213,25 @@ def test_a_refusal_is_shown_to_the_sender_only(live_server, new_page):
     expect(a.get_by_role("alert")).to_have_text(
         re.compile(r"^too many messages: wait [\d.]+ s before sending again$"))
     # The refused text is given back to edit or resend, not lost.
-    expect(a.get_by_label("Message", exact=True)).to_have_value("second")
+    expect(message_box(a)).to_have_value("second")
 
     # B's own message is broadcast after A's refused one was handled: a barrier for "second".
     send_with_enter(b, "from B")
-    expect(messages(b)).to_have_text(["first", "from B"])
-    expect(messages(a)).to_have_text(["first", "from B"])
+    expect(texts(b)).to_have_text(["first", "from B"])
+    expect(texts(a)).to_have_text(["first", "from B"])
     expect(b.locator("#error")).to_be_hidden()
     expect(b.get_by_role("alert")).to_have_count(0)
 
 
 def test_the_page_reconnects_after_a_server_restart(live_server, new_page):
-    """Stopping the server shows the page reconnecting; once it is back, chat works again."""
+    """Stopping the server shows the page reconnecting; once back, it has the name it had, and chats."""
     server = live_server()
     a = open_chat(new_page(), server)
-    b = open_chat(new_page(), server)
+    b = open_chat(new_page(), server, "Bob")
+    # A renames after connecting: the reconnection must send this name, not the page's first handshake.
+    name_box(a).fill("Zed")
+    a.get_by_role("button", name="Set name").click()
+    expect(people(b)).to_have_text(["Bob (you)", "Zed"])
 
     server.stop()
     for page in (a, b):
@@ -164,33 +243,54 @@ def test_the_page_reconnects_after_a_server_restart(live_server, new_page):
         expect(page.locator("#status")).to_have_attribute("data-state", "connected",
                                                           timeout=RECONNECT_TIMEOUT_MS)
         expect(page.locator("#status")).to_have_text("Connected")
+    expect(name_box(a)).to_have_value("Zed")
+    expect(people(b)).to_have_text(["Bob (you)", "Zed"])
 
     send_with_enter(a, "after the restart")
-    expect(messages(b)).to_have_text(["after the restart"])
-    expect(messages(a)).to_have_text(["after the restart"])
+    expect(texts(b)).to_have_text(["after the restart"])
+    expect(texts(a)).to_have_text(["after the restart"])
+    expect(authors(b)).to_have_text(["Zed"])
 
 
 def test_the_page_fits_a_phone_screen(live_server, new_page, peer):
     """On a 375x667 phone the composer stays on screen and nothing scrolls sideways, however long the log."""
     server = live_server()
-    page = open_chat(new_page(**PHONE), server)
+    page = open_chat(new_page(**PHONE), server, LONG_NAME)
     sender = peer(server)
     lines = [f"line {n}" for n in range(20)] + ["x" * 300, "https://127.0.0.1/" + "long-path/" * 30]
     for line in lines:
         assert sender.send(line) == {"ok": True}
-    expect(messages(page)).to_have_text(lines)
+    expect(texts(page)).to_have_text(lines)
 
     # The viewport meta tag makes the layout as wide as the phone, not a zoomed-out desktop page.
     assert page.evaluate("document.documentElement.clientWidth") == 375
-    for control in (message_box(page), page.get_by_role("button", name="Send")):
+    # The room and people lists fold away above and below the log, leaving it the room.
+    expect(page.locator("#rooms")).to_be_hidden()
+    expect(page.locator("#people")).to_be_hidden()
+    for control in (message_box(page), page.get_by_role("button", name="Send"), name_box(page)):
         expect(control).to_be_visible()
         expect(control).to_be_in_viewport(ratio=1)
-    widths = page.evaluate("""() => {
-        const root = document.documentElement, log = document.getElementById("messages");
-        return {page: [root.scrollWidth, root.clientWidth], log: [log.scrollWidth, log.clientWidth]};
-    }""")
-    assert widths["page"][0] <= widths["page"][1], widths
-    assert widths["log"][0] <= widths["log"][1], widths
+
+    def assert_no_sideways_scroll():
+        widths = page.evaluate("""() => {
+            const root = document.documentElement, log = document.getElementById("messages");
+            return {page: [root.scrollWidth, root.clientWidth], log: [log.scrollWidth, log.clientWidth]};
+        }""")
+        assert widths["page"][0] <= widths["page"][1], widths
+        assert widths["log"][0] <= widths["log"][1], widths
+
+    assert_no_sideways_scroll()
+    # Unfolded, the lists fit too, one at a time, and the composer stays on screen.
+    page.locator("#people-panel summary").click()
+    expect(people(page)).to_have_text([GUEST, f"{LONG_NAME} (you)"])
+    page.locator("#rooms-panel summary").click()
+    expect(page.locator("#rooms")).to_be_visible()
+    expect(page.locator("#people")).to_be_hidden()
+    expect(message_box(page)).to_be_in_viewport(ratio=1)
+    assert_no_sideways_scroll()
+    # Picking a room folds the room list away again.
+    room_button(page, "general").click()
+    expect(page.locator("#rooms")).to_be_hidden()
 
 
 def test_nothing_is_loaded_from_outside_the_server(live_server, new_page):
@@ -206,14 +306,14 @@ def test_nothing_is_loaded_from_outside_the_server(live_server, new_page):
     assert [url for url in urls if not url.startswith(origins)] == []
     expect(page.locator("#status")).to_have_attribute("data-state", "connected")
     send_with_enter(page, "local only")
-    expect(messages(page)).to_have_text(["local only"])
+    expect(texts(page)).to_have_text(["local only"])
 
     assert any("/socket.io/" in url for url in urls), urls  # the recording saw the socket too
     assert [url for url in urls if not url.startswith(origins)] == []
 
 
 def test_the_page_has_accessible_names_and_roles(live_server, new_page):
-    """The log is announced politely, the input is labelled "Message", the status and button are named."""
+    """The log is announced politely; inputs, lists, status and buttons are named."""
     server = live_server()
     page = open_chat(new_page(), server)
 
@@ -226,6 +326,318 @@ def test_the_page_has_accessible_names_and_roles(live_server, new_page):
     expect(message_box(page)).to_have_accessible_name("Message")
     expect(page.get_by_role("textbox", name="Message", exact=True)).to_be_editable()
     expect(page.get_by_role("button", name="Send")).to_be_enabled()
+    expect(page.get_by_role("textbox", name="Your name")).to_have_value(GUEST)
+    expect(page.get_by_role("textbox", name="New room")).to_be_editable()
+    expect(page.get_by_role("list", name="Rooms")).to_be_visible()
+    expect(page.get_by_role("list", name="People in this room")).to_be_visible()
+    # The current room is marked for assistive technology, not by its colour alone.
+    expect(page.get_by_role("button", name="general", exact=True)).to_have_attribute("aria-current", "true")
     expect(page.get_by_role("status")).to_have_text("Connected")
     # What a screen reader announces: the state alone, not the decorative dot before it.
     expect(page.get_by_role("status")).to_match_aria_snapshot("- status: Connected")
+
+
+# --- Names ------------------------------------------------------------------------------------
+
+
+def test_a_taken_name_gets_a_number(live_server, new_page):
+    """A second person choosing a name someone online has is shown as "Alice 2", as is everyone's list."""
+    server = live_server()
+    alice = open_chat(new_page(), server, "Alice")
+    other = open_chat(new_page(), server)
+    expect(name_box(other)).to_have_value(GUEST)
+    guest = name_box(other).input_value()
+
+    name_box(other).fill("Alice")
+    other.get_by_role("button", name="Set name").click()
+    expect(name_box(other)).to_have_value("Alice 2")
+    expect(other.locator("#name-note")).to_have_text("“Alice” is taken: you are “Alice 2”.")
+    expect(people(other)).to_have_text(["Alice", "Alice 2 (you)"])
+    expect(people(alice)).to_have_text(["Alice (you)", "Alice 2"])
+    expect(notices(alice)).to_have_text([f"{guest} joined", f"{guest} is now Alice 2"])
+    expect(notices(other)).to_have_text(["You are now Alice 2"])
+
+    # The rule holds when connecting too, whatever the case of the name.
+    third = open_chat(new_page(), server, "alice")
+    expect(name_box(third)).to_have_value("alice 3")
+    expect(people(alice)).to_have_text(["Alice (you)", "Alice 2", "alice 3"])
+    send_with_enter(third, "which Alice?")
+    expect(authors(alice)).to_have_text(["alice 3"])
+
+
+def test_a_refused_name_can_be_replaced(live_server, new_page):
+    """A remembered name the server refuses is explained; the person picks another and gets in."""
+    server = live_server()
+    page = new_page()
+    remember_name(page, "Al\u200bice")  # a zero-width space: not allowed in a name
+    page.goto(server.url + "/")
+
+    expect(page.locator("#status")).to_have_attribute("data-state", "offline")
+    expect(page.get_by_role("alert")).to_have_text(
+        "Your name was refused: the name contains a character that is not allowed (U+200B). Pick another one.")
+    expect(name_box(page)).to_be_focused()
+    expect(name_box(page)).to_have_attribute("aria-invalid", "true")
+
+    name_box(page).fill("Alice")
+    name_box(page).press("Enter")
+    expect(page.locator("#status")).to_have_attribute("data-state", "connected")
+    expect(name_box(page)).to_have_value("Alice")
+    expect(page.get_by_role("alert")).to_have_count(0)
+    expect(people(page)).to_have_text(["Alice (you)"])
+
+    # Renaming later is refused the same way, with the reason, and the name stays.
+    name_box(page).fill("   ")
+    page.get_by_role("button", name="Set name").click()
+    expect(page.get_by_role("alert")).to_have_text("the name is empty")
+    expect(people(page)).to_have_text(["Alice (you)"])
+
+    # The accepted name is remembered for the next visit.
+    page.reload()
+    expect(page.locator("#status")).to_have_attribute("data-state", "connected")
+    expect(name_box(page)).to_have_value("Alice")
+
+
+def test_two_tabs_are_one_person(live_server, new_context, new_page):
+    """Two tabs of one browser are one person to the others, and a rename in one shows in the other."""
+    server = live_server()
+    context = new_context()
+    first = open_chat(context.new_page(), server, "Alice")
+    second = open_chat(context.new_page(), server)
+    bob = open_chat(new_page(), server, "Bob")
+    expect(name_box(second)).to_have_value("Alice")
+    expect(people(bob)).to_have_text(["Alice", "Bob (you)"])
+
+    name_box(first).fill("Alicia")
+    first.get_by_role("button", name="Set name").click()
+    expect(name_box(second)).to_have_value("Alicia")
+    expect(people(bob)).to_have_text(["Alicia", "Bob (you)"])
+    expect(notices(bob)).to_have_text(["Alice is now Alicia"])
+
+    send_with_enter(second, "from the second tab")
+    expect(authors(first)).to_have_text(["Alicia"])  # each tab shows what the person sent from the other
+    expect(authors(bob)).to_have_text(["Alicia"])
+
+
+# --- Rooms ------------------------------------------------------------------------------------
+
+
+def test_people_in_two_rooms_see_who_is_in_the_current_one(live_server, new_page):
+    """Alice and Bob share two rooms, Carol one: each page lists the people of its current room by name."""
+    server = live_server(PRESENCE_GRACE=0.5)
+    alice = open_chat(new_page(), server, "Alice")
+    bob = open_chat(new_page(), server, "Bob")
+    carol = open_chat(new_page(), server, "Carol")
+
+    create_room(alice, "dev")
+    current_room(alice, "dev")
+    expect(people(alice)).to_have_text(["Alice (you)"])
+    expect(shown(alice)).to_have_count(0)  # a new room's log starts empty
+    room_button(bob, "dev").click()  # announced to every page; clicking a room one is not in joins it
+    current_room(bob, "dev")
+    expect(people(bob)).to_have_text(["Alice", "Bob (you)"])
+    expect(people(alice)).to_have_text(["Alice (you)", "Bob"])
+    expect(shown(alice)).to_have_text(["Bob joined"])
+
+    # Carol stays in general: the dev list does not change, the general one has all three.
+    expect(people(carol)).to_have_text(["Alice", "Bob", "Carol (you)"])
+    expect(room_button(carol, "dev")).to_contain_text("join")
+    room_button(alice, "general").click()
+    current_room(alice, "general")
+    expect(people(alice)).to_have_text(["Alice (you)", "Bob", "Carol"])
+    expect(shown(alice)).to_have_text(["Bob joined", "Carol joined"])
+    room_button(alice, "dev").click()
+    expect(people(alice)).to_have_text(["Alice (you)", "Bob"])
+
+    # Messages stay in their room.
+    send_with_enter(bob, "in dev")
+    expect(texts(alice)).to_have_text(["in dev"])
+    send_with_enter(carol, "in general")
+    expect(texts(carol)).to_have_text(["in general"])
+    expect(room_button(alice, "general").locator(".unread")).to_have_text("1 unread")
+    expect(texts(alice)).to_have_text(["in dev"])
+
+    # Bob leaves dev with its button: he is back in general, and Alice sees him go from dev.
+    bob.get_by_role("button", name="Leave dev").click()
+    current_room(bob, "general")
+    expect(room_button(bob, "dev")).to_contain_text("join")
+    expect(people(alice)).to_have_text(["Alice (you)"])
+    expect(notices(alice)).to_have_text(["Bob joined", "Bob left"])
+    # ... and with only general left, Bob's page offers no way to leave his last room.
+    expect(bob.get_by_role("button", name="Leave general")).to_be_disabled()
+
+    # Carol joins dev, then closes her tab: after the grace period she is gone from Alice's list.
+    room_button(carol, "dev").click()
+    expect(people(alice)).to_have_text(["Alice (you)", "Carol"])
+    carol.close()
+    expect(people(alice)).to_have_text(["Alice (you)"])
+    expect(notices(alice)).to_have_text(["Bob joined", "Bob left", "Carol joined", "Carol left"])
+
+
+def test_creating_and_switching_rooms(live_server, new_page):
+    """Rooms are created with the server's name rule, switched between, and remembered for the next visit."""
+    server = live_server()
+    page = open_chat(new_page(), server, "Alice")
+    bob = open_chat(new_page(), server, "Bob")
+
+    create_room(page, "Dev Team")
+    expect(page.get_by_role("alert")).to_have_text(
+        "a room name is 1 to 32 characters: lower-case letters a-z, digits, - and _, "
+        "starting with a letter or digit")
+    expect(page.get_by_label("New room")).to_have_value("Dev Team")  # kept, to correct
+    create_room(page, "general")
+    expect(page.get_by_role("alert")).to_have_text("the room 'general' exists already")
+    create_room(page, "dev-team")
+    current_room(page, "dev-team")
+    expect(page.get_by_role("alert")).to_have_count(0)
+    expect(page.get_by_label("New room")).to_have_value("")
+    expect(page.locator("#rooms li")).to_have_count(2)
+
+    send_with_enter(page, "first in dev-team")
+    room_button(page, "general").click()
+    current_room(page, "general")
+    expect(room_button(page, "dev-team")).to_have_attribute("aria-current", "false")
+    expect(texts(page)).to_have_count(0)
+    send_with_enter(page, "first in general")
+    room_button(page, "dev-team").click()
+    current_room(page, "dev-team")
+    expect(texts(page)).to_have_text(["first in dev-team"])
+
+    # The joined rooms and the current one are remembered: a reload comes back to them, and
+    # within the grace period Bob sees no one leave or join.
+    room_button(bob, "dev-team").click()
+    expect(people(bob)).to_have_text(["Alice", "Bob (you)"])
+    page.reload()
+    expect(page.locator("#status")).to_have_attribute("data-state", "connected")
+    current_room(page, "dev-team")
+    expect(page.get_by_role("button", name="Leave general")).to_be_enabled()
+    expect(people(page)).to_have_text(["Alice (you)", "Bob"])
+    send_with_enter(page, "back")
+    expect(texts(bob)).to_have_text(["back"])
+    expect(notices(bob)).to_have_count(0)
+
+    # Refreshing the list asks the server how many people are in the rooms one is not in.
+    create_room(bob, "bobs-room")
+    current_room(bob, "bobs-room")
+    expect(room_button(page, "bobs-room")).not_to_have_attribute("title", re.compile("."))
+    page.get_by_role("button", name="Refresh rooms").click()
+    expect(room_button(page, "bobs-room")).to_have_attribute("title", "1 person")
+    expect(room_button(page, "dev-team")).to_have_attribute("title", "2 people")
+
+
+@pytest.mark.parametrize("remembered, alert", [
+    # A room that is gone (removed while the person was away): entered no more, and said so.
+    (["general", "gone"], "Could not enter a remembered room: there is no room 'gone'"),
+    # A list the server refuses outright: the page starts again in the default room.
+    (["general", "Not A Room"], None),
+])
+def test_remembered_rooms_the_server_has_no_more_are_forgotten(live_server, new_page, remembered, alert):
+    """A page remembering rooms that the server does not have connects in the ones it has."""
+    server = live_server()
+    page = new_page()
+    page.add_init_script(f"localStorage.setItem('chat.rooms', {json.dumps(json.dumps(remembered))})")
+    open_chat(page, server)
+    current_room(page, "general")
+    expect(page.locator("#rooms li")).to_have_count(1)
+    if alert:
+        expect(page.get_by_role("alert")).to_have_text(alert)
+    else:
+        expect(page.get_by_role("alert")).to_have_count(0)
+    assert page.evaluate("localStorage.getItem('chat.rooms')") == '["general"]'
+    send_with_enter(page, "still chatting")
+    expect(texts(page)).to_have_text(["still chatting"])
+
+
+def test_an_unread_count_shows_on_a_room_that_is_not_current(live_server, new_page):
+    """Messages to a joined room that is not shown count as unread there, until it is shown."""
+    server = live_server()
+    alice = open_chat(new_page(), server, "Alice")
+    bob = open_chat(new_page(), server, "Bob")
+    create_room(bob, "dev")
+    current_room(bob, "dev")
+    room_button(alice, "dev").click()
+    current_room(alice, "dev")
+    room_button(alice, "general").click()
+    current_room(alice, "general")
+
+    send_with_enter(bob, "one")
+    send_with_enter(bob, "two")
+    expect(room_button(alice, "dev").locator(".unread")).to_have_text("2 unread")
+    expect(alice.locator("#rooms-summary")).to_have_text("general · 2 unread")
+    expect(room_button(alice, "general").locator(".unread")).to_have_count(0)
+    expect(texts(alice)).to_have_count(0)
+
+    # A message in the current room is shown, not counted.
+    room_button(bob, "general").click()
+    send_with_enter(bob, "three")
+    expect(texts(alice)).to_have_text(["three"])
+    expect(room_button(alice, "general").locator(".unread")).to_have_count(0)
+
+    room_button(alice, "dev").click()
+    current_room(alice, "dev")
+    expect(texts(alice)).to_have_text(["one", "two"])
+    expect(authors(alice)).to_have_text(["Bob", "Bob"])
+    expect(alice.locator("#rooms .unread")).to_have_count(0)
+
+
+# --- Typing -----------------------------------------------------------------------------------
+
+
+def test_typing_is_shown_to_the_others_until_the_message_is_sent(live_server, new_page):
+    """Bob typing shows on Alice's page in that room only, and goes when he clears the box or sends."""
+    # A typing state lasts a minute here: only clearing or sending can end it within the test.
+    server = live_server(TYPING_TIMEOUT=60)
+    alice = open_chat(new_page(), server, "Alice")
+    bob = open_chat(new_page(), server, "Bob")
+    typing = alice.locator("#typing")
+
+    message_box(bob).fill("hel")
+    expect(typing).to_have_text(f"Bob {TYPING}")
+    expect(bob.locator("#typing")).to_have_text("")  # never shown to the typist
+    message_box(bob).fill("")
+    expect(typing).to_have_text("")
+
+    message_box(bob).fill("hello")
+    expect(typing).to_have_text(f"Bob {TYPING}")
+    # Shown for the room it is in only.
+    create_room(alice, "dev")
+    current_room(alice, "dev")
+    expect(typing).to_have_text("")
+    room_button(alice, "general").click()
+    expect(typing).to_have_text(f"Bob {TYPING}")
+
+    message_box(bob).press("Enter")
+    expect(texts(alice)).to_have_text(["hello"])
+    expect(typing).to_have_text("")
+
+
+def test_a_typist_who_pauses_stops_being_shown(live_server, new_page):
+    """Typing that is not renewed ends on the others' pages after TYPING_TIMEOUT, text still in the box."""
+    server = live_server(TYPING_TIMEOUT=2)
+    alice = open_chat(new_page(), server, "Alice")
+    bob = open_chat(new_page(), server, "Bob")
+
+    message_box(bob).fill("thinking")
+    expect(alice.locator("#typing")).to_have_text(f"Bob {TYPING}")
+    expect(alice.locator("#typing")).to_have_text("")
+    expect(message_box(bob)).to_have_value("thinking")
+
+
+# --- The original gateway's protocol ----------------------------------------------------------
+
+
+def test_a_client_of_the_original_gateway_chats_with_the_page(live_server, new_page, peer):
+    """A protocol 1 client's message appears on the page from a guest; the page's reaches it as a bare string."""
+    server = live_server()
+    page = open_chat(new_page(), server, "Alice")
+    gateway_client = peer(server)
+    expect(people(page)).to_have_text(["Alice (you)", GUEST])
+    expect(notices(page)).to_have_text([re.compile(r"^Guest \d+ joined$")])
+
+    assert gateway_client.send("hello from the gateway") == {"ok": True}
+    expect(texts(page)).to_have_text(["hello from the gateway"])
+    expect(authors(page)).to_have_text([GUEST])
+
+    send_with_enter(page, "hello, old client")
+    assert gateway_client.wait_for("message", 2) == ["hello from the gateway", "hello, old client"]
+    # Only the original protocol's events: bare strings, no names, no rooms.
+    assert [event for event, _ in gateway_client.events] == ["message", "message"]
