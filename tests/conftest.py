@@ -181,7 +181,8 @@ class InOrderEngineIOClient(engineio.Client):
     def disconnect(self, abort=False, reason=None):
         if self.state == "connected" and self.current_transport == "polling":
             self._send_packet(engineio.packet.Packet(engineio.packet.CLOSE))
-            self.queue.join()
+            with self.queue.all_tasks_done:  # bounded: the server may be gone already
+                self.queue.all_tasks_done.wait_for(lambda: not self.queue.unfinished_tasks, timeout=2)
         super().disconnect(abort=abort, reason=reason)
 
 
