@@ -172,7 +172,7 @@ def connect(auth=None):
         try:
             _enter(room, after)
         except ChatError as error:
-            socketio.emit(ERROR_EVENT, {"event": "connect", **error.as_dict()}, to=request.sid)
+            socketio.emit(ERROR_EVENT, {"event": "connect", "room": room, **error.as_dict()}, to=request.sid)
 
 
 @socketio.on("disconnect")
@@ -389,8 +389,10 @@ def typing(payload):
     room = room_name(payload.get("room"))
     if room not in state.presence.rooms_of(request.sid):
         raise ChatError("not_in_room", f"you are not in the room {room!r}")
+    is_typing = payload.get("typing", True)
+    if not isinstance(is_typing, bool):
+        raise ChatError("bad_arguments", "typing must be true or false")
     member = state.presence.member(request.sid)
-    is_typing = payload.get("typing", True) is not False
     changed = state.typing.start(room, member) if is_typing else state.typing.stop(room, member.id)
     if changed:
         _emit_typing(room, member, is_typing)

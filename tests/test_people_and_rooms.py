@@ -238,6 +238,8 @@ def test_list_rooms_counts_people(full):
     ("send-message", "general", "bad_arguments"),
     ("rename", {"name": "\u202eevil"}, "bad_name"),
     ("typing", {"room": "elsewhere"}, "not_in_room"),
+    ("typing", {"room": "general", "typing": "false"}, "bad_arguments"),
+    ("typing", {"room": "general", "typing": 0}, "bad_arguments"),
 ])
 def test_bad_requests_are_refused_to_the_sender_alone(full, event, payload, code):
     """Refuse a bad request with an ack and a chat-error to its sender; tell nobody else."""
@@ -249,6 +251,14 @@ def test_bad_requests_are_refused_to_the_sender_alone(full, event, payload, code
     assert ack["ok"] is False and ack["code"] == code, ack
     assert received(alice) == [("chat-error", {"event": event, "error": ack["error"], "code": code})]
     assert received(bob) == []
+
+
+def test_a_missing_room_at_connect_is_skipped_with_an_error_naming_it(full):
+    """Skip a room that does not exist when connecting, saying which, and enter the others."""
+    alice = full("Alice", rooms=["gone", "general"])
+    welcome, error, presence, _ = only(alice, "welcome", "chat-error", "presence", "history")
+    assert error == {"event": "connect", "room": "gone", "error": "there is no room 'gone'", "code": "no_such_room"}
+    assert presence["room"] == "general"
 
 
 def test_seed_clients_cannot_use_full_events(socket_client):
