@@ -25,7 +25,8 @@ def create_app(test_config=None):
     if app.config["CORS_ORIGINS"]:
         cors.init_app(app, origins=app.config["CORS_ORIGINS"])
     socketio.init_app(app, **engine.socketio_options(app.config))
-    engine.limit_websocket_messages(socketio.server.eio, app.config["MAX_PACKET_BYTES"])
+    engine.configure_websockets(socketio.server.eio, app.config["MAX_PACKET_BYTES"],
+                                app.config["WEBSOCKET_COMPRESSION"])
     engine.allow_batched_packets(app.config["MAX_PACKETS_PER_REQUEST"])
 
     proxies = app.config["TRUSTED_PROXIES"]

@@ -56,13 +56,18 @@ class _BoundedWebSocket(simple_websocket.Server):
         return keep_going
 
 
-def limit_websocket_messages(eio_server, max_bytes):
-    """Make WebSocket connections refuse a message larger than ``max_bytes`` while reading it.
+def configure_websockets(eio_server, max_bytes, compression):
+    """Make WebSocket connections refuse a message larger than ``max_bytes`` while reading it,
+    and compress frames only with ``compression``.
 
     Engine.IO checks the size of a WebSocket message only after simple-websocket has
     buffered all of it, so one client could make the server hold any amount of memory.
     simple-websocket can stop at a size (closing with 1009, "message too big"), but
     Engine.IO does not pass one; this wraps its WebSocket class to do so.
+
+    simple-websocket accepts permessage-deflate whenever a client offers it, as browsers and
+    Node clients do: one zlib compression per frame per recipient, the most expensive part
+    of a broadcast of short chat messages. Without ``compression`` the offer is not seen.
     """
     websocket_class = eio_server._async["websocket"]
     if not (isinstance(websocket_class, type) and issubclass(websocket_class, SimpleWebSocketWSGI)):
@@ -71,6 +76,8 @@ def limit_websocket_messages(eio_server, max_bytes):
     class LimitedWebSocket(websocket_class):
         def __call__(self, environ, start_response):
             # As SimpleWebSocketWSGI.__call__, with the bounded server and the size limit.
+            if not compression:
+                environ = {key: value for key, value in environ.items() if key != "HTTP_SEC_WEBSOCKET_EXTENSIONS"}
             self.ws = _BoundedWebSocket(environ, max_message_size=max_bytes, **self.server_args)
             result = self.app(self)
             if self.ws.mode == "gunicorn":

@@ -49,6 +49,8 @@ DEFAULTS = {
     # Most Engine.IO packets in one long-polling request (Engine.IO's own default, 16, drops a
     # whole request of 25 batched messages). A request over it is dropped, and logged.
     "MAX_PACKETS_PER_REQUEST": 500,
+    # permessage-deflate on WebSocket frames: costs a compression per frame per recipient.
+    "WEBSOCKET_COMPRESSION": False,
     # Origins allowed to connect and to read the HTTP routes. Empty: same origin only. "*": any.
     "CORS_ORIGINS": [],
     # "threading" or "gevent". None: gevent when gevent has patched the standard library, else threading.
@@ -113,7 +115,7 @@ def _check(config):
     from .rooms import ROOM_NAME, ROOM_NAME_RULE
     if not isinstance(config["DEFAULT_ROOM"], str) or not ROOM_NAME.fullmatch(config["DEFAULT_ROOM"]):
         raise ValueError(f"CHAT_DEFAULT_ROOM must be a room name ({ROOM_NAME_RULE}), not {config['DEFAULT_ROOM']!r}")
-    for key in ("TOKENS", "DEMO_TOKENS"):
+    for key in ("TOKENS", "DEMO_TOKENS", "WEBSOCKET_COMPRESSION"):
         if not isinstance(config[key], bool):
             raise ValueError(f"CHAT_{key} must be true or false, not {config[key]!r}")
     if config["ASYNC_MODE"] not in (None, "threading", "gevent"):

@@ -259,3 +259,13 @@ def test_each_rooms_messages_stay_in_order_under_bursts(live_server, peer, kind,
         for room in ("general", "games"):
             ids = [m["id"] for m in messages if m["room"] == room]
             assert ids == list(range(1, 101))
+
+
+@pytest.mark.parametrize(("setting", "compressed"), [(False, False), (True, True)])
+def test_websocket_compression_only_when_configured(live_server, setting, compressed):
+    """Decline permessage-deflate unless WEBSOCKET_COMPRESSION is on: it costs a zlib pass per frame per recipient."""
+    server = live_server("gevent", WEBSOCKET_COMPRESSION=setting)
+    ws = websocket.create_connection(server.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket",
+                                     header=["Sec-WebSocket-Extensions: permessage-deflate"], timeout=TIMEOUT)
+    assert ("permessage-deflate" in (ws.getheaders() or {}).get("sec-websocket-extensions", "")) is compressed
+    ws.close()
