@@ -17,6 +17,7 @@ from engineio.payload import Payload
 
 from chat import create_app
 from chat import socketio as server_socketio
+from chat.state import ChatState
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 15  # seconds any single awaited event may take before a test fails
@@ -30,16 +31,40 @@ def history_in_memory(monkeypatch):
     monkeypatch.setenv("CHAT_HISTORY_DATABASE", ":memory:")
 
 
-@pytest.fixture
-def app():
-    """Return an app with test settings and the default limits."""
-    return create_app(TEST_SETTINGS)
+class Clock:
+    """A monotonic clock that moves only when told to."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, seconds):
+        self.now += seconds
 
 
 @pytest.fixture
-def make_app():
-    """Return a factory for apps with some settings changed."""
-    return lambda **settings: create_app({**TEST_SETTINGS, **settings})
+def clock():
+    """Return a fake clock; the apps of ``make_app`` time every limit and expiry by it."""
+    return Clock()
+
+
+@pytest.fixture
+def make_app(clock):
+    """Return a factory of apps with test settings, some changed, whose chat state runs on ``clock``."""
+    def make(**settings):
+        app = create_app({**TEST_SETTINGS, **settings})
+        app.extensions["chat"].history.close()
+        app.extensions["chat"] = ChatState.from_config(app.config, clock)
+        return app
+    return make
+
+
+@pytest.fixture
+def app(make_app):
+    """Return an app with test settings and the default limits, on the fake clock."""
+    return make_app()
 
 
 @pytest.fixture
@@ -63,6 +88,29 @@ def socket_client(app):
     for test_client in clients:
         if test_client.is_connected():
             test_client.disconnect()
+
+
+@pytest.fixture
+def full(socket_client, app):
+    """Return a factory of full-protocol test clients: full("Alice", rooms=[...], target_app=...)."""
+    def connect(name=None, target_app=None, browser=None, **auth):
+        if name is not None:
+            auth["name"] = name
+        return socket_client(target_app or app, auth={"protocol": 2, **auth}, flask_test_client=browser)
+    return connect
+
+
+def received(test_client):
+    """Drain ``test_client``; return (event, first argument) pairs."""
+    return [(item["name"], item["args"] if item["name"] == "message" else (item["args"] or [None])[0])
+            for item in test_client.get_received()]
+
+
+def only(test_client, *expected):
+    """Drain ``test_client``, assert it received exactly the ``expected`` events, return their payloads."""
+    got = received(test_client)
+    assert [event for event, _ in got] == list(expected), got
+    return [payload for _, payload in got] if len(expected) != 1 else got[0][1]
 
 
 # ---------------------------------------------------------------------------

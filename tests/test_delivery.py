@@ -3,41 +3,7 @@
 import pytest
 
 from chat import events
-from chat.state import ChatState
-from test_people_and_rooms import only, received
-from test_rate_limit import Clock
-
-FULL = {"protocol": 2}
-
-
-@pytest.fixture
-def clock():
-    """Return a fake monotonic clock."""
-    return Clock()
-
-
-@pytest.fixture
-def chat_app(make_app, clock):
-    """Return a factory of apps on the fake clock."""
-    def make(**settings):
-        app = make_app(**settings)
-        app.extensions["chat"] = ChatState.from_config(app.config, clock)
-        return app
-    return make
-
-
-@pytest.fixture
-def app(chat_app):
-    """Return an app with the default settings."""
-    return chat_app()
-
-
-@pytest.fixture
-def full(socket_client, app):
-    """Return a factory of full-protocol test clients."""
-    def connect(name, target_app=None, **auth):
-        return socket_client(target_app or app, auth={**FULL, "name": name, **auth})
-    return connect
+from conftest import only, received
 
 
 def say(client, text, room="general", **fields):
@@ -49,9 +15,9 @@ def texts(payload):
     return [message["text"] for message in payload["messages"]]
 
 
-def test_entering_a_room_sends_the_latest_messages_first(chat_app, full):
+def test_entering_a_room_sends_the_latest_messages_first(make_app, full):
     """Give a newcomer the latest HISTORY_LIMIT messages, oldest first, before live ones."""
-    app = chat_app(HISTORY_LIMIT=3)
+    app = make_app(HISTORY_LIMIT=3)
     alice = full("Alice", target_app=app)
     for n in range(5):
         say(alice, f"m{n}")
@@ -70,9 +36,9 @@ def test_seed_clients_get_no_history(full, socket_client):
     assert received(seed) == []
 
 
-def test_older_pages_on_request(chat_app, full):
+def test_older_pages_on_request(make_app, full):
     """Page back through a room's history before an id, with a bounded limit."""
-    app = chat_app(HISTORY_PAGE_MAX=5)
+    app = make_app(HISTORY_PAGE_MAX=5)
     alice = full("Alice", target_app=app)
     for n in range(8):
         say(alice, f"m{n}")
@@ -104,18 +70,18 @@ def test_a_resend_is_acknowledged_with_the_original_and_not_delivered_again(full
     assert say(alice, "next")["message"]["id"] == 2
 
 
-def test_a_resend_costs_no_flood_allowance(chat_app, full):
+def test_a_resend_costs_no_flood_allowance(make_app, full):
     """Check for a duplicate before the flood limit."""
-    app = chat_app(FLOOD_BURST=1, FLOOD_RATE=0.001)
+    app = make_app(FLOOD_BURST=1, FLOOD_RATE=0.001)
     alice = full("Alice", target_app=app)
     assert say(alice, "hello", clientId="c-1")["ok"]
     assert say(alice, "hello", clientId="c-1")["ok"]
     assert say(alice, "new", clientId="c-2")["code"] == "rate_limited"
 
 
-def test_a_refused_message_may_be_sent_again(chat_app, full, clock):
+def test_a_refused_message_may_be_sent_again(make_app, full, clock):
     """Remember only accepted messages: a refused client id can be used again."""
-    app = chat_app(FLOOD_BURST=1, FLOOD_RATE=1.0)
+    app = make_app(FLOOD_BURST=1, FLOOD_RATE=1.0)
     alice = full("Alice", target_app=app)
     say(alice, "one")
     assert say(alice, "two", clientId="c-2")["code"] == "rate_limited"
@@ -153,9 +119,9 @@ def test_catch_up_comes_in_chunks(full, monkeypatch):
     assert [chunk["more"] for chunk in chunks] == [True, True, False]
 
 
-def test_catch_up_says_when_retention_dropped_messages(chat_app, full):
+def test_catch_up_says_when_retention_dropped_messages(make_app, full):
     """Tell a returning client that messages it missed are gone, and give it what is left."""
-    app = chat_app(RETENTION_MESSAGES=2)
+    app = make_app(RETENTION_MESSAGES=2)
     alice = full("Alice", target_app=app)
     for n in range(1, 6):
         say(alice, f"m{n}")
@@ -182,4 +148,4 @@ def test_joining_with_last_seen(full):
 @pytest.mark.parametrize("auth", [{"lastSeen": []}, {"lastSeen": {"general": -1}}, {"lastSeen": {"general": "3"}}])
 def test_bad_last_seen_is_refused(socket_client, auth):
     """Refuse a handshake whose lastSeen is not a map of message ids."""
-    assert not socket_client(auth={**FULL, **auth}).is_connected()
+    assert not socket_client(auth={"protocol": 2, **auth}).is_connected()

@@ -5,7 +5,7 @@ from itsdangerous import URLSafeTimedSerializer
 
 from chat.identity import SALT, Tokens, issue_token
 from chat.validation import ChatError
-from test_people_and_rooms import only, received
+from conftest import only, received
 
 SECRET = "test-secret"
 

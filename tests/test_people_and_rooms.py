@@ -3,55 +3,7 @@
 import pytest
 
 from chat import events
-from chat.state import ChatState
-from test_rate_limit import Clock
-
-FULL = {"protocol": 2}
-
-
-@pytest.fixture
-def clock():
-    """Return a fake clock for every limit and expiry of the app."""
-    return Clock()
-
-
-@pytest.fixture
-def chat_app(make_app, clock):
-    """Return a factory of apps whose chat state runs on the fake clock."""
-    def make(**settings):
-        app = make_app(**settings)
-        app.extensions["chat"] = ChatState.from_config(app.config, clock)
-        return app
-    return make
-
-
-@pytest.fixture
-def app(chat_app):
-    """Return an app on the fake clock with the default settings."""
-    return chat_app()
-
-
-@pytest.fixture
-def full(socket_client, app):
-    """Return a factory of full-protocol test clients: full("Alice", rooms=[...])."""
-    def connect(name=None, target_app=None, browser=None, **auth):
-        if name is not None:
-            auth["name"] = name
-        return socket_client(target_app or app, auth={**FULL, **auth}, flask_test_client=browser)
-    return connect
-
-
-def received(test_client):
-    """Drain and return (event, first argument) pairs."""
-    return [(item["name"], item["args"] if item["name"] == "message" else (item["args"] or [None])[0])
-            for item in test_client.get_received()]
-
-
-def only(test_client, *expected):
-    """Drain ``test_client``, assert it received exactly the ``expected`` events, return their payloads."""
-    got = received(test_client)
-    assert [event for event, _ in got] == list(expected), got
-    return [payload for _, payload in got] if len(expected) != 1 else got[0][1]
+from conftest import only, received
 
 
 def names_of(test_client, event):
@@ -267,9 +219,9 @@ def test_seed_clients_cannot_use_full_events(socket_client):
     assert seed.emit("join-room", {"room": "general"}, callback=True)["code"] == "unknown_event"
 
 
-def test_room_limits(chat_app, full):
+def test_room_limits(make_app, full):
     """Refuse rooms past the total and the per-connection limits."""
-    app = chat_app(MAX_ROOMS=3, ROOMS_PER_CONNECTION=2)
+    app = make_app(MAX_ROOMS=3, ROOMS_PER_CONNECTION=2)
     alice = full("Alice", target_app=app)
     assert alice.emit("create-room", {"room": "a"}, callback=True)["ok"]
     assert alice.emit("create-room", {"room": "b"}, callback=True)["ok"]
@@ -336,9 +288,9 @@ def test_sending_a_message_ends_typing(full):
         ("room-message", None), ("typing", False)]
 
 
-def test_typing_over_its_limit_is_dropped_quietly(chat_app, full):
+def test_typing_over_its_limit_is_dropped_quietly(make_app, full):
     """Drop typing events over their own allowance without an error; messages are not affected."""
-    app = chat_app(TYPING_BURST=2, TYPING_RATE=0.01)
+    app = make_app(TYPING_BURST=2, TYPING_RATE=0.01)
     alice, bob = full("Alice", target_app=app), full("Bob", target_app=app)
     received(alice), received(bob)
     acks = [alice.emit("typing", {"room": "general", "typing": flag}, callback=True)

@@ -6,13 +6,6 @@ from chat.presence import Presence
 from chat.rooms import Rooms
 from chat.typists import Typing
 from chat.validation import ChatError
-from test_rate_limit import Clock
-
-
-@pytest.fixture
-def clock():
-    """Return a fake monotonic clock."""
-    return Clock()
 
 
 @pytest.fixture

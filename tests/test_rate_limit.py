@@ -5,25 +5,6 @@ import pytest
 from chat.rate_limit import ConnectionLimit, FloodControl, TokenBucket
 
 
-class Clock:
-    """A clock that moves only when told to."""
-
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, seconds):
-        self.now += seconds
-
-
-@pytest.fixture
-def clock():
-    """Return a fake monotonic clock."""
-    return Clock()
-
-
 def test_bucket_allows_a_burst_then_refills_at_its_rate():
     """Allow ``burst`` at once, then one per 1/rate seconds."""
     bucket = TokenBucket(3, 2.0, now=0.0)
