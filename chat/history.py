@@ -91,6 +91,15 @@ class History:
         with self._lock:
             self._db.close()
 
+    def check(self):
+        """Return None if the database answers, else what is wrong with it."""
+        try:
+            with self._lock:
+                self._db.execute("SELECT count(*) FROM rooms").fetchone()
+        except sqlite3.Error as error:
+            return str(error)
+        return None
+
     def _transaction(self, work):
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")

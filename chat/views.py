@@ -38,6 +38,12 @@ def demo_token():
 
 @bp.get("/healthz")
 def healthz():
-    """Answer load balancers: the process is up, with how many connections and people it has."""
-    presence = current_app.extensions["chat"].presence
-    return {"status": "ok", "connections": presence.connections, "people": presence.people}
+    """Answer load balancers: 200 while the process and its storage work, else 503; with the online counts."""
+    state = current_app.extensions["chat"]
+    problem = state.history.check()
+    body = {"status": "ok" if problem is None else "unavailable", "connections": state.presence.connections,
+            "people": state.presence.people}
+    if problem is not None:
+        body["storage"] = problem
+        return body, 503
+    return body

@@ -73,6 +73,14 @@ def test_healthz(client):
     assert response.json == {"status": "ok", "connections": 0, "people": 0}
 
 
+def test_healthz_answers_503_when_storage_fails(app, client):
+    """Tell load balancers to stop sending clients when the history cannot be used."""
+    app.extensions["chat"].history.close()
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json["status"] == "unavailable" and response.json["storage"]
+
+
 def test_healthz_counts_connections(app, client, socket_client):
     """Count this process's open Socket.IO connections."""
     socket_client(), socket_client()
