@@ -28,6 +28,7 @@ def create_app(test_config=None):
     engine.configure_websockets(socketio.server.eio, app.config["MAX_PACKET_BYTES"],
                                 app.config["WEBSOCKET_COMPRESSION"])
     engine.allow_batched_packets(app.config["MAX_PACKETS_PER_REQUEST"])
+    engine.bound_send_queues(socketio.server.eio, app.config["MAX_QUEUED_PACKETS"])
 
     proxies = app.config["TRUSTED_PROXIES"]
     if proxies:

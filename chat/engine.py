@@ -1,5 +1,8 @@
 """Socket.IO and Engine.IO server options derived from the settings."""
 
+import logging
+import socket
+
 import simple_websocket
 from engineio.async_drivers._websocket_wsgi import SimpleWebSocketWSGI
 from engineio.payload import Payload
@@ -79,6 +82,11 @@ def configure_websockets(eio_server, max_bytes, compression):
             if not compression:
                 environ = {key: value for key, value in environ.items() if key != "HTTP_SEC_WEBSOCKET_EXTENSIONS"}
             self.ws = _BoundedWebSocket(environ, max_message_size=max_bytes, **self.server_args)
+            # Chat frames are small and each should leave at once: without TCP_NODELAY, Nagle's
+            # algorithm holds a frame until the previous one is acknowledged (up to 40 ms on Linux).
+            self.ws.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            # Let bound_send_queues cut this connection: self.app is the Engine.IO socket's handler.
+            self.app.__self__.raw_socket = self.ws.sock
             result = self.app(self)
             if self.ws.mode == "gunicorn":
                 raise StopIteration()
@@ -88,3 +96,39 @@ def configure_websockets(eio_server, max_bytes, compression):
 
     # Engine.IO shares one _async table per mode across servers: replace it, don't mutate it.
     eio_server._async = {**eio_server._async, "websocket": LimitedWebSocket}
+
+
+logger = logging.getLogger(__name__)
+
+
+def bound_send_queues(eio_server, max_packets):
+    """Close a connection once ``max_packets`` are waiting to be sent to it.
+
+    Engine.IO queues every packet for a client without limit, so a client that stops
+    reading (or reads slower than the chat talks) would grow the process's memory for as
+    long as it stays connected. Past the bound its connection is closed, so it
+    reconnects and catches up from the history instead.
+    """
+    send_packet = eio_server.send_packet
+
+    def bounded_send_packet(sid, pkt):
+        engineio_socket = eio_server.sockets.get(sid)
+        if engineio_socket is not None and engineio_socket.queue.qsize() >= max_packets:
+            if not (engineio_socket.closing or engineio_socket.closed):
+                logger.warning("closing %s: %d packets wait to be sent to it", sid, max_packets)
+                eio_server.start_background_task(_hang_up, engineio_socket)
+            return
+        send_packet(sid, pkt)
+
+    eio_server.send_packet = bounded_send_packet
+
+
+def _hang_up(engineio_socket):
+    """Close an Engine.IO connection now, even one whose writer is stuck on a full TCP buffer."""
+    engineio_socket.close(wait=False, abort=True)
+    raw_socket = getattr(engineio_socket, "raw_socket", None)
+    if raw_socket is not None:
+        try:
+            raw_socket.shutdown(socket.SHUT_RDWR)  # wakes a writer blocked in send
+        except OSError:
+            pass

@@ -49,6 +49,9 @@ DEFAULTS = {
     # Most Engine.IO packets in one long-polling request (Engine.IO's own default, 16, drops a
     # whole request of 25 batched messages). A request over it is dropped, and logged.
     "MAX_PACKETS_PER_REQUEST": 500,
+    # Packets that may wait to be sent to one client; past it the client is disconnected (it
+    # stopped reading), and catches up from the history when it reconnects.
+    "MAX_QUEUED_PACKETS": 1000,
     # permessage-deflate on WebSocket frames: costs a compression per frame per recipient.
     "WEBSOCKET_COMPRESSION": False,
     # Origins allowed to connect and to read the HTTP routes. Empty: same origin only. "*": any.
@@ -97,7 +100,8 @@ def _origins(value):
 def _check(config):
     """Raise ValueError naming the first setting that makes no sense; derive MAX_PACKET_BYTES."""
     for key in ("MAX_MESSAGE_LENGTH", "PING_INTERVAL", "PING_TIMEOUT", "TYPING_RATE", "TYPING_TIMEOUT",
-                "MAX_ROOMS", "ROOMS_PER_CONNECTION", "HISTORY_LIMIT", "HISTORY_PAGE_MAX", "TOKEN_MAX_AGE"):
+                "MAX_ROOMS", "ROOMS_PER_CONNECTION", "HISTORY_LIMIT", "HISTORY_PAGE_MAX", "TOKEN_MAX_AGE",
+                "MAX_QUEUED_PACKETS"):
         if not _number(config[key]) or config[key] <= 0:
             raise ValueError(f"CHAT_{key} must be a positive number, not {config[key]!r}")
     for key in ("FLOOD_BURST", "CONNECTIONS_PER_MINUTE", "TRUSTED_PROXIES", "MAX_PACKETS_PER_REQUEST",

@@ -4,6 +4,7 @@ The Flask-SocketIO test client runs handlers one at a time and has no transports
 ordering, transports and limits are shown here, over real sockets on 127.0.0.1.
 """
 
+import socket
 import threading
 
 import pytest
@@ -269,3 +270,25 @@ def test_websocket_compression_only_when_configured(live_server, setting, compre
                                      header=["Sec-WebSocket-Extensions: permessage-deflate"], timeout=TIMEOUT)
     assert ("permessage-deflate" in (ws.getheaders() or {}).get("sec-websocket-extensions", "")) is compressed
     ws.close()
+
+
+@pytest.mark.parametrize("kind", ["flask", "gevent"])
+def test_a_client_that_stops_reading_is_disconnected(live_server, peer, kind):
+    """Close a connection whose unsent packets pass MAX_QUEUED_PACKETS; the others chat on."""
+    server = live_server(kind, MAX_QUEUED_PACKETS=50, FLOOD_BURST=0)
+    stalled = websocket.WebSocket(sockopt=[(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)])
+    stalled.connect(server.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket", timeout=TIMEOUT)
+    stalled.recv()
+    stalled.send("40")
+    stalled.recv()  # connected; from now on it reads nothing
+    sender = peer(server)
+    server.wait_for_connections(2)
+    text = "x" * 2000
+    for _ in range(3000):  # 6 MB: far more than the socket buffers hold
+        assert sender.send(text) == {"ok": True}  # at the pace the sender reads its own copies
+        if sender.received("user-left"):
+            break
+    assert sender.wait_for("user-left") == [USER_LEFT]
+    server.wait_for_connections(1)
+    assert sender.send("still chatting") == {"ok": True}
+    stalled.close()
