@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -164,10 +165,10 @@ class LiveServer:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited with {self.process.returncode}:\n{self.log()}")
             try:
-                if requests.get(self.url + "/healthz", timeout=1).ok:
+                if requests.get(self.url + "/healthz", timeout=2).ok:
                     return self
-            except requests.ConnectionError:
-                pass
+            except (requests.ConnectionError, requests.Timeout):
+                pass  # not listening yet, or still starting up
             time.sleep(0.05)  # polling a process that has no way to tell us it is ready
         raise RuntimeError(f"server did not start in {TIMEOUT} s:\n{self.log()}")
 
@@ -188,6 +189,14 @@ class LiveServer:
             if time.monotonic() > deadline:
                 raise AssertionError(f"{seen} connections open, expected {count}")
             time.sleep(0.05)  # the server's count has no event to wait on
+
+    def wait_for_status(self, status):
+        """Wait until /healthz answers ``status``."""
+        deadline = time.monotonic() + TIMEOUT
+        while requests.get(self.url + "/healthz", timeout=TIMEOUT).status_code != status:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"/healthz never answered {status}")
+            time.sleep(0.05)  # the server's health has no event to wait on
 
     def log(self):
         return Path(self.log_path).read_text(errors="replace")
@@ -384,3 +393,51 @@ def peer():
     yield connect
     for connected in peers:
         connected.close()
+
+
+# ---------------------------------------------------------------------------
+# Redis, for several server processes
+
+
+class RedisServer:
+    """A real redis-server on a free loopback port, keeping what it acknowledges (AOF, fsync always)."""
+
+    def __init__(self, directory):
+        self.directory = directory
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = None
+
+    def start(self):
+        """Start redis-server (again, with its data) and return once it answers PING."""
+        if shutil.which("redis-server") is None:
+            raise RuntimeError("redis-server is missing: run `bash scripts/test.sh`, which installs it")
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.directory),
+             "--appendonly", "yes", "--appendfsync", "always", "--save", ""],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as probe:
+                    probe.sendall(b"PING\r\n")
+                    if probe.recv(16).startswith(b"+PONG"):
+                        return self
+            except OSError:
+                pass
+            time.sleep(0.05)  # redis-server has no way to tell us it is ready
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self, kill=False):
+        """Stop redis-server: SIGTERM (it saves and exits) or SIGKILL."""
+        if self.process and self.process.poll() is None:
+            self.process.kill() if kill else self.process.terminate()
+            self.process.wait(TIMEOUT)
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    """Start a redis-server for one test; stop it at teardown."""
+    server = RedisServer(tmp_path).start()
+    yield server
+    server.stop(kill=True)
