@@ -1,17 +1,50 @@
-"""Presence, rooms and typing state, without sockets, on a fake clock."""
+"""Presence, rooms and typing state, without sockets, on a fake clock.
+
+Every test runs twice: on the in-process classes, and on their Redis twins in
+chat/shared_state.py (against the redis-server of test_shared_state.py), which must
+behave the same.
+"""
 
 import pytest
 
-from chat.presence import Presence
+from chat.presence import Member, Presence
 from chat.rooms import Rooms
+from chat.shared_state import RedisPresence, RedisRooms, RedisTyping
 from chat.typists import Typing
 from chat.validation import ChatError
+from test_shared_state import redis_clients, redis_db, redis_server  # noqa: F401 (fixtures)
+
+
+@pytest.fixture(params=["in-process", "redis"])
+def shared(request):
+    """Return None to test the in-process classes, or an empty Redis to test their Redis twins."""
+    return request.getfixturevalue("redis_db") if request.param == "redis" else None
 
 
 @pytest.fixture
-def presence(clock):
+def presence(shared, clock):
     """Return presence with a 5-second grace period."""
-    return Presence(grace_seconds=5, clock=clock)
+    if shared is None:
+        return Presence(grace_seconds=5, clock=clock)
+    return RedisPresence(shared, "host-a", grace_seconds=5, clock=clock)
+
+
+@pytest.fixture
+def make_rooms(shared, clock):
+    """Return a factory of room registries: make_rooms(default, max_rooms, idle_seconds)."""
+    def make(default, max_rooms, idle_seconds):
+        if shared is None:
+            return Rooms(default, max_rooms, idle_seconds, clock=clock)
+        return RedisRooms(shared, default, max_rooms, idle_seconds, clock=clock)
+    return make
+
+
+@pytest.fixture
+def make_typing(shared, clock):
+    """Return a factory of typing states: make_typing(timeout)."""
+    def make(timeout):
+        return Typing(timeout, clock=clock) if shared is None else RedisTyping(shared, timeout, clock=clock)
+    return make
 
 
 def names(members):
@@ -102,9 +135,67 @@ def test_rename_keeps_names_unique(presence):
     assert (member.name, previous) == ("ALICE", "Alice")
 
 
-def test_rooms_limit_and_idle_removal(clock):
+def test_a_name_stays_taken_during_the_grace_period(presence, clock):
+    """Keep a dropped person's name from others until their grace period ends."""
+    presence.connect("c1", "p1", "Alice")
+    presence.enter("c1", "general")
+    presence.disconnect("c1")
+    assert presence.connect("c2", "p2", "alice").name == "alice 2"
+    clock.advance(5)
+    assert [member.name for _, member in presence.expire()] == ["Alice"]
+    assert presence.connect("c3", "p3", "Alice").name == "Alice"
+
+
+def test_lookups_by_connection_person_and_room(presence, clock):
+    """Answer who and where, for a connection, a person and a room, grace periods included."""
+    presence.connect("tab1", "p1", "Alice")
+    presence.connect("tab2", "p1", "Alice")
+    presence.enter("tab1", "general")
+    presence.enter("tab1", "games")
+    presence.enter("tab2", "music")
+    assert presence.member("tab2") == Member("p1", "Alice")
+    assert presence.rooms_of("tab1") == {"general", "games"}
+    assert presence.rooms_of_person("p1") == {"general", "games", "music"}
+    assert presence.connections_of_person("p1") == {"tab1", "tab2"}
+    assert presence.connections_of_person("nobody") == set() and presence.rooms_of_person("nobody") == set()
+    presence.disconnect("tab1")
+    assert presence.rooms_of_person("p1") == {"general", "games", "music"}
+    assert presence.occupied("games") and not presence.occupied("elsewhere")
+    clock.advance(5)
+    assert sorted(room for room, _ in presence.expire()) == ["games", "general"]
+    assert presence.rooms_of_person("p1") == {"music"} and not presence.occupied("games")
+
+
+def test_exit_refuses_a_room_the_connection_is_not_in(presence):
+    """Refuse to take a connection out of a room only the person's other connection is in."""
+    presence.connect("tab1", "p1", "Alice")
+    presence.connect("tab2", "p1", "Alice")
+    presence.enter("tab1", "general")
+    with pytest.raises(ChatError) as refused:
+        presence.exit("tab2", "general")
+    assert refused.value.code == "not_in_room"
+
+
+def test_no_grace_period_with_zero_seconds(shared, clock):
+    """Let a person leave at once when the grace period is 0."""
+    presence = Presence(0, clock=clock) if shared is None else RedisPresence(shared, "host-a", 0, clock=clock)
+    presence.connect("c1", "p1", "Alice")
+    presence.enter("c1", "general")
+    assert presence.disconnect("c1") == [("general", Member("p1", "Alice"))]
+    assert presence.people == 0
+
+
+def test_a_renamed_guest_is_no_longer_a_guest(presence):
+    """Clear the guest mark of a guest who picks a name."""
+    presence.connect("c1", "p1")
+    member, previous = presence.rename("c1", "Alice")
+    assert member == Member("p1", "Alice", guest=False) and previous.startswith("Guest ")
+    assert presence.member("c1") == member
+
+
+def test_rooms_limit_and_idle_removal(make_rooms, clock):
     """Refuse rooms past the limit; remove created rooms empty for the idle time, never the default."""
-    rooms = Rooms("general", max_rooms=2, idle_seconds=60, clock=clock)
+    rooms = make_rooms("general", max_rooms=2, idle_seconds=60)
     assert rooms.create("games") == "games"
     with pytest.raises(ChatError, match="limit"):
         rooms.create("music")
@@ -124,20 +215,32 @@ def test_rooms_limit_and_idle_removal(clock):
     assert rooms.expire() == []
 
 
+def test_rooms_restore_require_and_contain(make_rooms, clock):
+    """Restore a room from before a restart; require existing rooms; never expire the default one."""
+    rooms = make_rooms("general", max_rooms=3, idle_seconds=60)
+    rooms.restore("games")
+    rooms.restore("general")
+    assert "games" in rooms and "music" not in rooms
+    assert rooms.require("games") == "games"
+    with pytest.raises(ChatError) as refused:
+        rooms.require("music")
+    assert refused.value.code == "no_such_room"
+    clock.advance(60)
+    assert rooms.expire() == ["games"] and rooms.names() == ["general"]
+
+
 @pytest.mark.parametrize("name", ["", "A", "with space", "-dash-first", "x" * 33, "é", None, 3])
-def test_room_names_follow_the_rule(clock, name):
+def test_room_names_follow_the_rule(make_rooms, name):
     """Refuse room names outside 1-32 of a-z, 0-9, - and _."""
     with pytest.raises(ChatError) as refused:
-        Rooms("general", 10, 60, clock).create(name)
+        make_rooms("general", 10, 60).create(name)
     assert refused.value.code == "bad_room"
 
 
-def test_typing_expires_without_renewal(clock):
+def test_typing_expires_without_renewal(make_typing, clock):
     """End a typing state after the timeout unless renewed; report only changes."""
-    from chat.presence import Member
-
     alice = Member("p1", "Alice")
-    typing = Typing(timeout=5, clock=clock)
+    typing = make_typing(timeout=5)
     assert typing.start("general", alice) is True
     clock.advance(4)
     assert typing.start("general", alice) is False
@@ -146,3 +249,15 @@ def test_typing_expires_without_renewal(clock):
     clock.advance(1.5)
     assert typing.expire() == [("general", alice)]
     assert typing.stop("general", "p1") is False
+
+
+def test_typing_stops_on_request(make_typing, clock):
+    """Stop a typing state at once, reporting whether there was one, per room."""
+    alice = Member("p1", "Alice")
+    typing = make_typing(timeout=5)
+    typing.start("general", alice)
+    typing.start("games", alice)
+    assert typing.stop("general", "p1") is True
+    assert typing.stop("general", "p1") is False
+    clock.advance(5)
+    assert typing.expire() == [("games", alice)]
