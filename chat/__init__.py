@@ -6,6 +6,7 @@ from flask_socketio import SocketIO
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import engine, settings
+from .redis_queue import ChatRedisManager
 from .state import ChatState
 
 socketio = SocketIO()
@@ -17,14 +18,17 @@ def create_app(test_config=None):
     app = Flask(__name__, instance_relative_config=True,
                 template_folder="../templates", static_folder="../static")
     settings.load(app, test_config)
-    app.extensions["chat"] = ChatState.from_config(app.config)
+    queue = ChatRedisManager(app.config["REDIS_URL"], app.config["REDIS_CHANNEL"]) if app.config["REDIS_URL"] else None
+    state = app.extensions["chat"] = ChatState.from_config(app.config, host_id=queue.host_id if queue else None)
+    if queue:
+        queue.attach(state.history, state.room_lock)
 
     from . import events, views  # noqa: F401  (events registers the Socket.IO handlers)
     app.register_blueprint(views.bp)
 
     if app.config["CORS_ORIGINS"]:
         cors.init_app(app, origins=app.config["CORS_ORIGINS"])
-    socketio.init_app(app, **engine.socketio_options(app.config))
+    socketio.init_app(app, client_manager=queue, **engine.socketio_options(app.config))
     engine.configure_websockets(socketio.server.eio, app.config["MAX_PACKET_BYTES"],
                                 app.config["WEBSOCKET_COMPRESSION"])
     engine.allow_batched_packets(app.config["MAX_PACKETS_PER_REQUEST"])

@@ -20,6 +20,7 @@ from flask_socketio import ConnectionRefusedError, join_room, leave_room
 
 from . import socketio
 from .names import display_name
+from .redis_queue import ChatRedisManager
 from .rooms import room_name
 from .validation import ChatError, message_text
 
@@ -213,26 +214,37 @@ def _enter(room, after=None):
         return
     members = [m.as_dict() for m in state.presence.members(room)]
     socketio.emit("presence", {"room": room, "members": members}, to=request.sid)
+    queue = _redis_queue()
+    if queue:
+        queue.watermark(room)
     with state.room_lock(room):
         join_room(channel(room))
-        _send_history(room, after)
+        # With several processes, what this one has delivered so far comes from the history;
+        # the rest arrives live from the queue, which waits for this lock.
+        _send_history(room, after, queue.delivered[room] if queue else None)
+
+
+def _redis_queue():
+    """Return the Redis message queue when several processes share the chat, else None."""
+    manager = socketio.server.manager
+    return manager if isinstance(manager, ChatRedisManager) else None
 
 
 CATCH_UP_CHUNK = 500
 
 
-def _send_history(room, after):
-    """Send the current connection ``room``'s latest messages, or all those after id ``after``."""
+def _send_history(room, after, upto=None):
+    """Send the current connection ``room``'s latest messages, or all those after id ``after`` (up to ``upto``)."""
     history = _state().history
     if after is None:
-        messages, more = history.latest(room, _state().history_limit)
+        messages, more = history.latest(room, _state().history_limit, upto)
         socketio.emit("history", {"room": room, "messages": [m.as_dict() for m in messages], "more": more},
                       to=request.sid)
         return
     first = history.first_id(room)
     gap = (first if first is not None else history.last_id(room) + 1) > after + 1
     while True:
-        messages, more = history.after(room, after, CATCH_UP_CHUNK)
+        messages, more = history.after(room, after, CATCH_UP_CHUNK, upto)
         socketio.emit("history", {"room": room, "messages": [m.as_dict() for m in messages],
                                   "after": after, "gap": gap, "more": more}, to=request.sid)
         if not more:
@@ -314,15 +326,22 @@ def _post(room, text, client_id=None):
     if room not in state.presence.rooms_of(request.sid):
         raise ChatError("not_in_room", f"you are not in the room {room!r}")
     member = state.presence.member(request.sid)
-    # Numbering, storing and queueing for every recipient happen together, so all receive
-    # a room's messages in id order, whichever connection each came from.
-    with state.room_lock(room):
-        message, new = state.history.append(room, member, text, client_id)
+    seed = room == state.rooms.default
+    if state.history.publishes:
+        # Several processes: the history numbers, stores and publishes in one atomic step.
+        message, new = state.history.append(room, member, text, client_id, seed_channel=SEED if seed else None)
         if not new:
             return message, False
-        socketio.emit("room-message", message.as_dict(), to=channel(room))
-        if room == state.rooms.default:
-            socketio.emit("message", text, to=SEED)
+    else:
+        # Numbering, storing and queueing for every recipient happen together, so all receive
+        # a room's messages in id order, whichever connection each came from.
+        with state.room_lock(room):
+            message, new = state.history.append(room, member, text, client_id)
+            if not new:
+                return message, False
+            socketio.emit("room-message", message.as_dict(), to=channel(room))
+            if seed:
+                socketio.emit("message", text, to=SEED)
     if state.typing.stop(room, member.id):
         _emit_typing(room, member, False)
     return message, True
@@ -424,6 +443,14 @@ def internal_error(error):
 
 def sweep():
     """End grace periods, typing states and idle rooms whose time is up, telling those concerned."""
+    if not _state().heartbeat():
+        # The other processes dropped this one's connections (it stalled too long): let its
+        # clients reconnect, so they come back as new connections the others know of.
+        for sid, _ in list(socketio.server.manager.get_participants("/", None)):
+            socketio.server.disconnect(sid)
+    queue = _redis_queue()
+    if queue:
+        queue.repair_lagging()
     departures, typing_ended, rooms_removed = _state().expire()
     for room, member in departures:
         _announce_departure(room, member)
@@ -451,9 +478,12 @@ def _start_sweeper():
         while socketio.server is server:
             socketio.sleep(SWEEP_SECONDS)
             with app.app_context():
-                sweep()
-                if sweeps % RETAIN_EVERY == 0:
-                    app.extensions["chat"].retain()
+                try:
+                    sweep()
+                    if sweeps % RETAIN_EVERY == 0:
+                        app.extensions["chat"].retain()
+                except Exception:  # storage or Redis away: try again next round
+                    app.logger.exception("expiry loop")
             sweeps += 1
 
     socketio.start_background_task(run)

@@ -77,6 +77,8 @@ COLUMNS = "room, id, ts, user_id, user_name, user_guest, text, client_id"
 class History:
     """Every room's messages, numbered 1, 2, 3, ... per room with no gaps, in the order accepted."""
 
+    publishes = False  # the caller delivers what append() stores (shared_history.RedisHistory does both)
+
     def __init__(self, path, clock=time.time):
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -133,7 +135,7 @@ class History:
     # --- Messages ---
 
     def append(self, room, user, text, client_id=None):
-        """Store a message; return it with its id and timestamp.
+        """Store a message; return (message, True) with its id and timestamp.
 
         With a ``client_id`` already stored for ``room``, store nothing and return
         (the original message, False); otherwise (the new message, True).
@@ -163,9 +165,9 @@ class History:
                 row = self._db.execute(query, (room, client_id)).fetchone()
         return _message(row) if row else None
 
-    def latest(self, room, limit):
-        """Return the last ``limit`` messages of ``room``, oldest first, and whether older ones exist."""
-        return self.before(room, None, limit)
+    def latest(self, room, limit, upto=None):
+        """Return the last ``limit`` messages of ``room`` (up to id ``upto``), oldest first, and whether older exist."""
+        return self.before(room, None if upto is None else upto + 1, limit)
 
     def before(self, room, before_id, limit):
         """Return up to ``limit`` messages of ``room`` older than ``before_id``, oldest first, and whether more exist."""
@@ -175,12 +177,12 @@ class History:
                 (room, before_id if before_id is not None else 2 ** 62, limit + 1)).fetchall()
         return [_message(row) for row in reversed(rows[:limit])], len(rows) > limit
 
-    def after(self, room, after_id, limit):
-        """Return up to ``limit`` messages of ``room`` newer than ``after_id``, oldest first, and whether more exist."""
+    def after(self, room, after_id, limit, upto=None):
+        """Return up to ``limit`` messages of ``room`` newer than ``after_id`` (up to ``upto``), oldest first."""
         with self._lock:
             rows = self._db.execute(
-                f"SELECT {COLUMNS} FROM messages WHERE room = ? AND id > ? ORDER BY id LIMIT ?",
-                (room, after_id, limit + 1)).fetchall()
+                f"SELECT {COLUMNS} FROM messages WHERE room = ? AND id > ? AND id <= ? ORDER BY id LIMIT ?",
+                (room, after_id, upto if upto is not None else 2 ** 62, limit + 1)).fetchall()
         return [_message(row) for row in rows[:limit]], len(rows) > limit
 
     def last_id(self, room):

@@ -46,6 +46,10 @@ DEFAULTS = {
     "TOKENS": False,
     "TOKEN_MAX_AGE": 3600,
     "DEMO_TOKENS": False,
+    # Several server processes: the Redis URL they share (broadcasts, history, presence, rooms,
+    # typing), and the channel of Flask-SocketIO's message queue. None: one process, SQLite.
+    "REDIS_URL": None,
+    "REDIS_CHANNEL": "flask-socketio",
     # Most Engine.IO packets in one long-polling request (Engine.IO's own default, 16, drops a
     # whole request of 25 batched messages). A request over it is dropped, and logged.
     "MAX_PACKETS_PER_REQUEST": 500,

@@ -33,11 +33,20 @@ class ChatState:
     _room_locks: tuple = field(default_factory=lambda: tuple(threading.Lock() for _ in range(64)))
 
     @classmethod
-    def from_config(cls, config, clock=time.monotonic):
-        """Build the state from a Flask config mapping; ``clock`` times every limit and expiry."""
-        history = History(config["HISTORY_DATABASE"])
+    def from_config(cls, config, clock=time.monotonic, host_id=None):
+        """Build the state from a Flask config mapping; ``clock`` times every limit and expiry.
+
+        With REDIS_URL, everything several processes must agree on lives in Redis, and
+        ``host_id`` names this process there.
+        """
+        if config["REDIS_URL"]:
+            history, presence, rooms, typing = _shared(config, host_id)
+        else:
+            history = History(config["HISTORY_DATABASE"])
+            presence = Presence(config["PRESENCE_GRACE"], clock)
+            rooms = Rooms(config["DEFAULT_ROOM"], config["MAX_ROOMS"], config["ROOM_IDLE_SECONDS"], clock)
+            typing = Typing(config["TYPING_TIMEOUT"], clock)
         history.add_room(config["DEFAULT_ROOM"])
-        rooms = Rooms(config["DEFAULT_ROOM"], config["MAX_ROOMS"], config["ROOM_IDLE_SECONDS"], clock)
         for room in history.rooms():
             rooms.restore(room)
         return cls(
@@ -50,12 +59,16 @@ class ChatState:
             flood=FloodControl(config["FLOOD_BURST"], config["FLOOD_RATE"], clock),
             typing_limit=FloodControl(config["TYPING_BURST"], config["TYPING_RATE"], clock),
             connections=ConnectionLimit(config["CONNECTIONS_PER_MINUTE"], clock),
-            presence=Presence(config["PRESENCE_GRACE"], clock),
+            presence=presence,
             rooms=rooms,
-            typing=Typing(config["TYPING_TIMEOUT"], clock),
+            typing=typing,
             history=history,
             tokens=Tokens(config["SECRET_KEY"], config["TOKEN_MAX_AGE"]) if config["TOKENS"] else None,
         )
+
+    def heartbeat(self):
+        """Tell other processes this one is alive; return False if they gave it up for dead already."""
+        return self.presence.heartbeat() if hasattr(self.presence, "heartbeat") else True
 
     def room_lock(self, room):
         """Return the lock that keeps ``room``'s messages numbered and delivered in one order.
@@ -80,3 +93,17 @@ class ChatState:
     def retain(self):
         """Apply the retention settings to the history; return how many messages went."""
         return self.history.retain(self.retention_messages, self.retention_seconds)
+
+
+def _shared(config, host_id):
+    """Return the Redis-backed history, presence, rooms and typing for several processes."""
+    from redis import Redis
+
+    from .shared_history import RedisHistory
+    from .shared_state import RedisPresence, RedisRooms, RedisTyping
+
+    redis = Redis.from_url(config["REDIS_URL"], decode_responses=True)
+    return (RedisHistory(redis, config["REDIS_CHANNEL"]),
+            RedisPresence(redis, host_id, config["PRESENCE_GRACE"]),
+            RedisRooms(redis, config["DEFAULT_ROOM"], config["MAX_ROOMS"], config["ROOM_IDLE_SECONDS"]),
+            RedisTyping(redis, config["TYPING_TIMEOUT"]))

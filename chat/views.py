@@ -41,9 +41,6 @@ def healthz():
     """Answer load balancers: 200 while the process and its storage work, else 503; with the online counts."""
     state = current_app.extensions["chat"]
     problem = state.history.check()
-    body = {"status": "ok" if problem is None else "unavailable", "connections": state.presence.connections,
-            "people": state.presence.people}
     if problem is not None:
-        body["storage"] = problem
-        return body, 503
-    return body
+        return {"status": "unavailable", "storage": problem}, 503
+    return {"status": "ok", "connections": state.presence.connections, "people": state.presence.people}

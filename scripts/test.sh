@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install everything the tests need, then run them all: bash scripts/test.sh [pytest args...]
-#  - Debian packages: chromium for the browser tests (as root, or with sudo).
+#  - Debian packages: chromium for the browser tests, redis-server for the several-servers
+#    tests (which start their own on a free port), as root or with sudo.
 #  - Python packages: requirements-test.txt.
 #  - Node packages: the socket.io JavaScript client for the wire tests (tests/js, from its lock file).
 set -euo pipefail
@@ -8,6 +9,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 need_debs=()
 command -v chromium >/dev/null || need_debs+=(chromium)
+command -v redis-server >/dev/null || need_debs+=(redis-server)
 if [ ${#need_debs[@]} -gt 0 ]; then
   SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
   echo "test.sh: installing Debian packages: ${need_debs[*]}" >&2

@@ -10,8 +10,9 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
 import engineio
+import pytest
+import redis
 import requests
 import socketio
 from engineio.payload import Payload
@@ -437,7 +438,37 @@ class RedisServer:
 
 @pytest.fixture
 def redis_server(tmp_path):
-    """Start a redis-server for one test; stop it at teardown."""
+    """Start a redis-server of its own for one test (which may stop and restart it); stop it at teardown."""
     server = RedisServer(tmp_path).start()
     yield server
     server.stop(kill=True)
+
+
+@pytest.fixture(scope="session")
+def shared_redis(tmp_path_factory):
+    """Start one redis-server for the tests that only need an empty one."""
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    yield server
+    server.stop(kill=True)
+
+
+@pytest.fixture
+def redis_clients(shared_redis):
+    """Return a factory of clients of an emptied Redis; one client stands for one process."""
+    redis.Redis(port=shared_redis.port).flushall()
+    clients = []
+
+    def connect():
+        client = redis.Redis(port=shared_redis.port, decode_responses=True)
+        clients.append(client)
+        return client
+
+    yield connect
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
+def redis_db(redis_clients):
+    """Return a client of an emptied Redis."""
+    return redis_clients()

@@ -12,7 +12,6 @@ from chat.rooms import Rooms
 from chat.shared_state import RedisPresence, RedisRooms, RedisTyping
 from chat.typists import Typing
 from chat.validation import ChatError
-from test_shared_state import redis_clients, redis_db, redis_server  # noqa: F401 (fixtures)
 
 
 @pytest.fixture(params=["in-process", "redis"])

@@ -7,8 +7,6 @@ is reported by one of them only, and a process that stops heart-beating loses it
 All instances of a test share one fake wall clock.
 """
 
-import shutil
-import subprocess
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -19,58 +17,6 @@ import redis
 from chat.presence import Member
 from chat.shared_state import RedisPresence, RedisRooms, RedisTyping
 from chat.validation import ChatError
-from conftest import TIMEOUT, free_port
-
-
-@pytest.fixture(scope="module")
-def redis_server(tmp_path_factory):
-    """Start a redis-server on a free loopback port, without persistence; return its port."""
-    if shutil.which("redis-server") is None:
-        pytest.fail("redis-server is not installed: the Redis tests need it (Debian package redis-server, "
-                    "which `bash scripts/test.sh` installs)", pytrace=False)
-    directory = tmp_path_factory.mktemp("redis")
-    port = free_port()
-    with open(directory / "redis.log", "wb") as log:
-        process = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                    "--appendonly", "no", "--dir", str(directory)],
-                                   stdout=log, stderr=subprocess.STDOUT)
-    probe = redis.Redis(port=port)
-    deadline = time.monotonic() + TIMEOUT
-    while True:
-        try:
-            probe.ping()
-            break
-        except redis.ConnectionError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"redis-server did not start:\n{(directory / 'redis.log').read_text()}", pytrace=False)
-            time.sleep(0.05)  # polling a process that has no way to tell us it is ready
-    probe.close()
-    yield port
-    process.terminate()
-    process.wait(TIMEOUT)
-
-
-@pytest.fixture
-def redis_clients(redis_server):
-    """Return a factory of clients of the test Redis, emptied first; one client stands for one process."""
-    redis.Redis(port=redis_server).flushall()
-    clients = []
-
-    def connect():
-        client = redis.Redis(port=redis_server, decode_responses=True)
-        clients.append(client)
-        return client
-
-    yield connect
-    for client in clients:
-        client.close()
-
-
-@pytest.fixture
-def redis_db(redis_clients):
-    """Return a client of the test Redis, emptied."""
-    return redis_clients()
 
 
 @pytest.fixture
@@ -285,7 +231,7 @@ def test_prefixes_keep_worlds_apart(redis_db, clock):
     assert one.people == 1 and two.people == 1
 
 
-def test_replies_must_be_decoded(redis_server):
+def test_replies_must_be_decoded(shared_redis):
     """Refuse a Redis client that returns bytes, with a message that says what to do."""
     with pytest.raises(ValueError, match="decode_responses=True"):
-        RedisTyping(redis.Redis(port=redis_server), timeout=5)
+        RedisTyping(redis.Redis(port=shared_redis.port), timeout=5)

@@ -1,0 +1,98 @@
+"""Flask-SocketIO's Redis message queue, keeping every room's messages whole and in id order.
+
+With several server processes every broadcast goes through Redis (python-socketio's
+RedisManager). Room messages are published by the history itself, atomically with their
+numbering (see shared_history.py), so they reach each process in id order. This manager
+also keeps, per room, the last id it delivered (the watermark):
+
+- a connection entering a room gets the history up to the watermark and everything after
+  it live, under the room's lock: nothing twice, nothing missed;
+- a message whose id jumps past the watermark (the queue lost some, as Redis pub/sub does
+  while a subscriber reconnects) is preceded by the missing ones, read from the history;
+- ``repair_lagging`` does the same for a room whose history moved on while nothing arrived.
+"""
+
+import uuid
+
+import socketio
+
+from .shared_history import PUBLISHER
+
+SYNC_EVENT = "chat-sync"
+
+
+class ChatRedisManager(socketio.RedisManager):
+    """A RedisManager that delivers each room's messages exactly once, in id order, in this process."""
+
+    def __init__(self, url, channel="flask-socketio"):
+        super().__init__(url, channel=channel)
+        self.delivered = {}  # room -> last message id delivered to this process's clients
+        self._syncs = {}
+        self._lagging = {}
+        self.history = None
+        self.room_lock = None
+
+    def attach(self, history, room_lock):
+        """Give the manager the shared history and the per-room locks of the chat state."""
+        self.history = history
+        self.room_lock = room_lock
+
+    def _handle_emit(self, message):
+        event = message.get("event")
+        if event == SYNC_EVENT:
+            waiting = self._syncs.pop(message["data"][0], None)
+            if waiting is not None:
+                waiting.set()
+            return
+        if event != "room-message" or self.history is None:
+            return super()._handle_emit(message)
+        data = message["data"][0]
+        room = data["room"]
+        with self.room_lock(room):
+            last = self.delivered.get(room)
+            if last is not None and data["id"] <= last:
+                return  # a repair delivered it already
+            if last is not None and data["id"] > last + 1:
+                self._deliver_missing(room, last, data["id"] - 1)
+            super()._handle_emit(message)
+            self.delivered[room] = data["id"]
+
+    def _deliver_missing(self, room, after, upto):
+        while after < upto:
+            messages, _ = self.history.after(room, after, 500, upto)
+            if not messages:
+                break
+            for missing in messages:
+                self.emit("room-message", missing.as_dict(), namespace="/", room=f"room:{room}", ignore_queue=True)
+            after = messages[-1].id
+        self.delivered[room] = upto
+
+    def watermark(self, room, timeout=5):
+        """Return the last id of ``room`` delivered here, once everything published before now is.
+
+        Call it without holding the room's lock: the delivery it waits for takes it.
+        """
+        if room in self.delivered:
+            return self.delivered[room]
+        last = self.history.last_id(room)
+        token = uuid.uuid4().hex
+        arrived = self.server.eio.create_event()
+        self._syncs[token] = arrived
+        self._publish({"method": "emit", "event": SYNC_EVENT, "data": [token], "binary": False, "namespace": "/",
+                       "room": SYNC_EVENT, "skip_sid": None, "callback": None, "host_id": PUBLISHER})
+        arrived.wait(timeout)  # the queue delivers in order: after this, all up to `last` has been through
+        self._syncs.pop(token, None)
+        with self.room_lock(room):
+            self.delivered[room] = max(self.delivered.get(room, 0), last)
+            return self.delivered[room]
+
+    def repair_lagging(self):
+        """Deliver what the history has beyond a room's watermark for two checks in a row."""
+        for room, delivered in list(self.delivered.items()):
+            newest = self.history.last_id(room)
+            behind = newest > delivered
+            if behind and self._lagging.get(room) == delivered:
+                with self.room_lock(room):
+                    if self.delivered[room] < newest:
+                        self._deliver_missing(room, self.delivered[room], newest)
+            self._lagging[room] = delivered if behind else None
