@@ -134,6 +134,14 @@ SERVER_COMMANDS = {
     "gunicorn": lambda port: [sys.executable, "-m", "gunicorn", "--workers", "1", "--threads", "64",
                               "--graceful-timeout", "1", "--no-control-socket",
                               "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+    # The README's production command: gevent, gunicorn's own 30-second graceful timeout.
+    "production": lambda port: [sys.executable, "-m", "gunicorn", "--worker-class", "gevent", "--workers", "1",
+                                "--worker-connections", "10000", "--no-control-socket",
+                                "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+    # Several gevent workers behind one port: WebSocket-only clients, broadcasts through Redis.
+    "gevent-workers": lambda port: [sys.executable, "-m", "gunicorn", "--worker-class", "gevent", "--workers", "3",
+                                    "--graceful-timeout", "1", "--no-control-socket",
+                                    "--bind", f"127.0.0.1:{port}", "wsgi:app"],
     # Production with gevent: one greenlet per connection.
     "gevent": lambda port: [sys.executable, "-m", "gunicorn", "--worker-class", "gevent", "--workers", "1",
                             "--graceful-timeout", "1", "--no-control-socket",

@@ -126,3 +126,16 @@ def test_acknowledged_messages_survive_a_redis_restart(redis_server, servers, pe
     # Alice stayed connected to the other process through the outage: live delivery resumes.
     live = [m["text"] for m in alice.wait_for("room-message", 11, timeout=30)]
     assert live == [f"m{n}" for n in range(1, 11)] + ["after"]
+
+
+def test_gunicorn_workers_on_one_port_serve_websocket_clients(redis_server, live_server, peer):
+    """Serve WebSocket-only clients from several gunicorn workers on one port as one chat."""
+    server = live_server("gevent-workers", REDIS_URL=redis_server.url)
+    clients = [full(peer, server, f"P{i}") for i in range(8)]
+    seed = peer(server)
+    for n, client in enumerate(clients):
+        client.send({"room": "general", "text": f"m{n}"}, event="send-message")
+    for client in clients:
+        assert [m["text"] for m in client.wait_for("room-message", 8)] == [f"m{n}" for n in range(8)]
+    assert seed.wait_for("message", 8) == [f"m{n}" for n in range(8)]
+    assert requests.get(server.url + "/healthz", timeout=TIMEOUT).json()["people"] == 9

@@ -6,6 +6,7 @@ ordering, transports and limits are shown here, over real sockets on 127.0.0.1.
 
 import socket
 import threading
+import time
 
 import pytest
 import requests
@@ -292,3 +293,15 @@ def test_a_client_that_stops_reading_is_disconnected(live_server, peer, kind):
     server.wait_for_connections(1)
     assert sender.send("still chatting") == {"ok": True}
     stalled.close()
+
+
+def test_sigterm_disconnects_clients_so_they_go_elsewhere(live_server, peer):
+    """Disconnect every client on SIGTERM instead of holding them for gunicorn's 30-second graceful timeout."""
+    server = live_server("production")
+    clients = [peer(server), peer(server, "polling"), peer(server, auth={"protocol": 2, "name": "Alice"})]
+    started = time.monotonic()
+    server.process.terminate()
+    for client in clients:
+        client.wait_for("disconnect")
+    server.process.wait(TIMEOUT)
+    assert time.monotonic() - started < 10

@@ -1,0 +1,30 @@
+"""A graceful stop for production servers: clients are told to go before the process goes."""
+
+import signal
+
+from . import socketio
+
+
+def close_clients_on_sigterm():
+    """On SIGTERM, disconnect this process's clients, then stop as the server would have.
+
+    gunicorn stops accepting connections on SIGTERM, then waits up to its graceful timeout
+    for open requests to end; a WebSocket or long-polling connection never ends by itself,
+    so clients would hang on until the timeout killed them. Disconnected at once, they
+    reconnect to another process (and, with the full protocol, catch up from the history).
+    Installed only over a server's own handler, which it calls next.
+    """
+    previous = signal.getsignal(signal.SIGTERM)
+    if not callable(previous):
+        return
+
+    def handle(signum, frame):
+        socketio.start_background_task(_disconnect_all)  # not here: a signal handler must not block
+        previous(signum, frame)
+
+    signal.signal(signal.SIGTERM, handle)
+
+
+def _disconnect_all():
+    for sid, _ in list(socketio.server.manager.get_participants("/", None)):
+        socketio.server.disconnect(sid)
