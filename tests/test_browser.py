@@ -6,6 +6,8 @@ its own browser context, so it has its own session cookie: one page, one person.
 
 import json
 import re
+import sqlite3
+import time
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
@@ -123,6 +125,20 @@ def people(page):
     return page.locator("#people li")
 
 
+def message_line(page, text):
+    """Return the log line of the chat message whose text is exactly ``text``."""
+    return page.locator("#messages li.message").filter(
+        has=page.locator(".text", has_text=re.compile(f"^{re.escape(text)}$")))
+
+
+def delivery(page, text, state):
+    """Wait until this page's own message ``text`` shows delivery ``state``, as it does to a screen reader."""
+    line = message_line(page, text)
+    expect(line).to_have_attribute("data-delivery", state)
+    expect(line.locator(".delivery")).to_have_text(state if state != "failed" else re.compile("^failed: "))
+    return line
+
+
 def room_button(page, name):
     """Return the button that switches to (or joins) room ``name``."""
     return page.locator(f'#rooms li[data-room="{name}"] .room')
@@ -160,7 +176,7 @@ def test_two_pages_chat_through_the_demo(live_server, new_page):
 
     message_box(b).fill("hello from B")
     b.get_by_role("button", name="Send").click()
-    expect(shown(a)).to_have_text(["Bob joined", re.compile(r"^Alice .*hello from A$"),
+    expect(shown(a)).to_have_text(["Bob joined", re.compile(r"^Alice .*hello from A sent$"),
                                    re.compile(r"^Bob .*hello from B$")])
     expect(texts(b)).to_have_text(["hello from A", "hello from B"])
     expect(authors(b)).to_have_text(["Alice", "Bob"])
@@ -212,8 +228,15 @@ def test_a_refusal_is_shown_to_the_sender_only(live_server, new_page):
     send_with_enter(a, "second")
     expect(a.get_by_role("alert")).to_have_text(
         re.compile(r"^too many messages: wait [\d.]+ s before sending again$"))
-    # The refused text is given back to edit or resend, not lost.
+    # The refused text stays in the log, marked failed with the reason, not lost...
+    delivery(a, "first", "sent")
+    refused = delivery(a, "second", "failed")
+    expect(refused.locator(".delivery")).to_have_text(
+        re.compile(r"^failed: too many messages: wait [\d.]+ s before sending again$"))
+    # ... and Edit gives it back to change or send later.
+    refused.get_by_role("button", name="Edit").click()
     expect(message_box(a)).to_have_value("second")
+    expect(refused).to_have_count(0)
 
     # B's own message is broadcast after A's refused one was handled: a barrier for "second".
     send_with_enter(b, "from B")
@@ -512,7 +535,7 @@ def test_creating_and_switching_rooms(live_server, new_page):
     expect(page.get_by_role("button", name="Leave general")).to_be_enabled()
     expect(people(page)).to_have_text(["Alice (you)", "Bob"])
     send_with_enter(page, "back")
-    expect(texts(bob)).to_have_text(["back"])
+    expect(texts(bob)).to_have_text(["first in dev-team", "back"])  # the first from the room's history
     expect(notices(bob)).to_have_count(0)
 
     # Refreshing the list asks the server how many people are in the rooms one is not in.
@@ -641,3 +664,283 @@ def test_a_client_of_the_original_gateway_chats_with_the_page(live_server, new_p
     assert gateway_client.wait_for("message", 2) == ["hello from the gateway", "hello, old client"]
     # Only the original protocol's events: bare strings, no names, no rooms.
     assert [event for event, _ in gateway_client.events] == ["message", "message"]
+
+
+# --- History ----------------------------------------------------------------------------------
+
+
+def test_a_reloaded_page_shows_the_room_history_once_in_order(live_server, new_page):
+    """Messages sent before a reload, by the page's person and another, come back from history in order, once."""
+    server = live_server()
+    alice = open_chat(new_page(), server, "Alice")
+    bob = open_chat(new_page(), server, "Bob")
+    said = [(alice, "Alice", "hello"), (bob, "Bob", "hi Alice"), (alice, "Alice", "how are you?"),
+            (bob, "Bob", "fine")]
+    for page, _, text in said:
+        send_with_enter(page, text)
+        delivery(page, text, "sent")
+    expect(texts(alice)).to_have_text([text for _, _, text in said])
+
+    alice.reload()
+    expect(alice.locator("#status")).to_have_attribute("data-state", "connected")
+    expect(texts(alice)).to_have_text([text for _, _, text in said])
+    expect(authors(alice)).to_have_text([name for _, name, _ in said])
+    expect(notices(alice)).to_have_count(0)  # history is messages only: no one "joined" in it
+    # Live messages follow the history, and none of it comes twice.
+    send_with_enter(bob, "welcome back")
+    expect(texts(alice)).to_have_text([text for _, _, text in said] + ["welcome back"])
+    expect(alice.get_by_role("button", name="Load older messages")).to_be_hidden()
+
+
+def test_older_messages_load_on_request(live_server, new_page, peer):
+    """A room with more than HISTORY_LIMIT messages shows the latest; "Load older" brings the rest, page by page."""
+    server = live_server(HISTORY_LIMIT=5)
+    bob = peer(server, auth={"protocol": 2, "name": "Bob"})
+    lines = [f"m{n}" for n in range(1, 13)]
+    for line in lines:
+        assert bob.send({"room": "general", "text": line}, event="send-message")["ok"]
+    page = open_chat(new_page(), server, "Alice")
+    expect(texts(page)).to_have_text(lines[-5:])
+
+    older = page.get_by_role("button", name="Load older messages")
+    older.click()
+    expect(texts(page)).to_have_text(lines[-10:])
+    older.click()
+    expect(texts(page)).to_have_text(lines)
+    expect(older).to_be_hidden()  # nothing older is left
+    assert bob.send({"room": "general", "text": "m13"}, event="send-message")["ok"]
+    expect(texts(page)).to_have_text(lines + ["m13"])
+
+
+# --- Delivery ---------------------------------------------------------------------------------
+
+
+def test_a_message_is_pending_until_the_server_has_it(live_server, proxy, new_page):
+    """A message written while the network is down shows pending, then sent once it is back; delivered once."""
+    server = live_server()
+    relay = proxy(server)
+    alice = open_chat(new_page(), relay, "Alice")  # the page connects where it was loaded from: the relay
+    bob = open_chat(new_page(), server, "Bob")
+    send_with_enter(alice, "online")
+    delivery(alice, "online", "sent")
+    expect(texts(bob)).to_have_text(["online"])
+
+    relay.cut()
+    expect(alice.locator("#status")).to_have_attribute("data-state", "reconnecting")
+    send_with_enter(alice, "written offline")
+    line = delivery(alice, "written offline", "pending")
+    expect(line).to_have_css("opacity", "0.6")  # greyed
+
+    relay.restore()
+    expect(line).to_have_attribute("data-delivery", "sent", timeout=RECONNECT_TIMEOUT_MS)
+    delivery(alice, "written offline", "sent")
+    # Once everywhere: Bob's later message is a barrier for any late copy.
+    send_with_enter(bob, "got it")
+    for page in (alice, bob):
+        expect(texts(page)).to_have_text(["online", "written offline", "got it"])
+
+
+def test_a_refused_message_fails_with_the_reason_and_can_be_retried(live_server, new_page):
+    """Over the flood limit a message shows failed with the server's reason; Retry after the refill sends it."""
+    server = live_server(FLOOD_BURST=1, FLOOD_RATE=0.2)
+    alice = open_chat(new_page(), server, "Alice")
+    bob = open_chat(new_page(), server, "Bob")
+    send_with_enter(alice, "first")
+    send_with_enter(alice, "second")
+    delivery(alice, "first", "sent")
+    line = delivery(alice, "second", "failed")
+    label = line.locator(".delivery")
+    expect(label).to_have_text(re.compile(r"^failed: too many messages: wait [\d.]+ s before sending again$"))
+    expect(texts(bob)).to_have_text(["first"])
+
+    deadline = time.monotonic() + RECONNECT_TIMEOUT_MS / 1000
+    while line.get_attribute("data-delivery") == "failed" and time.monotonic() < deadline:
+        # The allowance refills with time alone, no event tells of it: wait as long as the server said.
+        time.sleep(float(re.search(r"wait ([\d.]+) s", label.text_content()).group(1)) + 0.05)
+        line.get_by_role("button", name="Retry").click()
+        expect(line).not_to_have_attribute("data-delivery", "pending")  # answered, either way
+    delivery(alice, "second", "sent")
+    expect(line.get_by_role("button", name="Retry")).to_have_count(0)
+    send_with_enter(bob, "barrier")
+    for page in (alice, bob):
+        expect(texts(page)).to_have_text(["first", "second", "barrier"])
+
+
+def test_an_unsent_message_survives_a_reload(live_server, proxy, new_page):
+    """A message still pending when the page reloads is shown again after it, and sent once connected."""
+    server = live_server()
+    relay = proxy(server)
+    alice = open_chat(new_page(), relay, "Alice")
+    bob = open_chat(new_page(), server, "Bob")
+    # Keep the page's socket from connecting again (it starts with long-polling requests),
+    # while the page itself still loads.
+    socket_io = re.compile(r"/socket\.io/\?")  # Engine.IO's requests, not the client script
+    alice.route(socket_io, lambda route: route.abort())
+    relay.cut()
+    expect(alice.locator("#status")).to_have_attribute("data-state", "reconnecting")
+    relay.restore()
+    send_with_enter(alice, "not sent yet")
+    delivery(alice, "not sent yet", "pending")
+
+    alice.reload()
+    delivery(alice, "not sent yet", "pending")
+    alice.unroute(socket_io)
+    expect(message_line(alice, "not sent yet")).to_have_attribute("data-delivery", "sent",
+                                                                  timeout=RECONNECT_TIMEOUT_MS)
+    send_with_enter(bob, "barrier")
+    for page in (alice, bob):
+        expect(texts(page)).to_have_text(["not sent yet", "barrier"])
+
+
+# --- No loss across reconnects ----------------------------------------------------------------
+
+
+def test_a_cut_page_gets_every_message_it_missed_once_in_order(live_server, proxy, new_page):
+    """A page whose connection is cut while another sends gets every missed message back, in order, once."""
+    # More are missed than the history on entering a room holds: only catching up from the
+    # last id the page has brings them all.
+    server = live_server(HISTORY_LIMIT=3)
+    relay = proxy(server)
+    alice = open_chat(new_page(), relay, "Alice")
+    bob = open_chat(new_page(), server, "Bob")
+    before = [f"before {n}" for n in range(1, 4)]
+    during = [f"during {n}" for n in range(1, 11)]
+    for text in before:
+        send_with_enter(bob, text)
+    expect(texts(alice)).to_have_text(before)
+
+    relay.cut()
+    expect(alice.locator("#status")).to_have_attribute("data-state", "reconnecting")
+    for text in during:
+        send_with_enter(bob, text)
+    expect(bob.locator("#messages li.message[data-delivery=sent]")).to_have_count(len(before + during))
+    expect(texts(alice)).to_have_text(before)
+
+    relay.restore()
+    expect(alice.locator("#status")).to_have_attribute("data-state", "connected", timeout=RECONNECT_TIMEOUT_MS)
+    send_with_enter(bob, "after")
+    expect(texts(alice)).to_have_text(before + during + ["after"])
+    assert sorted(texts(alice).all_text_contents()) == sorted(before + during + ["after"])  # each once
+    expect(notices(alice).filter(has_text="no longer available")).to_have_count(0)  # nothing was lost
+
+
+def test_a_page_catches_up_after_a_server_restart(live_server, proxy, new_page):
+    """Across a restart, a page gets what another page sent while it was away and sends what it wrote meanwhile."""
+    server = live_server(HISTORY_LIMIT=2)
+    relay = proxy(server)
+    alice = open_chat(new_page(), relay, "Alice")
+    bob = open_chat(new_page(), server, "Bob")
+    send_with_enter(alice, "one")
+    send_with_enter(bob, "two")
+    expect(texts(alice)).to_have_text(["one", "two"])
+
+    relay.cut()  # Alice's network stays down until Bob is back and has written
+    server.stop()
+    send_with_enter(alice, "written while down")
+    delivery(alice, "written while down", "pending")
+    server.start()
+    expect(bob.locator("#status")).to_have_attribute("data-state", "connected", timeout=RECONNECT_TIMEOUT_MS)
+    meanwhile = ["three", "four", "five"]
+    for text in meanwhile:
+        send_with_enter(bob, text)
+        delivery(bob, text, "sent")
+
+    relay.restore()
+    delivery_line = message_line(alice, "written while down")
+    expect(delivery_line).to_have_attribute("data-delivery", "sent", timeout=RECONNECT_TIMEOUT_MS)
+    everything = ["one", "two", *meanwhile, "written while down"]
+    for page in (alice, bob):
+        expect(texts(page)).to_have_text(everything)
+    assert sorted(texts(alice).all_text_contents()) == sorted(everything)
+
+
+def test_messages_gone_while_away_are_announced(live_server, proxy, new_page):
+    """Messages that retention dropped while the page was away are announced, then the rest follows."""
+    server = live_server()
+    relay = proxy(server)
+    alice = open_chat(new_page(), relay, "Alice")
+    bob = open_chat(new_page(), server, "Bob")
+    send_with_enter(bob, "one")
+    expect(texts(alice)).to_have_text(["one"])
+    relay.cut()
+    for text in ("two", "three", "four"):
+        send_with_enter(bob, text)
+        delivery(bob, text, "sent")
+
+    server.stop()
+    # What retention does (its first pass comes a minute after the last), done while the server is down.
+    with sqlite3.connect(server.settings["HISTORY_DATABASE"]) as database:
+        database.execute("DELETE FROM messages WHERE room = 'general' AND id <= 3")
+    database.close()
+    server.start()
+    expect(bob.locator("#status")).to_have_attribute("data-state", "connected", timeout=RECONNECT_TIMEOUT_MS)
+    relay.restore()
+    expect(texts(alice)).to_have_text(["one", "four"], timeout=RECONNECT_TIMEOUT_MS)
+    expect(shown(alice)).to_have_text(["Bob joined", re.compile("one$"), "Some older messages are no longer available",
+                                       re.compile("four$")])
+
+
+# --- Signed identities ------------------------------------------------------------------------
+
+
+def test_demo_tokens_give_the_pages_their_names(live_server, new_page):
+    """With tokens required and the demo issuer on, each page gets a token for its name and chats under it."""
+    server = live_server(TOKENS=True, DEMO_TOKENS=True)
+    alice = open_chat(new_page(), server, "Alice")
+    bob = open_chat(new_page(), server, "Bob")
+    expect(people(alice)).to_have_text(["Alice (you)", "Bob"])
+    expect(people(bob)).to_have_text(["Alice", "Bob (you)"])
+    send_with_enter(alice, "signed, Alice")
+    send_with_enter(bob, "signed, Bob")
+    for page in (alice, bob):
+        expect(texts(page)).to_have_text(["signed, Alice", "signed, Bob"])
+        expect(authors(page)).to_have_text(["Alice", "Bob"])
+
+    # A name the issuer refuses is explained, as without tokens.
+    carol = new_page()
+    remember_name(carol, "Car\u200bol")
+    carol.goto(server.url + "/")
+    expect(carol.get_by_role("alert")).to_have_text(
+        "Your name was refused: the name contains a character that is not allowed (U+200B). Pick another one.")
+    name_box(carol).fill("Carol")
+    name_box(carol).press("Enter")
+    expect(people(carol)).to_have_text(["Alice", "Bob", "Carol (you)"])
+
+
+def test_without_the_demo_issuer_the_refusal_is_shown(live_server, new_page):
+    """With tokens required and no demo issuer, the page says why the server refused it."""
+    server = live_server(TOKENS=True)
+    page = new_page()
+    page.goto(server.url + "/")
+    expect(page.get_by_role("alert")).to_have_text(
+        'The server refused the connection: this server requires a signed token: connect with auth {"token": ...}')
+    expect(page.locator("#status")).to_have_attribute("data-state", "offline")
+    expect(page.locator("#status")).to_have_text("Offline (not signed in)")
+
+
+def test_a_new_name_in_demo_token_mode_reconnects_with_a_new_token(live_server, new_page):
+    """Setting a name with tokens on asks the demo issuer for a token with it and connects again with that."""
+    server = live_server(TOKENS=True, DEMO_TOKENS=True)
+    alice = open_chat(new_page(), server, "Alice")
+    with alice.expect_request(lambda request: request.url.endswith("/token")) as token_request:
+        with alice.expect_websocket():  # the new connection (the first request is long-polling)
+            name_box(alice).fill("Alicia")
+            name_box(alice).press("Enter")
+    assert token_request.value.post_data_json == {"name": "Alicia"}
+    expect(alice.locator("#status")).to_have_attribute("data-state", "connected")
+    expect(alice.get_by_role("alert")).to_have_count(0)
+    send_with_enter(alice, "still here")
+    delivery(alice, "still here", "sent")
+
+
+@pytest.mark.xfail(strict=True, reason="server issue: a token person still online (or within PRESENCE_GRACE) "
+                                       "keeps the first name; Presence.connect ignores the new token's name")
+def test_a_new_name_in_demo_token_mode_is_seen_by_the_others(live_server, new_page):
+    """After reconnecting with a token for a new name, the others see the person under it."""
+    server = live_server(TOKENS=True, DEMO_TOKENS=True)
+    alice = open_chat(new_page(), server, "Alice")
+    bob = open_chat(new_page(), server, "Bob")
+    expect(people(bob)).to_have_text(["Alice", "Bob (you)"])
+    name_box(alice).fill("Alicia")
+    name_box(alice).press("Enter")
+    expect(people(bob)).to_have_text(["Alicia", "Bob (you)"], timeout=5000)
