@@ -19,7 +19,7 @@ from flask import current_app, request, session
 from flask_socketio import ConnectionRefusedError, join_room, leave_room
 
 from . import socketio
-from .names import display_name
+from .names import display_name, name_key
 from .redis_queue import ChatRedisManager
 from .rooms import room_name
 from .validation import ChatError, message_text
@@ -124,6 +124,12 @@ def _handshake(auth):
     return True, person_id, name, {room_name(room): _message_id(last_seen.get(room), "lastSeen") for room in rooms}
 
 
+def _is_name_or_numbered(given, name):
+    """Return whether ``given`` is ``name``, or ``name`` with a number the uniqueness rule added."""
+    given, name = name_key(given), name_key(name)
+    return given == name or (given.startswith(name + " ") and given[len(name) + 1:].isdigit())
+
+
 def _message_id(value, field):
     """Return ``value`` as a message id (None if absent); raise ChatError if it is not one."""
     if value is None:
@@ -157,6 +163,9 @@ def connect(auth=None):
 
     stable = person_id is not None
     member = state.presence.connect(request.sid, person_id or secrets.token_urlsafe(9), name, stable)
+    if state.tokens and not _is_name_or_numbered(member.name, name):
+        # A person already online keeps their name, but with tokens the newest token says it.
+        member = _rename(name)
     session["protocol"] = FULL_PROTOCOL if full else 1
     state.flood.open(request.sid, request.remote_addr)
     state.typing_limit.open(request.sid, request.remote_addr)
@@ -308,10 +317,17 @@ def rename(payload):
     state = _state()
     if state.tokens:
         raise ChatError("rename_refused", "names come from your sign-in here: change it there")
-    member, previous = state.presence.rename(request.sid, display_name(payload.get("name")))
+    member = _rename(display_name(payload.get("name")))
+    return {"ok": True, "user": member.as_dict()}
+
+
+def _rename(name):
+    """Rename the current connection's person; tell everyone sharing a room with them, and their connections."""
+    state = _state()
+    member, previous = state.presence.rename(request.sid, name)
     audience = [person_channel(member.id)] + [channel(room) for room in state.presence.rooms_of_person(member.id)]
     socketio.emit("member-renamed", {"user": member.as_dict(), "previous": previous}, to=audience)
-    return {"ok": True, "user": member.as_dict()}
+    return member
 
 
 # --- Messages and typing ------------------------------------------------------------------

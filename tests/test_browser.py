@@ -933,8 +933,6 @@ def test_a_new_name_in_demo_token_mode_reconnects_with_a_new_token(live_server, 
     delivery(alice, "still here", "sent")
 
 
-@pytest.mark.xfail(strict=True, reason="server issue: a token person still online (or within PRESENCE_GRACE) "
-                                       "keeps the first name; Presence.connect ignores the new token's name")
 def test_a_new_name_in_demo_token_mode_is_seen_by_the_others(live_server, new_page):
     """After reconnecting with a token for a new name, the others see the person under it."""
     server = live_server(TOKENS=True, DEMO_TOKENS=True)

@@ -113,3 +113,17 @@ def test_demo_token_route(tokens_app):
 def test_demo_token_route_is_off_unless_both_settings_are_on(make_app, settings):
     """Answer 404 unless tokens and the demo issuer are both on."""
     assert make_app(**settings).test_client().post("/token", json={"name": "A"}).status_code == 404
+
+
+def test_a_new_token_name_replaces_the_old_one(tokens_app, socket_client):
+    """Take the name of the newest token, also for a person still online, and tell those who share a room."""
+    bob = socket_client(tokens_app, auth={"protocol": 2, "token": issue_token(SECRET, "user-7", "Bob")})
+    first_tab = socket_client(tokens_app, auth={"protocol": 2, "token": issue_token(SECRET, "user-42", "Alice")})
+    received(bob), received(first_tab)
+    again = socket_client(tokens_app, auth={"protocol": 2, "token": issue_token(SECRET, "user-42", "Alicia")})
+    welcome, _, _ = only(again, "welcome", "presence", "history")
+    assert welcome["user"]["name"] == "Alicia"
+    renamed = {"user": welcome["user"], "previous": "Alice"}
+    assert only(bob, "member-renamed") == renamed and only(first_tab, "member-renamed") == renamed
+    numbered = socket_client(tokens_app, auth={"protocol": 2, "token": issue_token(SECRET, "user-9", "Bob")})
+    assert only(numbered, "welcome", "presence", "history")[0]["user"]["name"] == "Bob 2"
