@@ -94,8 +94,33 @@ def configure_websockets(eio_server, max_bytes, compression):
                 raise ConnectionError()
             return result
 
+        if not compression:
+            def send(self, message):
+                # Every delivery of a broadcast ends here, once per recipient. Without
+                # compression a server's frame is a 2-to-10-byte header and the payload,
+                # so it is written directly instead of through wsproto's general framing.
+                if not self.ws.connected:
+                    raise OSError("the WebSocket is closed")
+                self.ws.sock.sendall(_frame(message))
+
     # Engine.IO shares one _async table per mode across servers: replace it, don't mutate it.
     eio_server._async = {**eio_server._async, "websocket": LimitedWebSocket}
+
+
+def _frame(message):
+    """Return ``message`` as one unmasked, final WebSocket frame: text for str, binary for bytes."""
+    if isinstance(message, str):
+        payload, opcode = message.encode(), 0x81
+    else:
+        payload, opcode = bytes(message), 0x82
+    size = len(payload)
+    if size < 126:
+        header = bytes((opcode, size))
+    elif size < 65536:
+        header = bytes((opcode, 126)) + size.to_bytes(2, "big")
+    else:
+        header = bytes((opcode, 127)) + size.to_bytes(8, "big")
+    return header + payload
 
 
 logger = logging.getLogger(__name__)
