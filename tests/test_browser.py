@@ -831,6 +831,7 @@ def test_a_page_catches_up_after_a_server_restart(live_server, proxy, new_page):
     alice = open_chat(new_page(), relay, "Alice")
     bob = open_chat(new_page(), server, "Bob")
     send_with_enter(alice, "one")
+    delivery(alice, "one", "sent")  # numbered before Bob's, which does not go through the relay
     send_with_enter(bob, "two")
     expect(texts(alice)).to_have_text(["one", "two"])
 
