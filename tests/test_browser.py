@@ -892,6 +892,7 @@ def test_demo_tokens_give_the_pages_their_names(live_server, new_page):
     expect(people(alice)).to_have_text(["Alice (you)", "Bob"])
     expect(people(bob)).to_have_text(["Alice", "Bob (you)"])
     send_with_enter(alice, "signed, Alice")
+    delivery(alice, "signed, Alice", "sent")  # numbered first, so shown first
     send_with_enter(bob, "signed, Bob")
     for page in (alice, bob):
         expect(texts(page)).to_have_text(["signed, Alice", "signed, Bob"])
