@@ -139,7 +139,8 @@ def bound_send_queues(eio_server, max_packets):
     def bounded_send_packet(sid, pkt):
         engineio_socket = eio_server.sockets.get(sid)
         if engineio_socket is not None and engineio_socket.queue.qsize() >= max_packets:
-            if not (engineio_socket.closing or engineio_socket.closed):
+            if not getattr(engineio_socket, "hanging_up", False):
+                engineio_socket.hanging_up = True  # once: the close happens in the background
                 logger.warning("closing %s: %d packets wait to be sent to it", sid, max_packets)
                 eio_server.start_background_task(_hang_up, engineio_socket)
             return

@@ -55,7 +55,7 @@ DEFAULTS = {
     "MAX_PACKETS_PER_REQUEST": 500,
     # Packets that may wait to be sent to one client; past it the client is disconnected (it
     # stopped reading), and catches up from the history when it reconnects.
-    "MAX_QUEUED_PACKETS": 1000,
+    "MAX_QUEUED_PACKETS": 5000,
     # permessage-deflate on WebSocket frames: costs a compression per frame per recipient.
     "WEBSOCKET_COMPRESSION": False,
     # Origins allowed to connect and to read the HTTP routes. Empty: same origin only. "*": any.

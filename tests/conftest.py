@@ -250,16 +250,16 @@ class TcpProxy:
                 client, _ = self.listener.accept()
             except OSError:
                 return
-            if not self.open.is_set():
-                client.close()  # the network is down: the connection fails at once
-                continue
-            try:
-                upstream = socket.create_connection(("127.0.0.1", self.target_port))
-            except OSError:
-                client.close()  # the server is down: so is this connection
-                continue
-            pair = (client, upstream)
-            with self._lock:
+            with self._lock:  # so a cut() cannot slip between the check and the registration
+                if not self.open.is_set():
+                    client.close()  # the network is down: the connection fails at once
+                    continue
+                try:
+                    upstream = socket.create_connection(("127.0.0.1", self.target_port))
+                except OSError:
+                    client.close()  # the server is down: so is this connection
+                    continue
+                pair = (client, upstream)
                 self._pairs.add(pair)
             for a, b in (pair, pair[::-1]):
                 threading.Thread(target=self._pipe, args=(a, b, pair), daemon=True).start()
@@ -284,8 +284,8 @@ class TcpProxy:
 
     def cut(self):
         """Drop every open connection and refuse new ones until ``restore``."""
-        self.open.clear()
         with self._lock:
+            self.open.clear()
             pairs = list(self._pairs)
         for pair in pairs:
             self._close(pair)

@@ -206,7 +206,10 @@ def test_html_in_a_message_or_a_name_is_shown_as_text(live_server, new_page):
 
 def test_a_closed_tab_leaves_the_people_list_after_the_grace_period(live_server, new_page):
     """Closing one person's tab removes them from the other's people list, with a notice, after the grace."""
-    server = live_server(PRESENCE_GRACE=0.5)
+    # A tab closed on a WebSocket ends a connection the server sees end; one closed while
+    # still long-polling (before the upgrade, on a slow machine) is noticed at the heartbeat
+    # timeout, here a short one.
+    server = live_server(PRESENCE_GRACE=0.5, PING_INTERVAL=1, PING_TIMEOUT=2)
     a = open_chat(new_page(), server, "Alice")
     b = open_chat(new_page(), server, "Bob")
     expect(people(a)).to_have_text(["Alice (you)", "Bob"])
