@@ -389,6 +389,22 @@ class Peer:
             self.client.disconnect()
 
 
+def send_all_at_once(clients, emits):
+    """Have every client emit ``emits(index)`` (event, payload) pairs, in order, all clients at once."""
+    start = threading.Barrier(len(clients))
+
+    def run(index, client):
+        start.wait()
+        for event, payload in emits(index):
+            client.client.emit(event, payload)
+
+    threads = [threading.Thread(target=run, args=pair) for pair in enumerate(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 @pytest.fixture
 def peer():
     """Return a factory of recording Socket.IO clients for a live server, closed at teardown."""

@@ -3,7 +3,7 @@
 import pytest
 from itsdangerous import URLSafeTimedSerializer
 
-from chat.identity import SALT, Tokens, issue_token
+from chat.identity import Tokens, issue_token
 from chat.validation import ChatError
 from conftest import only, received
 

@@ -1,11 +1,10 @@
 """Several server processes sharing one Redis: one chat, whichever process a client is on."""
 
-import threading
 
 import pytest
 import requests
 
-from conftest import TIMEOUT
+from conftest import TIMEOUT, send_all_at_once
 
 USER_JOINED = {"message": "A user joined the chat"}
 USER_LEFT = {"message": "A user left the chat"}
@@ -76,18 +75,8 @@ def test_every_client_gets_each_rooms_messages_in_id_order(servers, peer, transp
     a, b = servers()
     clients = [full(peer, server, f"P{i}", transport) for i, server in enumerate([a, b] * 4)]
     seed = [peer(server, transport) for server in (a, b)]
-    start = threading.Barrier(len(clients))
-
-    def burst(index, client):
-        start.wait()
-        for n in range(20):
-            client.client.emit("send-message", {"room": "general", "text": f"{index}:{n}"})
-
-    threads = [threading.Thread(target=burst, args=pair) for pair in enumerate(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    send_all_at_once(clients, lambda index: [
+        ("send-message", {"room": "general", "text": f"{index}:{n}"}) for n in range(20)])
     for client in clients:
         messages = client.wait_for("room-message", 160)
         assert [m["id"] for m in messages] == list(range(1, 161))

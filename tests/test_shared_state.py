@@ -8,7 +8,6 @@ All instances of a test share one fake wall clock.
 """
 
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest

@@ -5,7 +5,6 @@ ordering, transports and limits are shown here, over real sockets on 127.0.0.1.
 """
 
 import socket
-import threading
 import time
 
 import pytest
@@ -13,7 +12,7 @@ import requests
 import socketio
 import websocket
 
-from conftest import TIMEOUT
+from conftest import TIMEOUT, send_all_at_once
 
 USER_JOINED = {"message": "A user joined the chat"}
 USER_LEFT = {"message": "A user left the chat"}
@@ -54,18 +53,7 @@ def test_each_senders_order_holds_under_simultaneous_bursts(live_server, peer, k
     """Deliver every message of 20 senders bursting 25 each at once, each sender's in order."""
     server = live_server(kind)
     clients = [peer(server, transport) for _ in range(20)]
-    start = threading.Barrier(len(clients))
-
-    def burst(index, client):
-        start.wait()
-        for n in range(25):
-            client.client.emit("newMessage", f"{index}:{n}")
-
-    threads = [threading.Thread(target=burst, args=pair) for pair in enumerate(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    send_all_at_once(clients, lambda index: [("newMessage", f"{index}:{n}") for n in range(25)])
     expected = {index: [f"{index}:{n}" for n in range(25)] for index in range(len(clients))}
     for client in clients:
         received = client.wait_for("message", 500)
@@ -244,18 +232,8 @@ def test_each_rooms_messages_stay_in_order_under_bursts(live_server, peer, kind,
     creator = full_peer(peer, server, "Creator", transport)
     creator.send({"room": "games"}, event="create-room")
     clients = [full_peer(peer, server, f"P{i}", transport, rooms=["general", "games"]) for i in range(10)]
-    start = threading.Barrier(len(clients))
-
-    def burst(index, client):
-        start.wait()
-        for n in range(20):
-            client.client.emit("send-message", {"room": ("general", "games")[n % 2], "text": f"{index}:{n}"})
-
-    threads = [threading.Thread(target=burst, args=pair) for pair in enumerate(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    send_all_at_once(clients, lambda index: [
+        ("send-message", {"room": ("general", "games")[n % 2], "text": f"{index}:{n}"}) for n in range(20)])
     for client in clients:
         messages = client.wait_for("room-message", 200)
         for room in ("general", "games"):
