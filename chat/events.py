@@ -22,6 +22,7 @@ from . import socketio
 from .names import display_name, name_key
 from .redis_queue import ChatRedisManager
 from .rooms import room_name
+from .shutdown import disconnect_local_clients
 from .validation import ChatError, message_text
 
 USER_JOINED = {"message": "A user joined the chat"}
@@ -128,6 +129,12 @@ def _is_name_or_numbered(given, name):
     """Return whether ``given`` is ``name``, or ``name`` with a number the uniqueness rule added."""
     given, name = name_key(given), name_key(name)
     return given == name or (given.startswith(name + " ") and given[len(name) + 1:].isdigit())
+
+
+def _require_in_room(room):
+    """Raise ChatError unless the current connection is in ``room``."""
+    if room not in _state().presence.rooms_of(request.sid):
+        raise ChatError("not_in_room", f"you are not in the room {room!r}")
 
 
 def _message_id(value, field):
@@ -339,8 +346,7 @@ def _post(room, text, client_id=None):
     Return (the message, True), or (the original, False) for a resend of a stored ``client_id``.
     """
     state = _state()
-    if room not in state.presence.rooms_of(request.sid):
-        raise ChatError("not_in_room", f"you are not in the room {room!r}")
+    _require_in_room(room)
     member = state.presence.member(request.sid)
     seed = room == state.rooms.default
     if state.history.publishes:
@@ -402,8 +408,7 @@ def history_page(payload):
     """Sent by a full-protocol client in a room: acknowledge with a page of older messages."""
     state = _state()
     room = room_name(payload.get("room"))
-    if room not in state.presence.rooms_of(request.sid):
-        raise ChatError("not_in_room", f"you are not in the room {room!r}")
+    _require_in_room(room)
     before = _message_id(payload.get("before"), "before")
     limit = payload.get("limit", state.history_limit)
     if not isinstance(limit, int) or isinstance(limit, bool) or not 0 < limit <= state.history_page_max:
@@ -422,8 +427,7 @@ def typing(payload):
     if state.typing_limit.take(request.sid):
         return {"ok": True, "dropped": True}
     room = room_name(payload.get("room"))
-    if room not in state.presence.rooms_of(request.sid):
-        raise ChatError("not_in_room", f"you are not in the room {room!r}")
+    _require_in_room(room)
     is_typing = payload.get("typing", True)
     if not isinstance(is_typing, bool):
         raise ChatError("bad_arguments", "typing must be true or false")
@@ -462,8 +466,7 @@ def sweep():
     if not _state().heartbeat():
         # The other processes dropped this one's connections (it stalled too long): let its
         # clients reconnect, so they come back as new connections the others know of.
-        for sid, _ in list(socketio.server.manager.get_participants("/", None)):
-            socketio.server.disconnect(sid)
+        disconnect_local_clients()
     queue = _redis_queue()
     if queue:
         queue.repair_lagging()

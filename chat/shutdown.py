@@ -19,12 +19,13 @@ def close_clients_on_sigterm():
         return
 
     def handle(signum, frame):
-        socketio.start_background_task(_disconnect_all)  # not here: a signal handler must not block
+        socketio.start_background_task(disconnect_local_clients)  # a signal handler must not block
         previous(signum, frame)
 
     signal.signal(signal.SIGTERM, handle)
 
 
-def _disconnect_all():
+def disconnect_local_clients():
+    """Disconnect every client of this process (with several processes, only this one's)."""
     for sid, _ in list(socketio.server.manager.get_participants("/", None)):
         socketio.server.disconnect(sid)
