@@ -47,7 +47,12 @@ MODES = {
     "gunicorn-gevent": lambda port: [PY, "-m", "gunicorn", "--worker-class", "gevent", "--workers", "1",
                                      "--worker-connections", "10000", "--no-control-socket", "--graceful-timeout", "2",
                                      "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+    # Several processes: two gevent workers on one Redis (WebSocket clients), with a redis-server of its own.
+    "gunicorn-gevent-redis": lambda port: [PY, "-m", "gunicorn", "--worker-class", "gevent", "--workers", "2",
+                                           "--worker-connections", "10000", "--no-control-socket",
+                                           "--graceful-timeout", "2", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
 }
+DEFAULT_MODES = ["flask", "gunicorn-threads", "gunicorn-gevent"]
 # Every client comes from 127.0.0.1 and senders send far more than a person does: the only
 # settings changed from production are these two limits.
 LIMITS = {"CHAT_FLOOD_BURST": "0", "CHAT_CONNECTIONS_PER_MINUTE": "0"}
@@ -115,10 +120,28 @@ class Sampler(threading.Thread):
         return round(100 * (w[-1][2] - w[0][2]) / TICKS / ((w[-1][0] - w[0][0]) / 1000), 1) if len(w) > 1 else None
 
 
-def start_server(mode, port, workdir):
+def start_redis(workdir):
+    """Start a redis-server that keeps what it acknowledges; return (process, URL)."""
+    port = free_port()
+    redis = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", str(workdir),
+                              "--appendonly", "yes", "--appendfsync", "always", "--save", ""],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return redis, f"redis://127.0.0.1:{port}/0"
+        except OSError:
+            time.sleep(0.05)  # not listening yet
+    raise RuntimeError("redis-server did not start")
+
+
+def start_server(mode, port, workdir, redis_url=None):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CHAT_", "FLASK_"))}
     env.update(LIMITS, CHAT_SECRET_KEY=secrets.token_hex(32),
                CHAT_HISTORY_DATABASE=str(Path(workdir) / f"{mode}-{port}.sqlite3"))
+    if redis_url:
+        env["CHAT_REDIS_URL"] = redis_url
     with open(Path(workdir) / f"{mode}-{port}.log", "wb") as log:
         server = subprocess.Popen(MODES[mode](port), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                                   start_new_session=True)  # its own process group: stopped as one
@@ -148,7 +171,8 @@ def stop_server(server):
 def run(mode, n, args, workdir):
     """Benchmark one mode at N clients; return its record."""
     port = free_port()
-    server = start_server(mode, port, workdir)
+    redis, redis_url = start_redis(workdir) if mode.endswith("-redis") else (None, None)
+    server = start_server(mode, port, workdir, redis_url)
     sampler = Sampler(server.pid)
     time.sleep(1)
     started = time.time() * 1000
@@ -168,6 +192,8 @@ def run(mode, n, args, workdir):
         sampler.join()
         crashed = server.poll()
         stop_server(server)
+        if redis is not None:
+            stop_server(redis)
     record = {"mode": mode, "clients": n, "transport": args.transport, "rate": rate, "duration": args.duration,
               "saturate": args.saturate or None, "settings": LIMITS, **result,
               "server_exited_early": crashed, "idle_rss_mb": round(min(idle) / 2**20, 1) if idle else None,
@@ -212,7 +238,8 @@ def print_table(records):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--mode", default=",".join(MODES), help=f"comma-separated: {', '.join(MODES)}")
+    parser.add_argument("--mode", default=",".join(DEFAULT_MODES),
+                        help=f"comma-separated: {', '.join(MODES)} (default: the first three)")
     parser.add_argument("--clients", default="50,200", help="comma-separated client counts N")
     parser.add_argument("--senders", type=int, default=10, help="clients that send (at most N)")
     parser.add_argument("--rate", type=float, help="messages a second, all senders together (default 20)")
