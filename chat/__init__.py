@@ -18,7 +18,9 @@ def create_app(test_config=None):
     app = Flask(__name__, instance_relative_config=True,
                 template_folder="../templates", static_folder="../static")
     settings.load(app, test_config)
-    queue = ChatRedisManager(app.config["REDIS_URL"], app.config["REDIS_CHANNEL"]) if app.config["REDIS_URL"] else None
+    queue = None  # several processes share broadcasts and state through Redis
+    if app.config["REDIS_URL"]:
+        queue = ChatRedisManager(app.config["REDIS_URL"], app.config["REDIS_CHANNEL"])
     state = app.extensions["chat"] = ChatState.from_config(app.config, host_id=queue.host_id if queue else None)
     if queue:
         queue.attach(state.history, state.room_lock)

@@ -1,4 +1,5 @@
-"""The chat's state for one server process, built from the settings; no Flask or Socket.IO here."""
+"""The chat's state, built from the settings: in this process, or in Redis when several
+processes share it (shared_state.py, shared_history.py). No Flask or Socket.IO here."""
 
 import threading
 import time
@@ -25,7 +26,7 @@ class ChatState:
     flood: FloodControl
     typing_limit: FloodControl
     connections: ConnectionLimit
-    presence: Presence
+    presence: Presence  # or shared_state.RedisPresence: the same methods; likewise below
     rooms: Rooms
     typing: Typing
     history: History
