@@ -23,6 +23,7 @@ import time
 
 from .history import Message
 from .presence import Member
+from .shared_state import decoding_client
 
 # The host id of the publisher: no server process has it, so every process, the sender's
 # included, delivers these messages when they come back from Redis.
@@ -88,7 +89,7 @@ class RedisHistory:
 
     def __init__(self, redis, channel, prefix="chat:", clock=time.time):
         """Use ``redis``, a client made with decode_responses=True, and Flask-SocketIO's ``channel``."""
-        self._redis = redis
+        self._redis = decoding_client(redis)
         self._channel = channel
         self._prefix = prefix
         self._clock = clock

@@ -61,7 +61,7 @@ def _member(person_id, name, guest):
     return Member(person_id, name, guest == "1")
 
 
-def _client(redis):
+def decoding_client(redis):
     """Return ``redis`` if it decodes replies to str; raise ValueError if not."""
     if not redis.get_connection_kwargs().get("decode_responses"):
         raise ValueError("the Redis client must return str: make it with decode_responses=True, "
@@ -261,7 +261,7 @@ class RedisPresence:
     """
 
     def __init__(self, redis, host_id, grace_seconds, clock=time.time, host_timeout=10, prefix=PREFIX):
-        self._redis = _client(redis)
+        self._redis = decoding_client(redis)
         self.host_id = host_id
         self.grace_seconds = grace_seconds
         self.host_timeout = host_timeout
@@ -467,7 +467,7 @@ class RedisRooms:
     """Rooms that exist, for every process: the default one for good, created ones until idle too long."""
 
     def __init__(self, redis, default, max_rooms, idle_seconds, clock=time.time, prefix=PREFIX):
-        self._redis = _client(redis)
+        self._redis = decoding_client(redis)
         self.default = default
         self.max_rooms = max_rooms
         self.idle_seconds = idle_seconds
@@ -535,7 +535,7 @@ class RedisTyping:
     """Typing states per (room, person) for every process, each ending ``timeout`` seconds after its last renewal."""
 
     def __init__(self, redis, timeout, clock=time.time, prefix=PREFIX):
-        self._redis = _client(redis)
+        self._redis = decoding_client(redis)
         self.timeout = timeout
         self.prefix = prefix
         self._clock = clock
