@@ -1,23 +1,24 @@
 #!/usr/bin/env bash
 # Install everything the tests need, then run them all: bash scripts/test.sh [pytest args...]
 #  - Debian packages: chromium for the browser tests, redis-server for the several-servers
-#    tests (which start their own on a free port), as root or with sudo.
-#  - Python packages: requirements-test.txt.
+#    tests (which start their own on a free port), python3-venv where python3 lacks it, as
+#    root or with sudo.
+#  - Two virtual environments in the checkout, each reused while its files are unchanged:
+#    .venv from requirements.txt alone, which every server the tests start runs from (so a
+#    package missing from requirements.txt fails a test), and .venv-test from
+#    requirements-test.txt, whose Python runs pytest.
 #  - Node packages: the socket.io JavaScript client for the wire tests (tests/js, from its lock file).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/venv.sh
 
-need_debs=()
+need_debs=($(venv_debian_packages))
 command -v chromium >/dev/null || need_debs+=(chromium)
 command -v redis-server >/dev/null || need_debs+=(redis-server)
-if [ ${#need_debs[@]} -gt 0 ]; then
-  SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
-  echo "test.sh: installing Debian packages: ${need_debs[*]}" >&2
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_debs[@]}" >&2
-fi
+install_debian_packages "${need_debs[@]}"
 
-python3 -m pip install -q --disable-pip-version-check -r requirements-test.txt
+ensure_venv .venv requirements.txt
+ensure_venv .venv-test requirements-test.txt requirements.txt
 
 if [ -f tests/js/package-lock.json ]; then
   # npm ci again only when the lock file changed since the last install.
@@ -25,4 +26,4 @@ if [ -f tests/js/package-lock.json ]; then
     || { npm ci --no-audit --no-fund --loglevel=error && cp package-lock.json node_modules/.installed-lock; }; })
 fi
 
-exec python3 -m pytest "$@"
+exec .venv-test/bin/python -m pytest "$@"

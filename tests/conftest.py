@@ -1,11 +1,11 @@
 """Fixtures: the app and its test clients, real server processes, and real Socket.IO clients."""
 
+import hashlib
 import json
 import os
 import shutil
 import socket
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -126,24 +126,40 @@ def free_port():
         return probe.getsockname()[1]
 
 
+# The run environment, built from requirements.txt alone by scripts/demo.sh and scripts/test.sh.
+# Servers start from it, not from the tests' own Python, whose test packages (pytest brings
+# `packaging`) would hide a package missing from requirements.txt.
+RUN_ENV = ROOT / ".venv"
+
+
+def run_env(program):
+    """Return the path of ``program`` in the run environment; fail clearly while it is missing or stale."""
+    built_from = hashlib.sha256((ROOT / "requirements.txt").read_bytes()).hexdigest()
+    stamp = RUN_ENV / ".requirements.sha256"
+    if not stamp.exists() or stamp.read_text().strip() != built_from:
+        raise RuntimeError(f"{RUN_ENV} is missing or was built from another requirements.txt: "
+                           "run `bash scripts/test.sh`, which builds it")
+    return str(RUN_ENV / "bin" / program)
+
+
 SERVER_COMMANDS = {
     # The demo: Werkzeug's threaded server with simple-websocket, as `flask run` starts it.
-    "flask": lambda port: [sys.executable, "-m", "flask", "--app", "app", "run",
+    "flask": lambda port: [run_env("flask"), "--app", "app", "run",
                            "--host", "127.0.0.1", "--port", str(port)],
     # Production with threads: one thread per connection.
-    "gunicorn": lambda port: [sys.executable, "-m", "gunicorn", "--workers", "1", "--threads", "64",
+    "gunicorn": lambda port: [run_env("gunicorn"), "--workers", "1", "--threads", "64",
                               "--graceful-timeout", "1", "--no-control-socket",
                               "--bind", f"127.0.0.1:{port}", "wsgi:app"],
     # The README's production command: gevent, gunicorn's own 30-second graceful timeout.
-    "production": lambda port: [sys.executable, "-m", "gunicorn", "--worker-class", "gevent", "--workers", "1",
+    "production": lambda port: [run_env("gunicorn"), "--worker-class", "gevent", "--workers", "1",
                                 "--worker-connections", "10000", "--no-control-socket",
                                 "--bind", f"127.0.0.1:{port}", "wsgi:app"],
     # Several gevent workers behind one port: WebSocket-only clients, broadcasts through Redis.
-    "gevent-workers": lambda port: [sys.executable, "-m", "gunicorn", "--worker-class", "gevent", "--workers", "3",
+    "gevent-workers": lambda port: [run_env("gunicorn"), "--worker-class", "gevent", "--workers", "3",
                                     "--graceful-timeout", "1", "--no-control-socket",
                                     "--bind", f"127.0.0.1:{port}", "wsgi:app"],
     # Production with gevent: one greenlet per connection.
-    "gevent": lambda port: [sys.executable, "-m", "gunicorn", "--worker-class", "gevent", "--workers", "1",
+    "gevent": lambda port: [run_env("gunicorn"), "--worker-class", "gevent", "--workers", "1",
                             "--graceful-timeout", "1", "--no-control-socket",
                             "--bind", f"127.0.0.1:{port}", "wsgi:app"],
 }
@@ -165,8 +181,9 @@ class LiveServer:
         """Start the server and return once it answers /healthz."""
         env = {**os.environ, **{f"CHAT_{key}": json.dumps(value) for key, value in self.settings.items()}}
         env.pop("FLASK_APP", None)
+        command = SERVER_COMMANDS[self.kind] if isinstance(self.kind, str) else self.kind
         log = open(self.log_path, "ab")
-        self.process = subprocess.Popen(SERVER_COMMANDS[self.kind](self.port), cwd=ROOT, env=env,
+        self.process = subprocess.Popen(command(self.port), cwd=ROOT, env=env,
                                         stdout=log, stderr=subprocess.STDOUT)
         log.close()
         deadline = time.monotonic() + TIMEOUT
@@ -214,6 +231,8 @@ class LiveServer:
 @pytest.fixture
 def live_server(tmp_path, peer):
     """Return a factory that starts the app in a real server process; all are stopped at teardown.
+
+    ``kind`` names a command of ``SERVER_COMMANDS``, or is a function of the port that returns one.
 
     It depends on ``peer`` so that servers stop before clients close: a python-socketio
     client closing a WebSocket to Werkzeug's server waits three seconds for a close frame.
