@@ -9,14 +9,15 @@ table, then one JSON line per run (also appended to --out). Memory per connectio
 (RSS with N clients connected and idle - RSS before any client) / N; us/deliv is the server's
 CPU time per delivery, the figure least moved by other work on the machine.
 
-  python3 bench/run.py                                   # every mode, N=50 and 200, R=20 msg/s, 5 s
-  python3 bench/run.py --mode gunicorn-gevent --clients 200,500 --saturate   # max sustained deliveries/s
-  python3 bench/run.py --mode flask --clients 50 --rate 100 --duration 10 --transport polling --out runs.jsonl
+  .venv/bin/python bench/run.py                                   # every mode, N=50 and 200, R=20 msg/s, 5 s
+  .venv/bin/python bench/run.py --mode gunicorn-gevent --clients 200,500 --saturate   # max sustained deliveries/s
+  .venv/bin/python bench/run.py --mode flask --clients 50 --rate 100 --duration 10 --transport polling --out runs.jsonl
 
 --saturate [F] multiplies R by F (default 1.5) after every passing step, starting at 1,000
 deliveries/s (R = 1000 / N) unless --rate is given, until fewer than 99 % of deliveries arrive or
 p99 passes 500 ms; it reports the best passing step. Needs Python 3.11 and Node.js with npm; the
-server's own packages come from requirements.txt. The Node packages install on first use.
+servers run from the run environment .venv, built from requirements.txt alone by
+scripts/demo.sh or scripts/test.sh. The Node packages install on first use.
 The load generator shares the machine with the server: its CPU is reported too.
 """
 
@@ -38,17 +39,19 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
-PY = sys.executable
+# The run environment the README's commands use, built from requirements.txt alone.
+RUN_ENV = ROOT / ".venv"
+FLASK, GUNICORN = str(RUN_ENV / "bin" / "flask"), str(RUN_ENV / "bin" / "gunicorn")
 MODES = {
-    "flask": lambda port: [PY, "-m", "flask", "--app", "app", "run", "--host", "127.0.0.1", "--port", str(port)],
-    "gunicorn-threads": lambda port: [PY, "-m", "gunicorn", "--workers", "1", "--threads", "200",
+    "flask": lambda port: [FLASK, "--app", "app", "run", "--host", "127.0.0.1", "--port", str(port)],
+    "gunicorn-threads": lambda port: [GUNICORN, "--workers", "1", "--threads", "200",
                                       "--no-control-socket", "--graceful-timeout", "2",
                                       "--bind", f"127.0.0.1:{port}", "wsgi:app"],
-    "gunicorn-gevent": lambda port: [PY, "-m", "gunicorn", "--worker-class", "gevent", "--workers", "1",
+    "gunicorn-gevent": lambda port: [GUNICORN, "--worker-class", "gevent", "--workers", "1",
                                      "--worker-connections", "10000", "--no-control-socket", "--graceful-timeout", "2",
                                      "--bind", f"127.0.0.1:{port}", "wsgi:app"],
     # Several processes: two gevent workers on one Redis (WebSocket clients), with a redis-server of its own.
-    "gunicorn-gevent-redis": lambda port: [PY, "-m", "gunicorn", "--worker-class", "gevent", "--workers", "2",
+    "gunicorn-gevent-redis": lambda port: [GUNICORN, "--worker-class", "gevent", "--workers", "2",
                                            "--worker-connections", "10000", "--no-control-socket",
                                            "--graceful-timeout", "2", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
 }
@@ -252,6 +255,8 @@ def main():
     modes = args.mode.split(",")
     if unknown := set(modes) - set(MODES):
         parser.error(f"unknown mode {', '.join(unknown)}")
+    if not Path(GUNICORN).exists():
+        parser.error(f"{RUN_ENV} is missing: build it with `bash scripts/demo.sh` (or scripts/test.sh)")
     install_node_packages()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so a stopped run still stops its server
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)  # a socket per client, in the server and load.js
