@@ -47,7 +47,7 @@ ensure_venv() {
     echo "$0: $PYTHON has no ensurepip, so it cannot build a virtual environment" >&2
     return 1
   fi
-  echo "$0: building $dir from $* (first run only; it downloads the packages)" >&2
+  echo "$0: building $dir from $* (once, and again when they change: it downloads the packages)" >&2
   rm -rf "$dir"
   "$PYTHON" -m venv "$dir"
   local args=()
