@@ -106,7 +106,8 @@ def _handshake(auth):
     if not isinstance(auth, dict):
         raise ChatError("bad_handshake", "the handshake auth must be an object")
     protocol = auth.get("protocol", 1)
-    if protocol not in (1, FULL_PROTOCOL):
+    # Exactly the integer: True == 1 and 2.0 == 2 in Python, but neither is a protocol number.
+    if type(protocol) is not int or protocol not in (1, FULL_PROTOCOL):
         raise ChatError("bad_handshake", f"protocol must be 1 (the original gateway's) or {FULL_PROTOCOL} (full)")
     tokens = _state().tokens
     if tokens:
@@ -137,12 +138,17 @@ def _require_in_room(room):
         raise ChatError("not_in_room", f"you are not in the room {room!r}")
 
 
+# The largest id exact both as a JavaScript number and as a Redis score (a double); SQLite's
+# INTEGER would overflow only at 2**63, so the two backends agree only below this.
+MAX_MESSAGE_ID = 2 ** 53 - 1
+
+
 def _message_id(value, field):
     """Return ``value`` as a message id (None if absent); raise ChatError if it is not one."""
     if value is None:
         return None
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise ChatError("bad_arguments", f"{field} must be a message id, a whole number 0 or more")
+    if type(value) is not int or not 0 <= value <= MAX_MESSAGE_ID:
+        raise ChatError("bad_arguments", f"{field} must be a message id, a whole number from 0 to {MAX_MESSAGE_ID}")
     return value
 
 
