@@ -69,6 +69,10 @@ DEFAULTS = {
     "PING_TIMEOUT": 20,
 }
 
+# Shortest secret key accepted: 32 bytes, 256 bits, as much as the HMAC-SHA1 behind the session
+# cookie and the identity tokens can use; a short key can be guessed offline from one signed cookie.
+MIN_SECRET_KEY_BYTES = 32
+
 # JSON.stringify escapes a lone surrogate or a control character as \uXXXX: six bytes for one code point.
 WORST_BYTES_PER_CODE_POINT = 6
 PACKET_OVERHEAD_BYTES = 64
@@ -136,6 +140,10 @@ def _check(config):
         raise ValueError(
             f"CHAT_MAX_PACKET_BYTES ({config['MAX_PACKET_BYTES']}) is too small for a full flood burst "
             f"of longest messages in one long-polling request ({flood_allowance_bytes(config)} bytes)")
+    key = config["SECRET_KEY"]
+    if key and len(key.encode() if isinstance(key, str) else key) < MIN_SECRET_KEY_BYTES:
+        raise ValueError(f"CHAT_SECRET_KEY is too short: at least {MIN_SECRET_KEY_BYTES} bytes, such as the output of "
+                         f"`python3 -c 'import secrets; print(secrets.token_hex(32))'`")
     if "*" in config["CORS_ORIGINS"] and len(config["CORS_ORIGINS"]) > 1:
         raise ValueError("CHAT_CORS_ORIGINS is either * or a list of origins, not both")
 

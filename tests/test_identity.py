@@ -5,9 +5,9 @@ from itsdangerous import URLSafeTimedSerializer
 
 from chat.identity import Tokens, issue_token
 from chat.validation import ChatError
-from conftest import only, received
+from conftest import TEST_SECRET, only, received
 
-SECRET = "test-secret"
+SECRET = TEST_SECRET
 
 
 @pytest.fixture
@@ -35,7 +35,7 @@ def test_a_token_carries_id_and_name():
     (None, "token_required"),
     ("", "token_required"),
     ("not-a-token", "bad_token"),
-    (issue_token("another-secret", "u1", "Alice"), "bad_token"),
+    (issue_token("another-secret-of-thirty-two-bytes", "u1", "Alice"), "bad_token"),
     (URLSafeTimedSerializer(SECRET, salt="other-salt").dumps({"id": "u1", "name": "A"}), "bad_token"),
 ])
 def test_bad_tokens_are_refused(token, code):
