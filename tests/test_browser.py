@@ -947,3 +947,30 @@ def test_a_new_name_in_demo_token_mode_is_seen_by_the_others(live_server, new_pa
     name_box(alice).fill("Alicia")
     name_box(alice).press("Enter")
     expect(people(bob)).to_have_text(["Alicia", "Bob (you)"], timeout=5000)
+
+
+# --- Security headers -------------------------------------------------------------------------
+
+
+def test_the_page_works_under_its_content_security_policy(live_server, new_page):
+    """Serve the page with a CSP it passes: it connects and chats with no violation, and the CSP is enforced."""
+    server = live_server()
+    page = new_page()
+    console = []
+    page.on("console", lambda message: console.append(message.text))
+    page.add_init_script("""window.cspViolations = [];
+        document.addEventListener("securitypolicyviolation",
+            (event) => window.cspViolations.push(event.violatedDirective + " " + event.blockedURI));""")
+    with page.expect_response(server.url + "/") as answer:
+        open_chat(page, server, "Alice")
+    assert "frame-ancestors 'none'" in answer.value.headers["content-security-policy"]
+    send_with_enter(page, "under the policy")
+    delivery(page, "under the policy", "sent")
+    assert page.evaluate("window.cspViolations") == []
+    assert not [text for text in console if "Content Security Policy" in text]
+    # The policy is really enforced: an inline script is blocked, and reported.
+    page.evaluate("""() => { const script = document.createElement("script");
+        script.textContent = "window.inlineRan = true"; document.body.append(script); }""")
+    page.wait_for_function("window.cspViolations.length > 0")
+    assert page.evaluate("window.inlineRan") is None
+    assert page.evaluate("window.cspViolations")[0].startswith("script-src")
