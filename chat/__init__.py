@@ -33,7 +33,13 @@ def create_app(test_config=None):
 
     if app.config["CORS_ORIGINS"]:
         cors.init_app(app, origins=app.config["CORS_ORIGINS"])
-    socketio.init_app(app, client_manager=queue, **engine.socketio_options(app.config))
+    options = engine.socketio_options(app.config)
+    public, origins = app.config["PUBLIC_ORIGIN"], app.config["CORS_ORIGINS"]
+    if public and origins != ["*"]:
+        # Judge the Origin by the configured public origin, not by the Host header: a
+        # DNS-rebinding page sends its own name as both, and would pass a Host-based check.
+        options["cors_allowed_origins"] = [public, *origins]
+    socketio.init_app(app, client_manager=queue, **options)
     engine.configure_websockets(socketio.server.eio, app.config["MAX_PACKET_BYTES"],
                                 app.config["WEBSOCKET_COMPRESSION"])
     engine.allow_batched_packets(app.config["MAX_PACKETS_PER_REQUEST"])

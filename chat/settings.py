@@ -3,6 +3,7 @@
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 DEFAULTS = {
     # Secret for signing sessions; from CHAT_SECRET_KEY, else generated once into the instance folder.
@@ -60,6 +61,10 @@ DEFAULTS = {
     "WEBSOCKET_COMPRESSION": False,
     # Origins allowed to connect and to read the HTTP routes. Empty: same origin only. "*": any.
     "CORS_ORIGINS": [],
+    # The origin the chat is served at ("https://chat.example.com"). Set, Socket.IO accepts this
+    # Origin instead of judging by the Host header, which a DNS-rebinding page controls. None:
+    # derived from Flask's SERVER_NAME and PREFERRED_URL_SCHEME when SERVER_NAME is set.
+    "PUBLIC_ORIGIN": None,
     # "threading" or "gevent". None: gevent when gevent has patched the standard library, else threading.
     "ASYNC_MODE": None,
     # How many proxies in front of the server set X-Forwarded-For/-Proto/-Host (0: none, trust nothing).
@@ -86,6 +91,7 @@ def load(app, test_config=None):
         app.config.from_mapping(test_config)
     config = app.config
     config["CORS_ORIGINS"] = _origins(config["CORS_ORIGINS"])
+    config["PUBLIC_ORIGIN"] = _public_origin(config)
     _check(config)
     if not config["SECRET_KEY"]:
         config["SECRET_KEY"] = _instance_secret(app)
@@ -103,6 +109,20 @@ def _origins(value):
     if isinstance(value, str):
         value = value.split(",")
     return [origin.strip().rstrip("/") for origin in value or [] if origin.strip()]
+
+
+def _public_origin(config):
+    """Return the configured public origin, or one derived from SERVER_NAME; None for neither."""
+    origin = config["PUBLIC_ORIGIN"]
+    if not origin and config.get("SERVER_NAME"):
+        origin = f"{config.get('PREFERRED_URL_SCHEME') or 'http'}://{config['SERVER_NAME']}"
+    if not origin:
+        return None
+    parts = urlsplit(origin) if isinstance(origin, str) else None
+    if (not parts or parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/")
+            or parts.query or parts.fragment or parts.username):
+        raise ValueError(f"CHAT_PUBLIC_ORIGIN must be an origin such as https://chat.example.com, not {origin!r}")
+    return origin.rstrip("/")
 
 
 def _check(config):
