@@ -180,6 +180,8 @@ def connect(auth=None):
         # A person already online keeps their name, but with tokens the newest token says it.
         member = _rename(name)
     session["protocol"] = FULL_PROTOCOL if full else 1
+    if state.token_expiry:
+        state.token_expiry.open(request.sid, state.tokens.seconds_left(auth["token"]))
     state.flood.open(request.sid, request.remote_addr)
     state.typing_limit.open(request.sid, request.remote_addr)
     join_room(FULL if full else SEED)
@@ -204,6 +206,8 @@ def disconnect(reason=None):
     state = _state()
     state.flood.close(request.sid)
     state.typing_limit.close(request.sid)
+    if state.token_expiry:
+        state.token_expiry.close(request.sid)
     socketio.emit("user-left", USER_LEFT, to=SEED, skip_sid=request.sid)
     for room, member in state.presence.disconnect(request.sid):
         _announce_departure(room, member)
@@ -483,6 +487,21 @@ def sweep():
         _emit_typing(room, member, False)
     for room in rooms_removed:
         socketio.emit("room-removed", {"room": room}, to=FULL)
+    _end_expired_tokens()
+
+
+TOKEN_EXPIRED = {"event": "connect", "error": "your token has expired: connect again with a new one",
+                 "code": "token_expired"}
+
+
+def _end_expired_tokens():
+    """Tell each connection whose token has expired, then disconnect it; it reconnects with a new token."""
+    expiry = _state().token_expiry
+    for sid in expiry.expire() if expiry else ():
+        # This process's own connection: straight to it, not through the queue, so the
+        # chat-error is sent before the disconnect, not after it.
+        socketio.emit(ERROR_EVENT, TOKEN_EXPIRED, to=sid, ignore_queue=True)
+        socketio.server.disconnect(sid, namespace="/", ignore_queue=True)
 
 
 SWEEP_SECONDS = 1.0

@@ -974,3 +974,22 @@ def test_the_page_works_under_its_content_security_policy(live_server, new_page)
     page.wait_for_function("window.cspViolations.length > 0")
     assert page.evaluate("window.inlineRan") is None
     assert page.evaluate("window.cspViolations")[0].startswith("script-src")
+
+
+def test_a_page_whose_token_expires_reconnects_with_a_new_one(live_server, new_page):
+    """When the server ends a connection at its token's expiry, the demo page gets a new token and reconnects."""
+    server = live_server(TOKENS=True, DEMO_TOKENS=True, TOKEN_MAX_AGE=3)
+    alice = new_page()
+    tokens, frames = [], []
+    alice.on("request", lambda request: tokens.append(request) if request.url.endswith("/token") else None)
+    alice.on("websocket", lambda ws: ws.on("framereceived", lambda frame: frames.append(frame)))
+    open_chat(alice, server, "Alice")
+    assert len(tokens) == 1
+    # At expiry the server says so and ends the connection; the page asks for a new token.
+    alice.wait_for_event("request", lambda request: request.url.endswith("/token"), timeout=TIMEOUT_MS)
+    assert any("token_expired" in frame for frame in frames)
+    expect(alice.locator("#status")).to_have_attribute("data-state", "connected")
+    expect(alice.get_by_role("alert")).to_have_count(0)
+    send_with_enter(alice, "still signed in")
+    delivery(alice, "still signed in", "sent")
+    expect(people(alice)).to_have_text(["Alice (you)"])
