@@ -6,7 +6,9 @@ from flask_socketio import SocketIO
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import engine, settings
+from .headers import SecurityHeaders
 from .redis_queue import ChatRedisManager
+from .session import ChatSessionInterface
 from .state import ChatState
 
 socketio = SocketIO()
@@ -18,6 +20,7 @@ def create_app(test_config=None):
     app = Flask(__name__, instance_relative_config=True,
                 template_folder="../templates", static_folder="../static")
     settings.load(app, test_config)
+    app.session_interface = ChatSessionInterface()
     queue = None  # several processes share broadcasts and state through Redis
     if app.config["REDIS_URL"]:
         queue = ChatRedisManager(app.config["REDIS_URL"], app.config["REDIS_CHANNEL"])
@@ -30,14 +33,24 @@ def create_app(test_config=None):
 
     if app.config["CORS_ORIGINS"]:
         cors.init_app(app, origins=app.config["CORS_ORIGINS"])
-    socketio.init_app(app, client_manager=queue, **engine.socketio_options(app.config))
+    options = engine.socketio_options(app.config)
+    public, origins = app.config["PUBLIC_ORIGIN"], app.config["CORS_ORIGINS"]
+    if public and origins != ["*"]:
+        # Judge the Origin by the configured public origin, not by the Host header: a
+        # DNS-rebinding page sends its own name as both, and would pass a Host-based check.
+        options["cors_allowed_origins"] = [public, *origins]
+    socketio.init_app(app, client_manager=queue, **options)
     engine.configure_websockets(socketio.server.eio, app.config["MAX_PACKET_BYTES"],
                                 app.config["WEBSOCKET_COMPRESSION"])
     engine.allow_batched_packets(app.config["MAX_PACKETS_PER_REQUEST"])
     engine.bound_send_queues(socketio.server.eio, app.config["MAX_QUEUED_PACKETS"])
+    engine.keep_falsy_auth(socketio.server)
 
+    # Around Engine.IO's middleware too, so its own answers at /socket.io/ carry the headers.
+    app.wsgi_app = SecurityHeaders(app.wsgi_app)
     proxies = app.config["TRUSTED_PROXIES"]
     if proxies:
-        # Outermost, so Socket.IO sees the client's address too, not the proxy's.
+        # Outermost, so Socket.IO sees the client's address too, not the proxy's, and the
+        # session cookie is marked Secure when the client's request was HTTPS.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     return app

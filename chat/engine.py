@@ -158,3 +158,20 @@ def _hang_up(engineio_socket):
             raw_socket.shutdown(socket.SHUT_RDWR)  # wakes a writer blocked in send
         except OSError:
             pass
+
+
+def keep_falsy_auth(sio_server):
+    """Hand the connect handler a handshake ``auth`` that is falsy but not an object, so it is refused.
+
+    python-socketio calls the connect handler without ``auth`` when it is falsy, so ``[]``,
+    ``0``, ``false`` or ``""`` would look like no ``auth`` at all and pass as protocol 1.
+    Wrapped in a list they reach the handler as what they are: not an object.
+    """
+    handle_connect = sio_server._handle_connect
+
+    def handle(eio_sid, namespace, data):
+        if data is not None and not data and not isinstance(data, dict):
+            data = [data]
+        return handle_connect(eio_sid, namespace, data)
+
+    sio_server._handle_connect = handle

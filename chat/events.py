@@ -106,7 +106,8 @@ def _handshake(auth):
     if not isinstance(auth, dict):
         raise ChatError("bad_handshake", "the handshake auth must be an object")
     protocol = auth.get("protocol", 1)
-    if protocol not in (1, FULL_PROTOCOL):
+    # Exactly the integer: True == 1 and 2.0 == 2 in Python, but neither is a protocol number.
+    if type(protocol) is not int or protocol not in (1, FULL_PROTOCOL):
         raise ChatError("bad_handshake", f"protocol must be 1 (the original gateway's) or {FULL_PROTOCOL} (full)")
     tokens = _state().tokens
     if tokens:
@@ -137,12 +138,17 @@ def _require_in_room(room):
         raise ChatError("not_in_room", f"you are not in the room {room!r}")
 
 
+# The largest id exact both as a JavaScript number and as a Redis score (a double); SQLite's
+# INTEGER would overflow only at 2**63, so the two backends agree only below this.
+MAX_MESSAGE_ID = 2 ** 53 - 1
+
+
 def _message_id(value, field):
     """Return ``value`` as a message id (None if absent); raise ChatError if it is not one."""
     if value is None:
         return None
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise ChatError("bad_arguments", f"{field} must be a message id, a whole number 0 or more")
+    if type(value) is not int or not 0 <= value <= MAX_MESSAGE_ID:
+        raise ChatError("bad_arguments", f"{field} must be a message id, a whole number from 0 to {MAX_MESSAGE_ID}")
     return value
 
 
@@ -174,6 +180,8 @@ def connect(auth=None):
         # A person already online keeps their name, but with tokens the newest token says it.
         member = _rename(name)
     session["protocol"] = FULL_PROTOCOL if full else 1
+    if state.token_expiry:
+        state.token_expiry.open(request.sid, state.tokens.seconds_left(auth["token"]))
     state.flood.open(request.sid, request.remote_addr)
     state.typing_limit.open(request.sid, request.remote_addr)
     join_room(FULL if full else SEED)
@@ -198,6 +206,8 @@ def disconnect(reason=None):
     state = _state()
     state.flood.close(request.sid)
     state.typing_limit.close(request.sid)
+    if state.token_expiry:
+        state.token_expiry.close(request.sid)
     socketio.emit("user-left", USER_LEFT, to=SEED, skip_sid=request.sid)
     for room, member in state.presence.disconnect(request.sid):
         _announce_departure(room, member)
@@ -477,6 +487,21 @@ def sweep():
         _emit_typing(room, member, False)
     for room in rooms_removed:
         socketio.emit("room-removed", {"room": room}, to=FULL)
+    _end_expired_tokens()
+
+
+TOKEN_EXPIRED = {"event": "connect", "error": "your token has expired: connect again with a new one",
+                 "code": "token_expired"}
+
+
+def _end_expired_tokens():
+    """Tell each connection whose token has expired, then disconnect it; it reconnects with a new token."""
+    expiry = _state().token_expiry
+    for sid in expiry.expire() if expiry else ():
+        # This process's own connection: straight to it, not through the queue, so the
+        # chat-error is sent before the disconnect, not after it.
+        socketio.emit(ERROR_EVENT, TOKEN_EXPIRED, to=sid, ignore_queue=True)
+        socketio.server.disconnect(sid, namespace="/", ignore_queue=True)
 
 
 SWEEP_SECONDS = 1.0

@@ -5,6 +5,8 @@ with the same secret key as this server) and hands it to its page, which connect
 ``auth: {"token": ...}``. The server then takes identity and name from the token alone.
 """
 
+import time
+
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from .names import display_name
@@ -43,3 +45,37 @@ class Tokens:
         except BadSignature:
             raise ChatError("bad_token", "the token is not valid") from None
         return claims["id"], claims["name"]
+
+    def seconds_left(self, token):
+        """Return how many seconds the valid ``token`` has before it expires (0 if none)."""
+        _, signed = self._serializer.loads(token, max_age=self.max_age, return_timestamp=True)
+        # itsdangerous judges age by the wall clock, in whole seconds: so does this.
+        return max(0.0, signed.timestamp() + self.max_age - int(time.time()))
+
+
+class TokenExpiry:
+    """When each connection's token expires, on ``clock``: which connections to end, and when.
+
+    A token is checked when its connection opens; without this, the connection would outlive
+    the token for as long as it stays open.
+    """
+
+    def __init__(self, clock=time.monotonic):
+        self._clock = clock
+        self._deadlines = {}
+
+    def open(self, sid, seconds_left):
+        """Start timing connection ``sid``, whose token expires in ``seconds_left`` seconds."""
+        self._deadlines[sid] = self._clock() + seconds_left
+
+    def close(self, sid):
+        """Forget connection ``sid``: it has ended."""
+        self._deadlines.pop(sid, None)
+
+    def expire(self):
+        """Return the connections whose token has expired by now, forgetting them."""
+        now = self._clock()
+        due = [sid for sid, deadline in self._deadlines.items() if deadline <= now]
+        for sid in due:
+            del self._deadlines[sid]
+        return due

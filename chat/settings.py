@@ -3,6 +3,7 @@
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 DEFAULTS = {
     # Secret for signing sessions; from CHAT_SECRET_KEY, else generated once into the instance folder.
@@ -60,6 +61,10 @@ DEFAULTS = {
     "WEBSOCKET_COMPRESSION": False,
     # Origins allowed to connect and to read the HTTP routes. Empty: same origin only. "*": any.
     "CORS_ORIGINS": [],
+    # The origin the chat is served at ("https://chat.example.com"). Set, Socket.IO accepts this
+    # Origin instead of judging by the Host header, which a DNS-rebinding page controls. None:
+    # derived from Flask's SERVER_NAME and PREFERRED_URL_SCHEME when SERVER_NAME is set.
+    "PUBLIC_ORIGIN": None,
     # "threading" or "gevent". None: gevent when gevent has patched the standard library, else threading.
     "ASYNC_MODE": None,
     # How many proxies in front of the server set X-Forwarded-For/-Proto/-Host (0: none, trust nothing).
@@ -68,6 +73,10 @@ DEFAULTS = {
     "PING_INTERVAL": 25,
     "PING_TIMEOUT": 20,
 }
+
+# Shortest secret key accepted: 32 bytes, 256 bits, as much as the HMAC-SHA1 behind the session
+# cookie and the identity tokens can use; a short key can be guessed offline from one signed cookie.
+MIN_SECRET_KEY_BYTES = 32
 
 # JSON.stringify escapes a lone surrogate or a control character as \uXXXX: six bytes for one code point.
 WORST_BYTES_PER_CODE_POINT = 6
@@ -82,6 +91,7 @@ def load(app, test_config=None):
         app.config.from_mapping(test_config)
     config = app.config
     config["CORS_ORIGINS"] = _origins(config["CORS_ORIGINS"])
+    config["PUBLIC_ORIGIN"] = _public_origin(config)
     _check(config)
     if not config["SECRET_KEY"]:
         config["SECRET_KEY"] = _instance_secret(app)
@@ -99,6 +109,20 @@ def _origins(value):
     if isinstance(value, str):
         value = value.split(",")
     return [origin.strip().rstrip("/") for origin in value or [] if origin.strip()]
+
+
+def _public_origin(config):
+    """Return the configured public origin, or one derived from SERVER_NAME; None for neither."""
+    origin = config["PUBLIC_ORIGIN"]
+    if not origin and config.get("SERVER_NAME"):
+        origin = f"{config.get('PREFERRED_URL_SCHEME') or 'http'}://{config['SERVER_NAME']}"
+    if not origin:
+        return None
+    parts = urlsplit(origin) if isinstance(origin, str) else None
+    if (not parts or parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/")
+            or parts.query or parts.fragment or parts.username):
+        raise ValueError(f"CHAT_PUBLIC_ORIGIN must be an origin such as https://chat.example.com, not {origin!r}")
+    return origin.rstrip("/")
 
 
 def _check(config):
@@ -136,6 +160,10 @@ def _check(config):
         raise ValueError(
             f"CHAT_MAX_PACKET_BYTES ({config['MAX_PACKET_BYTES']}) is too small for a full flood burst "
             f"of longest messages in one long-polling request ({flood_allowance_bytes(config)} bytes)")
+    key = config["SECRET_KEY"]
+    if key and len(key.encode() if isinstance(key, str) else key) < MIN_SECRET_KEY_BYTES:
+        raise ValueError(f"CHAT_SECRET_KEY is too short: at least {MIN_SECRET_KEY_BYTES} bytes, such as the output of "
+                         f"`python3 -c 'import secrets; print(secrets.token_hex(32))'`")
     if "*" in config["CORS_ORIGINS"] and len(config["CORS_ORIGINS"]) > 1:
         raise ValueError("CHAT_CORS_ORIGINS is either * or a list of origins, not both")
 

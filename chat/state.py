@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass, field
 
 from .history import History
-from .identity import Tokens
+from .identity import TokenExpiry, Tokens
 from .presence import Presence
 from .rate_limit import ConnectionLimit, FloodControl
 from .rooms import Rooms
@@ -31,6 +31,7 @@ class ChatState:
     typing: Typing
     history: History
     tokens: Tokens  # None unless signed identities are required
+    token_expiry: TokenExpiry  # when each connection's token expires; None without tokens
     _room_locks: tuple = field(default_factory=lambda: tuple(threading.Lock() for _ in range(64)))
 
     @classmethod
@@ -65,6 +66,7 @@ class ChatState:
             typing=typing,
             history=history,
             tokens=Tokens(config["SECRET_KEY"], config["TOKEN_MAX_AGE"]) if config["TOKENS"] else None,
+            token_expiry=TokenExpiry(clock) if config["TOKENS"] else None,
         )
 
     def heartbeat(self):

@@ -523,6 +523,13 @@ socket.on("room-removed", ({ room }) => {
 });
 
 socket.on("chat-error", (refusal) => {
+  if (refusal.code === "token_expired") {
+    // The server ends a connection whose token expires, and a client it disconnects does
+    // not reconnect by itself: the demo issues a new token and connects with it.
+    if (DEMO_TOKENS) return connect();
+    setState("offline", "not signed in");
+    return showError(`The server ended the connection: ${refusal.error}`);
+  }
   showError(refusal.event === "connect" ? `Could not enter a remembered room: ${refusal.error}` : refusal.error);
 });
 

@@ -24,7 +24,8 @@ from chat.state import ChatState
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 15  # seconds any single awaited event may take before a test fails
 
-TEST_SETTINGS = {"TESTING": True, "SECRET_KEY": "test-secret"}
+TEST_SECRET = "test-secret-of-thirty-two-bytes!"  # CHAT_SECRET_KEY must be 32 bytes or more
+TEST_SETTINGS = {"TESTING": True, "SECRET_KEY": TEST_SECRET}
 
 
 @pytest.fixture(autouse=True)
@@ -169,7 +170,7 @@ class LiveServer:
     """The app in its own process on a loopback port, started and stopped by the test."""
 
     def __init__(self, log_path, settings=None, kind="flask"):
-        self.settings = {"SECRET_KEY": "live-test-secret",
+        self.settings = {"SECRET_KEY": "live-test-secret-of-thirty-two-bytes",
                          "HISTORY_DATABASE": str(Path(log_path).with_suffix(".sqlite3")), **(settings or {})}
         self.kind = kind
         self.port = free_port()

@@ -947,3 +947,49 @@ def test_a_new_name_in_demo_token_mode_is_seen_by_the_others(live_server, new_pa
     name_box(alice).fill("Alicia")
     name_box(alice).press("Enter")
     expect(people(bob)).to_have_text(["Alicia", "Bob (you)"], timeout=5000)
+
+
+# --- Security headers -------------------------------------------------------------------------
+
+
+def test_the_page_works_under_its_content_security_policy(live_server, new_page):
+    """Serve the page with a CSP it passes: it connects and chats with no violation, and the CSP is enforced."""
+    server = live_server()
+    page = new_page()
+    console = []
+    page.on("console", lambda message: console.append(message.text))
+    page.add_init_script("""window.cspViolations = [];
+        document.addEventListener("securitypolicyviolation",
+            (event) => window.cspViolations.push(event.violatedDirective + " " + event.blockedURI));""")
+    with page.expect_response(server.url + "/") as answer:
+        open_chat(page, server, "Alice")
+    assert "frame-ancestors 'none'" in answer.value.headers["content-security-policy"]
+    send_with_enter(page, "under the policy")
+    delivery(page, "under the policy", "sent")
+    assert page.evaluate("window.cspViolations") == []
+    assert not [text for text in console if "Content Security Policy" in text]
+    # The policy is really enforced: an inline script is blocked, and reported.
+    page.evaluate("""() => { const script = document.createElement("script");
+        script.textContent = "window.inlineRan = true"; document.body.append(script); }""")
+    page.wait_for_function("window.cspViolations.length > 0")
+    assert page.evaluate("window.inlineRan") is None
+    assert page.evaluate("window.cspViolations")[0].startswith("script-src")
+
+
+def test_a_page_whose_token_expires_reconnects_with_a_new_one(live_server, new_page):
+    """When the server ends a connection at its token's expiry, the demo page gets a new token and reconnects."""
+    server = live_server(TOKENS=True, DEMO_TOKENS=True, TOKEN_MAX_AGE=3)
+    alice = new_page()
+    tokens, frames = [], []
+    alice.on("request", lambda request: tokens.append(request) if request.url.endswith("/token") else None)
+    alice.on("websocket", lambda ws: ws.on("framereceived", lambda frame: frames.append(frame)))
+    open_chat(alice, server, "Alice")
+    assert len(tokens) == 1
+    # At expiry the server says so and ends the connection; the page asks for a new token.
+    alice.wait_for_event("request", lambda request: request.url.endswith("/token"), timeout=TIMEOUT_MS)
+    assert any("token_expired" in frame for frame in frames)
+    expect(alice.locator("#status")).to_have_attribute("data-state", "connected")
+    expect(alice.get_by_role("alert")).to_have_count(0)
+    send_with_enter(alice, "still signed in")
+    delivery(alice, "still signed in", "sent")
+    expect(people(alice)).to_have_text(["Alice (you)"])

@@ -9,21 +9,22 @@ from chat import create_app
 from chat.settings import flood_allowance_bytes
 
 HANDSHAKE = "/socket.io/?EIO=4&transport=polling"
+KEY = "k" * 32
 
 
 def test_test_config_overrides_defaults():
     """Apply the test mapping over the defaults."""
-    assert create_app({"SECRET_KEY": "x"}).config["MAX_MESSAGE_LENGTH"] == 2000
-    assert create_app({"SECRET_KEY": "x", "MAX_MESSAGE_LENGTH": 10}).config["MAX_MESSAGE_LENGTH"] == 10
+    assert create_app({"SECRET_KEY": KEY}).config["MAX_MESSAGE_LENGTH"] == 2000
+    assert create_app({"SECRET_KEY": KEY, "MAX_MESSAGE_LENGTH": 10}).config["MAX_MESSAGE_LENGTH"] == 10
 
 
 def test_settings_come_from_chat_environment_variables(monkeypatch):
     """Read CHAT_* variables, parsed as JSON where they are JSON."""
-    monkeypatch.setenv("CHAT_SECRET_KEY", "from-env")
+    monkeypatch.setenv("CHAT_SECRET_KEY", "from-env-" + "e" * 32)
     monkeypatch.setenv("CHAT_FLOOD_RATE", "2.5")
     monkeypatch.setenv("CHAT_CORS_ORIGINS", "http://localhost:3001, https://chat.example/")
     config = create_app().config
-    assert config["SECRET_KEY"] == "from-env"
+    assert config["SECRET_KEY"] == "from-env-" + "e" * 32
     assert config["FLOOD_RATE"] == 2.5
     assert config["CORS_ORIGINS"] == ["http://localhost:3001", "https://chat.example"]
 
@@ -42,14 +43,34 @@ def test_settings_come_from_chat_environment_variables(monkeypatch):
 def test_bad_settings_stop_the_start(settings):
     """Refuse to start with a setting that makes no sense, naming it."""
     with pytest.raises(ValueError, match=f"CHAT_{next(iter(settings))}"):
-        create_app({"SECRET_KEY": "x", **settings})
+        create_app({"SECRET_KEY": KEY, **settings})
+
+
+@pytest.mark.parametrize("key", ["x", "test-secret", "k" * 31, b"k" * 31])
+def test_a_short_secret_key_stops_the_start(key):
+    """Refuse a secret key shorter than 32 bytes, naming the setting: a short key can be guessed."""
+    with pytest.raises(ValueError, match="CHAT_SECRET_KEY is too short: at least 32 bytes"):
+        create_app({"SECRET_KEY": key})
+
+
+def test_a_short_secret_key_from_the_environment_stops_the_start(monkeypatch):
+    """Refuse CHAT_SECRET_KEY=x, as the benchmark commands once used."""
+    monkeypatch.setenv("CHAT_SECRET_KEY", "x")
+    with pytest.raises(ValueError, match="CHAT_SECRET_KEY"):
+        create_app()
+
+
+@pytest.mark.parametrize("key", ["k" * 32, "é" * 16, b"k" * 32])
+def test_a_secret_key_of_32_bytes_is_accepted(key):
+    """Accept a key of 32 bytes, counted in UTF-8 bytes, not characters."""
+    assert create_app({"SECRET_KEY": key}).config["SECRET_KEY"] == key
 
 
 def test_packet_limit_admits_a_full_flood_burst_of_longest_messages():
     """Derive the engine limit so a burst of maximum-length messages fits in one request."""
-    app = create_app({"SECRET_KEY": "x", "MAX_MESSAGE_LENGTH": 20_000, "FLOOD_BURST": 30})
+    app = create_app({"SECRET_KEY": KEY, "MAX_MESSAGE_LENGTH": 20_000, "FLOOD_BURST": 30})
     assert app.config["MAX_PACKET_BYTES"] == flood_allowance_bytes(app.config) > 30 * 20_000 * 6
-    assert create_app({"SECRET_KEY": "x"}).config["MAX_PACKET_BYTES"] == 1_000_000
+    assert create_app({"SECRET_KEY": KEY}).config["MAX_PACKET_BYTES"] == 1_000_000
 
 
 def test_secret_key_is_generated_once_and_kept(tmp_path, monkeypatch, caplog):

@@ -3,11 +3,12 @@
 import pytest
 from itsdangerous import URLSafeTimedSerializer
 
-from chat.identity import Tokens, issue_token
+from chat import events
+from chat.identity import TokenExpiry, Tokens, issue_token
 from chat.validation import ChatError
-from conftest import only, received
+from conftest import TEST_SECRET, TIMEOUT, only, received
 
-SECRET = "test-secret"
+SECRET = TEST_SECRET
 
 
 @pytest.fixture
@@ -35,7 +36,7 @@ def test_a_token_carries_id_and_name():
     (None, "token_required"),
     ("", "token_required"),
     ("not-a-token", "bad_token"),
-    (issue_token("another-secret", "u1", "Alice"), "bad_token"),
+    (issue_token("another-secret-of-thirty-two-bytes", "u1", "Alice"), "bad_token"),
     (URLSafeTimedSerializer(SECRET, salt="other-salt").dumps({"id": "u1", "name": "A"}), "bad_token"),
 ])
 def test_bad_tokens_are_refused(token, code):
@@ -127,3 +128,85 @@ def test_a_new_token_name_replaces_the_old_one(tokens_app, socket_client):
     assert only(bob, "member-renamed") == renamed and only(first_tab, "member-renamed") == renamed
     numbered = socket_client(tokens_app, auth={"protocol": 2, "token": issue_token(SECRET, "user-9", "Bob")})
     assert only(numbered, "welcome", "presence", "history")[0]["user"]["name"] == "Bob 2"
+
+
+# --- Expiry of a connected token ------------------------------------------------------------
+
+
+def test_token_expiry_names_the_connections_whose_token_ran_out(clock):
+    """Name each connection once its token's time is up, once, and never one that closed."""
+    expiry = TokenExpiry(clock)
+    expiry.open("a", 10)
+    expiry.open("b", 20)
+    expiry.open("c", 5)
+    expiry.close("c")
+    clock.advance(9.9)
+    assert expiry.expire() == []
+    clock.advance(0.1)
+    assert expiry.expire() == ["a"]
+    assert expiry.expire() == []
+    clock.advance(10)
+    assert expiry.expire() == ["b"]
+
+
+def test_seconds_left_counts_down_to_the_tokens_expiry(at_time):
+    """Say how long a token has left, by the same clock itsdangerous judges it with."""
+    at_time(1_800_000_000)
+    token = issue_token(SECRET, "u1", "Alice")
+    assert Tokens(SECRET, 60).seconds_left(token) == 60
+    at_time(1_800_000_045)
+    assert Tokens(SECRET, 60).seconds_left(token) == 15
+
+
+def sweep(app):
+    with app.app_context():
+        events.sweep()
+
+
+def received_until_closed(test_client):
+    """Return (event, first argument) pairs a disconnected test client received before it closed."""
+    # get_received() refuses a disconnected client; its queue still holds what came before.
+    return [(item["name"], item["args"][0]) for item in test_client.queue]
+
+
+EXPIRED = {"event": "connect", "code": "token_expired", "error": "your token has expired: connect again with a new one"}
+
+
+def test_a_connection_is_told_and_ended_when_its_token_expires(tokens_app, socket_client, clock, at_time):
+    """Send chat-error token_expired to a connection whose token expires, then disconnect it; no one else."""
+    at_time(1_800_000_000)
+    alice = socket_client(tokens_app, auth={"protocol": 2, "token": issue_token(SECRET, "user-42", "Alice")})
+    at_time(1_800_000_030)
+    clock.advance(30)  # the chat's clock moves with the wall clock
+    bob = socket_client(tokens_app, auth={"protocol": 2, "token": issue_token(SECRET, "user-7", "Bob")})
+    seed = socket_client(tokens_app, auth={"token": issue_token(SECRET, "user-9", "Carol")})
+    received(alice), received(bob), received(seed)
+    clock.advance(29)
+    sweep(tokens_app)
+    assert alice.is_connected() and received(alice) == []
+    clock.advance(1)
+    sweep(tokens_app)
+    assert not alice.is_connected()
+    assert received_until_closed(alice) == [("chat-error", EXPIRED)]
+    assert bob.is_connected() and seed.is_connected()
+    assert [event for event, _ in received(seed)] == ["user-left"]
+    clock.advance(29)
+    sweep(tokens_app)
+    assert bob.is_connected() and seed.is_connected()
+    clock.advance(1)
+    sweep(tokens_app)
+    assert not bob.is_connected() and not seed.is_connected()
+    assert received_until_closed(bob)[-1] == ("chat-error", EXPIRED)
+    assert received_until_closed(seed) == [("user-left", {"message": "A user left the chat"}), ("chat-error", EXPIRED)]
+
+
+@pytest.mark.parametrize("transport", ["websocket", "polling"])
+def test_a_live_connection_is_ended_when_its_token_expires(live_server, peer, transport):
+    """On a real server, a connection whose token expires hears token_expired, then is disconnected."""
+    server = live_server("gevent", TOKENS=True, TOKEN_MAX_AGE=2)
+    token = issue_token("live-test-secret-of-thirty-two-bytes", "user-42", "Alice")
+    alice = peer(server, transport, auth={"protocol": 2, "token": token})
+    assert alice.wait_for("chat-error", timeout=TIMEOUT)[0]["code"] == "token_expired"
+    alice.wait_for("disconnect")
+    assert [name for name, _ in alice.events][-2:] == ["chat-error", "disconnect"]
+    assert not alice.client.connected
