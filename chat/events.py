@@ -470,7 +470,11 @@ def sweep():
     queue = _redis_queue()
     if queue:
         queue.repair_lagging()
-    departures, typing_ended, rooms_removed = _state().expire()
+    departures, typing_ended, rooms_removed, dropped = _state().expire()
+    for _ in range(dropped):
+        # A dead process's connections never disconnect: say each left, as disconnect would,
+        # through the queue to the seed clients of every process.
+        socketio.emit("user-left", USER_LEFT, to=SEED)
     for room, member in departures:
         _announce_departure(room, member)
     for room, member in typing_ended:

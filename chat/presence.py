@@ -175,6 +175,13 @@ class Presence:
                 self._forget_if_gone(person)
             return departures
 
+    def drop_silent_hosts(self):
+        """Return ([], 0): one process has no other process whose connections it could drop.
+
+        The twin of RedisPresence.drop_silent_hosts, so the expiry loop can ask either.
+        """
+        return [], 0
+
     def _person_of(self, connection):
         return self._people[self._owner[connection]]
 

@@ -90,10 +90,10 @@ end
 -- Drop a connection, as Presence.disconnect does. In each room the person is now in
 -- through no other connection, a stable person starts a grace period ending at
 -- `deadline` ('' for none); anyone else leaves at once, appended to `departures` as
--- {id, name, guest, room}.
+-- {id, name, guest, room}. Return whether the connection was there to drop.
 local function drop(prefix, connection, host, deadline, departures)
   local id = redis.call('HGET', prefix .. 'connections', connection)
-  if not id then return end
+  if not id then return false end
   redis.call('HDEL', prefix .. 'connections', connection)
   redis.call('SREM', prefix .. 'host:' .. host, connection)
   redis.call('SREM', prefix .. 'person-connections:' .. id, connection)
@@ -113,6 +113,7 @@ local function drop(prefix, connection, host, deadline, departures)
   end
   redis.call('DEL', rooms)
   forget_if_gone(prefix, id)
+  return true
 end
 """
 
@@ -236,19 +237,20 @@ DROP_HOST = PEOPLE_LUA + """
 -- Drop every connection of a host whose last heartbeat is before a cutoff, as if each
 -- had disconnected; nothing if it beat since, or another process dropped it first.
 -- ARGV: prefix, host, cutoff, grace deadline ('' for none), seconds to keep its tombstone.
--- Return the departures that happen now, as {id, name, guest, room} lists.
+-- Return {how many connections were dropped, the departures that happen now as
+-- {id, name, guest, room} lists}.
 local prefix, host = ARGV[1], ARGV[2]
 local beat = redis.call('ZSCORE', prefix .. 'hosts', host)
-if not beat or tonumber(beat) >= tonumber(ARGV[3]) then return {} end
-local departures = {}
+if not beat or tonumber(beat) >= tonumber(ARGV[3]) then return {0, {}} end
+local departures, dropped = {}, 0
 for _, connection in ipairs(redis.call('SMEMBERS', prefix .. 'host:' .. host)) do
-  drop(prefix, connection, host, ARGV[4], departures)
+  if drop(prefix, connection, host, ARGV[4], departures) then dropped = dropped + 1 end
 end
 redis.call('DEL', prefix .. 'host:' .. host)
 redis.call('ZREM', prefix .. 'hosts', host)
 -- If the host was only stalled, its next heartbeat learns that its clients were dropped.
 redis.call('SET', prefix .. 'dead-host:' .. host, '1', 'EX', ARGV[5])
-return departures
+return {dropped, departures}
 """
 
 
@@ -398,21 +400,32 @@ class RedisPresence:
             _, dropped = transaction.execute()
         return not dropped
 
+    def drop_silent_hosts(self):
+        """Drop the connections of other processes silent too long; return (departures, connections dropped).
+
+        Every other process whose heartbeat is more than ``host_timeout`` seconds old loses
+        its connections, as if each had disconnected: their people get the grace period
+        too, and those with none leave now, in the departures. Only the one call that drops
+        a host counts its connections, so each is counted once among all processes.
+        """
+        cutoff = self._clock() - self.host_timeout
+        departures, dropped = [], 0
+        for host in self._redis.zrangebyscore(self._key("hosts"), "-inf", f"({cutoff!r}"):  # "(": before
+            if host != self.host_id:  # this process is running, whatever its last heartbeat says
+                count, gone = self._drop_host(args=[self.prefix, host, cutoff, self._deadline(), DEAD_HOST_MEMORY])
+                departures += [(room, _member(person_id, name, guest)) for person_id, name, guest, room in gone]
+                dropped += count
+        return departures, dropped
+
     def expire(self):
         """End grace periods that ran out; return those (room, member) departures.
 
-        First drop the connections of every other process whose heartbeat is more than
-        ``host_timeout`` seconds old, as if they had disconnected: their people get the
-        grace period too, and those with none leave now, reported here.
+        First drop the connections of silent processes (``drop_silent_hosts``): those
+        departures are reported here too.
         """
-        now = self._clock()
-        cutoff = now - self.host_timeout
-        departures = []
-        for host in self._redis.zrangebyscore(self._key("hosts"), "-inf", f"({cutoff!r}"):  # "(": before
-            if host != self.host_id:  # this process is running, whatever its last heartbeat says
-                departures += self._drop_host(args=[self.prefix, host, cutoff, self._deadline(), DEAD_HOST_MEMORY])
-        departures += self._end_grace(args=[self.prefix, now])
-        return [(room, _member(person_id, name, guest)) for person_id, name, guest, room in departures]
+        departures, _ = self.drop_silent_hosts()
+        ended = self._end_grace(args=[self.prefix, self._clock()])
+        return departures + [(room, _member(person_id, name, guest)) for person_id, name, guest, room in ended]
 
 
 # --- Rooms --------------------------------------------------------------------------------

@@ -85,11 +85,16 @@ class ChatState:
         return room
 
     def expire(self):
-        """Run every expiry; return (departures, typing ended, rooms removed)."""
+        """Run every expiry; return (departures, typing ended, rooms removed, connections dropped).
+
+        Connections dropped are those of other processes given up for dead (with Redis),
+        which never disconnect here: their seed audience must still be told they left.
+        """
         removed = self.rooms.expire()
         for room in removed:
             self.history.remove_room(room)
-        return self.presence.expire(), self.typing.expire(), removed
+        departures, dropped = self.presence.drop_silent_hosts()
+        return departures + self.presence.expire(), self.typing.expire(), removed, dropped
 
     def retain(self):
         """Apply the retention settings to the history; return how many messages went."""

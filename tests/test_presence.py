@@ -184,6 +184,14 @@ def test_no_grace_period_with_zero_seconds(shared, clock):
     assert presence.people == 0
 
 
+def test_a_lone_process_drops_no_other_process_s_connections(presence, clock):
+    """Report no dropped connections when no other process has gone silent."""
+    presence.connect("c1", "c1", None, stable=False)
+    clock.advance(60)
+    assert presence.drop_silent_hosts() == ([], 0)
+    assert presence.connections == 1
+
+
 def test_a_renamed_guest_is_no_longer_a_guest(presence):
     """Clear the guest mark of a guest who picks a name."""
     presence.connect("c1", "p1")
