@@ -5,6 +5,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from .guests import Guests
 from .history import History
 from .identity import Tokens
 from .presence import Presence
@@ -31,6 +32,7 @@ class ChatState:
     typing: Typing
     history: History
     tokens: Tokens  # None unless signed identities are required
+    guests: Guests  # guest credentials, used while nobody signs in
     _room_locks: tuple = field(default_factory=lambda: tuple(threading.Lock() for _ in range(64)))
 
     @classmethod
@@ -65,6 +67,7 @@ class ChatState:
             typing=typing,
             history=history,
             tokens=Tokens(config["SECRET_KEY"], config["TOKEN_MAX_AGE"]) if config["TOKENS"] else None,
+            guests=Guests(config["SECRET_KEY"]),
         )
 
     def heartbeat(self):
