@@ -64,7 +64,7 @@ def test_a_missing_name_gets_a_guest_name(presence):
     assert member.guest and member.name.startswith("Guest ")
 
 
-def test_two_tabs_are_one_person(presence):
+def test_connections_of_one_person_are_one_person(presence):
     """Count connections with one person id once, under one name, in the room."""
     presence.connect("tab1", "p1", "Alice")
     assert presence.connect("tab2", "p1", "Another name").name == "Alice"
@@ -163,7 +163,7 @@ def test_a_quick_reconnect_does_not_flap(presence, clock):
 
 
 def test_a_person_per_connection_leaves_at_once(presence):
-    """Let a person with no lasting id (no cookie, a seed client) leave when the connection does."""
+    """Let a person with no lasting id (a seed client) leave when the connection does."""
     presence.connect("c1", "c1", None, stable=False)
     presence.enter("c1", "general")
     [(room, member)] = presence.disconnect("c1")
