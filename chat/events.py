@@ -99,7 +99,9 @@ def _check_flood():
 def _handshake(auth):
     """Return (full protocol?, person id or None, requested name, {room: last id seen or None}).
 
-    With signed identities on, the person and the name come from the token alone.
+    With signed identities on, the person and the name come from the token alone. Else a
+    full-protocol client's person is the guest of its credential (``auth.guest``), if this
+    server issued it: a made-up or altered one counts as none.
     """
     if auth is None:
         auth = {}
@@ -113,7 +115,10 @@ def _handshake(auth):
     if tokens:
         person_id, name = tokens.verify(auth.get("token"))
     else:
-        person_id = session.get("person") if protocol == FULL_PROTOCOL else None
+        credential = auth.get("guest") if protocol == FULL_PROTOCOL else None
+        if credential is not None and not isinstance(credential, str):
+            raise ChatError("bad_handshake", "guest must be the credential a welcome gave")
+        person_id = _state().guests.verify(credential) if credential else None
         name = display_name(auth["name"]) if auth.get("name") is not None and protocol == FULL_PROTOCOL else None
     if protocol == 1:
         return False, person_id, name, {}
@@ -174,11 +179,16 @@ def connect(auth=None):
             f"too many new connections from your address: try again in {math.ceil(wait)} s")
     _start_sweeper()
 
-    stable = person_id is not None
-    member = state.presence.connect(request.sid, person_id or secrets.token_urlsafe(9), name, stable)
-    if state.tokens and not _is_name_or_numbered(member.name, name):
-        # A person already online keeps their name, but with tokens the newest token says it.
-        member = _rename(name)
+    departures = []
+    if state.tokens:
+        member = state.presence.connect(request.sid, person_id, name)
+        if not _is_name_or_numbered(member.name, name):
+            # A person already online keeps their name, but with tokens the newest token says it.
+            member = _rename(name)
+    elif full:
+        member, departures = _connect_guest(person_id, name)
+    else:
+        member = state.presence.connect(request.sid, secrets.token_urlsafe(9), stable=False)
     session["protocol"] = FULL_PROTOCOL if full else 1
     if state.token_expiry:
         state.token_expiry.open(request.sid, state.tokens.seconds_left(auth["token"]))
@@ -188,16 +198,37 @@ def connect(auth=None):
     join_room(person_channel(member.id))
 
     socketio.emit("user-joined", USER_JOINED, to=SEED, skip_sid=request.sid)
+    for room, gone in departures:
+        _announce_departure(room, gone)
     if not full:
         _enter(state.rooms.default)
         return
-    socketio.emit("welcome", {"protocol": FULL_PROTOCOL, "user": member.as_dict(),
-                              "defaultRoom": state.rooms.default, "rooms": state.rooms.names()}, to=request.sid)
+    welcome = {"protocol": FULL_PROTOCOL, "user": member.as_dict(),
+               "defaultRoom": state.rooms.default, "rooms": state.rooms.names()}
+    if not state.tokens:
+        welcome["guest"] = state.guests.issue(member.id)
+    socketio.emit("welcome", welcome, to=request.sid)
     for room, after in rooms.items():
         try:
             _enter(room, after)
         except ChatError as error:
             socketio.emit(ERROR_EVENT, {"event": "connect", "room": room, **error.as_dict()}, to=request.sid)
+
+
+def _connect_guest(guest_id, name):
+    """Connect the current connection as guest ``guest_id`` (None: a new one); return (member, departures).
+
+    A guest already connected elsewhere (a duplicated tab copies its credential) stays
+    that tab's: the newcomer becomes a new guest. The browser is the demo page's session
+    cookie, which lets a new tab take the name of the same browser's closed tab.
+    """
+    presence = _state().presence
+    browser = session.get("browser")
+    if guest_id is not None:
+        member, departures = presence.connect_guest(request.sid, guest_id, name, browser)
+        if member is not None:
+            return member, departures
+    return presence.connect_guest(request.sid, secrets.token_urlsafe(9), name, browser)
 
 
 @socketio.on("disconnect")
@@ -480,7 +511,11 @@ def sweep():
     queue = _redis_queue()
     if queue:
         queue.repair_lagging()
-    departures, typing_ended, rooms_removed = _state().expire()
+    departures, typing_ended, rooms_removed, dropped = _state().expire()
+    for _ in range(dropped):
+        # A dead process's connections never disconnect: say each left, as disconnect would,
+        # through the queue to the seed clients of every process.
+        socketio.emit("user-left", USER_LEFT, to=SEED)
     for room, member in departures:
         _announce_departure(room, member)
     for room, member in typing_ended:

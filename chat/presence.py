@@ -1,9 +1,11 @@
 """Who is online: people, their connections, the rooms they are in, and their unique names.
 
-A person is one or more connections with the same person id (for the demo page, the
-Flask session cookie: two tabs are one person). A person is in a room while any of their
-connections is. When the last one drops without leaving, the person stays in the room for
-a grace period, so a quick reconnect does not flap them out and back in for the others.
+A person is one or more connections with the same person id: with signed identities, a
+token's user; else a guest, which is one connection at a time (a tab of the demo page,
+coming back with its guest credential, chat/guests.py). A person is in a room while any of
+their connections is. When the last one drops without leaving, the person stays in the
+room for a grace period, so a quick reconnect does not flap them out and back in for the
+others.
 """
 
 import threading
@@ -29,7 +31,8 @@ class Member:
 @dataclass
 class _Person:
     member: Member
-    stable: bool  # the id outlives a connection (a cookie or a token), so a reconnect is the same person
+    stable: bool  # the id outlives a connection (a guest credential or a token), so a reconnect is the same person
+    browser: str = None  # a guest's browser (the demo page's session cookie), if known
     connections: set = field(default_factory=set)
     rooms: dict = field(default_factory=dict)  # room -> this person's connections in it
     leaving: dict = field(default_factory=dict)  # room -> deadline: dropped, not left, may come back
@@ -52,14 +55,45 @@ class Presence:
         name), with a number added when someone online has the same name.
         """
         with self._lock:
-            person = self._people.get(person_id)
-            if person is None:
-                chosen = with_suffix(name or guest_name(), self._taken_keys())
-                person = _Person(Member(person_id, chosen, guest=name is None), stable)
-                self._people[person_id] = person
-            person.connections.add(connection)
-            self._owner[connection] = person_id
-            return person.member
+            return self._add(connection, person_id, name, stable)
+
+    def connect_guest(self, connection, guest_id, name=None, browser=None):
+        """Add ``connection`` as guest ``guest_id`` of ``browser``; return (member, departures now).
+
+        A guest has one connection at a time: while ``guest_id`` has an open one (a
+        duplicated tab), add nothing and return (None, []), so the caller makes the
+        newcomer a new guest. A new guest asking for a name held only by a guest of the
+        same browser with no connection left (a tab closed within its grace period) gets
+        that name, and that guest leaves their rooms now: those are the departures.
+        """
+        with self._lock:
+            person = self._people.get(guest_id)
+            if person is not None and person.connections:
+                return None, []
+            departures = []
+            if person is None and name is not None and browser is not None:
+                departures = self._release(name_key(name), browser)
+            return self._add(connection, guest_id, name, True, browser), departures
+
+    def _add(self, connection, person_id, name, stable, browser=None):
+        person = self._people.get(person_id)
+        if person is None:
+            chosen = with_suffix(name or guest_name(), self._taken_keys())
+            person = _Person(Member(person_id, chosen, guest=name is None), stable, browser)
+            self._people[person_id] = person
+        person.connections.add(connection)
+        self._owner[connection] = person_id
+        return person.member
+
+    def _release(self, key, browser):
+        """End the grace period of ``browser``'s unconnected guest named ``key`` now; return the departures."""
+        for person in self._people.values():
+            if name_key(person.member.name) == key and person.browser == browser and not person.connections:
+                departures = [(room, person.member) for room in person.leaving]
+                person.leaving.clear()
+                self._forget_if_gone(person)
+                return departures
+        return []
 
     def disconnect(self, connection):
         """Drop ``connection``; return the (room, member) departures that happen now.
@@ -174,6 +208,13 @@ class Presence:
                         departures.append((room, person.member))
                 self._forget_if_gone(person)
             return departures
+
+    def drop_silent_hosts(self):
+        """Return ([], 0): one process has no other process whose connections it could drop.
+
+        The twin of RedisPresence.drop_silent_hosts, so the expiry loop can ask either.
+        """
+        return [], 0
 
     def _person_of(self, connection):
         return self._people[self._owner[connection]]

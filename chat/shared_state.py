@@ -28,7 +28,8 @@ Keys, under a prefix ("chat:" unless given):
   hosts                    zset  host -> time of its last heartbeat
   dead-host:<host>         str   set for a day when others dropped the host's connections
   names                    hash  name key -> person id: one per person online
-  person:<id>              hash  name, key (the name's key), guest and stable ("1" or "0")
+  person:<id>              hash  name, key (the name's key), guest and stable ("1" or "0"),
+                                 browser (a guest's browser, or "")
   person-connections:<id>  set   the person's connections
   person-rooms:<id>        hash  room -> how many of the person's connections are in it
   leaving:<id>             hash  room -> deadline: dropped, not left, may come back
@@ -90,10 +91,10 @@ end
 -- Drop a connection, as Presence.disconnect does. In each room the person is now in
 -- through no other connection, a stable person starts a grace period ending at
 -- `deadline` ('' for none); anyone else leaves at once, appended to `departures` as
--- {id, name, guest, room}.
+-- {id, name, guest, room}. Return whether the connection was there to drop.
 local function drop(prefix, connection, host, deadline, departures)
   local id = redis.call('HGET', prefix .. 'connections', connection)
-  if not id then return end
+  if not id then return false end
   redis.call('HDEL', prefix .. 'connections', connection)
   redis.call('SREM', prefix .. 'host:' .. host, connection)
   redis.call('SREM', prefix .. 'person-connections:' .. id, connection)
@@ -113,25 +114,53 @@ local function drop(prefix, connection, host, deadline, departures)
   end
   redis.call('DEL', rooms)
   forget_if_gone(prefix, id)
+  return true
 end
 """
 
-CONNECT = """
+CONNECT = PEOPLE_LUA + """
+-- End the grace periods of a person with no connection now, appending the departures to
+-- `departures` as {id, name, guest, room}, and forget them, freeing their name.
+local function release(prefix, id, departures)
+  local name, guest = unpack(redis.call('HMGET', prefix .. 'person:' .. id, 'name', 'guest'))
+  for _, room in ipairs(redis.call('HKEYS', prefix .. 'leaving:' .. id)) do
+    redis.call('ZREM', prefix .. 'deadlines', cjson.encode({id, room}))
+    redis.call('SREM', prefix .. 'room:' .. room, id)
+    table.insert(departures, {id, name, guest, room})
+  end
+  redis.call('DEL', prefix .. 'leaving:' .. id)
+  forget_if_gone(prefix, id)
+end
+
 -- Add a connection for a person. ARGV: prefix, connection, person id, host, now, and for a
--- person not online yet: name, name key, guest, stable. Return {name, guest}, or false if
--- someone online has that name key: the caller then picks another name.
+-- person not online yet: name, name key, guest, stable; then "1" if the person may have
+-- only this connection (a guest), the guest's browser ("" if none), and "1" if the name
+-- may be taken from that browser's guest with no connection left.
+-- Return {name, guest, departures} (departures as {id, name, guest, room} lists); 'live'
+-- for a guest connected already; false if someone online has that name key: the caller
+-- then picks another name.
 local prefix, connection, id, host = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local person = prefix .. 'person:' .. id
+if ARGV[10] == '1' and redis.call('EXISTS', prefix .. 'person-connections:' .. id) == 1 then return 'live' end
+local departures = {}
 if redis.call('EXISTS', person) == 0 then
+  local owner = redis.call('HGET', prefix .. 'names', ARGV[7])
+  if owner and ARGV[12] == '1' and ARGV[11] ~= ''
+      and redis.call('HGET', prefix .. 'person:' .. owner, 'browser') == ARGV[11]
+      and redis.call('EXISTS', prefix .. 'person-connections:' .. owner) == 0 then
+    release(prefix, owner, departures)
+  end
   if redis.call('HSETNX', prefix .. 'names', ARGV[7], id) == 0 then return false end
-  redis.call('HSET', person, 'name', ARGV[6], 'key', ARGV[7], 'guest', ARGV[8], 'stable', ARGV[9])
+  redis.call('HSET', person, 'name', ARGV[6], 'key', ARGV[7], 'guest', ARGV[8], 'stable', ARGV[9],
+             'browser', ARGV[11])
 end
 redis.call('HSET', prefix .. 'connections', connection, id)
 redis.call('SADD', prefix .. 'person-connections:' .. id, connection)
 redis.call('SADD', prefix .. 'host:' .. host, connection)
 -- Known from its first connection on, a host that never beats is dropped too.
 redis.call('ZADD', prefix .. 'hosts', 'NX', ARGV[5], host)
-return redis.call('HMGET', person, 'name', 'guest')
+local name, guest = unpack(redis.call('HMGET', person, 'name', 'guest'))
+return {name, guest, departures}
 """
 
 DISCONNECT = PEOPLE_LUA + """
@@ -236,19 +265,20 @@ DROP_HOST = PEOPLE_LUA + """
 -- Drop every connection of a host whose last heartbeat is before a cutoff, as if each
 -- had disconnected; nothing if it beat since, or another process dropped it first.
 -- ARGV: prefix, host, cutoff, grace deadline ('' for none), seconds to keep its tombstone.
--- Return the departures that happen now, as {id, name, guest, room} lists.
+-- Return {how many connections were dropped, the departures that happen now as
+-- {id, name, guest, room} lists}.
 local prefix, host = ARGV[1], ARGV[2]
 local beat = redis.call('ZSCORE', prefix .. 'hosts', host)
-if not beat or tonumber(beat) >= tonumber(ARGV[3]) then return {} end
-local departures = {}
+if not beat or tonumber(beat) >= tonumber(ARGV[3]) then return {0, {}} end
+local departures, dropped = {}, 0
 for _, connection in ipairs(redis.call('SMEMBERS', prefix .. 'host:' .. host)) do
-  drop(prefix, connection, host, ARGV[4], departures)
+  if drop(prefix, connection, host, ARGV[4], departures) then dropped = dropped + 1 end
 end
 redis.call('DEL', prefix .. 'host:' .. host)
 redis.call('ZREM', prefix .. 'hosts', host)
 -- If the host was only stalled, its next heartbeat learns that its clients were dropped.
 redis.call('SET', prefix .. 'dead-host:' .. host, '1', 'EX', ARGV[5])
-return departures
+return {dropped, departures}
 """
 
 
@@ -290,14 +320,36 @@ class RedisPresence:
         A person already online keeps their name. A new one gets ``name`` (or a guest
         name), with a number added when someone online has the same name.
         """
+        member, _ = self._add(connection, person_id, name, stable)
+        return member
+
+    def connect_guest(self, connection, guest_id, name=None, browser=None):
+        """Add ``connection`` as guest ``guest_id`` of ``browser``; return (member, departures now).
+
+        A guest has one connection at a time: while ``guest_id`` has an open one (a
+        duplicated tab), add nothing and return (None, []), so the caller makes the
+        newcomer a new guest. A new guest asking for a name held only by a guest of the
+        same browser with no connection left (a tab closed within its grace period) gets
+        that name, and that guest leaves their rooms now: those are the departures.
+        """
+        return self._add(connection, guest_id, name, True, alone=True, browser=browser)
+
+    def _add(self, connection, person_id, name, stable, alone=False, browser=None):
         wanted = name or guest_name()
         taken = set()
         while True:
             chosen = with_suffix(wanted, taken)
+            # Only the name asked for may be taken from the browser's closed tab, never a numbered one.
+            take_over = browser is not None and name is not None and chosen == name
             found = self._connect(args=[self.prefix, connection, person_id, self.host_id, self._clock(),
-                                        chosen, name_key(chosen), int(name is None), int(stable)])
+                                        chosen, name_key(chosen), int(name is None), int(stable),
+                                        int(alone), browser or "", int(take_over)])
+            if found == "live":
+                return None, []
             if found is not None:
-                return _member(person_id, *found)
+                found_name, guest, departures = found
+                return _member(person_id, found_name, guest), [
+                    (room, _member(gone_id, gone_name, gone_guest)) for gone_id, gone_name, gone_guest, room in departures]
             taken = set(self._redis.hkeys(self._key("names")))  # someone has that name: look, pick again
 
     def disconnect(self, connection):
@@ -398,21 +450,32 @@ class RedisPresence:
             _, dropped = transaction.execute()
         return not dropped
 
+    def drop_silent_hosts(self):
+        """Drop the connections of other processes silent too long; return (departures, connections dropped).
+
+        Every other process whose heartbeat is more than ``host_timeout`` seconds old loses
+        its connections, as if each had disconnected: their people get the grace period
+        too, and those with none leave now, in the departures. Only the one call that drops
+        a host counts its connections, so each is counted once among all processes.
+        """
+        cutoff = self._clock() - self.host_timeout
+        departures, dropped = [], 0
+        for host in self._redis.zrangebyscore(self._key("hosts"), "-inf", f"({cutoff!r}"):  # "(": before
+            if host != self.host_id:  # this process is running, whatever its last heartbeat says
+                count, gone = self._drop_host(args=[self.prefix, host, cutoff, self._deadline(), DEAD_HOST_MEMORY])
+                departures += [(room, _member(person_id, name, guest)) for person_id, name, guest, room in gone]
+                dropped += count
+        return departures, dropped
+
     def expire(self):
         """End grace periods that ran out; return those (room, member) departures.
 
-        First drop the connections of every other process whose heartbeat is more than
-        ``host_timeout`` seconds old, as if they had disconnected: their people get the
-        grace period too, and those with none leave now, reported here.
+        First drop the connections of silent processes (``drop_silent_hosts``): those
+        departures are reported here too.
         """
-        now = self._clock()
-        cutoff = now - self.host_timeout
-        departures = []
-        for host in self._redis.zrangebyscore(self._key("hosts"), "-inf", f"({cutoff!r}"):  # "(": before
-            if host != self.host_id:  # this process is running, whatever its last heartbeat says
-                departures += self._drop_host(args=[self.prefix, host, cutoff, self._deadline(), DEAD_HOST_MEMORY])
-        departures += self._end_grace(args=[self.prefix, now])
-        return [(room, _member(person_id, name, guest)) for person_id, name, guest, room in departures]
+        departures, _ = self.drop_silent_hosts()
+        ended = self._end_grace(args=[self.prefix, self._clock()])
+        return departures + [(room, _member(person_id, name, guest)) for person_id, name, guest, room in ended]
 
 
 # --- Rooms --------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from .guests import Guests
 from .history import History
 from .identity import TokenExpiry, Tokens
 from .presence import Presence
@@ -32,6 +33,7 @@ class ChatState:
     history: History
     tokens: Tokens  # None unless signed identities are required
     token_expiry: TokenExpiry  # when each connection's token expires; None without tokens
+    guests: Guests  # guest credentials, used while nobody signs in
     _room_locks: tuple = field(default_factory=lambda: tuple(threading.Lock() for _ in range(64)))
 
     @classmethod
@@ -67,6 +69,7 @@ class ChatState:
             history=history,
             tokens=Tokens(config["SECRET_KEY"], config["TOKEN_MAX_AGE"]) if config["TOKENS"] else None,
             token_expiry=TokenExpiry(clock) if config["TOKENS"] else None,
+            guests=Guests(config["SECRET_KEY"]),
         )
 
     def heartbeat(self):
@@ -87,11 +90,16 @@ class ChatState:
         return room
 
     def expire(self):
-        """Run every expiry; return (departures, typing ended, rooms removed)."""
+        """Run every expiry; return (departures, typing ended, rooms removed, connections dropped).
+
+        Connections dropped are those of other processes given up for dead (with Redis),
+        which never disconnect here: their seed audience must still be told they left.
+        """
         removed = self.rooms.expire()
         for room in removed:
             self.history.remove_room(room)
-        return self.presence.expire(), self.typing.expire(), removed
+        departures, dropped = self.presence.drop_silent_hosts()
+        return departures + self.presence.expire(), self.typing.expire(), removed, dropped
 
     def retain(self):
         """Apply the retention settings to the history; return how many messages went."""

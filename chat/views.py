@@ -11,10 +11,8 @@ bp = Blueprint("views", __name__)
 
 @bp.get("/")
 def index():
-    """Serve the demo chat page, giving the browser a person id: its tabs are one person."""
-    if "person" not in session:
-        session["person"] = secrets.token_urlsafe(12)
-        session.permanent = True
+    """Serve the demo chat page, giving the browser an id: each tab is a guest of its own, of this browser."""
+    _identify_browser()
     config = current_app.config
     return render_template("index.html", tokens=config["TOKENS"], demo_tokens=config["DEMO_TOKENS"])
 
@@ -25,15 +23,21 @@ def demo_token():
     state = current_app.extensions["chat"]
     if not (current_app.config["DEMO_TOKENS"] and state.tokens):
         abort(404)
-    if "person" not in session:
-        session["person"] = secrets.token_urlsafe(12)
-        session.permanent = True
+    _identify_browser()
     body = request.get_json(silent=True) or {}
     try:
-        token = state.tokens.issue(session["person"], body.get("name"))
+        # The demo's user is the browser: signed in, its tabs are one person.
+        token = state.tokens.issue(session["browser"], body.get("name"))
     except ChatError as error:
         return {"ok": False, **error.as_dict()}, 400
     return {"ok": True, "token": token}
+
+
+def _identify_browser():
+    """Give the browser a lasting id in its session cookie, unless it has one."""
+    if "browser" not in session:
+        session["browser"] = secrets.token_urlsafe(12)
+        session.permanent = True
 
 
 @bp.get("/healthz")

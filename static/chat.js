@@ -40,26 +40,40 @@ const TOKENS = document.body.dataset.tokens === "true";
 const DEMO_TOKENS = TOKENS && document.body.dataset.demoTokens === "true";
 const TOKEN_URL = document.body.dataset.tokenUrl;
 
-// What this browser remembers: the name the user chose and the rooms they are in.
-const saved = {
-  get(key) {
-    try {
-      return JSON.parse(localStorage.getItem(`chat.${key}`));
-    } catch {
-      return null;
-    }
-  },
-  set(key, value) {
-    try {
-      localStorage.setItem(`chat.${key}`, JSON.stringify(value));
-    } catch {
-      // Storage is off (private mode): the page still works, it just forgets on reload.
-    }
-  },
-};
-const [savedName, savedRooms, savedRoom] = ["name", "rooms", "room"].map(saved.get);
+// Each tab is a person of its own (a guest, unless signed in). What the tab remembers, across
+// reloads, is in sessionStorage: its guest credential, its name, its rooms and the current
+// one (a duplicated tab copies them; the server makes the copy a new guest). What the browser
+// remembers, in localStorage, is only the name last chosen, offered to a new tab.
+function store(area) {
+  return {
+    get(key) {
+      try {
+        return JSON.parse(area().getItem(`chat.${key}`));
+      } catch {
+        return null;
+      }
+    },
+    set(key, value) {
+      try {
+        area().setItem(`chat.${key}`, JSON.stringify(value));
+      } catch {
+        // Storage is off (private mode): the page still works, it just forgets on reload.
+      }
+    },
+  };
+}
+const tabSaved = store(() => sessionStorage);
+const browserSaved = store(() => localStorage);
+const [tabName, savedRooms, savedRoom, savedGuest] = ["name", "rooms", "room", "guest"].map(tabSaved.get);
+const savedName = typeof tabName === "string" ? tabName : browserSaved.get("name");
+
+function saveName(value) {
+  tabSaved.set("name", value);
+  browserSaved.set("name", value);
+}
 
 let name = typeof savedName === "string" ? savedName : ""; // asked for at each handshake
+let guest = typeof savedGuest === "string" ? savedGuest : null; // this tab's guest credential, from welcome
 let joined = Array.isArray(savedRooms) ? savedRooms.filter((room) => typeof room === "string") : [];
 let current = typeof savedRoom === "string" ? savedRoom : null;
 let askedRooms = null; // the rooms the latest handshake asked for
@@ -87,6 +101,7 @@ function handshake() {
   const auth = { protocol: 2 };
   if (name) auth.name = name;
   if (token) auth.token = token;
+  else if (guest) auth.guest = guest; // the same guest again, if no other tab has it open
   askedRooms = joined.length ? joined.slice() : null;
   if (askedRooms) auth.rooms = askedRooms;
   // The last message of each room this page has: the server sends everything after it.
@@ -142,8 +157,8 @@ function showError(text) {
 }
 
 function remember() {
-  saved.set("rooms", joined);
-  if (current) saved.set("room", current);
+  tabSaved.set("rooms", joined);
+  if (current) tabSaved.set("room", current);
 }
 
 // --- The log ----------------------------------------------------------------------------
@@ -371,9 +386,13 @@ function stopTyping() {
 // The server sends welcome and presence before the socket's own "connect" event fires.
 socket.on("welcome", (welcome) => {
   me = welcome.user;
+  if (typeof welcome.guest === "string") {
+    guest = welcome.guest; // a new one, when the server made this tab a new guest
+    tabSaved.set("guest", guest);
+  }
   defaultRoom = welcome.defaultRoom;
   rooms = welcome.rooms.slice();
-  if (name) saved.set("name", name); // accepted (a number may have been added: that is not saved)
+  if (name) saveName(name); // accepted (a number may have been added: that is not saved)
   nameInput.value = me.name;
   nameInput.removeAttribute("aria-invalid");
   // The server entered the asked rooms that still exist (all lost if it restarted).
@@ -425,10 +444,17 @@ socket.on("connect_error", (err) => {
 socket.io.on("reconnect_attempt", () => setState("reconnecting"));
 window.addEventListener("offline", () => setState("offline"));
 window.addEventListener("online", () => setState(currentState()));
+// Say goodbye when the page goes (a reload, a closed tab): a long-polling connection left
+// open until its heartbeat times out would still hold this tab's guest, and the reloaded
+// page would be made a new guest.
+window.addEventListener("pagehide", () => socket.disconnect());
+window.addEventListener("pageshow", (event) => {
+  if (event.persisted) connect(); // back from the browser's page cache, disconnected
+});
 
 function refuseName(reason) {
   nameRefused = true;
-  saved.set("name", null);
+  saveName(null);
   setState("offline", "pick another name");
   showError(`Your name was refused: ${reason}. Pick another one.`);
   nameInput.value = name;
@@ -573,7 +599,7 @@ nameForm.addEventListener("submit", (event) => {
       return showError(ack ? ack.error : "not renamed");
     }
     name = wanted;
-    saved.set("name", name);
+    saveName(name);
     me = ack.user;
     nameInput.value = me.name;
     nameInput.removeAttribute("aria-invalid");

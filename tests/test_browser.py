@@ -1,7 +1,8 @@
 """Browser tests: the demo page in real Chromium (Debian's), driven by Playwright, against a live server.
 
-The page speaks the full protocol (protocol 2 in docs/protocol.md). Each page is opened in
-its own browser context, so it has its own session cookie: one page, one person.
+The page speaks the full protocol (protocol 2 in docs/protocol.md). Each tab is a person of
+its own, so a test opens each person's page in a browser context of their own (its own
+cookie and storage), except where it tests two tabs of one browser.
 """
 
 import json
@@ -423,25 +424,65 @@ def test_a_refused_name_can_be_replaced(live_server, new_page):
     expect(name_box(page)).to_have_value("Alice")
 
 
-def test_two_tabs_are_one_person(live_server, new_context, new_page):
-    """Two tabs of one browser are one person to the others, and a rename in one shows in the other."""
+def test_two_tabs_of_one_browser_are_two_people(live_server, new_context, new_page):
+    """Two tabs of one browser chat as two people, and the other tab sees one close."""
+    server = live_server(PRESENCE_GRACE=0.5, PING_INTERVAL=1, PING_TIMEOUT=2)  # as for a closed tab above
+    context = new_context()
+    first = open_chat(context.new_page(), server, "Alice")
+    second = open_chat(context.new_page(), server)  # offered the name the browser last chose
+    bob = open_chat(new_page(), server, "Bob")
+    expect(name_box(second)).to_have_value("Alice 2")
+    expect(people(first)).to_have_text(["Alice (you)", "Alice 2", "Bob"])
+    expect(second.locator("#people-count")).to_have_text("(3)")
+    expect(people(bob)).to_have_text(["Alice", "Alice 2", "Bob (you)"])
+    expect(notices(first)).to_have_text(["Alice 2 joined", "Bob joined"])
+
+    send_with_enter(second, "from the second tab")
+    expect(authors(first)).to_have_text(["Alice 2"])
+    expect(authors(bob)).to_have_text(["Alice 2"])
+    expect(message_line(first, "from the second tab")).not_to_have_class(re.compile(r"\bown\b"))
+
+    second.close()
+    expect(people(first)).to_have_text(["Alice (you)", "Bob"])
+    expect(notices(first)).to_have_text(["Alice 2 joined", "Bob joined", "Alice 2 left"])
+    expect(notices(bob)).to_have_text(["Alice 2 left"])
+
+
+def test_a_reloaded_tab_stays_the_same_guest(live_server, new_context):
+    """A tab reloaded within the grace period keeps its guest and name; its browser's other tab sees no flap."""
     server = live_server()
     context = new_context()
     first = open_chat(context.new_page(), server, "Alice")
     second = open_chat(context.new_page(), server)
-    bob = open_chat(new_page(), server, "Bob")
-    expect(name_box(second)).to_have_value("Alice")
-    expect(people(bob)).to_have_text(["Alice", "Bob (you)"])
+    expect(name_box(second)).to_have_value("Alice 2")
+    expect(notices(first)).to_have_text(["Alice 2 joined"])
+    credential = second.evaluate("sessionStorage.getItem('chat.guest')")
+    assert credential
 
-    name_box(first).fill("Alicia")
-    first.get_by_role("button", name="Set name").click()
-    expect(name_box(second)).to_have_value("Alicia")
-    expect(people(bob)).to_have_text(["Alicia", "Bob (you)"])
-    expect(notices(bob)).to_have_text(["Alice is now Alicia"])
+    second.reload()
+    expect(second.locator("#status")).to_have_attribute("data-state", "connected")
+    expect(name_box(second)).to_have_value("Alice 2")
+    expect(people(second)).to_have_text(["Alice", "Alice 2 (you)"])
+    # The server signs the guest's id: the same credential is the same guest.
+    assert second.evaluate("sessionStorage.getItem('chat.guest')") == credential
+    send_with_enter(second, "back")  # after any notice the reload would have caused
+    expect(texts(first)).to_have_text(["back"])
+    expect(notices(first)).to_have_text(["Alice 2 joined"])
+    expect(people(first)).to_have_text(["Alice (you)", "Alice 2"])
 
-    send_with_enter(second, "from the second tab")
-    expect(authors(first)).to_have_text(["Alicia"])  # each tab shows what the person sent from the other
-    expect(authors(bob)).to_have_text(["Alicia"])
+
+def test_a_copied_tab_becomes_a_guest_of_its_own(live_server, new_context):
+    """A tab that starts with another open tab's credential (as a duplicated tab does) is made a new guest."""
+    server = live_server()
+    context = new_context()
+    first = open_chat(context.new_page(), server, "Alice")
+    credential = first.evaluate("sessionStorage.getItem('chat.guest')")
+    copy = context.new_page()
+    copy.add_init_script(f"sessionStorage.setItem('chat.guest', {json.dumps(credential)})")
+    open_chat(copy, server)
+    expect(name_box(copy)).to_have_value("Alice 2")
+    expect(people(first)).to_have_text(["Alice (you)", "Alice 2"])
+    assert copy.evaluate("sessionStorage.getItem('chat.guest')") != credential
 
 
 # --- Rooms ------------------------------------------------------------------------------------
@@ -560,7 +601,7 @@ def test_remembered_rooms_the_server_has_no_more_are_forgotten(live_server, new_
     """A page remembering rooms that the server does not have connects in the ones it has."""
     server = live_server()
     page = new_page()
-    page.add_init_script(f"localStorage.setItem('chat.rooms', {json.dumps(json.dumps(remembered))})")
+    page.add_init_script(f"sessionStorage.setItem('chat.rooms', {json.dumps(json.dumps(remembered))})")
     open_chat(page, server)
     current_room(page, "general")
     expect(page.locator("#rooms li")).to_have_count(1)
@@ -568,7 +609,7 @@ def test_remembered_rooms_the_server_has_no_more_are_forgotten(live_server, new_
         expect(page.get_by_role("alert")).to_have_text(alert)
     else:
         expect(page.get_by_role("alert")).to_have_count(0)
-    assert page.evaluate("localStorage.getItem('chat.rooms')") == '["general"]'
+    assert page.evaluate("sessionStorage.getItem('chat.rooms')") == '["general"]'
     send_with_enter(page, "still chatting")
     expect(texts(page)).to_have_text(["still chatting"])
 

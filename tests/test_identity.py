@@ -94,6 +94,19 @@ def test_a_token_user_is_one_person_across_connections(tokens_app, socket_client
     assert [event for event, _ in received(bob)] == ["member-joined"]
 
 
+def test_guest_credentials_are_ignored_with_tokens(tokens_app, socket_client):
+    """Keep one token user one person whatever guest credential a connection brings, and hand out none."""
+    guest = tokens_app.extensions["chat"].guests.issue("someone-else")
+    token = issue_token(SECRET, "user-42", "Alice")
+    first = socket_client(tokens_app, auth={"protocol": 2, "token": token})
+    received(first)
+    second = socket_client(tokens_app, auth={"protocol": 2, "token": token, "guest": guest})
+    welcome, presence, _ = only(second, "welcome", "presence", "history")
+    assert "guest" not in welcome and welcome["user"]["id"] == "user-42"
+    assert [m["id"] for m in presence["members"]] == ["user-42"]
+    assert received(first) == []
+
+
 def test_a_seed_client_with_a_token_is_served(tokens_app, socket_client):
     """Serve the original protocol with a token in auth."""
     seed = socket_client(tokens_app, auth={"token": issue_token(SECRET, "u1", "Alice")})

@@ -1,8 +1,10 @@
 """The full protocol beside the seed's, through the Flask-SocketIO test client."""
 
 import pytest
+from itsdangerous import URLSafeSerializer
 
 from chat import events
+from chat.identity import issue_token
 from conftest import only, received
 
 
@@ -90,20 +92,25 @@ def test_bad_handshakes_are_refused(socket_client, auth):
     assert received(seed) == []
 
 
-def test_two_tabs_are_one_person(app, full, client):
-    """Count a browser's tabs as one person: one member-joined, a member-left only after the last tab and the grace."""
+def test_two_tabs_are_two_people(app, full, client, clock):
+    """Make each tab of one browser a person of its own: its own name, presence and departure."""
     bob = full("Bob")
-    client.get("/")  # the page gives the browser its person cookie
+    client.get("/")  # the page gives the browser its cookie
     tab1 = full("Alice", browser=client)
-    tab2 = full("Alice again", browser=client)
+    tab2 = full("Alice", browser=client)
+    first, _, _, joined = only(tab1, "welcome", "presence", "history", "member-joined")
     welcome, presence, _ = only(tab2, "welcome", "presence", "history")
-    assert welcome["user"]["name"] == "Alice"
-    assert [m["name"] for m in presence["members"]] == ["Alice", "Bob"]
-    assert names_of(bob, "member-joined") == [{"room": "general", "user": welcome["user"]}]
-    tab1.disconnect()
+    assert joined == {"room": "general", "user": welcome["user"]}
+    assert welcome["user"]["name"] == "Alice 2" and welcome["user"]["id"] != first["user"]["id"]
+    assert welcome["guest"] != first["guest"]
+    assert [m["name"] for m in presence["members"]] == ["Alice", "Alice 2", "Bob"]
+    assert names_of(bob, "member-joined") == [{"room": "general", "user": first["user"]},
+                                              {"room": "general", "user": welcome["user"]}]
     tab2.disconnect()
+    clock.advance(5)
     sweep(app)
-    assert received(bob) == []
+    assert received(bob) == [("member-left", {"room": "general", "user": welcome["user"]})]
+    assert received(tab1) == [("member-left", {"room": "general", "user": welcome["user"]})]
 
 
 def test_a_dropped_person_leaves_after_the_grace_period(app, full, client, clock):
@@ -123,17 +130,103 @@ def test_a_dropped_person_leaves_after_the_grace_period(app, full, client, clock
 
 
 def test_a_quick_reconnect_does_not_flap(app, full, client, clock):
-    """Say nothing to the room when a person drops and comes back within the grace period."""
+    """Say nothing to the room when a guest drops and comes back with its credential within the grace period."""
     bob = full("Bob")
     client.get("/")
-    full("Alice", browser=client).disconnect()
+    alice = full("Alice", browser=client)
+    welcome = names_of(alice, "welcome")[0]
+    alice.disconnect()
     received(bob)
     clock.advance(2)
-    again = full("Alice", browser=client)
-    assert names_of(again, "welcome")[0]["user"]["name"] == "Alice"
+    again = full("Another name", browser=client, guest=welcome["guest"])
+    back = names_of(again, "welcome")[0]
+    assert back["user"] == welcome["user"] and back["guest"] == welcome["guest"]
     clock.advance(10)
     sweep(app)
     assert received(bob) == []
+
+
+def test_a_guest_credential_is_not_shared_by_two_connections(full):
+    """Make a connection with the credential of a guest still connected (a duplicated tab) a new guest."""
+    bob = full("Bob")
+    alice = full("Alice")
+    first = names_of(alice, "welcome")[0]
+    received(bob)
+    copy = full("Alice", guest=first["guest"])
+    welcome = names_of(copy, "welcome")[0]
+    assert welcome["user"]["name"] == "Alice 2" and welcome["user"]["id"] != first["user"]["id"]
+    assert welcome["guest"] != first["guest"]
+    assert names_of(bob, "member-joined") == [{"room": "general", "user": welcome["user"]}]
+    alice.emit("send-message", {"room": "general", "text": "only mine"}, callback=True)
+    assert names_of(copy, "room-message")[0]["user"] == first["user"]
+
+
+def _altered(credential):
+    """Return ``credential`` with one character of its signature changed."""
+    return credential[:-1] + ("A" if credential[-1] != "A" else "B")
+
+
+@pytest.mark.parametrize("forge", [
+    lambda alice: _altered(alice["guest"]),
+    lambda alice: alice["user"]["id"],  # an id of the client's choosing, unsigned
+    lambda alice: URLSafeSerializer("another-secret", salt="chat-guest").dumps(alice["user"]["id"]),
+    lambda alice: URLSafeSerializer("test-secret", salt="chat-identity").dumps(alice["user"]["id"]),
+    lambda alice: issue_token("test-secret", alice["user"]["id"], "Alice"),
+    lambda alice: "made-up",
+])
+def test_a_forged_guest_credential_gets_a_new_guest(app, full, forge):
+    """Give a made-up, altered or foreign credential a new guest, never the guest it names."""
+    bob = full("Bob")
+    alice = full("Alice")
+    real = names_of(alice, "welcome")[0]
+    alice.disconnect()  # within her grace period: her guest could be taken over, if a forgery were taken
+    received(bob)
+    forger = full("Mallory", guest=forge(real))
+    welcome = names_of(forger, "welcome")[0]
+    assert welcome["user"]["id"] != real["user"]["id"] and welcome["user"]["name"] == "Mallory"
+    assert welcome["guest"] != real["guest"]
+    assert names_of(bob, "member-joined") == [{"room": "general", "user": welcome["user"]}]
+
+
+@pytest.mark.parametrize("guest", [42, ["x"], {"id": "x"}, True])
+def test_a_guest_credential_that_is_not_a_string_is_refused(socket_client, guest):
+    """Refuse a handshake whose guest credential is not a string; tell nobody."""
+    seed = socket_client()
+    assert not socket_client(auth={"protocol": 2, "guest": guest}).is_connected()
+    assert received(seed) == []
+
+
+def test_a_seed_client_with_a_credential_is_a_new_guest(app, full, socket_client):
+    """Ignore a guest credential from a client of the original protocol: a person per connection."""
+    bob = full("Bob")
+    alice = full("Alice")
+    real = names_of(alice, "welcome")[0]
+    alice.disconnect()
+    received(bob)
+    socket_client(auth={"guest": real["guest"]})
+    [joined] = names_of(bob, "member-joined")
+    assert joined["user"]["id"] != real["user"]["id"] and joined["user"]["guest"] is True
+
+
+def test_a_new_tab_takes_its_browser_s_name_from_a_tab_closed_within_the_grace(app, full, client, make_app):
+    """Give a new tab the name its browser's closed tab held, that guest leaving now; another browser gets a number."""
+    bob = full("Bob")
+    client.get("/")
+    closed = full("Alice", browser=client)
+    old = names_of(closed, "welcome")[0]["user"]
+    closed.disconnect()
+    received(bob)
+    reopened = full("Alice", browser=client)
+    new = names_of(reopened, "welcome")[0]["user"]
+    assert new["name"] == "Alice" and new["id"] != old["id"]
+    assert received(bob) == [("member-left", {"room": "general", "user": old}),
+                             ("member-joined", {"room": "general", "user": new})]
+    reopened.disconnect()
+    other_browser = app.test_client()
+    other_browser.get("/")
+    elsewhere = full("Alice", browser=other_browser)
+    assert names_of(elsewhere, "welcome")[0]["user"]["name"] == "Alice 2"
+    assert [event for event, _ in received(bob)] == ["member-joined"]
 
 
 def test_rooms_are_created_joined_and_scoped(full, socket_client):
@@ -259,12 +352,14 @@ def test_rename_tells_those_sharing_a_room(full):
     assert received(outsider) == []
 
 
-def test_typing_is_relayed_to_others_in_the_room_only(app, full, client, clock):
-    """Relay typing starts and stops to the room, never to the typist's tabs; expire it unrenewed."""
-    client.get("/")
-    tab1, tab2 = full("Alice", browser=client), full("Alice", browser=client)
-    bob = full("Bob")
-    outsider = full("Carol", rooms=[])
+def test_typing_is_relayed_to_others_in_the_room_only(make_app, socket_client, full, clock):
+    """Relay typing starts and stops to the room, never to the typist's connections; expire it unrenewed."""
+    app = make_app(TOKENS=True)
+    alice = {"protocol": 2, "token": issue_token("test-secret", "user-1", "Alice")}
+    tab1, tab2 = socket_client(app, auth=alice), socket_client(app, auth=alice)
+    bob = socket_client(app, auth={"protocol": 2, "token": issue_token("test-secret", "user-2", "Bob")})
+    outsider = socket_client(app, auth={"protocol": 2, "token": issue_token("test-secret", "user-3", "Carol"),
+                                        "rooms": []})
     for c in (tab1, tab2, bob, outsider):
         received(c)
     tab1.emit("typing", {"room": "general", "typing": True}, callback=True)

@@ -64,7 +64,7 @@ def test_a_missing_name_gets_a_guest_name(presence):
     assert member.guest and member.name.startswith("Guest ")
 
 
-def test_two_tabs_are_one_person(presence):
+def test_connections_of_one_person_are_one_person(presence):
     """Count connections with one person id once, under one name, in the room."""
     presence.connect("tab1", "p1", "Alice")
     assert presence.connect("tab2", "p1", "Another name").name == "Alice"
@@ -72,6 +72,64 @@ def test_two_tabs_are_one_person(presence):
     assert presence.enter("tab2", "general")[1] is False
     assert names(presence.members("general")) == ["Alice"]
     assert presence.people == 1 and presence.connections == 2
+
+
+def test_a_guest_has_one_connection_at_a_time(presence):
+    """Refuse a second connection for a guest who is connected (a duplicated tab), adding nothing."""
+    assert presence.connect_guest("tab1", "g1", "Alice", "browser-1") == (Member("g1", "Alice"), [])
+    assert presence.connect_guest("tab2", "g1", "Alice", "browser-1") == (None, [])
+    assert presence.connections == 1 and presence.connections_of_person("g1") == {"tab1"}
+    member, _ = presence.connect_guest("tab2", "g2", "Alice", "browser-1")
+    assert member == Member("g2", "Alice 2")
+
+
+def test_a_guest_coming_back_within_the_grace_period_is_the_same_person(presence, clock):
+    """Give a reloaded tab's guest back its name and rooms, with no departure or arrival."""
+    presence.connect_guest("tab", "g1", "Alice", "browser-1")
+    presence.enter("tab", "general")
+    assert presence.disconnect("tab") == []
+    clock.advance(3)
+    assert presence.connect_guest("reloaded", "g1", "Another name", "browser-1") == (Member("g1", "Alice"), [])
+    assert presence.enter("reloaded", "general")[1] is False
+    clock.advance(10)
+    assert presence.expire() == []
+
+
+def test_a_new_tab_takes_the_name_of_its_browser_s_closed_tab(presence, clock):
+    """Let a new guest of a browser take the name its closed tab holds in its grace period: that guest leaves now."""
+    presence.connect_guest("tab1", "g1", "Alice", "browser-1")
+    presence.enter("tab1", "general")
+    presence.enter("tab1", "games")
+    presence.disconnect("tab1")
+    member, departures = presence.connect_guest("tab2", "g2", "alice", "browser-1")
+    assert member == Member("g2", "alice")
+    assert sorted(departures) == [("games", Member("g1", "Alice")), ("general", Member("g1", "Alice"))]
+    assert presence.members("general") == [] and presence.rooms_of_person("g1") == set()
+    assert presence.people == 1
+    clock.advance(10)
+    assert presence.expire() == []
+
+
+@pytest.mark.parametrize(("holder", "asked"), [
+    ("browser-2", "Alice"),  # another browser's closed tab keeps its name for its grace period
+    (None, "Alice"),  # so does a guest whose browser is unknown
+    ("browser-1", None),  # a new tab asking for no name takes nobody's
+])
+def test_only_the_same_browser_takes_a_closed_tab_s_name(presence, holder, asked):
+    """Keep a closed tab's name from a new guest of another browser, or one who asked for no name."""
+    presence.connect_guest("tab1", "g1", "Alice", holder)
+    presence.enter("tab1", "general")
+    presence.disconnect("tab1")
+    member, departures = presence.connect_guest("tab2", "g2", asked, "browser-1")
+    assert departures == [] and member.name != "Alice"
+    assert names(presence.members("general")) == ["Alice"]
+
+
+def test_a_connected_tab_keeps_its_name_from_its_browser_s_new_tab(presence):
+    """Number the name of a new tab whose browser's other tab is connected with it."""
+    presence.connect_guest("tab1", "g1", "Alice", "browser-1")
+    presence.enter("tab1", "general")
+    assert presence.connect_guest("tab2", "g2", "Alice", "browser-1") == (Member("g2", "Alice 2"), [])
 
 
 def test_a_person_leaves_when_their_last_connection_closes(presence, clock):
@@ -105,7 +163,7 @@ def test_a_quick_reconnect_does_not_flap(presence, clock):
 
 
 def test_a_person_per_connection_leaves_at_once(presence):
-    """Let a person with no lasting id (no cookie, a seed client) leave when the connection does."""
+    """Let a person with no lasting id (a seed client) leave when the connection does."""
     presence.connect("c1", "c1", None, stable=False)
     presence.enter("c1", "general")
     [(room, member)] = presence.disconnect("c1")
@@ -182,6 +240,14 @@ def test_no_grace_period_with_zero_seconds(shared, clock):
     presence.enter("c1", "general")
     assert presence.disconnect("c1") == [("general", Member("p1", "Alice"))]
     assert presence.people == 0
+
+
+def test_a_lone_process_drops_no_other_process_s_connections(presence, clock):
+    """Report no dropped connections when no other process has gone silent."""
+    presence.connect("c1", "c1", None, stable=False)
+    clock.advance(60)
+    assert presence.drop_silent_hosts() == ([], 0)
+    assert presence.connections == 1
 
 
 def test_a_renamed_guest_is_no_longer_a_guest(presence):

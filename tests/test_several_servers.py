@@ -98,6 +98,20 @@ def test_a_killed_process_does_not_leave_its_people_online(servers, peer):
     assert [m["name"] for m in full(peer, a, "Carol").wait_for("presence")[0]["members"]] == ["Alice", "Carol"]
 
 
+def test_a_killed_process_leaves_no_ghosts_for_seed_clients(servers, peer):
+    """Tell seed clients on the survivor one user-left per connection a kill -9'd process held, within 30 seconds."""
+    a, b = servers()
+    seed = peer(a)
+    doomed = [peer(b), peer(b, "polling"), full(peer, b, "Bob")]
+    assert seed.wait_for("user-joined", len(doomed)) == [USER_JOINED] * len(doomed)
+    b.stop(kill=True)
+    assert seed.wait_for("user-left", len(doomed), timeout=30) == [USER_LEFT] * len(doomed)
+    survivor = peer(a)  # a barrier: anything more the sweep sent would have arrived before this join
+    assert seed.wait_for("user-joined", len(doomed) + 1)
+    assert seed.received("user-left") == [USER_LEFT] * len(doomed)
+    assert survivor.events == []
+
+
 def test_acknowledged_messages_survive_a_redis_restart(redis_server, servers, peer):
     """Keep every acknowledged message across a kill of Redis; the processes come back by themselves."""
     a, b = servers()

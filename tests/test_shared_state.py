@@ -139,6 +139,23 @@ def test_a_silent_process_is_dropped_once_when_two_expire_together(redis_clients
     assert a.people == 0 and a.connections == 0
 
 
+def test_a_silent_process_s_connections_are_counted_once_when_dropped(redis_clients, clock):
+    """Count every connection of a silent process, of any protocol, once among the processes dropping it."""
+    a, b, c = (RedisPresence(redis_clients(), host, 5, clock=clock) for host in ("a", "b", "c"))
+    for number in range(10):
+        b.connect(f"seed{number}", f"seed{number}", None, stable=False)
+        b.enter(f"seed{number}", "general")
+    b.connect("tab1", "p1", "Alice")
+    b.connect("tab2", "p1", "Alice")  # one person, two connections: two to count
+    b.enter("tab1", "general")
+    clock.advance(10.5)
+    a.heartbeat()
+    c.heartbeat()
+    (_, first), (_, second) = at_once(a.drop_silent_hosts, c.drop_silent_hosts)
+    assert sorted([first, second]) == [0, 12]
+    assert a.drop_silent_hosts() == ([], 0) and a.connections == 0
+
+
 def test_a_process_is_known_from_its_first_connection_and_never_drops_itself(two_hosts, clock):
     """Drop a process that never beat, counting from its first connection; keep one's own connections."""
     a, b = two_hosts
