@@ -5,7 +5,7 @@ from itsdangerous import URLSafeSerializer
 
 from chat import events
 from chat.identity import issue_token
-from conftest import only, received
+from conftest import TEST_SECRET, only, received
 
 
 def names_of(test_client, event):
@@ -170,8 +170,8 @@ def _altered(credential):
     lambda alice: _altered(alice["guest"]),
     lambda alice: alice["user"]["id"],  # an id of the client's choosing, unsigned
     lambda alice: URLSafeSerializer("another-secret", salt="chat-guest").dumps(alice["user"]["id"]),
-    lambda alice: URLSafeSerializer("test-secret", salt="chat-identity").dumps(alice["user"]["id"]),
-    lambda alice: issue_token("test-secret", alice["user"]["id"], "Alice"),
+    lambda alice: URLSafeSerializer(TEST_SECRET, salt="chat-identity").dumps(alice["user"]["id"]),
+    lambda alice: issue_token(TEST_SECRET, alice["user"]["id"], "Alice"),
     lambda alice: "made-up",
 ])
 def test_a_forged_guest_credential_gets_a_new_guest(app, full, forge):
@@ -355,10 +355,10 @@ def test_rename_tells_those_sharing_a_room(full):
 def test_typing_is_relayed_to_others_in_the_room_only(make_app, socket_client, full, clock):
     """Relay typing starts and stops to the room, never to the typist's connections; expire it unrenewed."""
     app = make_app(TOKENS=True)
-    alice = {"protocol": 2, "token": issue_token("test-secret", "user-1", "Alice")}
+    alice = {"protocol": 2, "token": issue_token(TEST_SECRET, "user-1", "Alice")}
     tab1, tab2 = socket_client(app, auth=alice), socket_client(app, auth=alice)
-    bob = socket_client(app, auth={"protocol": 2, "token": issue_token("test-secret", "user-2", "Bob")})
-    outsider = socket_client(app, auth={"protocol": 2, "token": issue_token("test-secret", "user-3", "Carol"),
+    bob = socket_client(app, auth={"protocol": 2, "token": issue_token(TEST_SECRET, "user-2", "Bob")})
+    outsider = socket_client(app, auth={"protocol": 2, "token": issue_token(TEST_SECRET, "user-3", "Carol"),
                                         "rooms": []})
     for c in (tab1, tab2, bob, outsider):
         received(c)
