@@ -35,6 +35,8 @@ def create_app(test_config=None):
                                 app.config["WEBSOCKET_COMPRESSION"])
     engine.allow_batched_packets(app.config["MAX_PACKETS_PER_REQUEST"])
     engine.bound_send_queues(socketio.server.eio, app.config["MAX_QUEUED_PACKETS"])
+    engine.limit_sessions(socketio.server.eio, state.connections)
+    engine.close_idle_sessions(socketio.server, app.config["CONNECT_TIMEOUT"])
 
     proxies = app.config["TRUSTED_PROXIES"]
     if proxies:
