@@ -3,6 +3,7 @@
 import logging
 import math
 import socket
+import sys
 import threading
 import time
 from collections import deque
@@ -130,27 +131,86 @@ def _frame(message):
 logger = logging.getLogger(__name__)
 
 
-def bound_send_queues(eio_server, max_packets):
-    """Close a connection once ``max_packets`` are waiting to be sent to it.
+def bound_send_queues(eio_server, max_packets, max_bytes):
+    """Close a connection once ``max_packets``, or more than ``max_bytes``, wait to be sent to it.
 
     Engine.IO queues every packet for a client without limit, so a client that stops
     reading (or reads slower than the chat talks) would grow the process's memory for as
-    long as it stays connected. Past the bound its connection is closed, so it
-    reconnects and catches up from the history instead.
+    long as it stays connected. Past either bound its connection is closed, so it
+    reconnects and catches up from the history instead. The bytes are counted by the
+    queue itself (``_SendQueue``): whatever the writer, that is where packets wait.
     """
     send_packet = eio_server.send_packet
+    queue_class = _send_queue_class(eio_server._async["queue"])
+    # Engine.IO shares one _async table per mode across servers: replace it, don't mutate it.
+    eio_server._async = {**eio_server._async, "queue": queue_class}
 
     def bounded_send_packet(sid, pkt):
         engineio_socket = eio_server.sockets.get(sid)
-        if engineio_socket is not None and engineio_socket.queue.qsize() >= max_packets:
-            if not getattr(engineio_socket, "hanging_up", False):
-                engineio_socket.hanging_up = True  # once: the close happens in the background
-                logger.warning("closing %s: %d packets wait to be sent to it", sid, max_packets)
-                eio_server.start_background_task(_hang_up, engineio_socket)
-            return
+        if engineio_socket is not None:
+            queue = engineio_socket.queue
+            waiting = getattr(queue, "bytes", 0) + _queued_bytes(pkt)
+            if queue.qsize() >= max_packets:
+                return _cut(eio_server, engineio_socket, "%d packets wait to be sent to it", max_packets)
+            if waiting > max_bytes:
+                return _cut(eio_server, engineio_socket, "%d bytes wait to be sent to it", waiting)
         send_packet(sid, pkt)
 
     eio_server.send_packet = bounded_send_packet
+
+
+def _cut(eio_server, engineio_socket, reason, amount):
+    """Close a connection that stopped reading, in the background, logging why once."""
+    if not getattr(engineio_socket, "hanging_up", False):
+        engineio_socket.hanging_up = True  # once: the close happens in the background
+        logger.warning("closing %s: " + reason, engineio_socket.sid, amount)
+        eio_server.start_background_task(_hang_up, engineio_socket)
+
+
+# A full-protocol client's catch-up: every message after its lastSeen, queued at once when it
+# enters a room, possibly more than MAX_QUEUED_BYTES. Counting it would cut a healthy client on
+# every reconnect; its size is bounded by the retention and the flood limit on join-room instead.
+_CATCH_UP_PREFIX = '2["history",'
+
+
+def _queued_bytes(pkt):
+    """Return the memory ``pkt``'s payload holds while it waits in a send queue; 0 for catch-up history."""
+    data = getattr(pkt, "data", None)
+    if isinstance(data, str):
+        # sys.getsizeof, not len: a str holds 1, 2 or 4 bytes a code point, and it is O(1).
+        return 0 if data.startswith(_CATCH_UP_PREFIX) else sys.getsizeof(data)
+    if isinstance(data, (bytes, bytearray)):
+        return len(data)
+    return 0
+
+
+def _send_queue_class(base):
+    """Return a subclass of Engine.IO's queue class that counts the bytes of the packets in it.
+
+    Engine.IO puts every packet for a client in its socket's queue, and both writers (the
+    WebSocket writer task and a long-polling GET) take them out only through ``get`` in
+    ``Socket.poll``, so counting in ``put`` and ``get`` sees every packet once each way.
+    """
+    class _SendQueue(base):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.bytes = 0
+            self._bytes_lock = threading.Lock()  # handlers and the writer change it from several threads
+
+        def put(self, item, *args, **kwargs):
+            size = _queued_bytes(item)
+            with self._bytes_lock:
+                self.bytes += size
+            super().put(item, *args, **kwargs)
+
+        def get(self, *args, **kwargs):
+            item = super().get(*args, **kwargs)
+            size = _queued_bytes(item)
+            with self._bytes_lock:
+                self.bytes -= size
+            return item
+
+    return _SendQueue
 
 
 def _hang_up(engineio_socket):

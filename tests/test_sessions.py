@@ -1,8 +1,11 @@
 """Engine.IO sessions and send queues against the production server (gunicorn, gevent).
 
 Below the Socket.IO handlers: sessions that never connect to Socket.IO count against the
-per-address limit and are closed when idle.
+per-address limit and are closed when idle, and a client that stops reading is cut by
+the bytes waiting for it, not only by their number.
 """
+
+import socket
 
 import pytest
 import requests
@@ -11,6 +14,7 @@ import websocket
 
 from conftest import TIMEOUT
 
+USER_LEFT = {"message": "A user left the chat"}
 REFUSAL = "too many new connections from your address: try again in"
 
 
@@ -91,3 +95,25 @@ def test_an_idle_polling_session_is_closed(live_server):
     assert waiting.status_code == 200 and waiting.text == "1"
     assert requests.get(session_url, timeout=TIMEOUT).status_code == 400
 
+
+def test_a_slow_reader_is_cut_by_the_bytes_waiting(live_server, peer):
+    """Cut a client that stops reading once MAX_QUEUED_BYTES wait for it, far below MAX_QUEUED_PACKETS."""
+    server = live_server("production", MAX_QUEUED_BYTES=1_000_000, FLOOD_BURST=0)
+    stalled = websocket.WebSocket(sockopt=[(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)])
+    stalled.connect(engineio_url(server, "websocket"), timeout=TIMEOUT)
+    stalled.recv()
+    stalled.send("40")
+    stalled.recv()  # connected; from now on it reads nothing
+    sender = peer(server)
+    server.wait_for_connections(2)
+    text = "😀" * 2000  # a longest message, 12 bytes a code point once JSON-escaped
+    for _ in range(1000):  # 24 MB: far more than the socket buffers and the byte bound; 1,000 packets
+        assert sender.send(text) == {"ok": True}
+        if sender.received("user-left"):
+            break
+    assert sender.wait_for("user-left") == [USER_LEFT]
+    server.wait_for_connections(1)
+    log = server.log()
+    assert "bytes wait to be sent to it" in log and "packets wait to be sent to it" not in log
+    assert sender.send("still chatting") == {"ok": True}
+    stalled.close()
