@@ -43,7 +43,9 @@ def create_app(test_config=None):
     engine.configure_websockets(socketio.server.eio, app.config["MAX_PACKET_BYTES"],
                                 app.config["WEBSOCKET_COMPRESSION"])
     engine.allow_batched_packets(app.config["MAX_PACKETS_PER_REQUEST"])
-    engine.bound_send_queues(socketio.server.eio, app.config["MAX_QUEUED_PACKETS"])
+    engine.bound_send_queues(socketio.server.eio, app.config["MAX_QUEUED_PACKETS"], app.config["MAX_QUEUED_BYTES"])
+    engine.limit_sessions(socketio.server.eio, state.connections)
+    engine.close_idle_sessions(socketio.server, app.config["CONNECT_TIMEOUT"])
     engine.keep_falsy_auth(socketio.server)
 
     # Around Engine.IO's middleware too, so its own answers at /socket.io/ carry the headers.

@@ -12,7 +12,6 @@ No client is in both ``seed`` and a ``room:`` group, so none receives a message 
 """
 
 import functools
-import math
 import secrets
 
 from flask import current_app, request, session
@@ -173,10 +172,6 @@ def connect(auth=None):
         full, person_id, name, rooms = _handshake(auth)
     except ChatError as error:
         raise ConnectionRefusedError(error.reason, error.as_dict())
-    wait = state.connections.take(request.remote_addr)
-    if wait:
-        raise ConnectionRefusedError(
-            f"too many new connections from your address: try again in {math.ceil(wait)} s")
     _start_sweeper()
 
     departures = []

@@ -57,6 +57,10 @@ DEFAULTS = {
     # Packets that may wait to be sent to one client; past it the client is disconnected (it
     # stopped reading), and catches up from the history when it reconnects.
     "MAX_QUEUED_PACKETS": 5000,
+    # Bytes that may wait to be sent to one client (the memory its waiting packets hold), as above.
+    "MAX_QUEUED_BYTES": 4_000_000,
+    # Seconds an Engine.IO session may stay open without a Socket.IO connect before it is closed.
+    "CONNECT_TIMEOUT": 5.0,
     # permessage-deflate on WebSocket frames: costs a compression per frame per recipient.
     "WEBSOCKET_COMPRESSION": False,
     # Origins allowed to connect and to read the HTTP routes. Empty: same origin only. "*": any.
@@ -129,7 +133,7 @@ def _check(config):
     """Raise ValueError naming the first setting that makes no sense; derive MAX_PACKET_BYTES."""
     for key in ("MAX_MESSAGE_LENGTH", "PING_INTERVAL", "PING_TIMEOUT", "TYPING_RATE", "TYPING_TIMEOUT",
                 "MAX_ROOMS", "ROOMS_PER_CONNECTION", "HISTORY_LIMIT", "HISTORY_PAGE_MAX", "TOKEN_MAX_AGE",
-                "MAX_QUEUED_PACKETS"):
+                "MAX_QUEUED_PACKETS", "MAX_QUEUED_BYTES", "CONNECT_TIMEOUT"):
         if not _number(config[key]) or config[key] <= 0:
             raise ValueError(f"CHAT_{key} must be a positive number, not {config[key]!r}")
     for key in ("FLOOD_BURST", "CONNECTIONS_PER_MINUTE", "TRUSTED_PROXIES", "MAX_PACKETS_PER_REQUEST",
