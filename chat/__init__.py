@@ -30,11 +30,14 @@ def create_app(test_config=None):
 
     if app.config["CORS_ORIGINS"]:
         cors.init_app(app, origins=app.config["CORS_ORIGINS"])
+    engine.check_versions()
     socketio.init_app(app, client_manager=queue, **engine.socketio_options(app.config))
     engine.configure_websockets(socketio.server.eio, app.config["MAX_PACKET_BYTES"],
                                 app.config["WEBSOCKET_COMPRESSION"])
     engine.allow_batched_packets(app.config["MAX_PACKETS_PER_REQUEST"])
     engine.bound_send_queues(socketio.server.eio, app.config["MAX_QUEUED_PACKETS"])
+    engine.guard_packets(socketio.server, app.config["MAX_EVENT_LENGTH"])
+    app.wsgi_app = engine.PollingGuard(app.wsgi_app, socketio.server, app.config["MAX_PACKET_BYTES"])
 
     proxies = app.config["TRUSTED_PROXIES"]
     if proxies:
