@@ -13,6 +13,8 @@ from importlib import metadata
 import pytest
 import requests
 import websocket
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from chat import create_app
 from conftest import TEST_SETTINGS, TIMEOUT
@@ -271,3 +273,117 @@ def test_other_library_versions_stop_the_start(monkeypatch):
     with pytest.raises(RuntimeError, match=r"python-socketio 5\.18\.1.*python-socketio 5\.99\.0"):
         create_app(TEST_SETTINGS)
 
+
+# --- Fuzzing ------------------------------------------------------------------------------
+
+EVENT_NAMES = ["newMessage", "send-message", "join-room", "leave-room", "create-room", "list-rooms", "rename",
+               "typing", "history", "connect", "disconnect", "*", "transport-refused", "message", "user-left"]
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats(allow_nan=False) | st.text(max_size=40),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=12)
+
+
+@st.composite
+def socketio_packets(draw):
+    """Draw a Socket.IO packet: well formed, of any type, or with a random tail."""
+    kind = draw(st.sampled_from("0123456789x"))
+    attachments = draw(st.sampled_from(["", "", "1-", "9999999999-", "0-"]))
+    namespace = draw(st.sampled_from(["", "", "", "/", "/admin,", "/,"]))
+    ack_id = draw(st.sampled_from(["", "", "1", "99", "9" * 101]))
+    data = draw(st.one_of(
+        st.tuples(st.sampled_from(EVENT_NAMES), st.lists(JSON_VALUES, max_size=3)).map(
+            lambda event: json.dumps([event[0], *event[1]])),
+        JSON_VALUES.map(json.dumps),
+        st.text(max_size=60)))
+    return kind + attachments + namespace + ack_id + data
+
+
+@st.composite
+def mutated(draw, packets):
+    """Draw a packet and perhaps break it: cut it short, or change, add or drop characters."""
+    text = draw(packets)
+    for _ in range(draw(st.integers(0, 3))):
+        where = draw(st.integers(0, len(text)))
+        how = draw(st.sampled_from(["cut", "insert", "drop", "long"]))
+        if how == "cut":
+            text = text[:where]
+        elif how == "insert":
+            text = text[:where] + draw(st.text(min_size=1, max_size=3)) + text[where:]
+        elif how == "drop":
+            text = text[:where] + text[where + 1:]
+        else:
+            text = text[:where] + "x" * 20_000 + text[where:]
+    return text
+
+
+ENGINEIO_FRAMES = st.one_of(
+    mutated(socketio_packets()).map(lambda packet: "4" + packet),
+    mutated(st.sampled_from(["1", "2", "2probe", "3", "5", "6", "0", "9", "b", "bAAE=", "4"])),
+    st.text(max_size=30),
+    st.binary(max_size=30),
+)
+
+
+def fuzz_websocket(server, frames, connect):
+    """Send ``frames`` over one raw WebSocket, joining the namespace first if ``connect``; then close."""
+    ws = websocket.create_connection(server.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket",
+                                     timeout=TIMEOUT)
+    try:
+        ws.recv()
+        if connect:
+            ws.send("40")
+        for frame in frames:
+            ws.send_binary(frame) if isinstance(frame, bytes) else ws.send(frame)
+    except (OSError, websocket.WebSocketException):
+        pass  # the server closed it: as it should for many of these
+    finally:
+        ws.close()
+
+
+def fuzz_polling(server, frames, connect):
+    """Send ``frames`` in long-polling POSTs of one session, joining the namespace first if ``connect``; then close."""
+    url = server.url + "/socket.io/?EIO=4&transport=polling"
+    sid = json.loads(requests.get(url, timeout=TIMEOUT).text[1:])["sid"]
+    url += f"&sid={sid}"
+    if connect:
+        requests.post(url, data="40", timeout=TIMEOUT)
+    batch = [frame.decode("latin-1") if isinstance(frame, bytes) else frame for frame in frames]
+    for start in range(0, len(batch), 5):
+        requests.post(url, data="\x1e".join(batch[start:start + 5]).encode(), timeout=TIMEOUT)
+    requests.post(url, data="1", timeout=TIMEOUT)
+
+
+@pytest.mark.fuzz
+def test_fuzzed_packets_forge_nothing_and_leave_nothing(live_server, peer):
+    """Survive a few thousand random and mutated packets on both transports, forging and leaving nothing."""
+    server = live_server("production", CONNECTIONS_PER_MINUTE=0, FLOOD_BURST=0, PRESENCE_GRACE=0)
+    bystander = peer(server)
+    sent = []
+
+    @settings(max_examples=600, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(frames=st.lists(ENGINEIO_FRAMES, min_size=8, max_size=30), polling=st.booleans(),
+           connect=st.booleans())
+    def fuzz(frames, polling, connect):
+        (fuzz_polling if polling else fuzz_websocket)(server, frames, connect)
+        sent.append(len(frames))
+
+    fuzz()
+    assert sum(sent) >= 3000  # a few thousand packets
+    assert server.process.poll() is None
+    server.wait_for_connections(1)
+    assert people(server) == {"status": "ok", "connections": 1, "people": 1}
+    assert bystander.send("marker") == {"ok": True}
+    while bystander.received("message")[-1:] != ["marker"]:
+        bystander.wait_for("message", len(bystander.received("message")) + 1)
+    online = 0
+    for event, payload in bystander.events:
+        if event == "user-joined":
+            online += 1
+        elif event == "user-left":
+            online -= 1
+            assert online >= 0, "a departure nobody arrived for"
+        else:
+            assert event == "message" and isinstance(payload, str), (event, payload)
+    assert online == 0, "an arrival that never left"
+    assert "Traceback" not in server.log()
