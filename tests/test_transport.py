@@ -387,3 +387,9 @@ def test_fuzzed_packets_forge_nothing_and_leave_nothing(live_server, peer):
             assert event == "message" and isinstance(payload, str), (event, payload)
     assert online == 0, "an arrival that never left"
     assert "Traceback" not in server.log()
+
+
+def test_an_event_length_below_the_longest_valid_packet_stops_the_start():
+    """Refuse a MAX_EVENT_LENGTH that would refuse valid events, naming the setting."""
+    with pytest.raises(ValueError, match="CHAT_MAX_EVENT_LENGTH"):
+        create_app({**TEST_SETTINGS, "MAX_EVENT_LENGTH": 1000})
