@@ -36,7 +36,7 @@ def create_app(test_config=None):
                                 app.config["WEBSOCKET_COMPRESSION"])
     engine.allow_batched_packets(app.config["MAX_PACKETS_PER_REQUEST"])
     engine.bound_send_queues(socketio.server.eio, app.config["MAX_QUEUED_PACKETS"])
-    engine.guard_packets(socketio.server, app.config["MAX_EVENT_LENGTH"])
+    engine.guard_packets(socketio.server)
     app.wsgi_app = engine.PollingGuard(app.wsgi_app, socketio.server, app.config["MAX_PACKET_BYTES"])
 
     proxies = app.config["TRUSTED_PROXIES"]

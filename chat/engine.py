@@ -43,7 +43,7 @@ def socketio_options(config):
         "max_http_buffer_size": config["MAX_PACKET_BYTES"],
         "ping_interval": config["PING_INTERVAL"],
         "ping_timeout": config["PING_TIMEOUT"],
-        "serializer": ChatPacket,
+        "serializer": packet_class(config["MAX_EVENT_LENGTH"]),
     }
 
 
@@ -226,7 +226,7 @@ RESERVED_EVENTS = frozenset(BaseServer.reserved_events) | {"*", REFUSED_EVENT}
 WEBSOCKET_PACKET_TYPES = frozenset("0123456")
 POLLING_PACKET_TYPES = frozenset("13456")
 HEAD_SCAN = 600  # characters read to find a long event's name and ack id
-EVENT_HEAD = re.compile(r'2(/[^,]{0,200},)?(\d{1,100})?\[\s*"((?:[^"\\]|\\.){1,256})"')
+EVENT_HEAD = re.compile(r'2(/[^,]{0,200},)?(\d{1,100})?\s*\[\s*"((?:[^"\\]|\\.){1,256})"')
 
 
 def frame_problem(message, packet_types=WEBSOCKET_PACKET_TYPES):
@@ -245,34 +245,67 @@ def frame_problem(message, packet_types=WEBSOCKET_PACKET_TYPES):
 
 
 class ChatPacket(sio_packet.Packet):
-    """python-socketio's packet, decoding a client's packet only if it has a shape the server can dispatch.
+    """python-socketio's packet, decoding a client's packet only if the server should dispatch it.
 
-    Given to python-socketio as its ``serializer``. A packet that fails raises MalformedFrame,
-    which ``guard_packets`` turns into the end of its sender's connection, not a traceback.
+    Given to python-socketio as its ``serializer`` (``packet_class`` makes one per limit).
+
+    - An event with a reserved name, or longer than ``max_length`` characters, decodes as
+      ``REFUSED_EVENT`` with its name, its length and the refusal's code, under the client's
+      ack id. A long event's name and id are read from its head; the rest is never parsed.
+    - A packet that does not decode, or has a shape the server cannot dispatch, raises
+      MalformedFrame, which ``guard_packets`` turns into the end of its sender's
+      connection, not a traceback.
     """
 
+    max_length = None
+
     def decode(self, encoded_packet):
+        if len(encoded_packet) > self.max_length:
+            return self._refuse_unread(encoded_packet)
         try:
             attachments = super().decode(encoded_packet)
         except (ValueError, RecursionError) as error:  # bad JSON, numbers too long, nesting too deep
             raise MalformedFrame(f"it sent a malformed Socket.IO packet ({error.__class__.__name__})") from None
         data = self.data
-        if self.packet_type == sio_packet.EVENT and not (data and isinstance(data, list) and isinstance(data[0], str)):
-            raise MalformedFrame("it sent an event that is not a list starting with a name")
+        if self.packet_type == sio_packet.EVENT:
+            if not (data and isinstance(data, list) and isinstance(data[0], str)):
+                raise MalformedFrame("it sent an event that is not a list starting with a name")
+            if data[0] in RESERVED_EVENTS:
+                self.data = [REFUSED_EVENT, {"event": data[0], "code": "reserved_event"}]
         if self.packet_type == sio_packet.ACK and not isinstance(data, list):
             raise MalformedFrame("it sent an acknowledgement that is not a list")
         return attachments
 
+    def _refuse_unread(self, encoded_packet):
+        """Decode a packet past the length limit from its head alone, as a too_long refusal of its event."""
+        head = EVENT_HEAD.match(encoded_packet, 0, HEAD_SCAN)
+        if head is None:
+            raise MalformedFrame(f"it sent a packet of {len(encoded_packet):,} characters that is not an event "
+                                 f"whose name can be read")
+        namespace, ack_id, quoted = head.group(1, 2, 3)
+        try:
+            name = json.loads(f'"{quoted}"')
+        except ValueError:
+            raise MalformedFrame("it sent an event whose name is not a JSON string") from None
+        code = "reserved_event" if name in RESERVED_EVENTS else "too_long"
+        self.packet_type = sio_packet.EVENT
+        self.namespace = namespace[:-1].split("?")[0] if namespace else None
+        self.id = int(ack_id) if ack_id else None
+        self.data = [REFUSED_EVENT, {"event": name, "code": code, "length": len(encoded_packet),
+                                     "limit": self.max_length}]
+        return 0
 
-def guard_packets(sio_server, max_event_length):
-    """Check every Socket.IO packet a client sends before python-socketio decodes or dispatches it.
 
-    - An event with a reserved name, or longer than ``max_event_length`` characters, reaches
-      the handlers as ``REFUSED_EVENT`` with its name, its length and the refusal's code,
-      under the client's ack id: the name and the id are read from the packet's head, the
-      rest is never parsed.
-    - A binary packet (announcing attachments), a binary message, a packet of a type a client
-      never sends, or one that does not decode, closes its sender's connection, logged.
+def packet_class(max_length):
+    """Return a ChatPacket class refusing events longer than ``max_length`` characters unread."""
+    return type("ChatPacket", (ChatPacket,), {"max_length": max_length})
+
+
+def guard_packets(sio_server):
+    """Check every Socket.IO packet a client sends before python-socketio decodes it.
+
+    A binary packet (announcing attachments), a binary message, a packet of a type a client
+    never sends, or one that ChatPacket cannot decode, closes its sender's connection, logged.
     """
     eio_server = sio_server.eio
     handle_message = eio_server.handlers["message"]  # python-socketio's _handle_eio_message
@@ -283,17 +316,12 @@ def guard_packets(sio_server, max_event_length):
             return  # the rest of a long-polling batch after its session closed: python-socketio forgot it
         problem = "it sent a binary message, which this chat never uses" if not isinstance(data, str) \
             else _packet_problem(data)
-        if problem is None and data[0] == "2":
-            data, problem = _screen_event(data, max_event_length)
-        elif problem is None and len(data) > max_event_length:
-            problem = f"it sent a packet of {len(data):,} characters that is not an event"
-        if problem:
-            close_connection(sio_server, eio_sid, problem)
-            return
-        try:
-            handle_message(eio_sid, data)
-        except MalformedFrame as error:
-            close_connection(sio_server, eio_sid, str(error))
+        if problem is None:
+            try:
+                return handle_message(eio_sid, data)
+            except MalformedFrame as error:
+                problem = str(error)
+        close_connection(sio_server, eio_sid, problem)
 
     eio_server.on("message", guarded)
 
@@ -305,28 +333,6 @@ def _packet_problem(data):
     if data[:1] not in ("0", "1", "2", "3"):
         return f"it sent a Socket.IO packet of an unknown type {data[:16]!r}"
     return None
-
-
-def _screen_event(data, max_event_length):
-    """Return (the packet to dispatch, None), or (None, why to close the connection) for an event packet."""
-    head = EVENT_HEAD.match(data, 0, min(len(data), HEAD_SCAN))
-    if head is None:
-        if len(data) > max_event_length:
-            return None, f"it sent an event of {len(data):,} characters whose name cannot be read"
-        return data, None  # python-socketio decodes it, and ChatPacket refuses what it cannot use
-    namespace, ack_id, quoted = head.group(1, 2, 3)
-    try:
-        name = json.loads(f'"{quoted}"')
-    except ValueError:
-        return None, "it sent an event whose name is not a JSON string"
-    if name in RESERVED_EVENTS:
-        code = "reserved_event"
-    elif len(data) > max_event_length:
-        code = "too_long"
-    else:
-        return data, None
-    refusal = {"event": name, "code": code, "length": len(data), "limit": max_event_length}
-    return f"2{namespace or ''}{ack_id or ''}{json.dumps([REFUSED_EVENT, refusal], separators=(',', ':'))}", None
 
 
 def close_connection(sio_server, eio_sid, reason):
