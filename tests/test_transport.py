@@ -117,8 +117,9 @@ def test_reserved_event_names_are_refused_not_dispatched(live_server, peer, kind
         error, ack = attacker.refusal(ack_id)
         assert ack["ok"] is False and ack["code"] == "reserved_event", ack
         assert error["event"] == name and error["code"] == "reserved_event"
-    attacker.send('42["\\u0063onnect"]')  # the same name, escaped
-    assert json.loads(attacker.next('42["chat-error"')[2:])[1]["code"] == "reserved_event"
+    for spelling in ['42["\\u0063onnect"]', '42 ["disconnect"]', '421-["disconnect"]']:  # escaped, spaced, counted
+        attacker.send(spelling)
+        assert json.loads(attacker.next('42["chat-error"')[2:])[1]["code"] == "reserved_event"
     attacker.send('42["newMessage","marker"]')
     assert bystander.wait_for("message") == ["marker"]
     assert people(server) == {"status": "ok", "connections": 2, "people": 2}
