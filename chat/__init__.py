@@ -33,6 +33,7 @@ def create_app(test_config=None):
 
     if app.config["CORS_ORIGINS"]:
         cors.init_app(app, origins=app.config["CORS_ORIGINS"])
+    engine.check_versions()
     options = engine.socketio_options(app.config)
     public, origins = app.config["PUBLIC_ORIGIN"], app.config["CORS_ORIGINS"]
     if public and origins != ["*"]:
@@ -47,6 +48,8 @@ def create_app(test_config=None):
     engine.limit_sessions(socketio.server.eio, state.connections)
     engine.close_idle_sessions(socketio.server, app.config["CONNECT_TIMEOUT"])
     engine.keep_falsy_auth(socketio.server)
+    engine.guard_packets(socketio.server)
+    app.wsgi_app = engine.PollingGuard(app.wsgi_app, socketio.server, app.config["MAX_PACKET_BYTES"])
 
     # Around Engine.IO's middleware too, so its own answers at /socket.io/ carry the headers.
     app.wsgi_app = SecurityHeaders(app.wsgi_app)

@@ -1,16 +1,28 @@
-"""Socket.IO and Engine.IO server options derived from the settings."""
+"""The transport: Socket.IO and Engine.IO options, limits and checks below the event handlers.
 
+Every reach into python-engineio's, python-socketio's or simple-websocket's internals lives
+in this module, written for the versions in ``WRITTEN_FOR``; ``check_versions`` refuses to
+start with others.
+"""
+
+import io
+import json
 import logging
 import math
+import re
 import socket
 import sys
 import threading
 import time
+import urllib.parse
 from collections import deque
+from importlib import metadata
 
 import simple_websocket
 from engineio.async_drivers._websocket_wsgi import SimpleWebSocketWSGI
 from engineio.payload import Payload
+from socketio import packet as sio_packet
+from socketio.base_server import BaseServer
 
 
 def async_mode(config):
@@ -36,6 +48,7 @@ def socketio_options(config):
         "max_http_buffer_size": config["MAX_PACKET_BYTES"],
         "ping_interval": config["PING_INTERVAL"],
         "ping_timeout": config["PING_TIMEOUT"],
+        "serializer": packet_class(config["MAX_EVENT_LENGTH"]),
     }
 
 
@@ -92,12 +105,29 @@ def configure_websockets(eio_server, max_bytes, compression):
             self.ws.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             # Let bound_send_queues cut this connection: self.app is the Engine.IO socket's handler.
             self.app.__self__.raw_socket = self.ws.sock
-            result = self.app(self)
+            try:
+                result = self.app(self)
+            except MalformedFrame:
+                # Raised while upgrading from long-polling, where Engine.IO has no try around
+                # its decoding: close the session here, or it stays counted, with its people.
+                self.app.__self__.close(wait=False, abort=True)
+                self.close()
+                result = []
             if self.ws.mode == "gunicorn":
                 raise StopIteration()
             if self.ws.mode == "werkzeug":
                 raise ConnectionError()
             return result
+
+        def wait(self):
+            # Engine.IO decodes each frame outside its try: a frame it cannot decode would end
+            # the connection's handler with a traceback and leave the session open, counted.
+            message = super().wait()
+            problem = frame_problem(message)
+            if problem:
+                logger.warning("closing %s: %s", self.app.__self__.sid, problem)
+                raise MalformedFrame(problem)
+            return message
 
         if not compression:
             def send(self, message):
@@ -323,3 +353,237 @@ def _close_if_unconnected(sio_server, sid):
     # a client that went away never does.
     engineio_socket.close(wait=False)
     eio_server.sockets.pop(sid, None)
+
+
+# --- What a client may send: checked before it costs anything ------------------------------
+#
+# Below the event handlers a client speaks Engine.IO frames (WebSocket messages, or packets
+# in a long-polling POST) carrying Socket.IO packets. python-socketio hands the reserved
+# event names straight to the real connect and disconnect handlers, buffers every binary
+# attachment a packet announces, and parses a packet whole before any handler can look at
+# its size; python-engineio lets some undecodable frames escape its error handling. The
+# checks here sit in front of both libraries.
+
+WRITTEN_FOR = {"python-engineio": "4.15.1", "python-socketio": "5.18.1", "simple-websocket": "1.1.0"}
+
+
+def check_versions():
+    """Raise RuntimeError unless the transport libraries are the versions this module was written for."""
+    for package, expected in WRITTEN_FOR.items():
+        found = metadata.version(package)
+        if found != expected:
+            raise RuntimeError(
+                f"chat/engine.py was written for {package} {expected}, but {package} {found} is installed: "
+                f"install the version in requirements.txt, or check chat/engine.py against {found} first")
+
+
+class MalformedFrame(ValueError):
+    """An Engine.IO frame or Socket.IO packet the server will not decode; it closes its sender's connection."""
+
+
+# The name under which a refused event reaches the handlers; a client sending it is refused too.
+REFUSED_EVENT = "transport-refused"
+# python-socketio dispatches these itself ("*" as its catch-all): never as a client's event.
+RESERVED_EVENTS = frozenset(BaseServer.reserved_events) | {"*", REFUSED_EVENT}
+# What a client may send over WebSocket: Engine.IO packet types 0 to 6, as text. Over
+# long-polling Engine.IO refuses OPEN (0) and PING (2) from a client by closing the session
+# and waiting for a poll that may never come, so there they are malformed.
+WEBSOCKET_PACKET_TYPES = frozenset("0123456")
+POLLING_PACKET_TYPES = frozenset("13456")
+HEAD_SCAN = 600  # characters read to find a long event's name and ack id
+EVENT_HEAD = re.compile(r'2(/[^,]{0,200},)?(\d{1,100})?\s*\[\s*"((?:[^"\\]|\\.){1,256})"')
+
+
+def frame_problem(message, packet_types=WEBSOCKET_PACKET_TYPES):
+    """Return why an Engine.IO frame from a client is refused, or None for one it may send.
+
+    The chat uses no binary data, so a binary frame (or a text one carrying base64, "b...")
+    is refused before it is decoded, as is an empty frame or one of another packet type.
+    """
+    if message is None:
+        return None  # the client closed the connection
+    if not isinstance(message, str) or message.startswith("b"):
+        return "it sent a binary message, which this chat never uses"
+    if not message or message[0] not in packet_types:
+        return f"it sent a malformed Engine.IO packet {message[:16]!r}"
+    return None
+
+
+class ChatPacket(sio_packet.Packet):
+    """python-socketio's packet, decoding a client's packet only if the server should dispatch it.
+
+    Given to python-socketio as its ``serializer`` (``packet_class`` makes one per limit).
+
+    - An event with a reserved name, or longer than ``max_length`` characters, decodes as
+      ``REFUSED_EVENT`` with its name, its length and the refusal's code, under the client's
+      ack id. A long event's name and id are read from its head; the rest is never parsed.
+    - A packet that does not decode, or has a shape the server cannot dispatch, raises
+      MalformedFrame, which ``guard_packets`` turns into the end of its sender's
+      connection, not a traceback.
+    """
+
+    max_length = None
+
+    def decode(self, encoded_packet):
+        if len(encoded_packet) > self.max_length:
+            return self._refuse_unread(encoded_packet)
+        try:
+            attachments = super().decode(encoded_packet)
+        except (ValueError, RecursionError) as error:  # bad JSON, numbers too long, nesting too deep
+            raise MalformedFrame(f"it sent a malformed Socket.IO packet ({error.__class__.__name__})") from None
+        data = self.data
+        if self.packet_type == sio_packet.EVENT:
+            if not (data and isinstance(data, list) and isinstance(data[0], str)):
+                raise MalformedFrame("it sent an event that is not a list starting with a name")
+            if data[0] in RESERVED_EVENTS:
+                self.data = [REFUSED_EVENT, {"event": data[0], "code": "reserved_event"}]
+        if self.packet_type == sio_packet.ACK and not isinstance(data, list):
+            raise MalformedFrame("it sent an acknowledgement that is not a list")
+        return attachments
+
+    def _refuse_unread(self, encoded_packet):
+        """Decode a packet past the length limit from its head alone, as a too_long refusal of its event."""
+        head = EVENT_HEAD.match(encoded_packet, 0, HEAD_SCAN)
+        if head is None:
+            raise MalformedFrame(f"it sent a packet of {len(encoded_packet):,} characters that is not an event "
+                                 f"whose name can be read")
+        namespace, ack_id, quoted = head.group(1, 2, 3)
+        try:
+            name = json.loads(f'"{quoted}"')
+        except ValueError:
+            raise MalformedFrame("it sent an event whose name is not a JSON string") from None
+        code = "reserved_event" if name in RESERVED_EVENTS else "too_long"
+        self.packet_type = sio_packet.EVENT
+        self.namespace = namespace[:-1].split("?")[0] if namespace else None
+        self.id = int(ack_id) if ack_id else None
+        self.data = [REFUSED_EVENT, {"event": name, "code": code, "length": len(encoded_packet),
+                                     "limit": self.max_length}]
+        return 0
+
+
+def packet_class(max_length):
+    """Return a ChatPacket class refusing events longer than ``max_length`` characters unread."""
+    return type("ChatPacket", (ChatPacket,), {"max_length": max_length})
+
+
+def guard_packets(sio_server):
+    """Check every Socket.IO packet a client sends before python-socketio decodes it.
+
+    A binary packet (announcing attachments), a binary message, a packet of a type a client
+    never sends, or one that ChatPacket cannot decode, closes its sender's connection, logged.
+    """
+    eio_server = sio_server.eio
+    handle_message = eio_server.handlers["message"]  # python-socketio's _handle_eio_message
+
+    def guarded(eio_sid, data):
+        engineio_socket = eio_server.sockets.get(eio_sid)
+        if engineio_socket is None or engineio_socket.closed:
+            return  # the rest of a long-polling batch after its session closed: python-socketio forgot it
+        problem = "it sent a binary message, which this chat never uses" if not isinstance(data, str) \
+            else _packet_problem(data)
+        if problem is None:
+            try:
+                return handle_message(eio_sid, data)
+            except MalformedFrame as error:
+                problem = str(error)
+        close_connection(sio_server, eio_sid, problem)
+
+    eio_server.on("message", guarded)
+
+
+def _packet_problem(data):
+    """Return why a Socket.IO packet's type is refused, or None for CONNECT, DISCONNECT, EVENT or ACK."""
+    if data[:1] in ("5", "6"):
+        return "it announced a binary attachment, which this chat never uses"
+    if data[:1] not in ("0", "1", "2", "3"):
+        return f"it sent a Socket.IO packet of an unknown type {data[:16]!r}"
+    return None
+
+
+def close_connection(sio_server, eio_sid, reason):
+    """Close one client's connection now, logged with ``reason``; everyone else is unaffected.
+
+    Socket.IO is told first, so the client knows the server ended it and does not come
+    straight back. Nothing waits for the client to collect the goodbye: a long-polling
+    client with no request waiting would hold the caller forever.
+    """
+    logger.warning("closing %s: %s", eio_sid, reason)
+    sid = sio_server.manager.sid_from_eio_sid(eio_sid, "/")
+    if sid is not None:
+        sio_server.disconnect(sid, ignore_queue=True)
+    engineio_socket = sio_server.eio.sockets.pop(eio_sid, None)  # a later request is then an unknown session
+    if engineio_socket is not None:
+        engineio_socket.close(wait=False, abort=False)
+
+
+class PollingGuard:
+    """WSGI middleware checking a long-polling POST before Engine.IO reads it.
+
+    - A body longer than ``max_bytes`` is answered 413 at once, unread (with or without a
+      Content-Length), and its session closed. Engine.IO itself would answer only after a
+      poll that, with no GET waiting, never comes.
+    - A body that does not decode (not UTF-8, an empty or binary packet, a type a client
+      never sends) is answered 400, and its session closed, instead of a traceback.
+    """
+
+    def __init__(self, wsgi_app, sio_server, max_bytes, path="/socket.io/"):
+        self.wsgi_app = wsgi_app
+        self.sio_server = sio_server
+        self.max_bytes = max_bytes
+        self.path = path
+
+    def __call__(self, environ, start_response):
+        if environ.get("REQUEST_METHOD") != "POST" or not environ.get("PATH_INFO", "").startswith(self.path):
+            return self.wsgi_app(environ, start_response)
+        query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
+        if query.get("transport", ["polling"])[0] != "polling":
+            return self.wsgi_app(environ, start_response)
+        sid = query.get("sid", [None])[0]
+        engineio_socket = self.sio_server.eio.sockets.get(sid)
+        if engineio_socket is not None and engineio_socket.closed:
+            # Engine.IO keeps a closed session until its next poll, and fails a POST to it with a traceback.
+            return self._refuse(sid, start_response, "400 BAD REQUEST", "a POST to its closed session", close=False)
+        length = environ.get("CONTENT_LENGTH") or None
+        if length is not None and not length.isdigit():
+            return self._refuse(sid, start_response, "400 BAD REQUEST", f"a Content-Length of {length[:20]!r}")
+        if length is not None and int(length) > self.max_bytes:
+            return self._refuse(sid, start_response, "413 CONTENT TOO LARGE",
+                                f"a long-polling request of {int(length):,} bytes, over {self.max_bytes:,}")
+        if length is not None:
+            body = environ["wsgi.input"].read(int(length))
+        elif environ.get("wsgi.input_terminated"):  # chunked: read no more than the limit and one byte
+            body = environ["wsgi.input"].read(self.max_bytes + 1)
+        else:
+            body = b""  # neither a length nor chunks: no body
+        if len(body) > self.max_bytes:
+            return self._refuse(sid, start_response, "413 CONTENT TOO LARGE",
+                                f"a long-polling request of more than {self.max_bytes:,} bytes")
+        problem = _payload_problem(body)
+        if problem:
+            return self._refuse(sid, start_response, "400 BAD REQUEST", problem.removeprefix("it sent "))
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        return self.wsgi_app(environ, start_response)
+
+    def _refuse(self, sid, start_response, status, problem, close=True):
+        if close and sid in self.sio_server.eio.sockets:
+            close_connection(self.sio_server, sid, f"it sent {problem}")
+        else:
+            logger.info("refused %s: %s", sid, problem)
+        start_response(status, [("Content-Type", "text/plain"), ("Connection", "close")])
+        return [status.split(" ", 1)[1].capitalize().encode()]
+
+
+def _payload_problem(body):
+    """Return why a long-polling request body is refused, or None for one Engine.IO can decode."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return "it sent a long-polling request that is not UTF-8"
+    if text.startswith("d="):  # JSONP, form-encoded
+        text = urllib.parse.parse_qs(text).get("d", [""])[0]
+    for encoded in text.split("\x1e"):
+        problem = frame_problem(encoded, POLLING_PACKET_TYPES)
+        if problem:
+            return problem
+    return None

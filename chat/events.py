@@ -17,7 +17,7 @@ import secrets
 from flask import current_app, request, session
 from flask_socketio import ConnectionRefusedError, join_room, leave_room
 
-from . import socketio
+from . import engine, socketio
 from .names import display_name, name_key
 from .redis_queue import ChatRedisManager
 from .rooms import room_name
@@ -68,10 +68,15 @@ def client_event(name, limit=True):
                     _check_flood()
                 return handler(*args)
             except ChatError as error:
-                socketio.emit(ERROR_EVENT, {"event": name, **error.as_dict()}, to=request.sid)
-                return {"ok": False, **error.as_dict()}
+                return _refuse(name, error)
         return socketio.on(name)(handle)
     return register
+
+
+def _refuse(name, error):
+    """Tell the sender of event ``name`` it was refused; return the refusal for its acknowledgement."""
+    socketio.emit(ERROR_EVENT, {"event": name, **error.as_dict()}, to=request.sid)
+    return {"ok": False, **error.as_dict()}
 
 
 def full_protocol_event(name, limit=True):
@@ -485,6 +490,29 @@ def unknown_event(event, *args):
     """
     current_app.logger.info("ignored unknown event %.64r from %s", event, request.sid)
     return {"ok": False, "error": f"unknown event {event[:64]!r}", "code": "unknown_event"}
+
+
+@socketio.on(engine.REFUSED_EVENT)
+def refused_unread(refusal):
+    """Sent by the transport (chat/engine.py) in place of an event it refused unread: refuse it to its sender.
+
+    An event with a name the server reserves (``connect``, ``disconnect``, ...) never
+    reaches that name's handler; one longer than any valid event is refused ``too_long``
+    without being parsed. Either takes a token from the flood allowance; a reserved name
+    is logged once per connection.
+    """
+    event = refusal["event"][:64]
+    try:
+        _check_flood()
+        if refusal["code"] == "reserved_event":
+            if not session.get("reserved_event_logged"):
+                session["reserved_event_logged"] = True
+                current_app.logger.warning("refused the reserved event name %r from %s", event, request.sid)
+            raise ChatError("reserved_event", f"{event!r} is a name the server reserves: it cannot be sent as an event")
+        raise ChatError("too_long", f"the {event!r} event is too long: {refusal['length']:,} characters, "
+                                    f"the limit is {refusal['limit']:,}")
+    except ChatError as error:
+        return _refuse(event, error)
 
 
 @socketio.on_error_default

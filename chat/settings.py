@@ -54,6 +54,9 @@ DEFAULTS = {
     # Most Engine.IO packets in one long-polling request (Engine.IO's own default, 16, drops a
     # whole request of 25 batched messages). A request over it is dropped, and logged.
     "MAX_PACKETS_PER_REQUEST": 500,
+    # Longest Socket.IO packet a client may send, in characters, refused from its length before it
+    # is parsed. None: derived from MAX_MESSAGE_LENGTH and ROOMS_PER_CONNECTION (see below).
+    "MAX_EVENT_LENGTH": None,
     # Packets that may wait to be sent to one client; past it the client is disconnected (it
     # stopped reading), and catches up from the history when it reconnects.
     "MAX_QUEUED_PACKETS": 5000,
@@ -107,6 +110,23 @@ def flood_allowance_bytes(config):
     """Return the size of a long-polling request carrying a full burst of longest messages."""
     per_message = config["MAX_MESSAGE_LENGTH"] * WORST_BYTES_PER_CODE_POINT + PACKET_OVERHEAD_BYTES
     return max(config["FLOOD_BURST"], 1) * per_message
+
+
+# Beside the message text, the longest strings of a valid packet: a room name (32 code points),
+# a display name (32), a clientId (64, events.CLIENT_ID_MAX), and a signed identity token.
+ROOM_NAME_CODE_POINTS, NAME_CODE_POINTS, CLIENT_ID_CODE_POINTS, TOKEN_BYTES = 32, 32, 64, 1024
+
+
+def longest_packet(config):
+    """Return an upper bound on the length of a valid packet from a client, in characters.
+
+    It covers the longest ``send-message`` (a longest message, room and clientId) and the
+    longest handshake (every room twice, in ``rooms`` and ``lastSeen``, a name and a token),
+    with every character JSON-escaped to six.
+    """
+    code_points = (config["MAX_MESSAGE_LENGTH"] + CLIENT_ID_CODE_POINTS + NAME_CODE_POINTS
+                   + (2 * config["ROOMS_PER_CONNECTION"] + 1) * ROOM_NAME_CODE_POINTS)
+    return code_points * WORST_BYTES_PER_CODE_POINT + TOKEN_BYTES + 4 * PACKET_OVERHEAD_BYTES
 
 
 def _origins(value):
@@ -168,6 +188,12 @@ def _check(config):
     if key and len(key.encode() if isinstance(key, str) else key) < MIN_SECRET_KEY_BYTES:
         raise ValueError(f"CHAT_SECRET_KEY is too short: at least {MIN_SECRET_KEY_BYTES} bytes, such as the output of "
                          f"`python3 -c 'import secrets; print(secrets.token_hex(32))'`")
+    if config["MAX_EVENT_LENGTH"] is None:
+        config["MAX_EVENT_LENGTH"] = longest_packet(config)
+    if (not isinstance(config["MAX_EVENT_LENGTH"], int) or isinstance(config["MAX_EVENT_LENGTH"], bool)
+            or config["MAX_EVENT_LENGTH"] < longest_packet(config)):
+        raise ValueError(f"CHAT_MAX_EVENT_LENGTH must be a whole number of characters, at least the longest "
+                         f"valid packet ({longest_packet(config)}), not {config['MAX_EVENT_LENGTH']!r}")
     if "*" in config["CORS_ORIGINS"] and len(config["CORS_ORIGINS"]) > 1:
         raise ValueError("CHAT_CORS_ORIGINS is either * or a list of origins, not both")
 
