@@ -85,8 +85,10 @@ DEFAULTS = {
 # cookie and the identity tokens can use; a short key can be guessed offline from one signed cookie.
 MIN_SECRET_KEY_BYTES = 32
 
-# JSON.stringify escapes a lone surrogate or a control character as \uXXXX: six bytes for one code point.
-WORST_BYTES_PER_CODE_POINT = 6
+# The most one code point can take in a JSON packet: a client that escapes everything outside
+# ASCII (Python's json.dumps does by default) writes an emoji as a surrogate pair, \ud83d\ude00:
+# twelve characters, twelve bytes. (A lone surrogate or a control character is \uXXXX: six.)
+WORST_BYTES_PER_CODE_POINT = 12
 PACKET_OVERHEAD_BYTES = 64
 
 
@@ -122,7 +124,7 @@ def longest_packet(config):
 
     It covers the longest ``send-message`` (a longest message, room and clientId) and the
     longest handshake (every room twice, in ``rooms`` and ``lastSeen``, a name and a token),
-    with every character JSON-escaped to six.
+    with every code point JSON-escaped at its longest (WORST_BYTES_PER_CODE_POINT).
     """
     code_points = (config["MAX_MESSAGE_LENGTH"] + CLIENT_ID_CODE_POINTS + NAME_CODE_POINTS
                    + (2 * config["ROOMS_PER_CONNECTION"] + 1) * ROOM_NAME_CODE_POINTS)

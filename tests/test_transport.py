@@ -243,7 +243,7 @@ def test_an_event_past_the_longest_valid_one_is_refused_unparsed(live_server, pe
     server = live_server(kind)
     bystander = peer(server)
     sender = RawSocket(server)
-    sender.send('4217["newMessage","' + "x" * 30_000)  # never closed: JSON parsing would fail
+    sender.send('4217["newMessage","' + "x" * 40_000)  # never closed: JSON parsing would fail
     error, ack = sender.refusal(17)
     assert ack["ok"] is False and ack["code"] == "too_long", ack
     assert error["event"] == "newMessage" and error["code"] == "too_long"
@@ -255,10 +255,10 @@ def test_an_event_past_the_longest_valid_one_is_refused_unparsed(live_server, pe
 
 
 def test_the_longest_valid_message_still_fits(live_server, peer):
-    """Accept a longest message with every character escaped to six: the length bound refuses no valid event."""
+    """Accept a longest message escaped at its longest: the length bound refuses no valid event."""
     server = live_server("production")
     sender = peer(server)
-    text = "\x01" * 2000  # JSON-escaped as \u0001: 12,000 characters on the wire
+    text = "😀" * 2000  # python-socketio's json.dumps escapes each as \ud83d\ude00: 24,000 characters
     assert sender.send({"room": "general", "text": text, "clientId": "\x02" * 64},
                        event="send-message")["code"] == "unknown_event"  # protocol 1: but not too_long
     assert sender.send(text) == {"ok": True}
