@@ -16,7 +16,7 @@ from playwright.sync_api import expect, sync_playwright
 CHROMIUM = "/usr/bin/chromium"  # Debian's; never `playwright install`, which downloads a browser
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-TIMEOUT_MS = 15_000  # any single awaited page state, like conftest.TIMEOUT for sockets
+TIMEOUT_MS = 15_000  # any single awaited page state, like support.TIMEOUT for sockets
 # The client's reconnection delay grows to 5 s (with jitter), and a restart takes a second or two.
 RECONNECT_TIMEOUT_MS = 20_000
 # Anything but the loopback address is refused, so a test can never reach the internet.

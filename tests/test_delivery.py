@@ -3,7 +3,7 @@
 import pytest
 
 from chat import events
-from conftest import only, received
+from support.clients import only, received
 
 
 def say(client, text, room="general", **fields):

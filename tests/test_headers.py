@@ -9,7 +9,7 @@ import requests
 import websocket
 
 from chat import create_app
-from conftest import TEST_SECRET, TIMEOUT
+from support import TEST_SECRET, TIMEOUT
 
 HANDSHAKE = "/socket.io/?EIO=4&transport=polling"
 HEADERS = {

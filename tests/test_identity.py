@@ -6,7 +6,8 @@ from itsdangerous import URLSafeTimedSerializer
 from chat import events
 from chat.identity import TokenExpiry, Tokens, issue_token
 from chat.validation import ChatError
-from conftest import TEST_SECRET, TIMEOUT, only, received
+from support import TEST_SECRET, TIMEOUT
+from support.clients import only, received
 
 SECRET = TEST_SECRET
 

@@ -11,7 +11,8 @@ import pytest
 import socketio
 import websocket
 
-from conftest import TIMEOUT, only, received
+from support import TIMEOUT
+from support.clients import only, received
 
 MAX_MESSAGE_ID = 2 ** 53 - 1  # the documented bound (docs/protocol.md, Limits)
 OUT_OF_RANGE = [-1, MAX_MESSAGE_ID + 1, 2 ** 63, 2 ** 70, 1.5, 2.0, True, "3"]

@@ -5,7 +5,8 @@ from itsdangerous import URLSafeSerializer
 
 from chat import events
 from chat.identity import issue_token
-from conftest import TEST_SECRET, only, received
+from support import TEST_SECRET
+from support.clients import only, received
 
 
 def names_of(test_client, event):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from conftest import TIMEOUT
+from support import TIMEOUT
 
 
 def seen(client, room="general"):

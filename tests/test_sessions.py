@@ -12,7 +12,7 @@ import requests
 import socketio
 import websocket
 
-from conftest import TIMEOUT
+from support import TIMEOUT
 
 USER_LEFT = {"message": "A user left the chat"}
 REFUSAL = "too many new connections from your address: try again in"

@@ -4,7 +4,8 @@
 import pytest
 import requests
 
-from conftest import TIMEOUT, send_all_at_once
+from support import TIMEOUT
+from support.clients import send_all_at_once
 
 USER_JOINED = {"message": "A user joined the chat"}
 USER_LEFT = {"message": "A user left the chat"}

@@ -14,7 +14,8 @@ import time
 import pytest
 import requests
 
-from conftest import ROOT, TIMEOUT, free_port, run_env
+from support import ROOT, TIMEOUT
+from support.servers import free_port, run_env
 
 USER_JOINED = {"message": "A user joined the chat"}
 

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chat import create_app
-from conftest import TEST_SETTINGS, TIMEOUT
+from support import TEST_SETTINGS, TIMEOUT
 
 USER_JOINED = {"message": "A user joined the chat"}
 USER_LEFT = {"message": "A user left the chat"}

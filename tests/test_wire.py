@@ -12,7 +12,8 @@ import requests
 import socketio
 import websocket
 
-from conftest import TIMEOUT, send_all_at_once
+from support import TIMEOUT
+from support.clients import send_all_at_once
 
 USER_JOINED = {"message": "A user joined the chat"}
 USER_LEFT = {"message": "A user left the chat"}

@@ -1,0 +1,20 @@
+"""What the tests share besides fixtures: paths, time limits, test settings, and (in modules) helpers.
+
+- ``support.clock``: a fake clock.
+- ``support.servers``: the app in a real server process, and a real redis-server.
+- ``support.clients``: recording Socket.IO clients of a live server; test-client helpers.
+- ``support.relay``: a TCP relay a test can cut.
+
+pytest.ini puts tests/ on the path (``pythonpath = tests``), so test modules import these
+as ``support`` whatever pytest's import mode.
+"""
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+TIMEOUT = 15  # seconds any single awaited event may take before a test fails
+
+TEST_SECRET = "test-secret-of-thirty-two-bytes!"  # CHAT_SECRET_KEY must be 32 bytes or more
+TEST_SETTINGS = {"TESTING": True, "SECRET_KEY": TEST_SECRET}
+
+MAX_MESSAGE_ID = 2 ** 53 - 1  # the documented bound (docs/protocol.md, Limits)
