@@ -2,7 +2,7 @@
 /*
  * seed_clients.js: drive real socket.io-client 4.x sockets through a scenario, print what they saw.
  *
- * Used by tests/test_js_client.py to check the chat server against the JavaScript client that
+ * Used by tests/live/test_js_client.py to check the chat server against the JavaScript client that
  * clients of the original gateway use. Usage:
  *
  *   node seed_clients.js '<scenario JSON>'      or      echo '<scenario JSON>' | node seed_clients.js

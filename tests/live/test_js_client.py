@@ -9,13 +9,13 @@ import json
 import shutil
 import subprocess
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
 from chat.settings import flood_allowance_bytes
+from support import ROOT
 
-JS_DIR = Path(__file__).resolve().parent / "js"
+JS_DIR = ROOT / "tests" / "js"
 SCRIPT = JS_DIR / "seed_clients.js"
 CLIENT_VERSION = json.loads((JS_DIR / "package.json").read_text())["dependencies"]["socket.io-client"]
 RUN_TIMEOUT_MS = 20_000  # bound on one scenario run; the script ends itself after it

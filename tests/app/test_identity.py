@@ -1,4 +1,8 @@
-"""Signed identities: tokens, the handshake with tokens on, and the demo token route."""
+"""Signed identities: tokens, the handshake with tokens on, and the demo token route.
+
+Through the test client, beside the tokens' own unit tests; a token expiring on a real
+server is in tests/live/test_identity_live.py.
+"""
 
 import pytest
 from itsdangerous import URLSafeTimedSerializer
@@ -6,7 +10,7 @@ from itsdangerous import URLSafeTimedSerializer
 from chat import events
 from chat.identity import TokenExpiry, Tokens, issue_token
 from chat.validation import ChatError
-from support import TEST_SECRET, TIMEOUT
+from support import TEST_SECRET
 from support.clients import only, received
 
 SECRET = TEST_SECRET
@@ -212,15 +216,3 @@ def test_a_connection_is_told_and_ended_when_its_token_expires(tokens_app, socke
     assert not bob.is_connected() and not seed.is_connected()
     assert received_until_closed(bob)[-1] == ("chat-error", EXPIRED)
     assert received_until_closed(seed) == [("user-left", {"message": "A user left the chat"}), ("chat-error", EXPIRED)]
-
-
-@pytest.mark.parametrize("transport", ["websocket", "polling"])
-def test_a_live_connection_is_ended_when_its_token_expires(live_server, peer, transport):
-    """On a real server, a connection whose token expires hears token_expired, then is disconnected."""
-    server = live_server("gevent", TOKENS=True, TOKEN_MAX_AGE=2)
-    token = issue_token("live-test-secret-of-thirty-two-bytes", "user-42", "Alice")
-    alice = peer(server, transport, auth={"protocol": 2, "token": token})
-    assert alice.wait_for("chat-error", timeout=TIMEOUT)[0]["code"] == "token_expired"
-    alice.wait_for("disconnect")
-    assert [name for name, _ in alice.events][-2:] == ["chat-error", "disconnect"]
-    assert not alice.client.connected
