@@ -5,7 +5,7 @@
 - ``support.clients``: recording Socket.IO clients of a live server; test-client helpers.
 - ``support.relay``: a TCP relay a test can cut.
 
-pytest.ini puts tests/ on the path (``pythonpath = tests``), so test modules import these
+pytest.ini puts tests/ on the path (``pythonpath = . tests``), so test modules import these
 as ``support`` whatever pytest's import mode.
 """
 
