@@ -9,6 +9,7 @@ import redis
 from chat import create_app
 from chat import socketio as server_socketio
 from chat.state import ChatState
+
 from support import TEST_SETTINGS
 from support.clients import Peer
 from support.clock import Clock
