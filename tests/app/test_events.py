@@ -116,7 +116,7 @@ def test_flood_control_can_be_turned_off(make_app, socket_client):
 
 
 def test_a_socketio_connect_is_not_counted_by_the_connection_limit(make_app, socket_client):
-    """Leave the per-address limit to the Engine.IO handshake (tests/test_sessions.py): a Socket.IO connect is not counted again."""
+    """Leave the per-address limit to the Engine.IO handshake (tests/live/test_sessions.py): a Socket.IO connect is not counted again."""
     app = make_app(CONNECTIONS_PER_MINUTE=2)
     clients = [socket_client(app) for _ in range(3)]  # the test client makes no Engine.IO handshake
     assert all(client.is_connected() for client in clients)

@@ -98,7 +98,7 @@ def test_connection_limit_both_sides(live_server, peer):
     refused, reasons = socketio.Client(reconnection=False), []
     refused.on("connect_error", reasons.append)
     # Refused at the Engine.IO handshake: python-socketio passes on the reason over polling only
-    # (over WebSocket it reports "Connection error"; see tests/test_sessions.py).
+    # (over WebSocket it reports "Connection error"; see tests/live/test_sessions.py).
     with pytest.raises(socketio.exceptions.ConnectionError):
         refused.connect(server.url, transports=["polling"], wait_timeout=TIMEOUT)
     assert "too many new connections from your address: try again in" in reasons[0]["message"]
