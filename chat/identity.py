@@ -174,14 +174,16 @@ def _jwks_keys(path):
         if entry.get("kty") not in ("RSA", "EC"):
             # A symmetric (oct) key in a public set would let anyone who reads it sign tokens.
             raise ValueError(f"CHAT_JWT_JWKS_FILE: {path}: key {kid!r} must be an RSA or EC public key")
-        try:
-            key = jwt.PyJWK(entry).key
-            algorithm = _algorithm(key)
-        except (jwt.PyJWTError, ValueError) as error:
-            raise ValueError(f"CHAT_JWT_JWKS_FILE: {path}: key {kid!r}: {error}") from None
+        # The key's type decides its algorithm, never its "alg" member, which may only agree.
+        algorithm = "RS256" if entry["kty"] == "RSA" else "ES256"
         if entry.get("alg", algorithm) != algorithm:
             raise ValueError(f"CHAT_JWT_JWKS_FILE: {path}: key {kid!r} says alg {entry['alg']!r}; "
-                             f"only {algorithm} is accepted for it")
+                             f"only {algorithm} is accepted for an {entry['kty']} key")
+        try:
+            key = jwt.PyJWK(entry, algorithm).key
+            _algorithm(key)
+        except (jwt.PyJWTError, ValueError) as error:
+            raise ValueError(f"CHAT_JWT_JWKS_FILE: {path}: key {kid!r}: {error}") from None
         keys[kid] = (key, algorithm)
     return keys
 
