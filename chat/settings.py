@@ -41,9 +41,10 @@ DEFAULTS = {
     # Retention: messages kept per room, and their age in days; 0 keeps any number, or forever.
     "RETENTION_MESSAGES": 10000,
     "RETENTION_DAYS": 30,
-    # Signed identities: with TOKENS on, every connection must present a token (see chat/identity.py)
-    # and names come from it; TOKEN_MAX_AGE is its lifetime in seconds. DEMO_TOKENS lets the demo
-    # page get a token for any name it chooses from POST /token: for demos only, never with a real login.
+    # Signed identities: with TOKENS on, every connection must present a token, a JWT (see chat/identity.py),
+    # and names come from it; TOKEN_MAX_AGE is the lifetime in seconds of the tokens this server issues.
+    # DEMO_TOKENS lets the demo page get a token for any name it chooses from POST /token: for demos only,
+    # never with a real login.
     "TOKENS": False,
     "TOKEN_MAX_AGE": 3600,
     "DEMO_TOKENS": False,
