@@ -272,6 +272,14 @@ def test_demo_token_route(tokens_app):
     assert bad.status_code == 400 and bad.json["code"] == "bad_name"
 
 
+def test_demo_tokens_name_the_configured_audience_and_issuer(make_app, socket_client):
+    """Issue demo tokens that this server accepts when it checks aud and iss."""
+    app = make_app(TOKENS=True, DEMO_TOKENS=True, JWT_AUDIENCE="chat", JWT_ISSUER="https://site.example")
+    token = app.test_client().post("/token", json={"name": "Alice"}).json["token"]
+    assert jwt.decode(token, SECRET, algorithms=["HS256"], audience="chat")["iss"] == "https://site.example"
+    assert socket_client(app, auth={"protocol": 2, "token": token}).is_connected()
+
+
 @pytest.mark.parametrize("settings", [{}, {"TOKENS": True}, {"DEMO_TOKENS": True}])
 def test_demo_token_route_is_off_unless_both_settings_are_on(make_app, settings):
     """Answer 404 unless tokens and the demo issuer are both on."""
