@@ -117,7 +117,8 @@ def _handshake(auth):
         raise ChatError("bad_handshake", f"protocol must be 1 (the original gateway's) or {FULL_PROTOCOL} (full)")
     tokens = _state().tokens
     if tokens:
-        person_id, name = tokens.verify(auth.get("token"))
+        identity = tokens.verify(auth.get("token"))
+        person_id, name = identity.id, identity.name
     else:
         credential = auth.get("guest") if protocol == FULL_PROTOCOL else None
         if credential is not None and not isinstance(credential, str):

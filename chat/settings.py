@@ -41,12 +41,24 @@ DEFAULTS = {
     # Retention: messages kept per room, and their age in days; 0 keeps any number, or forever.
     "RETENTION_MESSAGES": 10000,
     "RETENTION_DAYS": 30,
-    # Signed identities: with TOKENS on, every connection must present a token (see chat/identity.py)
-    # and names come from it; TOKEN_MAX_AGE is its lifetime in seconds. DEMO_TOKENS lets the demo
-    # page get a token for any name it chooses from POST /token: for demos only, never with a real login.
+    # Signed identities: with TOKENS on, every connection must present a token, a JWT (see chat/identity.py),
+    # and names come from it; TOKEN_MAX_AGE is the lifetime in seconds of the tokens this server issues.
+    # DEMO_TOKENS lets the demo page get a token for any name it chooses from POST /token: for demos only,
+    # never with a real login.
     "TOKENS": False,
     "TOKEN_MAX_AGE": 3600,
     "DEMO_TOKENS": False,
+    # How tokens are signed (chat/identity.py): HS256 with JWT_SECRET (None: SECRET_KEY), or RS256/ES256
+    # checked against a PEM public key file or a JWKS file (the token's kid picks the key): one of the three.
+    "JWT_SECRET": None,
+    "JWT_PUBLIC_KEY_FILE": None,
+    "JWT_JWKS_FILE": None,
+    # The claim that holds the display name; the audience and issuer a token must name (None: not checked);
+    # seconds of clock difference tolerated on exp, nbf and iat.
+    "JWT_NAME_CLAIM": "name",
+    "JWT_AUDIENCE": None,
+    "JWT_ISSUER": None,
+    "JWT_LEEWAY": 5,
     # Several server processes: the Redis URL they share (broadcasts, history, presence, rooms,
     # typing), and the channel of Flask-SocketIO's message queue. None: one process, SQLite.
     "REDIS_URL": None,
@@ -82,7 +94,7 @@ DEFAULTS = {
 }
 
 # Shortest secret key accepted: 32 bytes, 256 bits, as much as the HMAC-SHA1 behind the session
-# cookie and the identity tokens can use; a short key can be guessed offline from one signed cookie.
+# cookie and the HMAC-SHA256 behind HS256 identity tokens can use; a short key can be guessed offline from one signed cookie.
 MIN_SECRET_KEY_BYTES = 32
 
 # The most one code point can take in a JSON packet: a client that escapes everything outside
@@ -115,8 +127,9 @@ def flood_allowance_bytes(config):
 
 
 # Beside the message text, the longest strings of a valid packet: a room name (32 code points),
-# a display name (32), a clientId (64, events.CLIENT_ID_MAX), and a signed identity token.
-ROOM_NAME_CODE_POINTS, NAME_CODE_POINTS, CLIENT_ID_CODE_POINTS, TOKEN_BYTES = 32, 32, 64, 1024
+# a display name (32), a clientId (64, events.CLIENT_ID_MAX), and a signed identity token: a JWT
+# with a 4096-bit RSA signature (683 characters) and a site's own claims beside ours.
+ROOM_NAME_CODE_POINTS, NAME_CODE_POINTS, CLIENT_ID_CODE_POINTS, TOKEN_BYTES = 32, 32, 64, 4096
 
 
 def longest_packet(config):
@@ -190,6 +203,7 @@ def _check(config):
     if key and len(key.encode() if isinstance(key, str) else key) < MIN_SECRET_KEY_BYTES:
         raise ValueError(f"CHAT_SECRET_KEY is too short: at least {MIN_SECRET_KEY_BYTES} bytes, such as the output of "
                          f"`python3 -c 'import secrets; print(secrets.token_hex(32))'`")
+    _check_jwt(config)
     if config["MAX_EVENT_LENGTH"] is None:
         config["MAX_EVENT_LENGTH"] = longest_packet(config)
     if (not isinstance(config["MAX_EVENT_LENGTH"], int) or isinstance(config["MAX_EVENT_LENGTH"], bool)
@@ -198,6 +212,30 @@ def _check(config):
                          f"valid packet ({longest_packet(config)}), not {config['MAX_EVENT_LENGTH']!r}")
     if "*" in config["CORS_ORIGINS"] and len(config["CORS_ORIGINS"]) > 1:
         raise ValueError("CHAT_CORS_ORIGINS is either * or a list of origins, not both")
+
+
+def _check_jwt(config):
+    """Raise ValueError naming a token setting that is malformed or contradicts another."""
+    for key in ("JWT_SECRET", "JWT_PUBLIC_KEY_FILE", "JWT_JWKS_FILE", "JWT_AUDIENCE", "JWT_ISSUER"):
+        if config[key] is not None and not (isinstance(config[key], str) and config[key]
+                                            or key == "JWT_SECRET" and isinstance(config[key], bytes)):
+            raise ValueError(f"CHAT_{key} must be a non-empty string, not {config[key]!r}")
+    if not isinstance(config["JWT_NAME_CLAIM"], str) or not config["JWT_NAME_CLAIM"]:
+        raise ValueError(f"CHAT_JWT_NAME_CLAIM must be a claim name, not {config['JWT_NAME_CLAIM']!r}")
+    if not _number(config["JWT_LEEWAY"]) or not 0 <= config["JWT_LEEWAY"] <= 300:
+        raise ValueError(f"CHAT_JWT_LEEWAY must be a number of seconds from 0 to 300, not {config['JWT_LEEWAY']!r}")
+    secret = config["JWT_SECRET"]
+    if secret and len(secret.encode() if isinstance(secret, str) else secret) < MIN_SECRET_KEY_BYTES:
+        raise ValueError(f"CHAT_JWT_SECRET is too short: at least {MIN_SECRET_KEY_BYTES} bytes, as for CHAT_SECRET_KEY")
+    public = [key for key in ("JWT_PUBLIC_KEY_FILE", "JWT_JWKS_FILE") if config[key]]
+    if len(public) > 1:
+        raise ValueError("CHAT_JWT_PUBLIC_KEY_FILE and CHAT_JWT_JWKS_FILE are both set: choose one")
+    if public and secret:
+        # One way of checking tokens: a secret beside public keys would let HS256 tokens in too.
+        raise ValueError(f"CHAT_JWT_SECRET and CHAT_{public[0]} are both set: choose HS256 or public keys")
+    if public and config["DEMO_TOKENS"]:
+        raise ValueError(f"CHAT_DEMO_TOKENS is on with CHAT_{public[0]}: demo tokens are HS256 only, so they "
+                         f"are off whenever public keys check tokens; turn CHAT_DEMO_TOKENS off")
 
 
 def _number(value):

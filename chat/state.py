@@ -67,7 +67,7 @@ class ChatState:
             rooms=rooms,
             typing=typing,
             history=history,
-            tokens=Tokens(config["SECRET_KEY"], config["TOKEN_MAX_AGE"]) if config["TOKENS"] else None,
+            tokens=Tokens.from_config(config) if config["TOKENS"] else None,
             token_expiry=TokenExpiry(clock) if config["TOKENS"] else None,
             guests=Guests(config["SECRET_KEY"]),
         )

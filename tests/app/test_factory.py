@@ -1,5 +1,6 @@
 """The application factory: settings, secret key, origins, HTTP routes."""
 
+import json
 import logging
 import re
 
@@ -152,3 +153,70 @@ def test_any_origin_only_when_configured(make_app):
     client = make_app(CORS_ORIGINS="*").test_client()
     assert client.get(HANDSHAKE, headers={"Origin": "http://anywhere.example"}).status_code == 200
 
+
+
+# --- Signed identities: how tokens are checked ----------------------------------------------
+
+
+@pytest.mark.parametrize(("settings", "named"), [
+    ({"JWT_SECRET": "s" * 31}, "CHAT_JWT_SECRET is too short"),
+    ({"JWT_SECRET": 42}, "CHAT_JWT_SECRET"),
+    ({"JWT_LEEWAY": -1}, "CHAT_JWT_LEEWAY"),
+    ({"JWT_LEEWAY": 3600}, "CHAT_JWT_LEEWAY"),
+    ({"JWT_NAME_CLAIM": ""}, "CHAT_JWT_NAME_CLAIM"),
+    ({"JWT_AUDIENCE": ["a", "b"]}, "CHAT_JWT_AUDIENCE"),
+    ({"JWT_PUBLIC_KEY_FILE": "a.pem", "JWT_JWKS_FILE": "b.json"}, "CHAT_JWT_PUBLIC_KEY_FILE and CHAT_JWT_JWKS_FILE"),
+    ({"JWT_SECRET": "s" * 32, "JWT_PUBLIC_KEY_FILE": "a.pem"}, "CHAT_JWT_SECRET and CHAT_JWT_PUBLIC_KEY_FILE"),
+    ({"JWT_SECRET": "s" * 32, "JWT_JWKS_FILE": "b.json"}, "CHAT_JWT_SECRET and CHAT_JWT_JWKS_FILE"),
+    ({"TOKENS": True, "DEMO_TOKENS": True, "JWT_PUBLIC_KEY_FILE": "a.pem"}, "CHAT_DEMO_TOKENS"),
+    ({"TOKENS": True, "DEMO_TOKENS": True, "JWT_JWKS_FILE": "b.json"}, "CHAT_DEMO_TOKENS"),
+])
+def test_inconsistent_token_settings_stop_the_start(settings, named):
+    """Refuse a malformed token setting, or two ways of checking tokens at once, naming the settings."""
+    with pytest.raises(ValueError, match=re.escape(named)):
+        create_app({"SECRET_KEY": KEY, **settings})
+
+
+def public_key_cases():
+    """Return (setting, file contents, what the refusal says) for key files the server cannot use."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from support.jwt_keys import ec_key, jwk, private_pem, public_pem, rsa_key
+    rsa = rsa_key()
+    return [
+        ("JWT_PUBLIC_KEY_FILE", None, "cannot read a PEM public key"),
+        ("JWT_PUBLIC_KEY_FILE", b"not a key", "cannot read a PEM public key"),
+        ("JWT_PUBLIC_KEY_FILE", private_pem(rsa).encode(), "cannot read a PEM public key"),
+        ("JWT_PUBLIC_KEY_FILE", public_pem(rsa_key(1024)), "at least 2048"),
+        ("JWT_PUBLIC_KEY_FILE", public_pem(ec_key(ec.SECP384R1())), "EC P-256"),
+        ("JWT_JWKS_FILE", None, "cannot read a JWKS"),
+        ("JWT_JWKS_FILE", b'{"keys": []}', "cannot read a JWKS"),
+        ("JWT_JWKS_FILE", b'{"keys": [{"kty": "oct", "kid": "s", "k": "c2VjcmV0"}]}', "RSA or EC public key"),
+        ("JWT_JWKS_FILE", json.dumps({"keys": [{**jwk(rsa, "a"), "kid": None}]}).encode(), "kid of its own"),
+        ("JWT_JWKS_FILE", json.dumps({"keys": [jwk(rsa, "a"), jwk(ec_key(), "a")]}).encode(), "kid of its own"),
+        ("JWT_JWKS_FILE", json.dumps({"keys": [{**jwk(rsa, "a"), "alg": "HS256"}]}).encode(), "only RS256"),
+        ("JWT_JWKS_FILE", json.dumps({"keys": [{**jwk(rsa, "a"), "use": "enc"}]}).encode(), "not for signatures"),
+        ("JWT_JWKS_FILE", json.dumps({"keys": [jwk(ec_key(ec.SECP384R1()), "a")]}).encode(), "EC P-256"),
+    ]
+
+
+@pytest.mark.parametrize(("setting", "contents", "says"), public_key_cases(),
+                         ids=lambda value: value if isinstance(value, str) and len(value) < 40 else "")
+def test_an_unusable_public_key_stops_the_start(tmp_path, setting, contents, says):
+    """Refuse a missing or unreadable key file, a private, weak or unsupported key, or a JWKS that is not one."""
+    path = tmp_path / "key"
+    if contents is not None:
+        path.write_bytes(contents)
+    with pytest.raises(ValueError, match=f"CHAT_{setting}.*{says}"):
+        create_app({"SECRET_KEY": KEY, "TOKENS": True, setting: str(path)})
+
+
+def test_jwt_secret_defaults_to_the_secret_key():
+    """Check HS256 tokens with SECRET_KEY unless JWT_SECRET is set, then with it alone."""
+    from chat.identity import issue_token
+    assert create_app({"SECRET_KEY": KEY, "TOKENS": True}).extensions["chat"].tokens.verify(
+        issue_token(KEY, "u1", "Alice")).id == "u1"
+    own = create_app({"SECRET_KEY": KEY, "TOKENS": True, "JWT_SECRET": "j" * 32}).extensions["chat"].tokens
+    assert own.verify(issue_token("j" * 32, "u1", "Alice")).id == "u1"
+    with pytest.raises(Exception, match="not valid"):
+        own.verify(issue_token(KEY, "u1", "Alice"))

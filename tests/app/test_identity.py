@@ -1,9 +1,12 @@
-"""Signed identities: tokens, the handshake with tokens on, and the demo token route.
+"""Signed identities: JWTs (HS256, RS256, ES256, JWKS), the handshake with tokens on, the demo token route.
 
 Through the test client, beside the tokens' own unit tests; a token expiring on a real
 server is in tests/live/test_identity_live.py.
 """
 
+import time
+
+import jwt
 import pytest
 from itsdangerous import URLSafeTimedSerializer
 
@@ -12,53 +15,199 @@ from chat.identity import TokenExpiry, Tokens, issue_token
 from chat.validation import ChatError
 from support import TEST_SECRET
 from support.clients import only, received
+from support.jwt_keys import claims, ec_key, hs256_with, jwk, private_pem, public_pem, rsa_key, unsigned, \
+    write_jwks, write_public_pem
 
 SECRET = TEST_SECRET
+OTHER_SECRET = "another-secret-of-thirty-two-bytes"
 
 
 @pytest.fixture
 def tokens_app(make_app):
-    """Return an app that requires signed tokens, with the demo issuer on."""
-    return make_app(TOKENS=True, DEMO_TOKENS=True, TOKEN_MAX_AGE=60)
+    """Return an app that requires signed tokens, with the demo issuer on and no leeway."""
+    return make_app(TOKENS=True, DEMO_TOKENS=True, TOKEN_MAX_AGE=60, JWT_LEEWAY=0)
 
 
-@pytest.fixture
-def at_time(monkeypatch):
-    """Return a function that sets the time itsdangerous signs and checks with."""
-    import itsdangerous.timed
+def hs256(payload, key=SECRET, **header):
+    return jwt.encode(payload, key, algorithm="HS256", headers=header or None)
 
-    def set_time(seconds):
-        monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: seconds)
-    return set_time
+
+def refusal(tokens, token):
+    """Return the ChatError code ``tokens`` refuses ``token`` with."""
+    with pytest.raises(ChatError) as refused:
+        tokens.verify(token)
+    return refused.value.code
 
 
 def test_a_token_carries_id_and_name():
-    """Verify a token issued with the same secret."""
-    assert Tokens(SECRET, 60).verify(issue_token(SECRET, "u1", "  Alice ")) == ("u1", "Alice")
+    """Verify a token issued with the same secret: the id from sub, the trimmed name, no admin role."""
+    identity = Tokens.with_secret(SECRET).verify(issue_token(SECRET, "u1", "  Alice "))
+    assert (identity.id, identity.name, identity.admin) == ("u1", "Alice", False)
+
+
+def test_a_token_says_when_it_expires():
+    """Carry the token's exp, plus the leeway it is granted, as the identity's expiry."""
+    token = hs256(claims(exp=2_000_000_000))
+    assert Tokens.with_secret(SECRET).verify(token).expires_at == 2_000_000_000
+    assert Tokens.with_secret(SECRET, leeway=5).verify(token).expires_at == 2_000_000_005
+
+
+@pytest.mark.parametrize(("roles", "admin"), [
+    (["admin"], True),
+    (["editor", "admin"], True),
+    (["moderator"], False),
+    ([], False),
+])
+def test_the_admin_role_is_read_from_the_roles_claim(roles, admin):
+    """Read the administrator role from the token's roles."""
+    assert Tokens.with_secret(SECRET).verify(hs256(claims(roles=roles))).admin is admin
 
 
 @pytest.mark.parametrize(("token", "code"), [
     (None, "token_required"),
     ("", "token_required"),
+    (42, "token_required"),
     ("not-a-token", "bad_token"),
-    (issue_token("another-secret-of-thirty-two-bytes", "u1", "Alice"), "bad_token"),
-    (URLSafeTimedSerializer(SECRET, salt="other-salt").dumps({"id": "u1", "name": "A"}), "bad_token"),
+    (issue_token(OTHER_SECRET, "u1", "Alice"), "bad_token"),
+    # The retired itsdangerous format, with the right key and salt.
+    (URLSafeTimedSerializer(SECRET, salt="chat-identity").dumps({"id": "u1", "name": "A"}), "bad_token"),
+    (unsigned(claims()), "bad_token"),
+    (hs256(claims(exp=None)), "bad_token"),
+    (hs256(claims(sub=None)), "bad_token"),
+    (hs256(claims(sub="")), "bad_token"),
+    (hs256(claims(sub="u" * 65)), "bad_token"),
+    (hs256(claims(sub=42)), "bad_token"),
+    (hs256(claims(name=None)), "bad_token"),
+    (hs256(claims(name="\u202e")), "bad_token"),
+    (hs256(claims(name="A" * 33)), "bad_token"),
+    (hs256(claims(roles="admin")), "bad_token"),
+    (hs256(claims(nbf=2_000_000_000)), "bad_token"),
+    (hs256(claims(aud="someone-else")), "bad_token"),
+    (hs256(claims(exp=1_700_000_000)), "token_expired"),
 ])
 def test_bad_tokens_are_refused(token, code):
-    """Refuse a missing, malformed or foreign token, saying which."""
-    with pytest.raises(ChatError) as refused:
-        Tokens(SECRET, 60).verify(token)
-    assert refused.value.code == code
+    """Refuse a missing, malformed, foreign, unsigned, incomplete or expired token, saying which."""
+    assert refusal(Tokens.with_secret(SECRET), token) == code
 
 
-def test_expired_tokens_are_refused(at_time):
-    """Refuse a token older than its lifetime."""
-    at_time(1_800_000_000)
-    token = issue_token(SECRET, "u1", "Alice")
-    at_time(1_800_000_061)
-    with pytest.raises(ChatError) as refused:
-        Tokens(SECRET, 60).verify(token)
-    assert refused.value.code == "token_expired"
+def test_a_refusal_says_why():
+    """Name what is wrong with a refused token, so the site that issued it can fix it."""
+    with pytest.raises(ChatError, match='"exp" claim'):
+        Tokens.with_secret(SECRET).verify(hs256(claims(exp=None)))
+    with pytest.raises(ChatError, match="'name' claim"):
+        Tokens.with_secret(SECRET).verify(hs256(claims(name=None)))
+
+
+def test_the_name_claim_is_configurable():
+    """Take the display name from the configured claim, and require it."""
+    tokens = Tokens.with_secret(SECRET, name_claim="nickname")
+    assert tokens.verify(hs256(claims(name=None, nickname=" Ally "))).name == "Ally"
+    assert refusal(tokens, hs256(claims())) == "bad_token"
+
+
+def test_leeway_admits_a_token_just_expired():
+    """Accept a token within the leeway after its exp, and refuse it after."""
+    token = hs256(claims(exp=int(time.time()) - 3))
+    assert Tokens.with_secret(SECRET, leeway=5).verify(token).id == "user-42"
+    assert refusal(Tokens.with_secret(SECRET), token) == "token_expired"
+
+
+@pytest.mark.parametrize(("changes", "accepted"), [
+    ({"aud": "chat", "iss": "https://site.example"}, True),
+    ({"aud": ["other", "chat"], "iss": "https://site.example"}, True),
+    ({"aud": "other", "iss": "https://site.example"}, False),
+    ({"iss": "https://site.example"}, False),
+    ({"aud": "chat", "iss": "https://evil.example"}, False),
+    ({"aud": "chat"}, False),
+])
+def test_audience_and_issuer_are_checked_when_configured(changes, accepted):
+    """Accept a token only when it names the configured audience and issuer."""
+    tokens = Tokens.with_secret(SECRET, audience="chat", issuer="https://site.example")
+    token = hs256(claims(**changes))
+    if accepted:
+        assert tokens.verify(token).id == "user-42"
+    else:
+        assert refusal(tokens, token) == "bad_token"
+
+
+# --- Public keys: RS256, ES256, a JWKS ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def keys():
+    """Return key pairs for the public-key cases: two RSA, two EC P-256 (generating RSA keys takes a while)."""
+    return {"rsa": rsa_key(), "rsa2": rsa_key(), "ec": ec_key(), "ec2": ec_key()}
+
+
+def signed(key, algorithm, payload=None, **header):
+    return jwt.encode(payload or claims(), private_pem(key), algorithm=algorithm, headers=header or None)
+
+
+@pytest.fixture
+def pem_tokens(make_app, tmp_path):
+    """Return a function: the Tokens of an app that checks tokens against the public half of ``key``."""
+    def tokens(key):
+        path = write_public_pem(tmp_path / "public.pem", key)
+        return make_app(TOKENS=True, JWT_PUBLIC_KEY_FILE=path).extensions["chat"].tokens
+    return tokens
+
+
+@pytest.mark.parametrize(("kind", "algorithm"), [("rsa", "RS256"), ("ec", "ES256")])
+def test_a_token_signed_with_the_private_key_is_accepted(keys, pem_tokens, kind, algorithm):
+    """Accept a token signed with the private half of the configured public key."""
+    identity = pem_tokens(keys[kind]).verify(signed(keys[kind], algorithm, claims(roles=["admin"])))
+    assert (identity.id, identity.name, identity.admin) == ("user-42", "Alice", True)
+
+
+@pytest.mark.parametrize(("kind", "token"), [
+    ("rsa", lambda k: signed(k["rsa2"], "RS256")),  # another key
+    ("ec", lambda k: signed(k["ec2"], "ES256")),
+    ("ec", lambda k: signed(k["rsa"], "RS256")),  # right signer, but the server expects ES256
+    ("rsa", lambda k: signed(k["rsa"], "RS512")),  # an algorithm not configured
+    ("rsa", lambda k: unsigned(claims())),
+    ("rsa", lambda k: hs256(claims())),  # signed with the server's HS256 secret: off with public keys
+    # Algorithm confusion: HS256 keyed with the server's public key, which anyone may know.
+    ("rsa", lambda k: hs256_with(public_pem(k["rsa"]), claims())),
+    ("ec", lambda k: hs256_with(public_pem(k["ec"]), claims())),
+    ("rsa", lambda k: signed(k["rsa"], "RS256", claims(exp=None))),
+    ("rsa", lambda k: signed(k["rsa"], "RS256", claims(sub=None))),
+])
+def test_bad_public_key_tokens_are_refused(keys, pem_tokens, kind, token):
+    """Refuse a token from another key, with another algorithm, unsigned, confused or incomplete."""
+    assert refusal(pem_tokens(keys[kind]), token(keys)) == "bad_token"
+
+
+def test_an_expired_public_key_token_is_refused(keys, pem_tokens):
+    """Refuse an RS256 token past its exp with token_expired."""
+    assert refusal(pem_tokens(keys["rsa"]), signed(keys["rsa"], "RS256", claims(exp=1_700_000_000))) == "token_expired"
+
+
+@pytest.fixture
+def jwks_tokens(make_app, tmp_path, keys):
+    """Return the Tokens of an app with a JWKS of two keys: RSA "site-rsa" and EC "site-ec"."""
+    path = write_jwks(tmp_path / "jwks.json", [jwk(keys["rsa"], "site-rsa"), jwk(keys["ec"], "site-ec")])
+    return make_app(TOKENS=True, JWT_JWKS_FILE=path, JWT_AUDIENCE="chat", JWT_ISSUER="site").extensions["chat"].tokens
+
+
+def test_a_jwks_key_is_chosen_by_kid(keys, jwks_tokens):
+    """Accept tokens from either key of the set, the one their kid names."""
+    payload = claims(aud="chat", iss="site")
+    assert jwks_tokens.verify(signed(keys["rsa"], "RS256", payload, kid="site-rsa")).id == "user-42"
+    assert jwks_tokens.verify(signed(keys["ec"], "ES256", {**payload, "sub": "u7"}, kid="site-ec")).id == "u7"
+
+
+@pytest.mark.parametrize("token", [
+    lambda k, p: signed(k["rsa"], "RS256", p),  # no kid
+    lambda k, p: signed(k["rsa"], "RS256", p, kid="unknown"),
+    lambda k, p: signed(k["rsa"], "RS256", p, kid="site-ec"),  # the other key's kid
+    lambda k, p: signed(k["rsa2"], "RS256", p, kid="site-rsa"),  # a key not in the set
+    lambda k, p: hs256_with(public_pem(k["rsa"]), p, kid="site-rsa"),
+    lambda k, p: signed(k["rsa"], "RS256", {**p, "aud": "other"}, kid="site-rsa"),
+    lambda k, p: signed(k["rsa"], "RS256", {**p, "iss": "other"}, kid="site-rsa"),
+])
+def test_bad_jwks_tokens_are_refused(keys, jwks_tokens, token):
+    """Refuse a token whose kid names no key, or the wrong one, or whose audience or issuer is wrong."""
+    assert refusal(jwks_tokens, token(keys, claims(aud="chat", iss="site"))) == "bad_token"
 
 
 @pytest.mark.parametrize("auth", [
@@ -71,11 +220,9 @@ def test_connections_without_a_good_token_are_refused(tokens_app, socket_client,
     assert not socket_client(tokens_app, auth=auth).is_connected()
 
 
-def test_expired_token_connection_is_refused(tokens_app, socket_client, at_time):
+def test_expired_token_connection_is_refused(tokens_app, socket_client):
     """Refuse a connection whose token has expired."""
-    at_time(1_800_000_000)
-    token = issue_token(SECRET, "u1", "Alice")
-    at_time(1_800_000_061)
+    token = hs256(claims(exp=1_700_000_000))
     assert not socket_client(tokens_app, auth={"protocol": 2, "token": token}).is_connected()
 
 
@@ -123,9 +270,19 @@ def test_demo_token_route(tokens_app):
     client = tokens_app.test_client()
     response = client.post("/token", json={"name": "Alice"})
     assert response.status_code == 200
-    assert Tokens(SECRET, 60).verify(response.json["token"])[1] == "Alice"
+    assert Tokens.with_secret(SECRET).verify(response.json["token"]).name == "Alice"
+    issued = jwt.decode(response.json["token"], SECRET, algorithms=["HS256"])
+    assert issued["exp"] - issued["iat"] == 60 and "roles" not in issued
     bad = client.post("/token", json={"name": "\u202e"})
     assert bad.status_code == 400 and bad.json["code"] == "bad_name"
+
+
+def test_demo_tokens_name_the_configured_audience_and_issuer(make_app, socket_client):
+    """Issue demo tokens that this server accepts when it checks aud and iss."""
+    app = make_app(TOKENS=True, DEMO_TOKENS=True, JWT_AUDIENCE="chat", JWT_ISSUER="https://site.example")
+    token = app.test_client().post("/token", json={"name": "Alice"}).json["token"]
+    assert jwt.decode(token, SECRET, algorithms=["HS256"], audience="chat")["iss"] == "https://site.example"
+    assert socket_client(app, auth={"protocol": 2, "token": token}).is_connected()
 
 
 @pytest.mark.parametrize("settings", [{}, {"TOKENS": True}, {"DEMO_TOKENS": True}])
@@ -167,13 +324,15 @@ def test_token_expiry_names_the_connections_whose_token_ran_out(clock):
     assert expiry.expire() == ["b"]
 
 
-def test_seconds_left_counts_down_to_the_tokens_expiry(at_time):
-    """Say how long a token has left, by the same clock itsdangerous judges it with."""
-    at_time(1_800_000_000)
-    token = issue_token(SECRET, "u1", "Alice")
-    assert Tokens(SECRET, 60).seconds_left(token) == 60
-    at_time(1_800_000_045)
-    assert Tokens(SECRET, 60).seconds_left(token) == 15
+def test_seconds_left_counts_down_to_the_tokens_expiry():
+    """Say how long a token has left before its exp, plus the leeway, by the wall clock."""
+    now = [2_000_000_000 - 60]
+    tokens = Tokens.with_secret(SECRET, leeway=5, wall_clock=lambda: now[0])
+    token = hs256(claims(exp=2_000_000_000))
+    assert tokens.seconds_left(token) == 65
+    now[0] += 45
+    assert tokens.seconds_left(token) == 20
+    assert tokens.seconds_left(hs256(claims(exp=1_700_000_000))) == 0
 
 
 def sweep(app):
@@ -190,14 +349,19 @@ def received_until_closed(test_client):
 EXPIRED = {"event": "connect", "code": "token_expired", "error": "your token has expired: connect again with a new one"}
 
 
-def test_a_connection_is_told_and_ended_when_its_token_expires(tokens_app, socket_client, clock, at_time):
+def test_a_connection_is_told_and_ended_when_its_token_expires(tokens_app, socket_client, clock):
     """Send chat-error token_expired to a connection whose token expires, then disconnect it; no one else."""
-    at_time(1_800_000_000)
-    alice = socket_client(tokens_app, auth={"protocol": 2, "token": issue_token(SECRET, "user-42", "Alice")})
-    at_time(1_800_000_030)
+    start = int(time.time())
+    wall = [start]
+    tokens_app.extensions["chat"].tokens.wall_clock = lambda: wall[0]
+
+    def token(sub, name, lifetime=60):
+        return hs256(claims(sub=sub, name=name, exp=wall[0] + lifetime))
+    alice = socket_client(tokens_app, auth={"protocol": 2, "token": token("user-42", "Alice")})
+    wall[0] += 30
     clock.advance(30)  # the chat's clock moves with the wall clock
-    bob = socket_client(tokens_app, auth={"protocol": 2, "token": issue_token(SECRET, "user-7", "Bob")})
-    seed = socket_client(tokens_app, auth={"token": issue_token(SECRET, "user-9", "Carol")})
+    bob = socket_client(tokens_app, auth={"protocol": 2, "token": token("user-7", "Bob")})
+    seed = socket_client(tokens_app, auth={"token": token("user-9", "Carol")})
     received(alice), received(bob), received(seed)
     clock.advance(29)
     sweep(tokens_app)

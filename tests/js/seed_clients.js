@@ -12,6 +12,9 @@
  *     "url": "http://127.0.0.1:5000",
  *     "transports": ["websocket"] | ["polling"] | null,   // null: the client's default (polling, then upgrade)
  *     "clients": 3,                                       // sockets 0..2, all forceNew, no reconnection
+ *     "auth": [{"protocol": 2}, null, ...],               // optional: each client's handshake auth; an entry's
+ *                                                          // "sign": {"payload", "key", "options"} becomes its
+ *                                                          // "token", signed here with jsonwebtoken, as a site would
  *     "timeoutMs": 20000,                                 // bound on the whole run
  *     "steps": [                                          // run in order
  *       {"connect": [0, 1, 2]},                    // one after another, each waiting for connect or connect_error
@@ -84,8 +87,19 @@ function count(client, event, args) {
   return client.events.filter((e) => e.event === event && (!wanted || JSON.stringify(e.args) === wanted)).length;
 }
 
+/** Return a client's handshake auth, with a token signed by jsonwebtoken in place of its "sign". */
+function authOf(id) {
+  const given = (scenario.auth || [])[id];
+  if (!given) return null;
+  const { sign, ...auth } = given;
+  if (sign) auth.token = require("jsonwebtoken").sign(sign.payload, sign.key, sign.options);
+  return auth;
+}
+
 function open(client) {
   const options = { forceNew: true, reconnection: false, autoConnect: false };
+  const auth = authOf(client.id);
+  if (auth) options.auth = auth;
   if (scenario.transports) options.transports = scenario.transports;
   const socket = (client.socket = io(scenario.url, options));
   socket.onAny((event, ...args) => record(client, event, args));

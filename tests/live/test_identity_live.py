@@ -9,8 +9,8 @@ from support import TIMEOUT
 @pytest.mark.parametrize("transport", ["websocket", "polling"])
 def test_a_live_connection_is_ended_when_its_token_expires(live_server, peer, transport):
     """On a real server, a connection whose token expires hears token_expired, then is disconnected."""
-    server = live_server("gevent", TOKENS=True, TOKEN_MAX_AGE=2)
-    token = issue_token("live-test-secret-of-thirty-two-bytes", "user-42", "Alice")
+    server = live_server("gevent", TOKENS=True, JWT_LEEWAY=0)
+    token = issue_token("live-test-secret-of-thirty-two-bytes", "user-42", "Alice", lifetime=2)
     alice = peer(server, transport, auth={"protocol": 2, "token": token})
     assert alice.wait_for("chat-error", timeout=TIMEOUT)[0]["code"] == "token_expired"
     alice.wait_for("disconnect")

@@ -41,10 +41,13 @@ def js_client():
                     "run scripts/test.sh to reinstall from the lock file")
 
 
-def run_clients(server, transport, clients, steps):
-    """Run the scenario with Node; return one Seen per client, failing with the server log on a timeout."""
+def run_clients(server, transport, clients, steps, auth=None):
+    """Run the scenario with Node; return one Seen per client, failing with the server log on a timeout.
+
+    ``auth`` lists each client's handshake auth (None: none); see seed_clients.js for its "sign".
+    """
     scenario = {"url": server.url, "transports": TRANSPORTS[transport], "clients": clients,
-                "timeoutMs": RUN_TIMEOUT_MS, "steps": steps}
+                "timeoutMs": RUN_TIMEOUT_MS, "steps": steps, "auth": auth}
     done = subprocess.run(["node", str(SCRIPT)], input=json.dumps(scenario), capture_output=True,
                           text=True, cwd=JS_DIR, timeout=RUN_TIMEOUT_MS / 1000 + 15)
     try:
@@ -333,3 +336,76 @@ def test_oversized_packet_costs_only_its_sender(live_server, transport):
         assert client.args("user-left") == [[USER_LEFT]]
         assert client.disconnects() == ["io client disconnect"]  # only the script's own, at the end
     assert chatter.acks[0]["reply"] == [{"ok": True}]
+
+
+# ---------------------------------------------------------------------------
+# Signed identities: a site in Node issues the tokens with jsonwebtoken
+
+
+LIVE_SECRET = "live-test-secret-of-thirty-two-bytes"  # the live servers' SECRET_KEY, so their HS256 secret
+SITE = {"audience": "chat", "issuer": "https://site.example"}
+
+
+def signed_by_node(payload, key, **options):
+    """Return a handshake entry whose token seed_clients.js signs with jsonwebtoken's sign(payload, key, options).
+
+    An option given as None is left out.
+    """
+    options = {name: value for name, value in {"expiresIn": "10m", **SITE, **options}.items() if value is not None}
+    return {"sign": {"payload": payload, "key": key, "options": options}}
+
+
+@every_transport
+def test_a_token_issued_with_jsonwebtoken_is_accepted(live_server, transport):
+    """Connect with HS256 tokens that jsonwebtoken signed; refuse a foreign, expired or unsigned one."""
+    server = live_server(TOKENS=True, JWT_AUDIENCE=SITE["audience"], JWT_ISSUER=SITE["issuer"])
+    alice = {"sub": "user-42", "name": "Alice", "roles": ["admin"]}
+    seen = run_clients(server, transport, 5, [
+        {"connect": [0, 1, 2, 3, 4]},
+        {"emit": emits(1, ["hi from a signed seed client"], ack=True)},
+        wait([1], "message", 1),
+        wait([0], "room-message", 1),
+    ], auth=[
+        {"protocol": 2, "name": "Mallory", **signed_by_node(alice, LIVE_SECRET)},
+        signed_by_node({"sub": "user-7", "name": "Bob"}, LIVE_SECRET),  # the original protocol, with a token
+        signed_by_node(alice, "another-secret-of-thirty-two-bytes"),
+        signed_by_node({**alice, "exp": 1_700_000_000}, LIVE_SECRET, expiresIn=None),
+        signed_by_node(alice, None, algorithm="none"),
+    ])
+
+    welcome = seen[0].args("welcome")[0][0]
+    assert welcome["user"] == {"id": "user-42", "name": "Alice", "guest": False}
+    assert seen[0].args("room-message")[0][0]["user"]["name"] == "Bob"
+    assert seen[1].messages() == ["hi from a signed seed client"]
+    assert seen[1].acks[0]["reply"] == [{"ok": True}]
+    assert seen[1].args("user-joined") == []  # refused clients never joined
+    assert [client.args("connect_error") for client in seen[2:]] == [
+        [["the token is not valid: Signature verification failed"]],
+        [["the token has expired: get a new one"]],
+        [["the token is not valid: The specified alg value is not allowed"]],
+    ]
+
+
+def test_rs256_and_es256_tokens_from_jsonwebtoken_are_chosen_by_kid(live_server, tmp_path):
+    """Accept RS256 and ES256 tokens signed in Node, each checked with the JWKS key its kid names."""
+    from support.jwt_keys import ec_key, jwk, private_pem, rsa_key, write_jwks
+    rsa, ec = rsa_key(), ec_key()
+    jwks = write_jwks(tmp_path / "jwks.json", [jwk(rsa, "site-rsa"), jwk(ec, "site-ec")])
+    server = live_server(TOKENS=True, JWT_JWKS_FILE=jwks, JWT_AUDIENCE=SITE["audience"], JWT_ISSUER=SITE["issuer"])
+    seen = run_clients(server, "default", 4, [
+        {"connect": [0, 1, 2, 3]},
+    ], auth=[
+        {"protocol": 2, **signed_by_node({"sub": "u1", "name": "Rosa"}, private_pem(rsa),
+                                          algorithm="RS256", keyid="site-rsa")},
+        {"protocol": 2, **signed_by_node({"sub": "u2", "name": "Ella"}, private_pem(ec),
+                                          algorithm="ES256", keyid="site-ec")},
+        signed_by_node({"sub": "u3", "name": "Eve"}, private_pem(rsa), algorithm="RS256", keyid="site-ec"),
+        signed_by_node({"sub": "u4", "name": "Eve"}, LIVE_SECRET),  # HS256: off when public keys check tokens
+    ])
+
+    assert seen[0].args("welcome")[0][0]["user"] == {"id": "u1", "name": "Rosa", "guest": False}
+    assert seen[1].args("welcome")[0][0]["user"] == {"id": "u2", "name": "Ella", "guest": False}
+    assert [client.args("connect_error")[0][0] for client in seen[2:]] == [
+        "the token is not valid: The specified alg value is not allowed",
+        "the token is not valid: the token names no key (kid)",
+    ]
