@@ -363,6 +363,7 @@ def test_a_token_issued_with_jsonwebtoken_is_accepted(live_server, transport):
     seen = run_clients(server, transport, 5, [
         {"connect": [0, 1, 2, 3, 4]},
         {"emit": emits(1, ["hi from a signed seed client"], ack=True)},
+        wait_acks([1], 1),
         wait([1], "message", 1),
         wait([0], "room-message", 1),
     ], auth=[
