@@ -10,7 +10,7 @@ import time
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from .names import display_name
-from .validation import ChatError
+from .model import ChatError
 
 SALT = "chat-identity"
 

@@ -19,7 +19,6 @@ from engineio.payload import Payload
 
 from chat import create_app
 from chat import socketio as server_socketio
-from chat.state import ChatState
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 15  # seconds any single awaited event may take before a test fails
@@ -57,10 +56,7 @@ def clock():
 def make_app(clock):
     """Return a factory of apps with test settings, some changed, whose chat state runs on ``clock``."""
     def make(**settings):
-        app = create_app({**TEST_SETTINGS, **settings})
-        app.extensions["chat"].history.close()
-        app.extensions["chat"] = ChatState.from_config(app.config, clock)
-        return app
+        return create_app({**TEST_SETTINGS, **settings}, clock=clock)
     return make
 
 

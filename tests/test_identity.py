@@ -3,9 +3,9 @@
 import pytest
 from itsdangerous import URLSafeTimedSerializer
 
-from chat import events
+from chat.handlers import expiry
 from chat.identity import TokenExpiry, Tokens, issue_token
-from chat.validation import ChatError
+from chat.model import ChatError
 from conftest import TEST_SECRET, TIMEOUT, only, received
 
 SECRET = TEST_SECRET
@@ -173,7 +173,7 @@ def test_seconds_left_counts_down_to_the_tokens_expiry(at_time):
 
 def sweep(app):
     with app.app_context():
-        events.sweep()
+        expiry.sweep()
 
 
 def received_until_closed(test_client):

@@ -3,7 +3,7 @@
 import pytest
 from itsdangerous import URLSafeSerializer
 
-from chat import events
+from chat.handlers import expiry
 from chat.identity import issue_token
 from conftest import TEST_SECRET, only, received
 
@@ -14,7 +14,7 @@ def names_of(test_client, event):
 
 def sweep(app):
     with app.app_context():
-        events.sweep()
+        expiry.sweep()
 
 
 def test_full_client_is_welcomed_with_a_presence_snapshot(full, socket_client):

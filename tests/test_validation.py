@@ -2,7 +2,8 @@
 
 import pytest
 
-from chat.validation import ChatError, message_text
+from chat.model import ChatError
+from chat.validation import message_text
 
 
 @pytest.mark.parametrize("text", [
