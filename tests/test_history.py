@@ -1,4 +1,5 @@
-"""The SQLite history, without sockets, on a temporary database."""
+"""The history, without sockets: every test but the SQLite file's own runs twice, on the
+SQLite history in a temporary file and on the Redis history in an emptied redis-server."""
 
 import threading
 
@@ -6,6 +7,7 @@ import pytest
 
 from chat.model import Member
 from chat.stores.local.history import LocalHistory
+from chat.stores.redis.history import RedisHistory
 
 ALICE = Member("p1", "Alice")
 
@@ -26,10 +28,13 @@ def clock():
     return WallClock()
 
 
-@pytest.fixture
-def history(tmp_path, clock):
-    """Return a history in a temporary SQLite file."""
-    store = LocalHistory(str(tmp_path / "chat.sqlite3"), clock)
+@pytest.fixture(params=["in-process", "redis"])
+def history(request, tmp_path, clock):
+    """Return a history in a temporary SQLite file, or in an emptied Redis."""
+    if request.param == "redis":
+        store = RedisHistory(request.getfixturevalue("redis_db"), clock=clock)
+    else:
+        store = LocalHistory(str(tmp_path / "chat.sqlite3"), clock)
     yield store
     store.close()
 

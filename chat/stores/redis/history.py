@@ -7,6 +7,7 @@ Flask-SocketIO's Redis channel, so every process receives a room's messages in i
 Keys, under a prefix (default ``chat:``):
 
 - ``history-rooms``: the set of rooms that have a history;
+- ``message-rooms``: the set of rooms messages were stored in, whether recorded or not, for retention;
 - ``seq:<room>``: the room's last id, which never goes back;
 - ``messages:<room>``: a sorted set of the messages as JSON, scored by id;
 - ``client-ids:<room>``: a hash from the senders' client ids to message ids.
@@ -24,8 +25,8 @@ from .. import base
 from . import PREFIX, decoding_client
 
 APPEND = """
--- KEYS: seq, messages, client-ids. ARGV: client id ('' for none), the message JSON before and
--- after its id; then, to publish it, the channel ('' for none), the publication before and
+-- KEYS: seq, messages, client-ids, message-rooms. ARGV: client id ('' for none), the message JSON
+-- before and after its id, the room; then, to publish it, the channel ('' for none), the publication before and
 -- after the message JSON, and a second publication ('' for none).
 if ARGV[1] ~= '' then
   local known = redis.call('HGET', KEYS[3], ARGV[1])
@@ -38,9 +39,10 @@ local id = redis.call('INCR', KEYS[1])
 local message = ARGV[2] .. id .. ARGV[3]
 redis.call('ZADD', KEYS[2], id, message)
 if ARGV[1] ~= '' then redis.call('HSET', KEYS[3], ARGV[1], id) end
-if ARGV[4] ~= '' then
-  redis.call('PUBLISH', ARGV[4], ARGV[5] .. message .. ARGV[6])
-  if ARGV[7] ~= '' then redis.call('PUBLISH', ARGV[4], ARGV[7]) end
+redis.call('SADD', KEYS[4], ARGV[4])
+if ARGV[5] ~= '' then
+  redis.call('PUBLISH', ARGV[5], ARGV[6] .. message .. ARGV[7])
+  if ARGV[8] ~= '' then redis.call('PUBLISH', ARGV[5], ARGV[8]) end
 end
 return {1, message}
 """
@@ -110,6 +112,7 @@ class RedisHistory(base.History):
     def remove_room(self, room):
         pipe = self._redis.pipeline()
         pipe.srem(self._key("history-rooms"), room)
+        pipe.srem(self._key("message-rooms"), room)
         pipe.delete(self._key("messages", room), self._key("client-ids", room))
         pipe.execute()
 
@@ -130,8 +133,9 @@ class RedisHistory(base.History):
             fields["clientId"] = client_id
         rest = json.dumps(fields)
         new, raw = self._append(
-            keys=[self._key("seq", room), self._key("messages", room), self._key("client-ids", room)],
-            args=[client_id or "", '{"id": ', ", " + rest[1:], channel, around[0], around[1], also])
+            keys=[self._key("seq", room), self._key("messages", room), self._key("client-ids", room),
+                  self._key("message-rooms")],
+            args=[client_id or "", '{"id": ', ", " + rest[1:], room, channel, around[0], around[1], also])
         return _message(raw), bool(new)
 
     def find(self, room, client_id):
@@ -162,7 +166,8 @@ class RedisHistory(base.History):
     def retain(self, per_room, max_age_seconds):
         cutoff = int((self._clock() - max_age_seconds) * 1000) if max_age_seconds else 0
         deleted = 0
-        for room in self.rooms():
+        # Every room with messages: one written to after another process removed it has no record.
+        for room in self._redis.sunion(self._key("history-rooms"), self._key("message-rooms")):
             highest = self.last_id(room) - per_room if per_room else -1
             deleted += self._trim(keys=[self._key("messages", room), self._key("client-ids", room)],
                                   args=[highest, cutoff])
