@@ -6,7 +6,7 @@ from .. import socketio, transport
 from ..model import ChatError
 from ..validation import client_id as valid_client_id
 from ..validation import message_id, message_text, page_limit, room_name, typing_flag
-from . import check_flood, chat_state, client_event, emit_typing, full_protocol_event, refuse
+from . import chat_state, check_flood, client_event, emit_typing, full_protocol_event, refuse
 
 
 def _post(room, text, client_id=None):
