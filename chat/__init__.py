@@ -1,55 +1,56 @@
 """A real-time chat on Flask-SocketIO: the application factory."""
 
+import time
+
 from flask import Flask
 from flask_cors import CORS
 from flask_socketio import SocketIO
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import engine, settings
+from . import settings, transport
 from .headers import SecurityHeaders
-from .redis_queue import ChatRedisManager
 from .session import ChatSessionInterface
 from .state import ChatState
+from .stores import open_stores
 
 socketio = SocketIO()
 cors = CORS()
 
 
-def create_app(test_config=None):
-    """Create the Flask app with its Socket.IO server, configured from the environment."""
+def create_app(test_config=None, clock=time.monotonic):
+    """Create the Flask app with its Socket.IO server, configured from the environment.
+
+    ``clock`` times the chat's limits and expiries: tests pass a fake one.
+    """
     app = Flask(__name__, instance_relative_config=True,
                 template_folder="../templates", static_folder="../static")
     settings.load(app, test_config)
     app.session_interface = ChatSessionInterface()
-    queue = None  # several processes share broadcasts and state through Redis
-    if app.config["REDIS_URL"]:
-        queue = ChatRedisManager(app.config["REDIS_URL"], app.config["REDIS_CHANNEL"])
-    state = app.extensions["chat"] = ChatState.from_config(app.config, host_id=queue.host_id if queue else None)
-    if queue:
-        queue.attach(state.history, state.room_lock)
+    stores = open_stores(app.config, socketio.emit, clock)
+    state = app.extensions["chat"] = ChatState.from_config(app.config, stores, clock)
 
-    from . import events, views  # noqa: F401  (events registers the Socket.IO handlers)
+    from . import handlers, views  # noqa: F401  (handlers registers the Socket.IO handlers)
     app.register_blueprint(views.bp)
 
     if app.config["CORS_ORIGINS"]:
         cors.init_app(app, origins=app.config["CORS_ORIGINS"])
-    engine.check_versions()
-    options = engine.socketio_options(app.config)
+    transport.check_versions()
+    options = transport.socketio_options(app.config)
     public, origins = app.config["PUBLIC_ORIGIN"], app.config["CORS_ORIGINS"]
     if public and origins != ["*"]:
         # Judge the Origin by the configured public origin, not by the Host header: a
         # DNS-rebinding page sends its own name as both, and would pass a Host-based check.
         options["cors_allowed_origins"] = [public, *origins]
-    socketio.init_app(app, client_manager=queue, **options)
-    engine.configure_websockets(socketio.server.eio, app.config["MAX_PACKET_BYTES"],
+    socketio.init_app(app, client_manager=stores.client_manager, **options)
+    transport.configure_websockets(socketio.server.eio, app.config["MAX_PACKET_BYTES"],
                                 app.config["WEBSOCKET_COMPRESSION"])
-    engine.allow_batched_packets(app.config["MAX_PACKETS_PER_REQUEST"])
-    engine.bound_send_queues(socketio.server.eio, app.config["MAX_QUEUED_PACKETS"], app.config["MAX_QUEUED_BYTES"])
-    engine.limit_sessions(socketio.server.eio, state.connections)
-    engine.close_idle_sessions(socketio.server, app.config["CONNECT_TIMEOUT"])
-    engine.keep_falsy_auth(socketio.server)
-    engine.guard_packets(socketio.server)
-    app.wsgi_app = engine.PollingGuard(app.wsgi_app, socketio.server, app.config["MAX_PACKET_BYTES"])
+    transport.allow_batched_packets(app.config["MAX_PACKETS_PER_REQUEST"])
+    transport.bound_send_queues(socketio.server.eio, app.config["MAX_QUEUED_PACKETS"], app.config["MAX_QUEUED_BYTES"])
+    transport.limit_sessions(socketio.server.eio, state.connections)
+    transport.close_idle_sessions(socketio.server, app.config["CONNECT_TIMEOUT"])
+    transport.keep_falsy_auth(socketio.server)
+    transport.guard_packets(socketio.server)
+    app.wsgi_app = transport.PollingGuard(app.wsgi_app, socketio.server, app.config["MAX_PACKET_BYTES"])
 
     # Around Engine.IO's middleware too, so its own answers at /socket.io/ carry the headers.
     app.wsgi_app = SecurityHeaders(app.wsgi_app)

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from .names import display_name
-from .validation import ChatError
+from .model import ChatError
 
 ADMIN_ROLE = "admin"
 # The shortest RSA key accepted: 2048 bits, the floor NIST and every JWT library recommend.

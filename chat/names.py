@@ -3,7 +3,7 @@
 import secrets
 import unicodedata
 
-from .validation import ChatError
+from .model import ChatError
 
 MAX_NAME_LENGTH = 32
 # Control, format (zero-width, bidirectional overrides), surrogate, private-use and

@@ -127,7 +127,7 @@ def flood_allowance_bytes(config):
 
 
 # Beside the message text, the longest strings of a valid packet: a room name (32 code points),
-# a display name (32), a clientId (64, events.CLIENT_ID_MAX), and a signed identity token: a JWT
+# a display name (32), a clientId (64, validation.CLIENT_ID_MAX), and a signed identity token: a JWT
 # with a 4096-bit RSA signature (683 characters) and a site's own claims beside ours.
 ROOM_NAME_CODE_POINTS, NAME_CODE_POINTS, CLIENT_ID_CODE_POINTS, TOKEN_BYTES = 32, 32, 64, 4096
 
@@ -183,7 +183,7 @@ def _check(config):
     for key in ("PRESENCE_GRACE", "ROOM_IDLE_SECONDS", "RETENTION_DAYS"):
         if not _number(config[key]) or config[key] < 0:
             raise ValueError(f"CHAT_{key} must be a number of seconds, 0 or more, not {config[key]!r}")
-    from .rooms import ROOM_NAME, ROOM_NAME_RULE
+    from .validation import ROOM_NAME, ROOM_NAME_RULE
     if not isinstance(config["DEFAULT_ROOM"], str) or not ROOM_NAME.fullmatch(config["DEFAULT_ROOM"]):
         raise ValueError(f"CHAT_DEFAULT_ROOM must be a room name ({ROOM_NAME_RULE}), not {config['DEFAULT_ROOM']!r}")
     for key in ("TOKENS", "DEMO_TOKENS", "WEBSOCKET_COMPRESSION"):

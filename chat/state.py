@@ -1,17 +1,15 @@
-"""The chat's state, built from the settings: in this process, or in Redis when several
-processes share it (shared_state.py, shared_history.py). No Flask or Socket.IO here."""
+"""The chat's state: its stores (chat/stores/, whichever backend runs) and its limits, composed.
 
-import threading
+No Flask or Socket.IO here, and no question of which backend runs.
+"""
+
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .guests import Guests
-from .history import History
 from .identity import TokenExpiry, Tokens
-from .presence import Presence
 from .rate_limit import ConnectionLimit, FloodControl
-from .rooms import Rooms
-from .typists import Typing
+from .stores import base
 
 
 @dataclass
@@ -27,29 +25,19 @@ class ChatState:
     flood: FloodControl
     typing_limit: FloodControl
     connections: ConnectionLimit
-    presence: Presence  # or shared_state.RedisPresence: the same methods; likewise below
-    rooms: Rooms
-    typing: Typing
-    history: History
+    presence: base.Presence
+    rooms: base.Rooms
+    typing: base.Typing
+    history: base.History
+    delivery: base.Delivery
     tokens: Tokens  # None unless signed identities are required
     token_expiry: TokenExpiry  # when each connection's token expires; None without tokens
     guests: Guests  # guest credentials, used while nobody signs in
-    _room_locks: tuple = field(default_factory=lambda: tuple(threading.Lock() for _ in range(64)))
 
     @classmethod
-    def from_config(cls, config, clock=time.monotonic, host_id=None):
-        """Build the state from a Flask config mapping; ``clock`` times every limit and expiry.
-
-        With REDIS_URL, everything several processes must agree on lives in Redis, and
-        ``host_id`` names this process there.
-        """
-        if config["REDIS_URL"]:
-            history, presence, rooms, typing = _shared(config, host_id)
-        else:
-            history = History(config["HISTORY_DATABASE"])
-            presence = Presence(config["PRESENCE_GRACE"], clock)
-            rooms = Rooms(config["DEFAULT_ROOM"], config["MAX_ROOMS"], config["ROOM_IDLE_SECONDS"], clock)
-            typing = Typing(config["TYPING_TIMEOUT"], clock)
+    def from_config(cls, config, stores, clock=time.monotonic):
+        """Build the state from a Flask config mapping and the ``stores`` it opened; ``clock`` times every limit."""
+        history, rooms = stores.history, stores.rooms
         history.add_room(config["DEFAULT_ROOM"])
         for room in history.rooms():
             rooms.restore(room)
@@ -63,25 +51,15 @@ class ChatState:
             flood=FloodControl(config["FLOOD_BURST"], config["FLOOD_RATE"], clock),
             typing_limit=FloodControl(config["TYPING_BURST"], config["TYPING_RATE"], clock),
             connections=ConnectionLimit(config["CONNECTIONS_PER_MINUTE"], clock),
-            presence=presence,
+            presence=stores.presence,
             rooms=rooms,
-            typing=typing,
+            typing=stores.typing,
             history=history,
+            delivery=stores.delivery,
             tokens=Tokens.from_config(config) if config["TOKENS"] else None,
             token_expiry=TokenExpiry(clock) if config["TOKENS"] else None,
             guests=Guests(config["SECRET_KEY"]),
         )
-
-    def heartbeat(self):
-        """Tell other processes this one is alive; return False if they gave it up for dead already."""
-        return self.presence.heartbeat() if hasattr(self.presence, "heartbeat") else True
-
-    def room_lock(self, room):
-        """Return the lock that keeps ``room``'s messages numbered and delivered in one order.
-
-        Rooms share a fixed set of locks, so the set does not grow with every room ever made.
-        """
-        return self._room_locks[hash(room) % len(self._room_locks)]
 
     def create_room(self, room):
         """Create ``room`` and record it in the history; return its name."""
@@ -105,16 +83,3 @@ class ChatState:
         """Apply the retention settings to the history; return how many messages went."""
         return self.history.retain(self.retention_messages, self.retention_seconds)
 
-
-def _shared(config, host_id):
-    """Return the Redis-backed history, presence, rooms and typing for several processes."""
-    from redis import Redis
-
-    from .shared_history import RedisHistory
-    from .shared_state import RedisPresence, RedisRooms, RedisTyping
-
-    redis = Redis.from_url(config["REDIS_URL"], decode_responses=True)
-    return (RedisHistory(redis, config["REDIS_CHANNEL"]),
-            RedisPresence(redis, host_id, config["PRESENCE_GRACE"]),
-            RedisRooms(redis, config["DEFAULT_ROOM"], config["MAX_ROOMS"], config["ROOM_IDLE_SECONDS"]),
-            RedisTyping(redis, config["TYPING_TIMEOUT"]))

@@ -1,16 +1,24 @@
-"""Check what clients send: one function per kind of input, each raising ChatError."""
+"""Check what clients send: one pure function per kind of input, each raising ChatError.
 
+None of these consults the chat's state: whatever a check needs (a limit, the default
+room) is an argument, so each is unit-tested on its own (tests/test_validation.py).
+"""
 
-class ChatError(Exception):
-    """A client request refused, with a machine code and a reason a person can read."""
+import re
 
-    def __init__(self, code, reason):
-        super().__init__(reason)
-        self.code = code
-        self.reason = reason
+from .model import ChatError
+from .names import display_name
 
-    def as_dict(self):
-        return {"error": self.reason, "code": self.code}
+FULL_PROTOCOL = 2
+
+ROOM_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
+ROOM_NAME_RULE = "1 to 32 characters: lower-case letters a-z, digits, - and _, starting with a letter or digit"
+
+# The largest id exact both as a JavaScript number and as a Redis score (a double); SQLite's
+# INTEGER would overflow only at 2**63, so the two backends agree only below this.
+MAX_MESSAGE_ID = 2 ** 53 - 1
+
+CLIENT_ID_MAX = 64
 
 
 def _kind(value):
@@ -45,3 +53,96 @@ def message_text(args, max_length):
     if len(text) > max_length:
         raise ChatError("too_long", f"the message is too long: {len(text):,} characters, the limit is {max_length:,}")
     return text
+
+
+def room_name(value):
+    """Return ``value`` if it is a valid room name; raise ChatError if not."""
+    if not isinstance(value, str) or not ROOM_NAME.fullmatch(value):
+        raise ChatError("bad_room", f"a room name is {ROOM_NAME_RULE}")
+    return value
+
+
+def message_id(value, field):
+    """Return ``value`` as a message id (None if absent); raise ChatError if it is not one."""
+    if value is None:
+        return None
+    if type(value) is not int or not 0 <= value <= MAX_MESSAGE_ID:
+        raise ChatError("bad_arguments", f"{field} must be a message id, a whole number from 0 to {MAX_MESSAGE_ID}")
+    return value
+
+
+def client_id(value):
+    """Return ``value`` as a sender's own message id (None if absent); raise ChatError if it is not one."""
+    if value is not None and (not isinstance(value, str) or not 0 < len(value) <= CLIENT_ID_MAX):
+        raise ChatError("bad_arguments", f"clientId must be a string of 1 to {CLIENT_ID_MAX} characters")
+    return value
+
+
+def page_limit(value, page_max):
+    """Return ``value`` as a history page's size; raise ChatError unless it is from 1 to ``page_max``."""
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= page_max:
+        raise ChatError("bad_arguments", f"limit must be a whole number from 1 to {page_max}")
+    return value
+
+
+def typing_flag(value):
+    """Return ``value`` if it says whether someone is typing; raise ChatError if it is not a boolean."""
+    if not isinstance(value, bool):
+        raise ChatError("bad_arguments", "typing must be true or false")
+    return value
+
+
+def event_object(event, args):
+    """Return the one object argument of full-protocol ``event`` ({} if none); raise ChatError if not so."""
+    if len(args) > 1 or (args and not isinstance(args[0], dict)):
+        raise ChatError("bad_arguments", f"{event} takes one object argument")
+    return args[0] if args else {}
+
+
+# --- The handshake --------------------------------------------------------------------------
+# Checked in the order a connect has always checked it; the handler verifies the token or
+# the guest credential between handshake_auth and handshake_rooms.
+
+
+def handshake_auth(auth):
+    """Return (the handshake's ``auth`` as a dict, whether it asks for the full protocol).
+
+    Raise ChatError unless ``auth`` is absent or an object whose ``protocol``, if given, is
+    exactly the integer 1 (the original gateway's) or 2 (the full one).
+    """
+    if auth is None:
+        auth = {}
+    if not isinstance(auth, dict):
+        raise ChatError("bad_handshake", "the handshake auth must be an object")
+    protocol = auth.get("protocol", 1)
+    # Exactly the integer: True == 1 and 2.0 == 2 in Python, but neither is a protocol number.
+    if type(protocol) is not int or protocol not in (1, FULL_PROTOCOL):
+        raise ChatError("bad_handshake", f"protocol must be 1 (the original gateway's) or {FULL_PROTOCOL} (full)")
+    return auth, protocol == FULL_PROTOCOL
+
+
+def guest_credential(auth, full):
+    """Return the guest credential a full-protocol handshake passes back, or None; raise ChatError if not a string."""
+    credential = auth.get("guest") if full else None
+    if credential is not None and not isinstance(credential, str):
+        raise ChatError("bad_handshake", "guest must be the credential a welcome gave")
+    return credential
+
+
+def requested_name(auth, full):
+    """Return the display name a full-protocol handshake asks for, or None; raise ChatError if it is not valid."""
+    return display_name(auth["name"]) if auth.get("name") is not None and full else None
+
+
+def handshake_rooms(auth, default_room, rooms_per_connection):
+    """Return {room: the last message id seen there, or None} from a full-protocol handshake.
+
+    ``rooms`` defaults to the default room alone; ``lastSeen`` maps rooms to message ids.
+    """
+    rooms = auth.get("rooms", [default_room])
+    if not isinstance(rooms, list) or len(rooms) > rooms_per_connection:
+        raise ChatError("bad_handshake", f"rooms must be a list of at most {rooms_per_connection} room names")
+    last_seen = auth.get("lastSeen", {})
+    if not isinstance(last_seen, dict):
+        raise ChatError("bad_handshake", "lastSeen must map room names to message ids")
+    return {room_name(room): message_id(last_seen.get(room), "lastSeen") for room in rooms}

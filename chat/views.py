@@ -4,7 +4,7 @@ import secrets
 
 from flask import Blueprint, abort, current_app, render_template, request, session
 
-from .validation import ChatError
+from .model import ChatError
 
 bp = Blueprint("views", __name__)
 

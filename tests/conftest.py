@@ -8,7 +8,6 @@ import redis
 
 from chat import create_app
 from chat import socketio as server_socketio
-from chat.state import ChatState
 
 from support import TEST_SETTINGS
 from support.clients import Peer
@@ -33,10 +32,7 @@ def clock():
 def make_app(clock):
     """Return a factory of apps with test settings, some changed, whose chat state runs on ``clock``."""
     def make(**settings):
-        app = create_app({**TEST_SETTINGS, **settings})
-        app.extensions["chat"].history.close()
-        app.extensions["chat"] = ChatState.from_config(app.config, clock)
-        return app
+        return create_app({**TEST_SETTINGS, **settings}, clock=clock)
     return make
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from chat import events
+from chat.handlers import rooms
 from support.clients import only, received
 
 
@@ -109,7 +109,7 @@ def test_reconnecting_with_last_seen_gets_everything_after_it(full):
 
 def test_catch_up_comes_in_chunks(full, monkeypatch):
     """Split a long catch-up into several history events, in order."""
-    monkeypatch.setattr(events, "CATCH_UP_CHUNK", 2)
+    monkeypatch.setattr(rooms, "CATCH_UP_CHUNK", 2)
     alice = full("Alice")
     for n in range(1, 6):
         say(alice, f"m{n}")

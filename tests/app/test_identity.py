@@ -10,9 +10,9 @@ import jwt
 import pytest
 from itsdangerous import URLSafeTimedSerializer
 
-from chat import events
+from chat.handlers import expiry
 from chat.identity import TokenExpiry, Tokens, issue_token
-from chat.validation import ChatError
+from chat.model import ChatError
 from support import TEST_SECRET
 from support.clients import only, received
 from support.jwt_keys import claims, ec_key, hs256_with, jwk, private_pem, public_pem, rsa_key, unsigned, \
@@ -337,7 +337,7 @@ def test_seconds_left_counts_down_to_the_tokens_expiry():
 
 def sweep(app):
     with app.app_context():
-        events.sweep()
+        expiry.sweep()
 
 
 def received_until_closed(test_client):

@@ -1,9 +1,12 @@
 """The full protocol beside the seed's, through the Flask-SocketIO test client."""
 
+import threading
+
 import pytest
 from itsdangerous import URLSafeSerializer
 
-from chat import events
+from chat import socketio as server_socketio
+from chat.handlers import expiry
 from chat.identity import issue_token
 from support import TEST_SECRET
 from support.clients import only, received
@@ -15,7 +18,7 @@ def names_of(test_client, event):
 
 def sweep(app):
     with app.app_context():
-        events.sweep()
+        expiry.sweep()
 
 
 def test_full_client_is_welcomed_with_a_presence_snapshot(full, socket_client):
@@ -395,3 +398,38 @@ def test_typing_over_its_limit_is_dropped_quietly(make_app, full):
     assert [payload["typing"] for _, payload in received(bob)] == [True, False]
     assert received(alice) == []
     assert alice.emit("send-message", {"room": "general", "text": "hi"}, callback=True)["ok"]
+
+
+class _RacingExtensions(dict):
+    """App extensions where a look at the expiry loop's flag waits until a second look has read it too."""
+
+    def __init__(self, extensions):
+        super().__init__(extensions)
+        self.both_looked = threading.Barrier(2, timeout=2)
+
+    def get(self, key, default=None):
+        value = super().get(key, default)
+        if key == "chat_sweeper":
+            try:
+                self.both_looked.wait()
+            except threading.BrokenBarrierError:  # the other connect waits on a lock instead: no race
+                pass
+        return value
+
+
+def test_simultaneous_first_connections_start_one_expiry_loop(app, monkeypatch):
+    """Start the expiry loop once when two first connections look for it at the same moment."""
+    started = []
+    monkeypatch.setattr(server_socketio, "start_background_task", lambda task: started.append(task))
+    app.extensions = _RacingExtensions(app.extensions)
+
+    def first_connection():
+        with app.app_context():
+            expiry.start()
+
+    connects = [threading.Thread(target=first_connection) for _ in range(2)]
+    for connect in connects:
+        connect.start()
+    for connect in connects:
+        connect.join()
+    assert len(started) == 1

@@ -3,7 +3,7 @@
 import pytest
 from wsproto.frame_protocol import FrameProtocol
 
-from chat.engine import _frame
+from chat.transport import _frame
 
 
 @pytest.mark.parametrize("message", ["", "4hi", "é😀" * 10, "x" * 125, "x" * 126, "x" * 65535, "x" * 65536,

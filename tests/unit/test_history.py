@@ -1,11 +1,13 @@
-"""The SQLite history, without sockets, on a temporary database."""
+"""The history, without sockets: every test but the SQLite file's own runs twice, on the
+SQLite history in a temporary file and on the Redis history in an emptied redis-server."""
 
 import threading
 
 import pytest
 
-from chat.history import History
-from chat.presence import Member
+from chat.model import Member
+from chat.stores.local.history import LocalHistory
+from chat.stores.redis.history import RedisHistory
 
 ALICE = Member("p1", "Alice")
 
@@ -26,10 +28,13 @@ def clock():
     return WallClock()
 
 
-@pytest.fixture
-def history(tmp_path, clock):
-    """Return a history in a temporary SQLite file."""
-    store = History(str(tmp_path / "chat.sqlite3"), clock)
+@pytest.fixture(params=["in-process", "redis"])
+def history(request, tmp_path, clock):
+    """Return a history in a temporary SQLite file, or in an emptied Redis."""
+    if request.param == "redis":
+        store = RedisHistory(request.getfixturevalue("redis_db"), clock=clock)
+    else:
+        store = LocalHistory(str(tmp_path / "chat.sqlite3"), clock)
     yield store
     store.close()
 
@@ -96,10 +101,10 @@ def test_a_resent_client_id_returns_the_original(history):
 def test_messages_survive_reopening(tmp_path, clock):
     """Keep messages and numbering across a restart."""
     path = str(tmp_path / "chat.sqlite3")
-    store = History(path, clock)
+    store = LocalHistory(path, clock)
     store.append("a", ALICE, "before the restart", client_id="u1")
     store.close()
-    reopened = History(path, clock)
+    reopened = LocalHistory(path, clock)
     assert texts(reopened.latest("a", 10)[0]) == ["before the restart"]
     assert reopened.append("a", ALICE, "after")[0].id == 2
     assert reopened.find("a", "u1").text == "before the restart"

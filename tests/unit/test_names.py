@@ -3,7 +3,7 @@
 import pytest
 
 from chat.names import MAX_NAME_LENGTH, display_name, guest_name, name_key, with_suffix
-from chat.validation import ChatError
+from chat.model import ChatError
 
 
 @pytest.mark.parametrize(("value", "name"), [

@@ -1,17 +1,19 @@
 """Presence, rooms and typing state, without sockets, on a fake clock.
 
 Every test runs twice: on the in-process classes, and on their Redis twins in
-chat/shared_state.py (against the redis-server of test_shared_state.py), which must
+chat/stores/redis/ (against the redis-server of test_shared_state.py), which must
 behave the same.
 """
 
 import pytest
 
-from chat.presence import Member, Presence
-from chat.rooms import Rooms
-from chat.shared_state import RedisPresence, RedisRooms, RedisTyping
-from chat.typists import Typing
-from chat.validation import ChatError
+from chat.model import ChatError, Member
+from chat.stores.local.presence import LocalPresence
+from chat.stores.local.rooms import LocalRooms
+from chat.stores.local.typing import LocalTyping
+from chat.stores.redis.presence import RedisPresence
+from chat.stores.redis.rooms import RedisRooms
+from chat.stores.redis.typing import RedisTyping
 
 
 @pytest.fixture(params=["in-process", "redis"])
@@ -24,7 +26,7 @@ def shared(request):
 def presence(shared, clock):
     """Return presence with a 5-second grace period."""
     if shared is None:
-        return Presence(grace_seconds=5, clock=clock)
+        return LocalPresence(grace_seconds=5, clock=clock)
     return RedisPresence(shared, "host-a", grace_seconds=5, clock=clock)
 
 
@@ -33,7 +35,7 @@ def make_rooms(shared, clock):
     """Return a factory of room registries: make_rooms(default, max_rooms, idle_seconds)."""
     def make(default, max_rooms, idle_seconds):
         if shared is None:
-            return Rooms(default, max_rooms, idle_seconds, clock=clock)
+            return LocalRooms(default, max_rooms, idle_seconds, clock=clock)
         return RedisRooms(shared, default, max_rooms, idle_seconds, clock=clock)
     return make
 
@@ -42,7 +44,7 @@ def make_rooms(shared, clock):
 def make_typing(shared, clock):
     """Return a factory of typing states: make_typing(timeout)."""
     def make(timeout):
-        return Typing(timeout, clock=clock) if shared is None else RedisTyping(shared, timeout, clock=clock)
+        return LocalTyping(timeout, clock=clock) if shared is None else RedisTyping(shared, timeout, clock=clock)
     return make
 
 
@@ -235,7 +237,7 @@ def test_exit_refuses_a_room_the_connection_is_not_in(presence):
 
 def test_no_grace_period_with_zero_seconds(shared, clock):
     """Let a person leave at once when the grace period is 0."""
-    presence = Presence(0, clock=clock) if shared is None else RedisPresence(shared, "host-a", 0, clock=clock)
+    presence = LocalPresence(0, clock=clock) if shared is None else RedisPresence(shared, "host-a", 0, clock=clock)
     presence.connect("c1", "p1", "Alice")
     presence.enter("c1", "general")
     assert presence.disconnect("c1") == [("general", Member("p1", "Alice"))]

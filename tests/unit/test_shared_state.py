@@ -13,9 +13,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import redis
 
-from chat.presence import Member
-from chat.shared_state import RedisPresence, RedisRooms, RedisTyping
-from chat.validation import ChatError
+from chat.model import ChatError, Member
+from chat.stores.redis.presence import RedisPresence
+from chat.stores.redis.rooms import RedisRooms
+from chat.stores.redis.typing import RedisTyping
 
 
 @pytest.fixture

@@ -373,8 +373,8 @@ def check_versions():
         found = metadata.version(package)
         if found != expected:
             raise RuntimeError(
-                f"chat/engine.py was written for {package} {expected}, but {package} {found} is installed: "
-                f"install the version in requirements.txt, or check chat/engine.py against {found} first")
+                f"chat/transport.py was written for {package} {expected}, but {package} {found} is installed: "
+                f"install the version in requirements.txt, or check chat/transport.py against {found} first")
 
 
 class MalformedFrame(ValueError):

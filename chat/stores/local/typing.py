@@ -1,10 +1,12 @@
-"""Who is typing where: states that expire unless renewed."""
+"""Who is typing where, in this process: states that expire unless renewed."""
 
 import threading
 import time
 
+from .. import base
 
-class Typing:
+
+class LocalTyping(base.Typing):
     """Typing states per (room, person), each ending ``timeout`` seconds after its last renewal."""
 
     def __init__(self, timeout, clock=time.monotonic):
@@ -14,7 +16,6 @@ class Typing:
         self._lock = threading.Lock()
 
     def start(self, room, member):
-        """Start or renew ``member``'s typing in ``room``; return True if they were not typing there."""
         with self._lock:
             key = (room, member.id)
             started = key not in self._states
@@ -22,12 +23,10 @@ class Typing:
             return started
 
     def stop(self, room, person_id):
-        """Stop typing; return True if the person was typing there."""
         with self._lock:
             return self._states.pop((room, person_id), None) is not None
 
     def expire(self):
-        """End the states not renewed in time; return their (room, member) pairs."""
         with self._lock:
             now = self._clock()
             ended = [(key, member) for key, (until, member) in self._states.items() if until <= now]

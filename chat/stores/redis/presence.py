@@ -1,76 +1,22 @@
-"""Presence, rooms and typing shared by several server processes through one Redis server.
+"""Who is online, for every process sharing one Redis server: the twin of chat/stores/local/presence.py.
 
-``RedisPresence``, ``RedisRooms`` and ``RedisTyping`` are the twins of ``Presence``
-(chat/presence.py), ``Rooms`` (chat/rooms.py) and ``Typing`` (chat/typists.py): the same
-methods, arguments, results and rules, so the event handlers can use either. They are for
-the chat running as several processes, on one host or many, that must see one world.
-
-Two rules make that work:
-
-- Every change is one Lua script (or one MULTI/EXEC transaction). Redis runs it whole,
-  with no other process's command in between, so no process sees half a change.
-- Every departure, typing end and room removal is taken out of Redis by exactly one
-  script run, and only that run returns it: when two processes expire at the same moment,
-  one reports it and the other sees nothing left.
-
-Names are unique after NFKC normalisation and case folding (chat.names.name_key), which
-Lua cannot compute: Python picks a name that looks free, and the script claims it only if
-its key is still free; if another process took it in between, Python looks and picks again.
-
-Deadlines are wall-clock times (time.time), which all processes share. A process records a
-heartbeat every second; when one stops (killed, or cut off), another's ``expire`` drops
-its connections as if they had disconnected, so its people leave after the grace period.
-
-Keys, under a prefix ("chat:" unless given):
-
-  connections              hash  connection id -> person id, for every process
-  host:<host>              set   the connections a process opened
-  hosts                    zset  host -> time of its last heartbeat
-  dead-host:<host>         str   set for a day when others dropped the host's connections
-  names                    hash  name key -> person id: one per person online
-  person:<id>              hash  name, key (the name's key), guest and stable ("1" or "0"),
-                                 browser (a guest's browser, or "")
-  person-connections:<id>  set   the person's connections
-  person-rooms:<id>        hash  room -> how many of the person's connections are in it
-  leaving:<id>             hash  room -> deadline: dropped, not left, may come back
-  deadlines                zset  '["<id>","<room>"]' -> deadline, one per leaving entry
-  connection-rooms:<c>     set   the rooms a connection is in
-  room:<room>              set   ids of the people in the room, or within their grace period
-  rooms                    hash  room -> "" while occupied, else when it became empty
-  typing                   zset  '["<room>","<id>"]' -> when the typing state ends
-  typists                  hash  the same field -> the typist as JSON
-
-Redis deletes a set or hash when its last member goes, so "exists" means "not empty".
-The scripts build key names from the prefix, so they need one Redis server (replicas
-allowed), not a Redis Cluster. Each class needs a client made with decode_responses=True.
+The keys, and the two rules every script keeps, are described in chat/stores/redis/__init__.py.
 """
 
-import json
 import time
 from dataclasses import replace
 
-from .names import guest_name, name_key, with_suffix
-from .presence import Member
-from .rooms import room_name
-from .validation import ChatError
+from ...model import Member, not_in_room
+from ...names import guest_name, name_key, with_suffix
+from .. import base
+from . import PREFIX, decoding_client
 
-PREFIX = "chat:"
 DEAD_HOST_MEMORY = 86400  # seconds a dropped host can still learn so from heartbeat()
 
 
 def _member(person_id, name, guest):
     return Member(person_id, name, guest == "1")
 
-
-def decoding_client(redis):
-    """Return ``redis`` if it decodes replies to str; raise ValueError if not."""
-    if not redis.get_connection_kwargs().get("decode_responses"):
-        raise ValueError("the Redis client must return str: make it with decode_responses=True, "
-                         "e.g. Redis.from_url(url, decode_responses=True)")
-    return redis
-
-
-# --- Presence -----------------------------------------------------------------------------
 
 # Shared by the scripts that drop connections or end grace periods. Every script gets the
 # key prefix as ARGV[1].
@@ -282,7 +228,7 @@ return {dropped, departures}
 """
 
 
-class RedisPresence:
+class RedisPresence(base.Presence):
     """People online across every process sharing ``redis``, per room; names unique among them.
 
     ``host_id`` names this process, uniquely among those running (a random id per start
@@ -315,23 +261,10 @@ class RedisPresence:
         return self._clock() + self.grace_seconds if self.grace_seconds > 0 else ""
 
     def connect(self, connection, person_id, name=None, stable=True):
-        """Add ``connection`` for ``person_id``; return the person as others see them.
-
-        A person already online keeps their name. A new one gets ``name`` (or a guest
-        name), with a number added when someone online has the same name.
-        """
         member, _ = self._add(connection, person_id, name, stable)
         return member
 
     def connect_guest(self, connection, guest_id, name=None, browser=None):
-        """Add ``connection`` as guest ``guest_id`` of ``browser``; return (member, departures now).
-
-        A guest has one connection at a time: while ``guest_id`` has an open one (a
-        duplicated tab), add nothing and return (None, []), so the caller makes the
-        newcomer a new guest. A new guest asking for a name held only by a guest of the
-        same browser with no connection left (a tab closed within its grace period) gets
-        that name, and that guest leaves their rooms now: those are the departures.
-        """
         return self._add(connection, guest_id, name, True, alone=True, browser=browser)
 
     def _add(self, connection, person_id, name, stable, alone=False, browser=None):
@@ -353,16 +286,10 @@ class RedisPresence:
             taken = set(self._redis.hkeys(self._key("names")))  # someone has that name: look, pick again
 
     def disconnect(self, connection):
-        """Drop ``connection``; return the (room, member) departures that happen now.
-
-        Rooms whose last connection of a stable person this was are kept for the grace
-        period instead; ``expire`` reports them if the person has not come back.
-        """
         departures = self._disconnect(args=[self.prefix, connection, self.host_id, self._deadline()])
         return [(room, _member(person_id, name, guest)) for person_id, name, guest, room in departures]
 
     def enter(self, connection, room):
-        """Put ``connection`` in ``room``; return (member, whether the person is new to the room)."""
         found = self._enter(args=[self.prefix, connection, room])
         if found is None:
             raise KeyError(connection)
@@ -370,17 +297,15 @@ class RedisPresence:
         return _member(person_id, name, guest), bool(is_new)
 
     def exit(self, connection, room):
-        """Take ``connection`` out of ``room``; return (member, whether the person left the room)."""
         found = self._exit(args=[self.prefix, connection, room])
         if found is None:
             raise KeyError(connection)
         if found == "not_in_room":
-            raise ChatError("not_in_room", f"you are not in the room {room!r}")
+            raise not_in_room(room)
         person_id, name, guest, left = found
         return _member(person_id, name, guest), bool(left)
 
     def rename(self, connection, name):
-        """Rename the person behind ``connection``; return (member, previous name)."""
         while True:
             member = self.member(connection)
             taken = {key for key, owner in self._redis.hgetall(self._key("names")).items() if owner != member.id}
@@ -390,14 +315,12 @@ class RedisPresence:
                 return replace(member, name=chosen, guest=False), member.name
 
     def member(self, connection):
-        """Return the person behind ``connection`` as others see them."""
         found = self._member(args=[self.prefix, connection])
         if found is None:
             raise KeyError(connection)
         return _member(*found)
 
     def rooms_of(self, connection):
-        """Return the rooms ``connection`` is in."""
         with self._redis.pipeline() as transaction:
             transaction.hexists(self._key("connections"), connection)
             transaction.smembers(self._key("connection-rooms:", connection))
@@ -407,7 +330,6 @@ class RedisPresence:
         return rooms
 
     def rooms_of_person(self, person_id):
-        """Return the rooms others see the person in (including those within their grace period)."""
         with self._redis.pipeline() as transaction:
             transaction.hkeys(self._key("person-rooms:", person_id))
             transaction.hkeys(self._key("leaving:", person_id))
@@ -415,35 +337,24 @@ class RedisPresence:
         return set(present) | set(leaving)
 
     def connections_of_person(self, person_id):
-        """Return every open connection of the person, on any process."""
         return self._redis.smembers(self._key("person-connections:", person_id))
 
     def members(self, room):
-        """Return the people in ``room`` (including those within their grace period), by name."""
         return sorted((_member(*found) for found in self._members(args=[self.prefix, room])),
                       key=lambda member: name_key(member.name))
 
     def occupied(self, room):
-        """Return whether anyone is in ``room``, or may come back to it."""
         return bool(self._redis.exists(self._key("room:", room)))
 
     @property
     def people(self):
-        """Return how many people are online, on every process."""
         return self._redis.hlen(self._key("names"))
 
     @property
     def connections(self):
-        """Return how many connections are open, on every process."""
         return self._redis.hlen(self._key("connections"))
 
     def heartbeat(self):
-        """Record this process as alive: call it every second or so, from the expiry loop.
-
-        Return False if other processes took it for dead meanwhile and dropped its
-        connections: its clients are online for nobody now, so disconnect them (they will
-        reconnect, and be connected afresh).
-        """
         with self._redis.pipeline() as transaction:
             transaction.zadd(self._key("hosts"), {self.host_id: self._clock()})
             transaction.delete(self._key("dead-host:", self.host_id))
@@ -476,155 +387,3 @@ class RedisPresence:
         departures, _ = self.drop_silent_hosts()
         ended = self._end_grace(args=[self.prefix, self._clock()])
         return departures + [(room, _member(person_id, name, guest)) for person_id, name, guest, room in ended]
-
-
-# --- Rooms --------------------------------------------------------------------------------
-
-CREATE_ROOM = """
--- Create a room, empty since now, unless it exists or the limit is reached.
--- ARGV: prefix, room, the most rooms, now. Return 'created', 'exists' or 'limit'.
-local rooms = ARGV[1] .. 'rooms'
-if redis.call('HEXISTS', rooms, ARGV[2]) == 1 then return 'exists' end
-if redis.call('HLEN', rooms) >= tonumber(ARGV[3]) then return 'limit' end
-redis.call('HSET', rooms, ARGV[2], ARGV[4])
-return 'created'
-"""
-
-ROOM_OCCUPIED = """
--- Record whether anyone is in a created room: '' while someone is, else since when it is empty.
--- ARGV: prefix, default room, room, 1 or 0, now.
-local rooms, room = ARGV[1] .. 'rooms', ARGV[3]
-if room == ARGV[2] or redis.call('HEXISTS', rooms, room) == 0 then return end
-if ARGV[4] == '1' then
-  redis.call('HSET', rooms, room, '')
-elseif redis.call('HGET', rooms, room) == '' then
-  redis.call('HSET', rooms, room, ARGV[5])
-end
-"""
-
-EXPIRE_ROOMS = """
--- Remove the created rooms empty since the cutoff or before. ARGV: prefix, default room, cutoff.
--- Return their names.
-local prefix, default, cutoff = ARGV[1], ARGV[2], tonumber(ARGV[3])
-local rooms = prefix .. 'rooms'
-local registry = redis.call('HGETALL', rooms)
-local removed = {}
-for i = 1, #registry, 2 do
-  local room, since = registry[i], registry[i + 1]
-  if room ~= default and since ~= '' and tonumber(since) <= cutoff then
-    if redis.call('EXISTS', prefix .. 'room:' .. room) == 1 then
-      -- RedisPresence (same prefix) has people in it: an "empty" report from one process
-      -- crossed an arrival on another. It is occupied; its next "empty" report restarts the wait.
-      redis.call('HSET', rooms, room, '')
-    else
-      redis.call('HDEL', rooms, room)
-      table.insert(removed, room)
-    end
-  end
-end
-return removed
-"""
-
-
-class RedisRooms:
-    """Rooms that exist, for every process: the default one for good, created ones until idle too long."""
-
-    def __init__(self, redis, default, max_rooms, idle_seconds, clock=time.time, prefix=PREFIX):
-        self._redis = decoding_client(redis)
-        self.default = default
-        self.max_rooms = max_rooms
-        self.idle_seconds = idle_seconds
-        self.prefix = prefix
-        self._clock = clock
-        self._rooms = prefix + "rooms"
-        self._create = redis.register_script(CREATE_ROOM)
-        self._occupied = redis.register_script(ROOM_OCCUPIED)
-        self._expire = redis.register_script(EXPIRE_ROOMS)
-        redis.hset(self._rooms, default, "")  # never empty, so never removed
-
-    def __contains__(self, room):
-        return bool(self._redis.hexists(self._rooms, room))
-
-    def names(self):
-        """Return the room names, sorted."""
-        return sorted(self._redis.hkeys(self._rooms))
-
-    def create(self, room):
-        """Create ``room``, empty; raise ChatError if it exists or the limit is reached."""
-        room = room_name(room)
-        outcome = self._create(args=[self.prefix, room, self.max_rooms, self._clock()])
-        if outcome == "exists":
-            raise ChatError("room_exists", f"the room {room!r} exists already")
-        if outcome == "limit":
-            raise ChatError("too_many_rooms", f"there are {self.max_rooms} rooms already, the limit")
-        return room
-
-    def restore(self, room):
-        """Bring back a room that existed before a restart, empty from now."""
-        self._redis.hsetnx(self._rooms, room, self._clock())
-
-    def require(self, room):
-        """Return ``room`` if it exists; raise ChatError if not."""
-        room = room_name(room)
-        if room not in self:
-            raise ChatError("no_such_room", f"there is no room {room!r}")
-        return room
-
-    def occupied(self, room, occupied):
-        """Record whether anyone is in ``room`` now."""
-        self._occupied(args=[self.prefix, self.default, room, int(bool(occupied)), self._clock()])
-
-    def expire(self):
-        """Remove created rooms that have been empty for ``idle_seconds``; return their names."""
-        return sorted(self._expire(args=[self.prefix, self.default, self._clock() - self.idle_seconds]))
-
-
-# --- Typing -------------------------------------------------------------------------------
-
-END_TYPING = """
--- End the typing states due by ARGV[2]. ARGV: prefix, now. Return {field, typist JSON} pairs.
-local states, typists = ARGV[1] .. 'typing', ARGV[1] .. 'typists'
-local ended = {}
-for _, field in ipairs(redis.call('ZRANGEBYSCORE', states, '-inf', ARGV[2])) do
-  table.insert(ended, {field, redis.call('HGET', typists, field)})
-  redis.call('ZREM', states, field)
-  redis.call('HDEL', typists, field)
-end
-return ended
-"""
-
-
-class RedisTyping:
-    """Typing states per (room, person) for every process, each ending ``timeout`` seconds after its last renewal."""
-
-    def __init__(self, redis, timeout, clock=time.time, prefix=PREFIX):
-        self._redis = decoding_client(redis)
-        self.timeout = timeout
-        self.prefix = prefix
-        self._clock = clock
-        self._states = prefix + "typing"
-        self._typists = prefix + "typists"
-        self._end = redis.register_script(END_TYPING)
-
-    def start(self, room, member):
-        """Start or renew ``member``'s typing in ``room``; return True if they were not typing there."""
-        field = json.dumps([room, member.id])
-        with self._redis.pipeline() as transaction:
-            transaction.zadd(self._states, {field: self._clock() + self.timeout})
-            transaction.hset(self._typists, field, json.dumps(member.as_dict()))
-            added, _ = transaction.execute()
-        return added == 1
-
-    def stop(self, room, person_id):
-        """Stop typing; return True if the person was typing there."""
-        field = json.dumps([room, person_id])
-        with self._redis.pipeline() as transaction:
-            transaction.zrem(self._states, field)
-            transaction.hdel(self._typists, field)
-            removed, _ = transaction.execute()
-        return removed == 1
-
-    def expire(self):
-        """End the states not renewed in time; return their (room, member) pairs."""
-        ended = self._end(args=[self.prefix, self._clock()])
-        return [(json.loads(field)[0], Member(**json.loads(typist))) for field, typist in ended]

@@ -1,9 +1,10 @@
-"""Flask-SocketIO's Redis message queue, keeping every room's messages whole and in id order.
+"""Delivery for several processes: each room's messages whole and in id order, on every process.
 
-With several server processes every broadcast goes through Redis (python-socketio's
-RedisManager). Room messages are published by the history itself, atomically with their
-numbering (see shared_history.py), so they reach each process in id order. This manager
-also keeps, per room, the last id it delivered (the watermark):
+With several server processes every broadcast goes through Redis, Flask-SocketIO's message
+queue (python-socketio's RedisManager). Room messages are published by the history's own
+Lua script, atomically with their numbering (history.py), so they reach each process in
+id order. ``ChatRedisManager``, the client manager the Socket.IO server is given, also
+keeps, per room, the last id it delivered here (the watermark):
 
 - a connection entering a room gets the history up to the watermark and everything after
   it live, under the room's lock: nothing twice, nothing missed;
@@ -12,13 +13,54 @@ also keeps, per room, the last id it delivered (the watermark):
 - ``repair_lagging`` does the same for a room whose history moved on while nothing arrived.
 """
 
+import json
 import uuid
 
 import socketio
 
-from .shared_history import PUBLISHER
+from ...model import SEED, room_group
+from .. import base
 
 SYNC_EVENT = "chat-sync"
+
+# The host id of the publisher: no server process has it, so every process, the sender's
+# included, delivers these messages when they come back from Redis.
+PUBLISHER = "chat-history"
+
+_MESSAGE = "__MESSAGE__"  # stands for a message's JSON until the Lua script has numbered it
+
+
+def queue_message(event, data, room):
+    """Return Flask-SocketIO's queue message that has every process emit ``event`` with ``data`` to ``room``."""
+    return {"method": "emit", "event": event, "data": [data], "binary": False, "namespace": "/",
+            "room": room, "skip_sid": None, "callback": None, "host_id": PUBLISHER}
+
+
+class RedisDelivery(base.Delivery):
+    """Deliver through Redis: the history sends each message out as it numbers it; each process delivers it."""
+
+    def __init__(self, history, manager, emit):
+        """Use the RedisHistory ``history`` and the ChatRedisManager ``manager`` of this process."""
+        super().__init__(history, emit)
+        self._manager = manager
+        manager.attach(history, self.room_lock)
+
+    def post(self, room, member, text, client_id=None, to_seed=False):
+        around = json.dumps(queue_message("room-message", _MESSAGE, room_group(room))).split(json.dumps(_MESSAGE))
+        also = json.dumps(queue_message("message", text, SEED)) if to_seed else ""
+        return self.history.append_and_publish(room, member, text, client_id, self._manager.channel, around, also)
+
+    def enter(self, room, join, send_history):
+        # The watermark waits for the room's lock to deliver what is in flight: not under it.
+        self._manager.watermark(room)
+        with self.room_lock(room):
+            join()
+            # What this process has delivered so far comes from the history; the rest
+            # arrives live from the queue, which waits for this lock.
+            send_history(self._manager.delivered[room])
+
+    def repair(self):
+        self._manager.repair_lagging()
 
 
 class ChatRedisManager(socketio.RedisManager):
@@ -33,7 +75,7 @@ class ChatRedisManager(socketio.RedisManager):
         self.room_lock = None
 
     def attach(self, history, room_lock):
-        """Give the manager the shared history and the per-room locks of the chat state."""
+        """Give the manager the shared history and the per-room locks of the delivery."""
         self.history = history
         self.room_lock = room_lock
 
@@ -63,7 +105,7 @@ class ChatRedisManager(socketio.RedisManager):
             if not messages:
                 break
             for missing in messages:
-                self.emit("room-message", missing.as_dict(), namespace="/", room=f"room:{room}", ignore_queue=True)
+                self.emit("room-message", missing.as_dict(), namespace="/", room=room_group(room), ignore_queue=True)
             after = messages[-1].id
         self.delivered[room] = upto
 
@@ -78,8 +120,7 @@ class ChatRedisManager(socketio.RedisManager):
         token = uuid.uuid4().hex
         arrived = self.server.eio.create_event()
         self._syncs[token] = arrived
-        self._publish({"method": "emit", "event": SYNC_EVENT, "data": [token], "binary": False, "namespace": "/",
-                       "room": SYNC_EVENT, "skip_sid": None, "callback": None, "host_id": PUBLISHER})
+        self._publish(queue_message(SYNC_EVENT, token, SYNC_EVENT))
         arrived.wait(timeout)  # the queue delivers in order: after this, all up to `last` has been through
         self._syncs.pop(token, None)
         with self.room_lock(room):

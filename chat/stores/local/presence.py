@@ -1,4 +1,4 @@
-"""Who is online: people, their connections, the rooms they are in, and their unique names.
+"""Who is online, in this process: people, their connections, the rooms they are in, and their unique names.
 
 A person is one or more connections with the same person id: with signed identities, a
 token's user; else a guest, which is one connection at a time (a tab of the demo page,
@@ -12,20 +12,9 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 
-from .names import guest_name, name_key, with_suffix
-from .validation import ChatError
-
-
-@dataclass(frozen=True)
-class Member:
-    """A person as others see them."""
-
-    id: str
-    name: str
-    guest: bool = False
-
-    def as_dict(self):
-        return {"id": self.id, "name": self.name, "guest": self.guest}
+from ...model import Member, not_in_room
+from ...names import guest_name, name_key, with_suffix
+from .. import base
 
 
 @dataclass
@@ -38,7 +27,7 @@ class _Person:
     leaving: dict = field(default_factory=dict)  # room -> deadline: dropped, not left, may come back
 
 
-class Presence:
+class LocalPresence(base.Presence):
     """People online, per room; names unique among them after NFKC and case folding."""
 
     def __init__(self, grace_seconds, clock=time.monotonic):
@@ -49,23 +38,10 @@ class Presence:
         self._lock = threading.Lock()
 
     def connect(self, connection, person_id, name=None, stable=True):
-        """Add ``connection`` for ``person_id``; return the person as others see them.
-
-        A person already online keeps their name. A new one gets ``name`` (or a guest
-        name), with a number added when someone online has the same name.
-        """
         with self._lock:
             return self._add(connection, person_id, name, stable)
 
     def connect_guest(self, connection, guest_id, name=None, browser=None):
-        """Add ``connection`` as guest ``guest_id`` of ``browser``; return (member, departures now).
-
-        A guest has one connection at a time: while ``guest_id`` has an open one (a
-        duplicated tab), add nothing and return (None, []), so the caller makes the
-        newcomer a new guest. A new guest asking for a name held only by a guest of the
-        same browser with no connection left (a tab closed within its grace period) gets
-        that name, and that guest leaves their rooms now: those are the departures.
-        """
         with self._lock:
             person = self._people.get(guest_id)
             if person is not None and person.connections:
@@ -96,11 +72,6 @@ class Presence:
         return []
 
     def disconnect(self, connection):
-        """Drop ``connection``; return the (room, member) departures that happen now.
-
-        Rooms whose last connection of a stable person this was are kept for the grace
-        period instead; ``expire`` reports them if the person has not come back.
-        """
         with self._lock:
             person_id = self._owner.pop(connection, None)
             if person_id is None:
@@ -121,7 +92,6 @@ class Presence:
             return departures
 
     def enter(self, connection, room):
-        """Put ``connection`` in ``room``; return (member, whether the person is new to the room)."""
         with self._lock:
             person = self._person_of(connection)
             returning = person.leaving.pop(room, None) is not None
@@ -130,12 +100,11 @@ class Presence:
             return person.member, is_new
 
     def exit(self, connection, room):
-        """Take ``connection`` out of ``room``; return (member, whether the person left the room)."""
         with self._lock:
             person = self._person_of(connection)
             connections = person.rooms.get(room)
             if connections is None or connection not in connections:
-                raise ChatError("not_in_room", f"you are not in the room {room!r}")
+                raise not_in_room(room)
             connections.discard(connection)
             if connections:
                 return person.member, False
@@ -143,7 +112,6 @@ class Presence:
             return person.member, True
 
     def rename(self, connection, name):
-        """Rename the person behind ``connection``; return (member, previous name)."""
         with self._lock:
             person = self._person_of(connection)
             previous = person.member.name
@@ -152,52 +120,43 @@ class Presence:
             return person.member, previous
 
     def member(self, connection):
-        """Return the person behind ``connection`` as others see them."""
         with self._lock:
             return self._person_of(connection).member
 
     def rooms_of(self, connection):
-        """Return the rooms ``connection`` is in."""
         with self._lock:
             person = self._person_of(connection)
             return {room for room, connections in person.rooms.items() if connection in connections}
 
     def rooms_of_person(self, person_id):
-        """Return the rooms others see the person in (including those within their grace period)."""
         with self._lock:
             person = self._people.get(person_id)
             return set(person.rooms) | set(person.leaving) if person else set()
 
     def connections_of_person(self, person_id):
-        """Return every open connection of the person."""
         with self._lock:
             person = self._people.get(person_id)
             return set(person.connections) if person else set()
 
     def members(self, room):
-        """Return the people in ``room`` (including those within their grace period), by name."""
         with self._lock:
             return sorted((person.member for person in self._people.values()
                            if room in person.rooms or room in person.leaving),
                           key=lambda member: name_key(member.name))
 
     def occupied(self, room):
-        """Return whether anyone is in ``room``, or may come back to it."""
         with self._lock:
             return any(room in person.rooms or room in person.leaving for person in self._people.values())
 
     @property
     def people(self):
-        """Return how many people are online."""
         return len(self._people)
 
     @property
     def connections(self):
-        """Return how many connections are open."""
         return len(self._owner)
 
     def expire(self):
-        """End grace periods that ran out; return those (room, member) departures."""
         with self._lock:
             now = self._clock()
             departures = []
@@ -209,11 +168,12 @@ class Presence:
                 self._forget_if_gone(person)
             return departures
 
-    def drop_silent_hosts(self):
-        """Return ([], 0): one process has no other process whose connections it could drop.
+    def heartbeat(self):
+        """Return True: one process alone is never given up for dead by another."""
+        return True
 
-        The twin of RedisPresence.drop_silent_hosts, so the expiry loop can ask either.
-        """
+    def drop_silent_hosts(self):
+        """Return ([], 0): one process has no other process whose connections it could drop."""
         return [], 0
 
     def _person_of(self, connection):

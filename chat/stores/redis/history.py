@@ -1,14 +1,13 @@
-"""Chat history in Redis, shared by every server process, delivered in one order.
+"""Chat history in Redis, shared by every server process: the twin of chat/stores/local/history.py.
 
-The twin of ``history.History`` for several processes. One Lua script numbers a message,
-stores it, remembers its client id and publishes its delivery on Flask-SocketIO's Redis
-channel, all in one atomic step. Redis hands published messages to every subscriber in
-the order they were published, so every process (and so every client) receives a room's
-messages in id order, whichever process each sender is on.
+One Lua script numbers a message, stores it and remembers its client id in one atomic
+step; for the Redis delivery (delivery.py) the same step also puts the message on
+Flask-SocketIO's Redis channel, so every process receives a room's messages in id order.
 
 Keys, under a prefix (default ``chat:``):
 
 - ``history-rooms``: the set of rooms that have a history;
+- ``message-rooms``: the set of rooms messages were stored in, whether recorded or not, for retention;
 - ``seq:<room>``: the room's last id, which never goes back;
 - ``messages:<room>``: a sorted set of the messages as JSON, scored by id;
 - ``client-ids:<room>``: a hash from the senders' client ids to message ids.
@@ -21,17 +20,14 @@ Redis itself dies.
 import json
 import time
 
-from .history import Message
-from .presence import Member
-from .shared_state import decoding_client
-
-# The host id of the publisher: no server process has it, so every process, the sender's
-# included, delivers these messages when they come back from Redis.
-PUBLISHER = "chat-history"
+from ...model import Member, Message
+from .. import base
+from . import PREFIX, decoding_client
 
 APPEND = """
--- KEYS: seq, messages, client-ids. ARGV: client id ('' for none), the message JSON before and
--- after its id, the channel, the delivery JSON before and after the message, a second delivery.
+-- KEYS: seq, messages, client-ids, message-rooms. ARGV: client id ('' for none), the message JSON
+-- before and after its id, the room; then, to publish it, the channel ('' for none), the publication before and
+-- after the message JSON, and a second publication ('' for none).
 if ARGV[1] ~= '' then
   local known = redis.call('HGET', KEYS[3], ARGV[1])
   if known then
@@ -43,8 +39,11 @@ local id = redis.call('INCR', KEYS[1])
 local message = ARGV[2] .. id .. ARGV[3]
 redis.call('ZADD', KEYS[2], id, message)
 if ARGV[1] ~= '' then redis.call('HSET', KEYS[3], ARGV[1], id) end
-redis.call('PUBLISH', ARGV[4], ARGV[5] .. message .. ARGV[6])
-if ARGV[7] ~= '' then redis.call('PUBLISH', ARGV[4], ARGV[7]) end
+redis.call('SADD', KEYS[4], ARGV[4])
+if ARGV[5] ~= '' then
+  redis.call('PUBLISH', ARGV[5], ARGV[6] .. message .. ARGV[7])
+  if ARGV[8] ~= '' then redis.call('PUBLISH', ARGV[5], ARGV[8]) end
+end
 return {1, message}
 """
 
@@ -76,21 +75,12 @@ def _message(raw):
     return Message(data["room"], data["id"], data["ts"], Member(**data["user"]), data["text"], data.get("clientId"))
 
 
-def _emit(event, data, room):
-    """Return the JSON of a Flask-SocketIO queue message that emits ``event`` to ``room``."""
-    return json.dumps({"method": "emit", "event": event, "data": [data], "binary": False, "namespace": "/",
-                       "room": room, "skip_sid": None, "callback": None, "host_id": PUBLISHER})
+class RedisHistory(base.History):
+    """Every room's messages, numbered 1, 2, 3, ... per room and stored in one step, for every process."""
 
-
-class RedisHistory:
-    """Every room's messages, numbered 1, 2, 3, ... per room, stored and published in one step."""
-
-    publishes = True  # append() delivers the message too; the caller must not emit it again
-
-    def __init__(self, redis, channel, prefix="chat:", clock=time.time):
-        """Use ``redis``, a client made with decode_responses=True, and Flask-SocketIO's ``channel``."""
+    def __init__(self, redis, prefix=PREFIX, clock=time.time):
+        """Use ``redis``, a client made with decode_responses=True."""
         self._redis = decoding_client(redis)
-        self._channel = channel
         self._prefix = prefix
         self._clock = clock
         self._append = redis.register_script(APPEND)
@@ -117,74 +107,67 @@ class RedisHistory:
         return sorted(self._redis.smembers(self._key("history-rooms")))
 
     def add_room(self, room):
-        """Record that ``room`` exists."""
         self._redis.sadd(self._key("history-rooms"), room)
 
     def remove_room(self, room):
-        """Forget ``room`` and its messages; its numbering carries on if it is made again."""
         pipe = self._redis.pipeline()
         pipe.srem(self._key("history-rooms"), room)
+        pipe.srem(self._key("message-rooms"), room)
         pipe.delete(self._key("messages", room), self._key("client-ids", room))
         pipe.execute()
 
     # --- Messages ---
 
-    def append(self, room, user, text, client_id=None, seed_channel=None):
-        """Store a message and publish its delivery; return (message, True), or (original, False) for a resend.
+    def append(self, room, user, text, client_id=None):
+        return self.append_and_publish(room, user, text, client_id)
 
-        The delivery is ``room-message`` to the Socket.IO room ``room:<room>`` and, with a
-        ``seed_channel``, the bare text as ``message`` to that Socket.IO room too.
+    def append_and_publish(self, room, user, text, client_id=None, channel="", around=("", ""), also=""):
+        """Store a message as ``append`` does and, in the same atomic step, publish it on ``channel``.
+
+        The publication is ``around[0]``, the message's JSON, ``around[1]``, followed by
+        ``also`` unless empty; a resend of a stored ``client_id`` is not published again. This
+        is RedisDelivery.post's, which builds the publications.
         """
         fields = {"room": room, "ts": int(self._clock() * 1000), "user": user.as_dict(), "text": text}
         if client_id is not None:
             fields["clientId"] = client_id
         rest = json.dumps(fields)
-        delivery = _emit("room-message", "__MESSAGE__", f"room:{room}").split('"__MESSAGE__"')
         new, raw = self._append(
-            keys=[self._key("seq", room), self._key("messages", room), self._key("client-ids", room)],
-            args=[client_id or "", '{"id": ', ", " + rest[1:], self._channel, delivery[0], delivery[1],
-                  _emit("message", text, seed_channel) if seed_channel else ""])
+            keys=[self._key("seq", room), self._key("messages", room), self._key("client-ids", room),
+                  self._key("message-rooms")],
+            args=[client_id or "", '{"id": ', ", " + rest[1:], room, channel, around[0], around[1], also])
         return _message(raw), bool(new)
 
     def find(self, room, client_id):
-        """Return the stored message with the sender's ``client_id`` in ``room``, or None."""
         known = self._redis.hget(self._key("client-ids", room), client_id)
         if known is None:
             return None
         stored = self._redis.zrange(self._key("messages", room), int(known), int(known), byscore=True)
         return _message(stored[0]) if stored else None
 
-    def latest(self, room, limit, upto=None):
-        """Return the last ``limit`` messages of ``room`` (up to id ``upto``), oldest first, and whether older exist."""
-        return self.before(room, None if upto is None else upto + 1, limit)
-
     def before(self, room, before_id, limit):
-        """Return up to ``limit`` messages of ``room`` older than ``before_id``, oldest first, and whether more exist."""
         top = "+inf" if before_id is None else f"({before_id}"
         rows = self._redis.zrange(self._key("messages", room), top, "-inf", desc=True, byscore=True,
                                   offset=0, num=limit + 1)
         return [_message(row) for row in reversed(rows[:limit])], len(rows) > limit
 
     def after(self, room, after_id, limit, upto=None):
-        """Return up to ``limit`` messages of ``room`` newer than ``after_id`` (up to ``upto``), oldest first."""
         rows = self._redis.zrange(self._key("messages", room), f"({after_id}", "+inf" if upto is None else upto,
                                   byscore=True, offset=0, num=limit + 1)
         return [_message(row) for row in rows[:limit]], len(rows) > limit
 
     def last_id(self, room):
-        """Return the id of ``room``'s newest message ever, 0 if none."""
         return int(self._redis.get(self._key("seq", room)) or 0)
 
     def first_id(self, room):
-        """Return the id of ``room``'s oldest stored message, or None."""
         first = self._redis.zrange(self._key("messages", room), 0, 0, withscores=True)
         return int(first[0][1]) if first else None
 
     def retain(self, per_room, max_age_seconds):
-        """Delete messages beyond the newest ``per_room`` of each room or older than ``max_age_seconds``."""
         cutoff = int((self._clock() - max_age_seconds) * 1000) if max_age_seconds else 0
         deleted = 0
-        for room in self.rooms():
+        # Every room with messages: one written to after another process removed it has no record.
+        for room in self._redis.sunion(self._key("history-rooms"), self._key("message-rooms")):
             highest = self.last_id(room) - per_room if per_room else -1
             deleted += self._trim(keys=[self._key("messages", room), self._key("client-ids", room)],
                                   args=[highest, cutoff])

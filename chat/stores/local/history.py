@@ -1,4 +1,4 @@
-"""Chat history in SQLite: messages numbered per room, stored before they are delivered.
+"""Chat history in SQLite, for one process: messages numbered per room, stored before they are delivered.
 
 One connection, shared by the process's threads or greenlets behind a lock; each call is
 one short transaction. WAL mode with synchronous=NORMAL: a committed message survives the
@@ -9,10 +9,10 @@ here; surviving a power cut would need synchronous=FULL.
 import sqlite3
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
-from .presence import Member
+from ...model import Member, Message
+from .. import base
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS rooms (
@@ -36,24 +36,6 @@ CREATE INDEX IF NOT EXISTS messages_by_time ON messages (ts);
 """
 
 
-@dataclass(frozen=True)
-class Message:
-    """An accepted chat message."""
-
-    room: str
-    id: int
-    ts: int  # milliseconds since the Unix epoch, server time
-    user: Member
-    text: str
-    client_id: str = None  # the sender's own id for it, if the sender gave one
-
-    def as_dict(self):
-        message = {"room": self.room, "id": self.id, "ts": self.ts, "user": self.user.as_dict(), "text": self.text}
-        if self.client_id is not None:
-            message["clientId"] = self.client_id
-        return message
-
-
 def _stored_text(text):
     """Return ``text`` as SQLite can keep it: a lone surrogate (half an emoji, which a JavaScript
     string can hold) is not valid UTF-8, so such text is kept as bytes instead."""
@@ -74,10 +56,8 @@ def _message(row):
 COLUMNS = "room, id, ts, user_id, user_name, user_guest, text, client_id"
 
 
-class History:
+class LocalHistory(base.History):
     """Every room's messages, numbered 1, 2, 3, ... per room with no gaps, in the order accepted."""
-
-    publishes = False  # the caller delivers what append() stores (shared_history.RedisHistory does both)
 
     def __init__(self, path, clock=time.time):
         if path != ":memory:":
@@ -116,17 +96,14 @@ class History:
     # --- Rooms ---
 
     def rooms(self):
-        """Return the names of the rooms that exist."""
         with self._lock:
             return [name for (name,) in self._db.execute("SELECT name FROM rooms WHERE NOT removed ORDER BY name")]
 
     def add_room(self, room):
-        """Record that ``room`` exists."""
         self._transaction(lambda db: db.execute(
             "INSERT INTO rooms (name) VALUES (?) ON CONFLICT (name) DO UPDATE SET removed = 0", (room,)))
 
     def remove_room(self, room):
-        """Forget ``room`` and its messages; its numbering carries on if it is made again."""
         def work(db):
             db.execute("UPDATE rooms SET removed = 1 WHERE name = ?", (room,))
             db.execute("DELETE FROM messages WHERE room = ?", (room,))
@@ -135,11 +112,6 @@ class History:
     # --- Messages ---
 
     def append(self, room, user, text, client_id=None):
-        """Store a message; return (message, True) with its id and timestamp.
-
-        With a ``client_id`` already stored for ``room``, store nothing and return
-        (the original message, False); otherwise (the new message, True).
-        """
         def work(db):
             if client_id is not None:
                 original = self.find(room, client_id, db)
@@ -156,7 +128,6 @@ class History:
         return self._transaction(work)
 
     def find(self, room, client_id, db=None):
-        """Return the stored message with the sender's ``client_id`` in ``room``, or None."""
         query = f"SELECT {COLUMNS} FROM messages WHERE room = ? AND client_id = ?"
         if db is not None:
             row = db.execute(query, (room, client_id)).fetchone()
@@ -165,12 +136,7 @@ class History:
                 row = self._db.execute(query, (room, client_id)).fetchone()
         return _message(row) if row else None
 
-    def latest(self, room, limit, upto=None):
-        """Return the last ``limit`` messages of ``room`` (up to id ``upto``), oldest first, and whether older exist."""
-        return self.before(room, None if upto is None else upto + 1, limit)
-
     def before(self, room, before_id, limit):
-        """Return up to ``limit`` messages of ``room`` older than ``before_id``, oldest first, and whether more exist."""
         with self._lock:
             rows = self._db.execute(
                 f"SELECT {COLUMNS} FROM messages WHERE room = ? AND id < ? ORDER BY id DESC LIMIT ?",
@@ -178,7 +144,6 @@ class History:
         return [_message(row) for row in reversed(rows[:limit])], len(rows) > limit
 
     def after(self, room, after_id, limit, upto=None):
-        """Return up to ``limit`` messages of ``room`` newer than ``after_id`` (up to ``upto``), oldest first."""
         with self._lock:
             rows = self._db.execute(
                 f"SELECT {COLUMNS} FROM messages WHERE room = ? AND id > ? AND id <= ? ORDER BY id LIMIT ?",
@@ -186,22 +151,16 @@ class History:
         return [_message(row) for row in rows[:limit]], len(rows) > limit
 
     def last_id(self, room):
-        """Return the id of ``room``'s newest message ever, 0 if none."""
         with self._lock:
             row = self._db.execute("SELECT last_id FROM rooms WHERE name = ?", (room,)).fetchone()
         return row[0] if row else 0
 
     def first_id(self, room):
-        """Return the id of ``room``'s oldest stored message, or None."""
         with self._lock:
             (first,) = self._db.execute("SELECT MIN(id) FROM messages WHERE room = ?", (room,)).fetchone()
         return first
 
     def retain(self, per_room, max_age_seconds):
-        """Delete messages beyond the newest ``per_room`` of each room or older than ``max_age_seconds``.
-
-        Either limit may be 0, for none. Return how many messages were deleted.
-        """
         def work(db):
             deleted = 0
             if per_room:

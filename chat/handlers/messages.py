@@ -1,0 +1,127 @@
+"""The message handlers: newMessage and send-message, history pages, typing; unknown events, errors."""
+
+from flask import current_app, request, session
+
+from .. import socketio, transport
+from ..model import ChatError
+from ..validation import client_id as valid_client_id
+from ..validation import message_id, message_text, page_limit, room_name, typing_flag
+from . import chat_state, check_flood, client_event, emit_typing, full_protocol_event, refuse
+
+
+def _post(room, text, client_id=None):
+    """Store ``text`` for ``room`` from the current connection and deliver it to the room.
+
+    Return (the message, True), or (the original, False) for a resend of a stored ``client_id``.
+    """
+    state = chat_state()
+    state.presence.require_in(request.sid, room)
+    member = state.presence.member(request.sid)
+    message, new = state.delivery.post(room, member, text, client_id, to_seed=room == state.rooms.default)
+    if new and state.typing.stop(room, member.id):
+        emit_typing(room, member, False)
+    return message, new
+
+
+@client_event("newMessage")
+def new_message(*args):
+    """Sent by a client with the message text: deliver it to the default room, sender included.
+
+    Seed clients receive ``message`` with the bare text; full-protocol clients in the
+    default room receive ``room-message``.
+    """
+    state = chat_state()
+    _post(state.rooms.default, message_text(args, state.max_message_length))
+    return {"ok": True}
+
+
+@full_protocol_event("send-message", limit=False)
+def send_message(payload):
+    """Sent by a full-protocol client with a room and text: store it, deliver it to the room, sender included.
+
+    A resend with a ``clientId`` already stored for the room is acknowledged with the
+    original message, and neither stored nor delivered again; it costs no flood allowance.
+    """
+    state = chat_state()
+    room = room_name(payload.get("room"))
+    text = message_text((payload.get("text"),), state.max_message_length)
+    client_id = valid_client_id(payload.get("clientId"))
+    if client_id is not None and (original := state.history.find(room, client_id)) is not None:
+        return {"ok": True, "message": original.as_dict(), "duplicate": True}
+    check_flood()
+    message, _ = _post(room, text, client_id)
+    return {"ok": True, "message": message.as_dict()}
+
+
+@full_protocol_event("history")
+def history_page(payload):
+    """Sent by a full-protocol client in a room: acknowledge with a page of older messages."""
+    state = chat_state()
+    room = room_name(payload.get("room"))
+    state.presence.require_in(request.sid, room)
+    before = message_id(payload.get("before"), "before")
+    limit = page_limit(payload.get("limit", state.history_limit), state.history_page_max)
+    messages, more = state.history.before(room, before, limit)
+    return {"ok": True, "room": room, "messages": [m.as_dict() for m in messages], "more": more}
+
+
+@full_protocol_event("typing", limit=False)
+def typing(payload):
+    """Sent by a full-protocol client while typing: tell the others in the room when it starts or stops.
+
+    Typing events over their own small allowance are dropped quietly.
+    """
+    state = chat_state()
+    if state.typing_limit.take(request.sid):
+        return {"ok": True, "dropped": True}
+    room = room_name(payload.get("room"))
+    state.presence.require_in(request.sid, room)
+    is_typing = typing_flag(payload.get("typing", True))
+    member = state.presence.member(request.sid)
+    changed = state.typing.start(room, member) if is_typing else state.typing.stop(room, member.id)
+    if changed:
+        emit_typing(room, member, is_typing)
+    return {"ok": True}
+
+
+# --- Everything else ----------------------------------------------------------------------
+
+
+@socketio.on("*")
+def unknown_event(event, *args):
+    """Sent by a client with an event this server does not know: log it, broadcast nothing.
+
+    A client that passed a callback is answered, so it does not wait for nothing.
+    """
+    current_app.logger.info("ignored unknown event %.64r from %s", event, request.sid)
+    return {"ok": False, "error": f"unknown event {event[:64]!r}", "code": "unknown_event"}
+
+
+@socketio.on(transport.REFUSED_EVENT)
+def refused_unread(refusal):
+    """Sent by the transport (chat/transport.py) in place of an event it refused unread: refuse it to its sender.
+
+    An event with a name the server reserves (``connect``, ``disconnect``, ...) never
+    reaches that name's handler; one longer than any valid event is refused ``too_long``
+    without being parsed. Either takes a token from the flood allowance; a reserved name
+    is logged once per connection.
+    """
+    event = refusal["event"][:64]
+    try:
+        check_flood()
+        if refusal["code"] == "reserved_event":
+            if not session.get("reserved_event_logged"):
+                session["reserved_event_logged"] = True
+                current_app.logger.warning("refused the reserved event name %r from %s", event, request.sid)
+            raise ChatError("reserved_event", f"{event!r} is a name the server reserves: it cannot be sent as an event")
+        raise ChatError("too_long", f"the {event!r} event is too long: {refusal['length']:,} characters, "
+                                    f"the limit is {refusal['limit']:,}")
+    except ChatError as error:
+        return refuse(event, error)
+
+
+@socketio.on_error_default
+def internal_error(error):
+    """Log a handler's unexpected exception; refuse the event to its sender, keep serving."""
+    current_app.logger.exception("error handling a Socket.IO event from %s", request.sid)
+    return {"ok": False, "error": "internal server error", "code": "internal"}

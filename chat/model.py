@@ -1,0 +1,94 @@
+"""The chat's shared types: a person as others see them, a message, a refusal.
+
+Every store (chat/stores/) and every handler (chat/handlers/) uses these, whichever backend
+runs. The refusals that several places raise are built here once, so each reads the same.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Member:
+    """A person as others see them."""
+
+    id: str
+    name: str
+    guest: bool = False
+
+    def as_dict(self):
+        return {"id": self.id, "name": self.name, "guest": self.guest}
+
+
+@dataclass(frozen=True)
+class Message:
+    """An accepted chat message."""
+
+    room: str
+    id: int
+    ts: int  # milliseconds since the Unix epoch, server time
+    user: Member
+    text: str
+    client_id: str = None  # the sender's own id for it, if the sender gave one
+
+    def as_dict(self):
+        message = {"room": self.room, "id": self.id, "ts": self.ts, "user": self.user.as_dict(), "text": self.text}
+        if self.client_id is not None:
+            message["clientId"] = self.client_id
+        return message
+
+
+class ChatError(Exception):
+    """A client request refused, with a machine code and a reason a person can read."""
+
+    def __init__(self, code, reason):
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+    def as_dict(self):
+        return {"error": self.reason, "code": self.code}
+
+
+# --- Refusals raised in several places ------------------------------------------------------
+
+
+def not_in_room(room):
+    """Return the refusal of a request about ``room`` from a connection that is not in it."""
+    return ChatError("not_in_room", f"you are not in the room {room!r}")
+
+
+def no_such_room(room):
+    """Return the refusal of a request about ``room``, which does not exist."""
+    return ChatError("no_such_room", f"there is no room {room!r}")
+
+
+def room_exists(room):
+    """Return the refusal of creating ``room``, which exists already."""
+    return ChatError("room_exists", f"the room {room!r} exists already")
+
+
+def too_many_rooms_here(count):
+    """Return the refusal of entering one more room for a connection in ``count`` rooms, the limit."""
+    return ChatError("too_many_rooms", f"you are in {count} rooms, the limit; leave one first")
+
+
+def too_many_rooms_total(max_rooms):
+    """Return the refusal of creating a room when ``max_rooms`` exist, the limit."""
+    return ChatError("too_many_rooms", f"there are {max_rooms} rooms already, the limit")
+
+
+# --- The Socket.IO groups a message goes to ---------------------------------------------------
+# Named here, not in the handlers, because the deliveries (chat/stores/) address them too.
+
+SEED = "seed"  # clients of the original gateway's protocol, which live in the default room
+FULL = "full"  # full-protocol clients
+
+
+def room_group(room):
+    """Return the Socket.IO group of a chat room's full-protocol connections."""
+    return f"room:{room}"
+
+
+def person_group(person_id):
+    """Return the Socket.IO group of one person's connections."""
+    return f"person:{person_id}"

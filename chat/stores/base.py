@@ -1,0 +1,296 @@
+"""What every store does, written down once: presence, rooms, typing, history and delivery.
+
+Each class here declares one store's API, with the rules both backends keep, and holds the
+logic they share. A backend implements the rest, in a module of the store's name:
+chat/stores/local/ for one process, chat/stores/redis/ for several sharing one Redis
+server. Nothing here knows which backend runs, nor anything of Flask or Socket.IO;
+chat/stores/__init__.py picks the backend from the settings.
+
+People, rooms and messages are the types of chat/model.py. A departure is a
+(room, member) pair: the member left the room, and the room is to be told.
+"""
+
+import threading
+
+from ..model import no_such_room, not_in_room
+from ..validation import room_name
+
+UNIMPLEMENTED = "This method must be implemented in a subclass."
+
+
+class Presence:
+    """People online, per room; names unique among them after NFKC and case folding.
+
+    A person is one or more connections with one person id. A person is in a room while any
+    of their connections is; a stable person whose last connection drops stays in its
+    rooms for ``grace_seconds``, so a quick reconnect does not flap them out and back in.
+    """
+
+    def connect(self, connection, person_id, name=None, stable=True):
+        """Add ``connection`` for ``person_id``; return the person as others see them.
+
+        A person already online keeps their name. A new one gets ``name`` (or a guest
+        name), with a number added when someone online has the same name.
+        """
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def connect_guest(self, connection, guest_id, name=None, browser=None):
+        """Add ``connection`` as guest ``guest_id`` of ``browser``; return (member, departures now).
+
+        A guest has one connection at a time: while ``guest_id`` has an open one (a
+        duplicated tab), add nothing and return (None, []), so the caller makes the
+        newcomer a new guest. A new guest asking for a name held only by a guest of the
+        same browser with no connection left (a tab closed within its grace period) gets
+        that name, and that guest leaves their rooms now: those are the departures.
+        """
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def disconnect(self, connection):
+        """Drop ``connection``; return the (room, member) departures that happen now.
+
+        Rooms whose last connection of a stable person this was are kept for the grace
+        period instead; ``expire`` reports them if the person has not come back.
+        """
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def enter(self, connection, room):
+        """Put ``connection`` in ``room``; return (member, whether the person is new to the room)."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def exit(self, connection, room):
+        """Take ``connection`` out of ``room``; return (member, whether the person left the room).
+
+        Raise ChatError ``not_in_room`` if the connection is not in it.
+        """
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def rename(self, connection, name):
+        """Rename the person behind ``connection``; return (member, previous name)."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def member(self, connection):
+        """Return the person behind ``connection`` as others see them."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def rooms_of(self, connection):
+        """Return the rooms ``connection`` is in."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def require_in(self, connection, room):
+        """Raise ChatError ``not_in_room`` unless ``connection`` is in ``room``."""
+        if room not in self.rooms_of(connection):
+            raise not_in_room(room)
+
+    def rooms_of_person(self, person_id):
+        """Return the rooms others see the person in (including those within their grace period)."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def connections_of_person(self, person_id):
+        """Return every open connection of the person, on any process."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def members(self, room):
+        """Return the people in ``room`` (including those within their grace period), by name."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def occupied(self, room):
+        """Return whether anyone is in ``room``, or may come back to it."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    @property
+    def people(self):
+        """Return how many people are online, on every process."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    @property
+    def connections(self):
+        """Return how many connections are open, on every process."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def expire(self):
+        """End grace periods that ran out; return those (room, member) departures."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def heartbeat(self):
+        """Record this process as alive: call it every second or so, from the expiry loop.
+
+        Return False if other processes took it for dead meanwhile and dropped its
+        connections: its clients are online for nobody now, so disconnect them (they will
+        reconnect, and be connected afresh).
+        """
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def drop_silent_hosts(self):
+        """Drop the connections of other processes silent too long; return (departures, connections dropped).
+
+        Their people get the grace period too, and those with none leave now, in the
+        departures. Only the one call that drops a process counts its connections, so each
+        is counted once among all processes.
+        """
+        raise NotImplementedError(UNIMPLEMENTED)
+
+
+class Rooms:
+    """Rooms that exist: the default one for good, created ones until they stay empty too long.
+
+    ``default``, ``max_rooms`` and ``idle_seconds`` are attributes of every backend.
+    """
+
+    def __contains__(self, room):
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def names(self):
+        """Return the room names, sorted."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def create(self, room):
+        """Create ``room``, empty; raise ChatError if it exists or the limit is reached."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def restore(self, room):
+        """Bring back a room that existed before a restart, empty from now."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def require(self, room):
+        """Return ``room`` if it exists; raise ChatError if not."""
+        room = room_name(room)
+        if room not in self:
+            raise no_such_room(room)
+        return room
+
+    def occupied(self, room, occupied):
+        """Record whether anyone is in ``room`` now."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def expire(self):
+        """Remove created rooms that have been empty for ``idle_seconds``; return their names."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+
+class Typing:
+    """Typing states per (room, person), each ending ``timeout`` seconds after its last renewal."""
+
+    def start(self, room, member):
+        """Start or renew ``member``'s typing in ``room``; return True if they were not typing there."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def stop(self, room, person_id):
+        """Stop typing; return True if the person was typing there."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def expire(self):
+        """End the states not renewed in time; return their (room, member) pairs."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+
+class History:
+    """Every room's messages, numbered 1, 2, 3, ... per room with no gaps, in the order accepted.
+
+    A room's numbering never goes back, even when its messages are deleted or it is removed.
+    """
+
+    def close(self):
+        """Let go of the storage."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def check(self):
+        """Return None if the storage answers, else what is wrong with it."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def rooms(self):
+        """Return the names of the rooms that exist."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def add_room(self, room):
+        """Record that ``room`` exists."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def remove_room(self, room):
+        """Forget ``room`` and its messages; its numbering carries on if it is made again."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def append(self, room, user, text, client_id=None):
+        """Store a message; return (message, True) with its id and timestamp.
+
+        With a ``client_id`` already stored for ``room``, store nothing and return
+        (the original message, False). Storing is all it does: Delivery.post delivers.
+        """
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def find(self, room, client_id):
+        """Return the stored message with the sender's ``client_id`` in ``room``, or None."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def latest(self, room, limit, upto=None):
+        """Return the last ``limit`` messages of ``room`` (up to id ``upto``), oldest first, and whether older exist."""
+        return self.before(room, None if upto is None else upto + 1, limit)
+
+    def before(self, room, before_id, limit):
+        """Return up to ``limit`` messages of ``room`` older than ``before_id``, oldest first, and whether more exist."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def after(self, room, after_id, limit, upto=None):
+        """Return up to ``limit`` messages of ``room`` newer than ``after_id`` (up to ``upto``), oldest first."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def last_id(self, room):
+        """Return the id of ``room``'s newest message ever, 0 if none."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def first_id(self, room):
+        """Return the id of ``room``'s oldest stored message, or None."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def retain(self, per_room, max_age_seconds):
+        """Delete messages beyond the newest ``per_room`` of each room or older than ``max_age_seconds``.
+
+        Either limit may be 0, for none. Return how many messages were deleted.
+        """
+        raise NotImplementedError(UNIMPLEMENTED)
+
+
+class Delivery:
+    """Number, store and deliver each room's messages so every receiver gets them once, in id order.
+
+    The one real difference between one process and several: alone, a process delivers
+    what it stores under the room's lock; with several, one Redis script numbers, stores
+    and sends out each message in one step, and each process delivers what comes
+    back, in the order sent.
+    ``emit(event, data, to=group)`` sends to a Socket.IO group (Flask-SocketIO's
+    ``socketio.emit``); a room's messages go to ``room:<room>`` as ``room-message``, and
+    the default room's also to ``seed`` as ``message`` with the bare text.
+    """
+
+    LOCKS = 64  # rooms share a fixed set of locks, so the set does not grow with every room ever made
+
+    def __init__(self, history, emit):
+        self.history = history
+        self._emit = emit
+        self._room_locks = tuple(threading.Lock() for _ in range(self.LOCKS))
+
+    def room_lock(self, room):
+        """Return the lock that keeps ``room``'s messages numbered and delivered in one order."""
+        return self._room_locks[hash(room) % len(self._room_locks)]
+
+    def post(self, room, member, text, client_id=None, to_seed=False):
+        """Number, store and deliver ``member``'s ``text`` in ``room``; return (message, True).
+
+        The message goes to the room's connections and, with ``to_seed``, its bare text
+        to the seed clients, in id order for every receiver. A resend of a ``client_id``
+        stored for the room is neither stored nor delivered again: return (the original,
+        False).
+        """
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def enter(self, room, join, send_history):
+        """Meet a connection's history of ``room`` with its live delivery: nothing twice, nothing missed.
+
+        Call ``join()`` (the connection joins the room's group) and ``send_history(upto)``
+        (it is sent the history up to id ``upto``, None for all there is) so that every
+        message is either in that history or delivered live after it.
+        """
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def repair(self):
+        """Deliver what live delivery lost, from the history; call it every second or so."""
+        raise NotImplementedError(UNIMPLEMENTED)

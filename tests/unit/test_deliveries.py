@@ -1,0 +1,162 @@
+"""The delivery store, without the app: every test runs twice, on the in-process delivery and
+on the Redis one, each behind a real python-socketio server whose outgoing packets are
+recorded (with Redis, through a real redis-server and the server's message queue)."""
+
+import json
+import logging
+import queue
+import threading
+import time
+import uuid
+
+import pytest
+import socketio
+
+from chat.model import SEED, Member, room_group
+from chat.stores.local.delivery import LocalDelivery
+from chat.stores.local.history import LocalHistory
+from chat.stores.redis.delivery import ChatRedisManager, RedisDelivery
+from chat.stores.redis.history import RedisHistory
+from support import TIMEOUT
+
+ALICE = Member("p1", "Alice")
+
+
+class Deliveries:
+    """A python-socketio server with a delivery store; records what it sends to each connection."""
+
+    def __init__(self, history, manager=None):
+        self.server = socketio.Server(async_mode="threading", client_manager=manager)
+        self.history = history
+        if manager is None:
+            self.delivery = LocalDelivery(history, self.server.emit)
+        else:
+            self.delivery = RedisDelivery(history, manager, self.server.emit)
+        self._sent = {}  # Engine.IO session -> queue of (event, data) sent to it
+        self.server._send_eio_packet = self._record
+
+    def _record(self, eio_sid, packet):
+        event, data = json.loads(packet.data[1:])  # "2" + '["event", data]': a Socket.IO EVENT
+        self._sent[eio_sid].put((event, data))
+
+    def connection(self, *groups):
+        """Return a new connection (its Engine.IO session id), in ``groups``."""
+        eio_sid = uuid.uuid4().hex
+        self._sent[eio_sid] = queue.Queue()
+        sid = self.server.manager.connect(eio_sid, "/")
+        for group in groups:
+            self.server.manager.enter_room(sid, "/", group)
+        return eio_sid
+
+    def join(self, eio_sid, group):
+        """Put an existing connection in ``group``."""
+        self.server.manager.enter_room(self.server.manager.sid_from_eio_sid(eio_sid, "/"), "/", group)
+
+    def next(self, eio_sid):
+        """Return the next (event, data) sent to the connection, waiting for it."""
+        return self._sent[eio_sid].get(timeout=TIMEOUT)
+
+    def post(self, text, room="general", client_id=None, to_seed=False):
+        return self.delivery.post(room, ALICE, text, client_id, to_seed)
+
+
+@pytest.fixture(params=["in-process", "redis"])
+def deliveries(request, tmp_path):
+    """Return the recorded deliveries of one process, alone or on an emptied Redis."""
+    if request.param == "in-process":
+        history = LocalHistory(str(tmp_path / "chat.sqlite3"))
+        yield Deliveries(history)
+        history.close()
+        return
+    client = request.getfixturevalue("redis_db")
+    port = request.getfixturevalue("shared_redis").port
+    channel = f"deliveries-{uuid.uuid4().hex}"  # this test's own, so earlier tests' listeners hear nothing
+    manager = ChatRedisManager(f"redis://127.0.0.1:{port}/0", channel)
+    recorded = Deliveries(RedisHistory(client), manager)
+    manager.initialize()
+    deadline = time.monotonic() + TIMEOUT
+    while client.pubsub_numsub(channel)[0][1] < 1:  # Redis says nothing else when the listener has subscribed
+        assert time.monotonic() < deadline, "the message queue never subscribed"
+        time.sleep(0.01)
+    yield recorded
+    # Its listener thread runs on until the process ends: keep it from logging the Redis
+    # server's end after the last test as an error.
+    manager.logger = logging.getLogger("tests.deliveries.finished")
+    manager.logger.disabled = True
+
+
+def test_every_receiver_gets_a_room_s_messages_once_in_id_order(deliveries):
+    """Deliver the messages of several simultaneous senders once each, in id order, to every receiver."""
+    first, second = deliveries.connection(room_group("general")), deliveries.connection(room_group("general"))
+    seed = deliveries.connection(SEED)
+
+    def send(n):
+        for m in range(25):
+            deliveries.post(f"{n}-{m}", to_seed=True)
+
+    senders = [threading.Thread(target=send, args=(n,)) for n in range(4)]
+    for sender in senders:
+        sender.start()
+    for sender in senders:
+        sender.join()
+    for receiver in (first, second):
+        messages = [deliveries.next(receiver) for _ in range(100)]
+        assert {event for event, _ in messages} == {"room-message"}
+        assert [data["id"] for _, data in messages] == list(range(1, 101))
+    in_order = [message.text for message in deliveries.history.after("general", 0, 100)[0]]
+    assert [deliveries.next(seed) for _ in range(100)] == [("message", text) for text in in_order]
+
+
+def test_a_room_s_messages_reach_only_its_group_and_the_seed_only_when_asked(deliveries):
+    """Send a room's message to that room's group alone, and its bare text to the seed only with to_seed."""
+    games, general, seed = (deliveries.connection(group) for group in (room_group("games"), room_group("general"),
+                                                                         SEED))
+    deliveries.post("in games", room="games")
+    deliveries.post("in general", to_seed=True)
+    assert deliveries.next(games)[1]["text"] == "in games"
+    assert deliveries.next(general)[1]["text"] == "in general"
+    assert deliveries.next(seed) == ("message", "in general")
+    deliveries.post("games again", room="games")
+    assert deliveries.next(games)[1]["text"] == "games again"
+    deliveries.post("general again")  # not to the seed
+    assert deliveries.next(general)[1]["text"] == "general again"
+    deliveries.post("last", to_seed=True)
+    assert deliveries.next(seed) == ("message", "last")  # the first thing the seed got since "in general"
+
+
+def test_a_resend_is_acknowledged_with_the_original_and_not_delivered_again(deliveries):
+    """Return (the original, False) for a stored clientId, and deliver nothing for it."""
+    receiver = deliveries.connection(room_group("general"))
+    original, new = deliveries.post("hello", client_id="c-1")
+    assert new
+    again, new = deliveries.post("hello, edited", client_id="c-1")
+    assert not new and again == original
+    deliveries.post("after")
+    assert [deliveries.next(receiver)[1]["text"] for _ in range(2)] == ["hello", "after"]
+
+
+def test_history_and_live_delivery_meet_on_entering(deliveries):
+    """Give a connection entering a busy room every message once: in its history or live after it."""
+    for n in range(20):
+        deliveries.post(f"before {n}")
+    sending = threading.Event()
+
+    def send():
+        for n in range(200):
+            deliveries.post(f"during {n}")
+            sending.set()
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    sending.wait(TIMEOUT)
+    newcomer = deliveries.connection()
+    history = []
+    deliveries.delivery.enter("general", lambda: deliveries.join(newcomer, room_group("general")),
+                              lambda upto: history.extend(deliveries.history.after("general", 0, 1000, upto)[0]))
+    sender.join()
+    seen = [message.id for message in history]
+    while not seen or seen[-1] < 220:
+        event, data = deliveries.next(newcomer)
+        assert event == "room-message"
+        seen.append(data["id"])
+    assert seen == list(range(1, 221))
