@@ -9,6 +9,7 @@ RS256 / ES256 with a public key from a PEM file (``JWT_PUBLIC_KEY_FILE``) or fro
 """
 
 import json
+import threading
 import time
 from dataclasses import dataclass
 
@@ -211,19 +212,24 @@ class TokenExpiry:
     def __init__(self, clock=time.monotonic):
         self._clock = clock
         self._deadlines = {}
+        # Connections open and close in their own threads while the expiry loop reads them all.
+        self._lock = threading.Lock()
 
     def open(self, sid, seconds_left):
         """Start timing connection ``sid``, whose token expires in ``seconds_left`` seconds."""
-        self._deadlines[sid] = self._clock() + seconds_left
+        with self._lock:
+            self._deadlines[sid] = self._clock() + seconds_left
 
     def close(self, sid):
         """Forget connection ``sid``: it has ended."""
-        self._deadlines.pop(sid, None)
+        with self._lock:
+            self._deadlines.pop(sid, None)
 
     def expire(self):
         """Return the connections whose token has expired by now, forgetting them."""
-        now = self._clock()
-        due = [sid for sid, deadline in self._deadlines.items() if deadline <= now]
-        for sid in due:
-            del self._deadlines[sid]
-        return due
+        with self._lock:
+            now = self._clock()
+            due = [sid for sid, deadline in self._deadlines.items() if deadline <= now]
+            for sid in due:
+                del self._deadlines[sid]
+            return due
