@@ -51,6 +51,15 @@ class Presence:
         Rooms whose last connection of a stable person this was are kept for the grace
         period instead; ``expire`` reports them if the person has not come back.
         """
+        return self.disconnect_known(connection)[1]
+
+    def disconnect_known(self, connection):
+        """Drop ``connection`` as ``disconnect`` does; return (whether presence still knew it, departures).
+
+        A connection is unknown when it was never connected, was dropped already, or (with
+        Redis) was dropped by other processes that took its process for dead: then those
+        processes said it left, and its disconnect here must not say so again.
+        """
         raise NotImplementedError(UNIMPLEMENTED)
 
     def enter(self, connection, room):
