@@ -19,7 +19,7 @@ Times are wall-clock (time.time), which every process shares.
 import time
 
 from .. import base
-from . import PREFIX
+from . import PREFIX, decoding_client
 
 # Scripts format times with 17 digits: Lua's default of 14 would round wall-clock
 # seconds to a tenth of a millisecond, and the sums would drift from the local twin's.
@@ -74,6 +74,7 @@ class RedisFloodControl(base.FloodControl):
         self._prefix = f"{prefix}{name}:"
         # Only the process a connection is on counts for it, so its address stays here.
         self._open = {}  # connection -> address
+        redis = decoding_client(redis)
         self._take = redis.register_script(TAKE)
         self._open_script = redis.register_script(OPEN)
         self._close = redis.register_script(CLOSE)
@@ -108,7 +109,7 @@ class RedisConnectionLimit(base.ConnectionLimit):
         self.per_minute = per_minute
         self._clock = clock
         self._prefix = f"{prefix}connection-limit:"
-        self._take = redis.register_script(TAKE)
+        self._take = decoding_client(redis).register_script(TAKE)
 
     def take(self, address):
         if self.per_minute <= 0:
