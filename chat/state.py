@@ -1,4 +1,4 @@
-"""The chat's state: its stores (chat/stores/, whichever backend runs) and its limits, composed.
+"""The chat's state: its stores (chat/stores/, whichever backend runs, limits included), composed.
 
 No Flask or Socket.IO here, and no question of which backend runs.
 """
@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 from .guests import Guests
 from .identity import TokenExpiry, Tokens
-from .rate_limit import ConnectionLimit, FloodControl
 from .stores import base
 
 
@@ -22,9 +21,9 @@ class ChatState:
     history_page_max: int
     retention_messages: int
     retention_seconds: float
-    flood: FloodControl
-    typing_limit: FloodControl
-    connections: ConnectionLimit
+    flood: base.FloodControl
+    typing_limit: base.FloodControl
+    connections: base.ConnectionLimit
     presence: base.Presence
     rooms: base.Rooms
     typing: base.Typing
@@ -36,7 +35,7 @@ class ChatState:
 
     @classmethod
     def from_config(cls, config, stores, clock=time.monotonic):
-        """Build the state from a Flask config mapping and the ``stores`` it opened; ``clock`` times every limit."""
+        """Build the state from a Flask config mapping and the ``stores`` it opened; ``clock`` times token expiries."""
         history, rooms = stores.history, stores.rooms
         history.add_room(config["DEFAULT_ROOM"])
         for room in history.rooms():
@@ -48,9 +47,9 @@ class ChatState:
             history_page_max=config["HISTORY_PAGE_MAX"],
             retention_messages=config["RETENTION_MESSAGES"],
             retention_seconds=config["RETENTION_DAYS"] * 86400,
-            flood=FloodControl(config["FLOOD_BURST"], config["FLOOD_RATE"], clock),
-            typing_limit=FloodControl(config["TYPING_BURST"], config["TYPING_RATE"], clock),
-            connections=ConnectionLimit(config["CONNECTIONS_PER_MINUTE"], clock),
+            flood=stores.flood,
+            typing_limit=stores.typing_limit,
+            connections=stores.connection_limit,
             presence=stores.presence,
             rooms=rooms,
             typing=stores.typing,

@@ -109,12 +109,18 @@ def _connect_guest(guest_id, name):
 
 @socketio.on("disconnect")
 def disconnect(reason=None):
-    """Sent when a client's connection ends: tell seed clients; people leave rooms after a grace period."""
+    """Sent when a client's connection ends: tell seed clients; people leave rooms after a grace period.
+
+    Seed clients are told only if presence still knew the connection: when other
+    processes took this one for dead, they dropped it and said it left already.
+    """
     state = chat_state()
     state.flood.close(request.sid)
     state.typing_limit.close(request.sid)
     if state.token_expiry:
         state.token_expiry.close(request.sid)
-    socketio.emit("user-left", USER_LEFT, to=SEED, skip_sid=request.sid)
-    for room, member in state.presence.disconnect(request.sid):
+    known, departures = state.presence.disconnect_known(request.sid)
+    if known:
+        socketio.emit("user-left", USER_LEFT, to=SEED, skip_sid=request.sid)
+    for room, member in departures:
         announce_departure(room, member)

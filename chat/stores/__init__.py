@@ -20,19 +20,23 @@ class Stores(NamedTuple):
     typing: base.Typing
     history: base.History
     delivery: base.Delivery
+    flood: base.FloodControl  # each connection's message allowance
+    typing_limit: base.FloodControl  # each connection's typing allowance
+    connection_limit: base.ConnectionLimit  # new connections per client address
     client_manager: object  # the ChatRedisManager for socketio.init_app, or None: Socket.IO's own
 
 
 def open_stores(config, emit, clock=time.monotonic):
     """Open the stores the settings in ``config`` ask for; ``emit(event, data, to=group)`` delivers.
 
-    ``clock`` times the in-process stores' expiries; Redis stores use wall-clock time,
+    ``clock`` times the in-process stores' expiries and limits; Redis stores use wall-clock time,
     which every process shares.
     """
     if config["REDIS_URL"]:
         return _redis_stores(config, emit)
     from .local.delivery import LocalDelivery
     from .local.history import LocalHistory
+    from .local.limits import LocalConnectionLimit, LocalFloodControl
     from .local.presence import LocalPresence
     from .local.rooms import LocalRooms
     from .local.typing import LocalTyping
@@ -43,6 +47,9 @@ def open_stores(config, emit, clock=time.monotonic):
                   typing=LocalTyping(config["TYPING_TIMEOUT"], clock),
                   history=history,
                   delivery=LocalDelivery(history, emit),
+                  flood=LocalFloodControl(config["FLOOD_BURST"], config["FLOOD_RATE"], clock),
+                  typing_limit=LocalFloodControl(config["TYPING_BURST"], config["TYPING_RATE"], clock),
+                  connection_limit=LocalConnectionLimit(config["CONNECTIONS_PER_MINUTE"], clock),
                   client_manager=None)
 
 
@@ -52,6 +59,7 @@ def _redis_stores(config, emit):
 
     from .redis.delivery import ChatRedisManager, RedisDelivery
     from .redis.history import RedisHistory
+    from .redis.limits import RedisConnectionLimit, RedisFloodControl
     from .redis.presence import RedisPresence
     from .redis.rooms import RedisRooms
     from .redis.typing import RedisTyping
@@ -64,4 +72,7 @@ def _redis_stores(config, emit):
                   typing=RedisTyping(client, config["TYPING_TIMEOUT"]),
                   history=history,
                   delivery=RedisDelivery(history, manager, emit),
+                  flood=RedisFloodControl(client, "flood", config["FLOOD_BURST"], config["FLOOD_RATE"]),
+                  typing_limit=RedisFloodControl(client, "typing-limit", config["TYPING_BURST"], config["TYPING_RATE"]),
+                  connection_limit=RedisConnectionLimit(client, config["CONNECTIONS_PER_MINUTE"]),
                   client_manager=manager)

@@ -1,4 +1,4 @@
-"""What every store does, written down once: presence, rooms, typing, history and delivery.
+"""What every store does, written down once: presence, rooms, typing, history, delivery and limits.
 
 Each class here declares one store's API, with the rules both backends keep, and holds the
 logic they share. A backend implements the rest, in a module of the store's name:
@@ -50,6 +50,15 @@ class Presence:
 
         Rooms whose last connection of a stable person this was are kept for the grace
         period instead; ``expire`` reports them if the person has not come back.
+        """
+        return self.disconnect_known(connection)[1]
+
+    def disconnect_known(self, connection):
+        """Drop ``connection`` as ``disconnect`` does; return (whether presence still knew it, departures).
+
+        A connection is unknown when it was never connected, was dropped already, or (with
+        Redis) was dropped by other processes that took its process for dead: then those
+        processes said it left, and its disconnect here must not say so again.
         """
         raise NotImplementedError(UNIMPLEMENTED)
 
@@ -293,4 +302,48 @@ class Delivery:
 
     def repair(self):
         """Deliver what live delivery lost, from the history; call it every second or so."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+
+class FloodControl:
+    """Give each connection an allowance of events that reconnecting does not refill.
+
+    Every connection has a token bucket: ``burst`` events at once, refilled at ``rate`` a
+    second. When a connection closes with a partly used bucket, the bucket is parked under
+    its client address until it would be full again; the next connection from that
+    address, on any process, takes over the most used parked bucket. So disconnecting and
+    reconnecting never gives more than waiting would, while people behind one address
+    still have one bucket each. A ``burst`` of 0 turns it off; ``rate`` is then unused.
+    """
+
+    @property
+    def enabled(self):
+        """Return whether the allowance is counted at all."""
+        return self.burst > 0
+
+    def open(self, connection, address):
+        """Start counting events for a new ``connection`` from ``address``."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def take(self, connection):
+        """Count one event; return 0 if allowed, else the seconds until one is.
+
+        A connection that was never opened (or is closed) is not counted: return 0.
+        """
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def close(self, connection):
+        """Stop counting for ``connection``, parking its bucket if it is not full."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+
+class ConnectionLimit:
+    """Limit new connections per client address: a burst of ``per_minute``, refilled over a minute.
+
+    With several processes the limit holds for all of them together. A ``per_minute`` of 0
+    turns it off.
+    """
+
+    def take(self, address):
+        """Count a new connection from ``address``; return 0 if allowed, else the seconds to wait."""
         raise NotImplementedError(UNIMPLEMENTED)

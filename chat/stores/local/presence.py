@@ -71,11 +71,11 @@ class LocalPresence(base.Presence):
                 return departures
         return []
 
-    def disconnect(self, connection):
+    def disconnect_known(self, connection):
         with self._lock:
             person_id = self._owner.pop(connection, None)
             if person_id is None:
-                return []
+                return False, []
             person = self._people[person_id]
             person.connections.discard(connection)
             departures = []
@@ -89,7 +89,7 @@ class LocalPresence(base.Presence):
                 else:
                     departures.append((room, person.member))
             self._forget_if_gone(person)
-            return departures
+            return True, departures
 
     def enter(self, connection, room):
         with self._lock:

@@ -111,10 +111,11 @@ return {name, guest, departures}
 
 DISCONNECT = PEOPLE_LUA + """
 -- Drop a connection. ARGV: prefix, connection, host, grace deadline ('' for none).
--- Return the departures that happen now, as {id, name, guest, room} lists.
+-- Return {1 if the connection was there to drop else 0, the departures that happen now,
+-- as {id, name, guest, room} lists}.
 local departures = {}
-drop(ARGV[1], ARGV[2], ARGV[3], ARGV[4], departures)
-return departures
+local known = drop(ARGV[1], ARGV[2], ARGV[3], ARGV[4], departures)
+return {known and 1 or 0, departures}
 """
 
 ENTER = """
@@ -285,9 +286,9 @@ class RedisPresence(base.Presence):
                     (room, _member(gone_id, gone_name, gone_guest)) for gone_id, gone_name, gone_guest, room in departures]
             taken = set(self._redis.hkeys(self._key("names")))  # someone has that name: look, pick again
 
-    def disconnect(self, connection):
-        departures = self._disconnect(args=[self.prefix, connection, self.host_id, self._deadline()])
-        return [(room, _member(person_id, name, guest)) for person_id, name, guest, room in departures]
+    def disconnect_known(self, connection):
+        known, departures = self._disconnect(args=[self.prefix, connection, self.host_id, self._deadline()])
+        return bool(known), [(room, _member(person_id, name, guest)) for person_id, name, guest, room in departures]
 
     def enter(self, connection, room):
         found = self._enter(args=[self.prefix, connection, room])

@@ -1,12 +1,15 @@
-"""Flood and connection limits: token buckets keyed by connection and by address.
+"""Flood and connection limits in this process: token buckets keyed by connection and by address.
 
-Plain classes with an injectable clock, so they are tested without sockets or sleeps.
-A limit whose burst is 0 is off; rates are positive (the settings check it). All methods are safe to call from several threads.
+The twin of chat/stores/redis/limits.py, with an injectable clock, so they are tested
+without sockets or sleeps. A limit whose burst is 0 is off; rates are positive (the
+settings check it). All methods are safe to call from several threads.
 """
 
 import threading
 import time
 from collections import deque
+
+from .. import base
 
 
 class TokenBucket:
@@ -38,7 +41,7 @@ class TokenBucket:
         return (self.burst - self.level(now)) / self.rate
 
 
-class ConnectionLimit:
+class LocalConnectionLimit(base.ConnectionLimit):
     """Limit new connections per client address: a burst of ``per_minute``, refilled over a minute."""
 
     def __init__(self, per_minute, clock=time.monotonic):
@@ -49,7 +52,6 @@ class ConnectionLimit:
         self._lock = threading.Lock()
 
     def take(self, address):
-        """Count a new connection from ``address``; return 0 if allowed, else seconds to wait."""
         if self.per_minute <= 0:
             return 0.0
         with self._lock:
@@ -72,15 +74,8 @@ class ConnectionLimit:
                 del self._buckets[address]
 
 
-class FloodControl:
-    """Give each connection a message allowance that reconnecting does not refill.
-
-    Every connection has a token bucket (``burst`` messages at once, ``rate`` a second).
-    When a connection closes with a partly used bucket, the bucket is parked under its
-    client address until it would be full again; the next connection from that address
-    takes over the most used parked bucket. So disconnecting and reconnecting never gives
-    more than waiting would, while people behind one address still have one bucket each.
-    """
+class LocalFloodControl(base.FloodControl):
+    """Give each connection of this process an allowance of events that reconnecting does not refill."""
 
     def __init__(self, burst, rate, clock=time.monotonic):
         self.burst = burst
@@ -91,12 +86,7 @@ class FloodControl:
         self._parked_order = deque()  # (when it is full at the latest, address, bucket)
         self._lock = threading.Lock()
 
-    @property
-    def enabled(self):
-        return self.burst > 0
-
     def open(self, connection, address):
-        """Start counting messages for a new ``connection`` from ``address``."""
         if not self.enabled:
             return
         with self._lock:
@@ -113,7 +103,6 @@ class FloodControl:
             self._open[connection] = (address, bucket)
 
     def take(self, connection):
-        """Count one message; return 0 if allowed, else the seconds until one is."""
         if not self.enabled:
             return 0.0
         with self._lock:
@@ -123,7 +112,6 @@ class FloodControl:
             return entry[1].take(self._clock())
 
     def close(self, connection):
-        """Stop counting for ``connection``, parking its bucket if it is not full."""
         if not self.enabled:
             return
         with self._lock:

@@ -1,0 +1,49 @@
+"""Presence says whether it still knew a connection it drops, so a departure is announced once.
+
+The first tests run on both backends; the last is what only several processes sharing
+Redis can do: drop a silent process's connections before they disconnect there.
+"""
+
+import pytest
+
+from chat.stores.local.presence import LocalPresence
+from chat.stores.redis.presence import RedisPresence
+
+
+@pytest.fixture(params=["in-process", "redis"])
+def presence(request, clock):
+    """Return presence with a 5-second grace period, in-process or on an emptied Redis."""
+    if request.param == "in-process":
+        return LocalPresence(grace_seconds=5, clock=clock)
+    return RedisPresence(request.getfixturevalue("redis_db"), "host-a", grace_seconds=5, clock=clock)
+
+
+def test_a_connection_is_known_until_it_is_dropped(presence):
+    """Report a connected connection as known once, then never again."""
+    presence.connect("c1", "p1", "Alice")
+    presence.enter("c1", "general")
+    assert presence.disconnect_known("c1") == (True, [])
+    assert presence.disconnect_known("c1") == (False, [])
+    assert presence.disconnect_known("never") == (False, [])
+
+
+def test_disconnect_known_reports_the_departures(presence):
+    """Report a person with no lasting id leaving their rooms at once, as disconnect does."""
+    member = presence.connect("seed", "s1", None, stable=False)
+    presence.enter("seed", "general")
+    assert presence.disconnect_known("seed") == (True, [("general", member)])
+
+
+def test_a_connection_dropped_by_other_processes_is_not_known_to_its_own(redis_clients, clock):
+    """Report a stalled process's connection as unknown once the others have dropped it (and said it left)."""
+    a, b = (RedisPresence(redis_clients(), host, grace_seconds=5, clock=clock, host_timeout=10)
+            for host in ("a", "b"))
+    a.heartbeat()
+    b.heartbeat()
+    b.connect("seed", "s1", None, stable=False)
+    b.enter("seed", "general")
+    clock.advance(10.5)  # b stalls; a keeps beating and drops it
+    a.heartbeat()
+    assert a.drop_silent_hosts()[1] == 1
+    assert b.heartbeat() is False
+    assert b.disconnect_known("seed") == (False, [])
