@@ -10,8 +10,10 @@ multiprocess mode, on when PROMETHEUS_MULTIPROC_DIR is set; see gunicorn.conf.py
 - ``chat_people_online``: the people online, read from the presence store at scrape time
   (with Redis, the shared presence: the whole deployment's count, never a per-worker sum).
 - ``chat_messages_accepted_total``, ``chat_refusals_total{event, code}``: counters, summed.
-- ``chat_deliveries_total``: recipients of every broadcast, counted once per broadcast with
-  its recipient count, never once per recipient (the hot path); summed.
+- ``chat_deliveries_total``: the recipients of every emit (a broadcast's, or one reply's),
+  counted once per emit with its number of addressees, never once per recipient (the hot
+  path); summed. A connection the emit skips (the newcomer of its own ``user-joined``, a
+  typist's own connections) is among the addressees, so counted: at most a few an emit.
 - ``chat_slow_clients_cut_total``: connections closed because too much waited to be sent
   to them (MAX_QUEUED_PACKETS, MAX_QUEUED_BYTES); summed.
 - ``chat_history_seconds{operation}``: the history store's latency, ``append`` (storing a
@@ -24,7 +26,9 @@ Every hook below is a no-op while metrics are off: one global test and a return.
 """
 
 import hmac
+import logging
 import os
+import threading
 import time
 
 from flask import Blueprint, Response, abort, current_app, request
@@ -52,17 +56,22 @@ OTHER_EVENT = "other"  # the event label of a refused event whose name is no han
 HISTORY_OPERATIONS = {"append": "append", "append_and_publish": "append",
                       "find": "read", "latest": "read", "before": "read", "after": "read"}
 
-enabled = False  # the newest app's METRICS: the hooks below read it on the hot path
+# On once an app of this process has METRICS on, then for good: the hooks below read it on the
+# hot path, outside any app context. Production runs one app per process; tests make many,
+# and an app without METRICS counting too costs nothing but the counting (its /metrics is 404).
+enabled = False
 _events = set()  # the names of the client events with a handler: the only event labels
 
 bp = Blueprint("metrics", __name__)
+logger = logging.getLogger(__name__)
 
 
 def init_app(app, sio_server):
-    """Turn the hooks on or off for ``app`` (METRICS), and count the deliveries of ``sio_server``."""
+    """Turn the hooks on if ``app`` has METRICS on, and count the deliveries of its ``sio_server``."""
     global enabled
-    enabled = app.config["METRICS"]
     app.register_blueprint(bp)
+    if app.config["METRICS"]:
+        enabled = True
     if enabled:
         count_deliveries(sio_server.manager)
 
@@ -127,13 +136,22 @@ def time_history(history):
     return history
 
 
+# Whether this thread (greenlet, under gevent) is inside a timed history call: a store's
+# append looks its clientId up with find, which must not count as a read of its own.
+_timing = threading.local()
+
+
 def _timed(method, histogram):
     def timed(*args, **kwargs):
+        if getattr(_timing, "active", False):
+            return method(*args, **kwargs)
+        _timing.active = True
         start = time.perf_counter()
         try:
             return method(*args, **kwargs)
         finally:
             histogram.observe(time.perf_counter() - start)
+            _timing.active = False
     timed.__name__ = timed.__qualname__ = method.__name__
     timed.__doc__ = method.__doc__
     return timed
@@ -162,8 +180,12 @@ class _People:
         self.presence = presence
 
     def collect(self):
-        yield GaugeMetricFamily("chat_people_online", "People online, from the (shared) presence",
-                                value=self.presence.people)
+        try:
+            people = self.presence.people
+        except Exception:  # Redis away: the other figures still answer, and say so (publish failures)
+            logger.warning("people online left out of /metrics: the presence store did not answer", exc_info=True)
+            return
+        yield GaugeMetricFamily("chat_people_online", "People online, from the (shared) presence", value=people)
 
 
 @bp.get("/metrics")
