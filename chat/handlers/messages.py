@@ -127,4 +127,5 @@ def refused_unread(refusal):
 def internal_error(error):
     """Log a handler's unexpected exception; refuse the event to its sender, keep serving."""
     current_app.logger.exception("error handling a Socket.IO event from %s", request.sid)
+    metrics.refused(getattr(request, "event", {}).get("message"), "internal")
     return {"ok": False, "error": "internal server error", "code": "internal"}

@@ -104,3 +104,18 @@ def test_people_online_come_from_the_presence(metrics_app, full):
     full("Bob", target_app=metrics_app)
     assert value(scrape(metrics_app), "chat_people_online") == 2
     assert metrics_app.test_client().get("/healthz").json["people"] == 2
+
+
+def test_an_internal_error_is_counted_as_a_refusal(metrics_app, socket_client, monkeypatch):
+    """Count an event that failed inside the server under its event and the code internal."""
+    sender = socket_client(metrics_app)
+    before = scrape(metrics_app)
+
+    def broken(*args, **kwargs):
+        raise OSError("the disk is gone")
+
+    monkeypatch.setattr(metrics_app.extensions["chat"].delivery, "post", broken)
+    assert sender.emit("newMessage", "hello", callback=True)["code"] == "internal"
+    after = scrape(metrics_app)
+    assert (value(after, "chat_refusals_total", event="newMessage", code="internal")
+            - value(before, "chat_refusals_total", event="newMessage", code="internal")) == 1
