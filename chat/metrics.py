@@ -60,7 +60,7 @@ HISTORY_OPERATIONS = {"append": "append", "append_and_publish": "append",
 # hot path, outside any app context. Production runs one app per process; tests make many,
 # and an app without METRICS counting too costs nothing but the counting (its /metrics is 404).
 enabled = False
-_events = set()  # the names of the client events with a handler: the only event labels
+_events = {"connect"}  # the names of the client events with a handler: the only event labels
 
 bp = Blueprint("metrics", __name__)
 logger = logging.getLogger(__name__)

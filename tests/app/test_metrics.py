@@ -119,3 +119,14 @@ def test_an_internal_error_is_counted_as_a_refusal(metrics_app, socket_client, m
     after = scrape(metrics_app)
     assert (value(after, "chat_refusals_total", event="newMessage", code="internal")
             - value(before, "chat_refusals_total", event="newMessage", code="internal")) == 1
+
+
+def test_a_refused_connection_is_counted(make_app, socket_client):
+    """Count a connection refused for its token under the event connect and the refusal's code."""
+    app = make_app(METRICS=True, TOKENS=True)
+    before = scrape(app)
+    refused = socket_client(app, auth={"protocol": 2})
+    assert not refused.is_connected()
+    after = scrape(app)
+    assert (value(after, "chat_refusals_total", event="connect", code="token_required")
+            - value(before, "chat_refusals_total", event="connect", code="token_required")) == 1
