@@ -75,6 +75,18 @@ def test_metrics_after_real_traffic(live_server, peer):
     assert value(scrape(server), "chat_connections", protocol="original", transport="websocket") == 1
 
 
+def test_a_client_that_upgrades_counts_under_websocket(live_server, peer):
+    """Count a client that connected over long-polling under websocket once it has upgraded."""
+    server = live_server("gevent", **METRICS)
+    upgrading = peer(server, transport="default")  # the socket.io default: polling, then the upgrade
+    server.wait_for_connections(1)
+    # The upgrade finishes after the connect, with no event the client reports: scrape until it shows.
+    figures = scrape_until(server, lambda figures: value(
+        figures, "chat_connections", protocol="original", transport="websocket") == 1)
+    assert value(figures, "chat_connections", protocol="original", transport="polling") == 0
+    assert upgrading.client.transport() == "websocket"
+
+
 def test_a_slow_client_cut_is_counted(live_server, peer):
     """Count a client cut because it stopped reading while packets piled up for it."""
     server = live_server("gevent", MAX_QUEUED_PACKETS=50, FLOOD_BURST=0, **METRICS)
