@@ -139,10 +139,15 @@ def start_redis(workdir):
     raise RuntimeError("redis-server did not start")
 
 
-def start_server(mode, port, workdir, redis_url=None):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CHAT_", "FLASK_"))}
+def start_server(mode, port, workdir, redis_url=None, metrics=False):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CHAT_", "FLASK_", "PROMETHEUS_"))}
     env.update(LIMITS, CHAT_SECRET_KEY=secrets.token_hex(32),
                CHAT_HISTORY_DATABASE=str(Path(workdir) / f"{mode}-{port}.sqlite3"))
+    if metrics:
+        # As in production with several workers: counted in prometheus_client's multiprocess files.
+        directory = Path(workdir) / f"metrics-{port}"
+        directory.mkdir()  # flask run has no gunicorn.conf.py to make it
+        env.update(CHAT_METRICS="true", PROMETHEUS_MULTIPROC_DIR=str(directory))
     if redis_url:
         env["CHAT_REDIS_URL"] = redis_url
     with open(Path(workdir) / f"{mode}-{port}.log", "wb") as log:
@@ -175,7 +180,7 @@ def run(mode, n, args, workdir):
     """Benchmark one mode at N clients; return its record."""
     port = free_port()
     redis, redis_url = start_redis(workdir) if mode.endswith("-redis") else (None, None)
-    server = start_server(mode, port, workdir, redis_url)
+    server = start_server(mode, port, workdir, redis_url, args.metrics == "on")
     sampler = Sampler(server.pid)
     time.sleep(1)
     started = time.time() * 1000
@@ -198,7 +203,7 @@ def run(mode, n, args, workdir):
         if redis is not None:
             stop_server(redis)
     record = {"mode": mode, "clients": n, "transport": args.transport, "rate": rate, "duration": args.duration,
-              "saturate": args.saturate or None, "settings": LIMITS, **result,
+              "saturate": args.saturate or None, "settings": LIMITS, "metrics": args.metrics, **result,
               "server_exited_early": crashed, "idle_rss_mb": round(min(idle) / 2**20, 1) if idle else None,
               "peak_rss_mb": round(max(s[1] for s in sampler.samples) / 2**20, 1)}
     connected = [s[1] for s in sampler.window(result.get("t_connected", 0), result.get("t_send", 0))]
@@ -251,6 +256,8 @@ def main():
     parser.add_argument("--saturate", type=float, nargs="?", const=1.5, metavar="FACTOR",
                         help="raise R by FACTOR each step until one fails")
     parser.add_argument("--out", type=Path, help="append the JSON lines to this file too")
+    parser.add_argument("--metrics", choices=["off", "on"], default="off",
+                        help="serve /metrics and count (CHAT_METRICS, in multiprocess mode); default off")
     args = parser.parse_args()
     modes = args.mode.split(",")
     if unknown := set(modes) - set(MODES):

@@ -7,7 +7,7 @@ from flask_cors import CORS
 from flask_socketio import SocketIO
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import settings, transport
+from . import metrics, settings, transport
 from .headers import SecurityHeaders
 from .session import ChatSessionInterface
 from .state import ChatState
@@ -42,6 +42,7 @@ def create_app(test_config=None, clock=time.monotonic):
         # DNS-rebinding page sends its own name as both, and would pass a Host-based check.
         options["cors_allowed_origins"] = [public, *origins]
     socketio.init_app(app, client_manager=stores.client_manager, **options)
+    metrics.init_app(app, socketio.server)
     transport.configure_websockets(socketio.server.eio, app.config["MAX_PACKET_BYTES"],
                                 app.config["WEBSOCKET_COMPRESSION"])
     transport.allow_batched_packets(app.config["MAX_PACKETS_PER_REQUEST"])

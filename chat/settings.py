@@ -91,6 +91,10 @@ DEFAULTS = {
     # Engine.IO heartbeat, in seconds.
     "PING_INTERVAL": 25,
     "PING_TIMEOUT": 20,
+    # Prometheus metrics at /metrics (chat/metrics.py): off (404) unless METRICS is true; with
+    # METRICS_TOKEN set, a scrape must send it as "Authorization: Bearer <token>".
+    "METRICS": False,
+    "METRICS_TOKEN": None,
 }
 
 # Shortest secret key accepted: 32 bytes, 256 bits, as much as the HMAC-SHA1 behind the session
@@ -186,7 +190,7 @@ def _check(config):
     from .validation import ROOM_NAME, ROOM_NAME_RULE
     if not isinstance(config["DEFAULT_ROOM"], str) or not ROOM_NAME.fullmatch(config["DEFAULT_ROOM"]):
         raise ValueError(f"CHAT_DEFAULT_ROOM must be a room name ({ROOM_NAME_RULE}), not {config['DEFAULT_ROOM']!r}")
-    for key in ("TOKENS", "DEMO_TOKENS", "WEBSOCKET_COMPRESSION"):
+    for key in ("TOKENS", "DEMO_TOKENS", "WEBSOCKET_COMPRESSION", "METRICS"):
         if not isinstance(config[key], bool):
             raise ValueError(f"CHAT_{key} must be true or false, not {config[key]!r}")
     if config["ASYNC_MODE"] not in (None, "threading", "gevent"):
@@ -204,6 +208,7 @@ def _check(config):
         raise ValueError(f"CHAT_SECRET_KEY is too short: at least {MIN_SECRET_KEY_BYTES} bytes, such as the output of "
                          f"`python3 -c 'import secrets; print(secrets.token_hex(32))'`")
     _check_jwt(config)
+    _check_metrics(config)
     if config["MAX_EVENT_LENGTH"] is None:
         config["MAX_EVENT_LENGTH"] = longest_packet(config)
     if (not isinstance(config["MAX_EVENT_LENGTH"], int) or isinstance(config["MAX_EVENT_LENGTH"], bool)
@@ -236,6 +241,20 @@ def _check_jwt(config):
     if public and config["DEMO_TOKENS"]:
         raise ValueError(f"CHAT_DEMO_TOKENS is on with CHAT_{public[0]}: demo tokens are HS256 only, so they "
                          f"are off whenever public keys check tokens; turn CHAT_DEMO_TOKENS off")
+
+
+# Shortest METRICS_TOKEN accepted: as many bytes as secrets.token_hex(16) writes.
+MIN_METRICS_TOKEN_LENGTH = 32
+
+
+def _check_metrics(config):
+    """Raise ValueError for a METRICS_TOKEN that is not a string, or short enough to guess."""
+    token = config["METRICS_TOKEN"]
+    if token is not None and (not isinstance(token, str) or len(token) < MIN_METRICS_TOKEN_LENGTH
+                              or not token.isprintable() or " " in token):
+        raise ValueError(f"CHAT_METRICS_TOKEN must be at least {MIN_METRICS_TOKEN_LENGTH} printable characters "
+                         f"without spaces, such as the output of `python3 -c 'import secrets; "
+                         f"print(secrets.token_hex(16))'`")
 
 
 def _number(value):

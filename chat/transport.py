@@ -24,6 +24,8 @@ from engineio.payload import Payload
 from socketio import packet as sio_packet
 from socketio.base_server import BaseServer
 
+from . import metrics
+
 
 def async_mode(config):
     """Return the configured async mode, or gevent when gevent has patched the standard library."""
@@ -194,6 +196,7 @@ def _cut(eio_server, engineio_socket, reason, amount):
     if not getattr(engineio_socket, "hanging_up", False):
         engineio_socket.hanging_up = True  # once: the close happens in the background
         logger.warning("closing %s: " + reason, engineio_socket.sid, amount)
+        metrics.slow_client_cut()
         eio_server.start_background_task(_hang_up, engineio_socket)
 
 

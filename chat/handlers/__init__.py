@@ -19,7 +19,7 @@ import functools
 
 from flask import current_app, request, session
 
-from .. import socketio
+from .. import metrics, socketio
 from ..model import ChatError, room_group
 from ..validation import FULL_PROTOCOL, event_object
 
@@ -45,6 +45,8 @@ def client_event(name, limit=True):
     client that passed a callback, and as a ``chat-error`` event for one that did not. With
     ``limit``, the event first takes a token from the connection's flood allowance.
     """
+    metrics.known_event(name)
+
     def register(handler):
         @functools.wraps(handler)
         def handle(*args):
@@ -60,6 +62,7 @@ def client_event(name, limit=True):
 
 def refuse(name, error):
     """Tell the sender of event ``name`` it was refused; return the refusal for its acknowledgement."""
+    metrics.refused(name, error.code)
     socketio.emit(ERROR_EVENT, {"event": name, **error.as_dict()}, to=request.sid)
     return {"ok": False, **error.as_dict()}
 

@@ -5,7 +5,7 @@ import secrets
 from flask import request, session
 from flask_socketio import ConnectionRefusedError, emit, join_room
 
-from .. import socketio, validation
+from .. import metrics, socketio, validation
 from ..model import FULL, SEED, ChatError, person_group
 from ..names import name_key
 from ..validation import FULL_PROTOCOL
@@ -52,6 +52,7 @@ def connect(auth=None):
     try:
         full, person_id, name, rooms = _handshake(auth)
     except ChatError as error:
+        metrics.refused("connect", error.code)
         raise ConnectionRefusedError(error.reason, error.as_dict())
     expiry.start()
 

@@ -8,7 +8,7 @@ import threading
 
 from flask import current_app
 
-from .. import socketio
+from .. import metrics, socketio
 from ..model import FULL, SEED
 from ..shutdown import disconnect_local_clients
 from . import ERROR_EVENT, USER_LEFT, announce_departure, chat_state, emit_typing
@@ -34,6 +34,7 @@ def sweep():
     for room in rooms_removed:
         socketio.emit("room-removed", {"room": room}, to=FULL)
     _end_expired_tokens()
+    metrics.refresh_connections(socketio.server)
 
 
 TOKEN_EXPIRED = {"event": "connect", "error": "your token has expired: connect again with a new one",

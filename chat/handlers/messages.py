@@ -2,7 +2,7 @@
 
 from flask import current_app, request, session
 
-from .. import socketio, transport
+from .. import metrics, socketio, transport
 from ..model import ChatError
 from ..validation import client_id as valid_client_id
 from ..validation import message_id, message_text, page_limit, room_name, typing_flag
@@ -18,6 +18,8 @@ def _post(room, text, client_id=None):
     state.presence.require_in(request.sid, room)
     member = state.presence.member(request.sid)
     message, new = state.delivery.post(room, member, text, client_id, to_seed=room == state.rooms.default)
+    if new:
+        metrics.message_accepted()
     if new and state.typing.stop(room, member.id):
         emit_typing(room, member, False)
     return message, new
@@ -94,6 +96,7 @@ def unknown_event(event, *args):
     A client that passed a callback is answered, so it does not wait for nothing.
     """
     current_app.logger.info("ignored unknown event %.64r from %s", event, request.sid)
+    metrics.refused(event, "unknown_event")
     return {"ok": False, "error": f"unknown event {event[:64]!r}", "code": "unknown_event"}
 
 
@@ -124,4 +127,5 @@ def refused_unread(refusal):
 def internal_error(error):
     """Log a handler's unexpected exception; refuse the event to its sender, keep serving."""
     current_app.logger.exception("error handling a Socket.IO event from %s", request.sid)
+    metrics.refused(getattr(request, "event", {}).get("message"), "internal")
     return {"ok": False, "error": "internal server error", "code": "internal"}

@@ -9,6 +9,7 @@ The handlers see only the interfaces of chat/stores/base.py, never which backend
 import time
 from typing import NamedTuple
 
+from .. import metrics
 from . import base
 
 
@@ -41,7 +42,7 @@ def open_stores(config, emit, clock=time.monotonic):
     from .local.rooms import LocalRooms
     from .local.typing import LocalTyping
 
-    history = LocalHistory(config["HISTORY_DATABASE"])
+    history = _timed(config, LocalHistory(config["HISTORY_DATABASE"]))
     return Stores(presence=LocalPresence(config["PRESENCE_GRACE"], clock),
                   rooms=LocalRooms(config["DEFAULT_ROOM"], config["MAX_ROOMS"], config["ROOM_IDLE_SECONDS"], clock),
                   typing=LocalTyping(config["TYPING_TIMEOUT"], clock),
@@ -66,7 +67,7 @@ def _redis_stores(config, emit):
 
     manager = ChatRedisManager(config["REDIS_URL"], config["REDIS_CHANNEL"])
     client = Redis.from_url(config["REDIS_URL"], decode_responses=True)
-    history = RedisHistory(client)
+    history = _timed(config, RedisHistory(client))
     return Stores(presence=RedisPresence(client, manager.host_id, config["PRESENCE_GRACE"]),
                   rooms=RedisRooms(client, config["DEFAULT_ROOM"], config["MAX_ROOMS"], config["ROOM_IDLE_SECONDS"]),
                   typing=RedisTyping(client, config["TYPING_TIMEOUT"]),
@@ -76,3 +77,8 @@ def _redis_stores(config, emit):
                   typing_limit=RedisFloodControl(client, "typing-limit", config["TYPING_BURST"], config["TYPING_RATE"]),
                   connection_limit=RedisConnectionLimit(client, config["CONNECTIONS_PER_MINUTE"]),
                   client_manager=manager)
+
+
+def _timed(config, history):
+    """Return ``history``, its appends and reads timed when METRICS is on (chat/metrics.py)."""
+    return metrics.time_history(history) if config["METRICS"] else history

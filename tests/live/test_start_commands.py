@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from support import ROOT, TIMEOUT
+from support.metrics import SCRAPE_TOKEN, samples, value
 from support.servers import free_port, run_env
 
 USER_JOINED = {"message": "A user joined the chat"}
@@ -29,6 +30,10 @@ DOCUMENTED = {
     "gevent-workers-on-redis": "CHAT_REDIS_URL=redis://127.0.0.1:6379/0 CHAT_SECRET_KEY=..."
                                " .venv/bin/gunicorn --worker-class gevent --workers 2"
                                " --worker-connections 10000 --bind 0.0.0.0:8000 wsgi:app",
+    "metrics-on-gevent-workers": "PROMETHEUS_MULTIPROC_DIR=/tmp/chat-metrics CHAT_METRICS=true CHAT_METRICS_TOKEN=..."
+                                 " CHAT_REDIS_URL=redis://127.0.0.1:6379/0 CHAT_SECRET_KEY=..."
+                                 " .venv/bin/gunicorn -c gunicorn.conf.py --worker-class gevent --workers 2"
+                                 " --worker-connections 10000 --bind 0.0.0.0:8000 wsgi:app",
 }
 STARTERS = {"flask", "gunicorn", ".venv/bin/flask", ".venv/bin/gunicorn", "scripts/demo.sh"}
 
@@ -66,9 +71,16 @@ def test_documented_start_command_serves_clients(name, live_server, peer, redis_
     assignments, words = split_command(DOCUMENTED[name])
     settings = {}
     for variable in assignments:
-        assert variable in {"CHAT_SECRET_KEY", "CHAT_REDIS_URL"}, f"say what the test sets {variable} to"
+        assert variable in {"CHAT_SECRET_KEY", "CHAT_REDIS_URL", "PROMETHEUS_MULTIPROC_DIR", "CHAT_METRICS",
+                            "CHAT_METRICS_TOKEN"}, f"say what the test sets {variable} to"
         if variable == "CHAT_REDIS_URL":
             settings["REDIS_URL"] = redis_server.url  # LiveServer sets SECRET_KEY already
+        if variable == "PROMETHEUS_MULTIPROC_DIR":
+            monkeypatch.setenv(variable, str(tmp_path / "metrics"))
+        if variable == "CHAT_METRICS":
+            settings["METRICS"] = assignments[variable] == "true"
+        if variable == "CHAT_METRICS_TOKEN":
+            settings["METRICS_TOKEN"] = SCRAPE_TOKEN
 
     def command(port):
         if words[-1] == "scripts/demo.sh":
@@ -85,6 +97,10 @@ def test_documented_start_command_serves_clients(name, live_server, peer, redis_
     for client in clients:
         assert client.wait_for("message") == ["hello"]
     assert requests.get(server.url + "/healthz", timeout=TIMEOUT).json()["connections"] == len(clients)
+    if settings.get("METRICS"):
+        scraped = requests.get(server.url + "/metrics", headers={"Authorization": f"Bearer {SCRAPE_TOKEN}"},
+                               timeout=TIMEOUT)
+        assert value(samples(scraped.text), "chat_messages_accepted_total") == 1
 
 
 def wait_until_answering(url, process, log, deadline):

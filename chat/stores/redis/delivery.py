@@ -18,6 +18,7 @@ import uuid
 
 import socketio
 
+from ... import metrics
 from ...model import SEED, room_group
 from .. import base
 
@@ -48,7 +49,11 @@ class RedisDelivery(base.Delivery):
     def post(self, room, member, text, client_id=None, to_seed=False):
         around = json.dumps(queue_message("room-message", _MESSAGE, room_group(room))).split(json.dumps(_MESSAGE))
         also = json.dumps(queue_message("message", text, SEED)) if to_seed else ""
-        return self.history.append_and_publish(room, member, text, client_id, self._manager.channel, around, also)
+        try:
+            return self.history.append_and_publish(room, member, text, client_id, self._manager.channel, around, also)
+        except Exception:
+            metrics.publish_failed()  # the script stores and publishes in one step: neither happened
+            raise
 
     def enter(self, room, join, send_history):
         # The watermark waits for the room's lock to deliver what is in flight: not under it.
@@ -78,6 +83,14 @@ class ChatRedisManager(socketio.RedisManager):
         """Give the manager the shared history and the per-room locks of the delivery."""
         self.history = history
         self.room_lock = room_lock
+
+    def _publish(self, data):
+        # python-socketio's RedisManager logs a failed publication and returns None; success
+        # returns the number of subscribers reached.
+        result = super()._publish(data)
+        if result is None:
+            metrics.publish_failed()
+        return result
 
     def _handle_emit(self, message):
         event = message.get("event")
