@@ -13,6 +13,7 @@ import requests
 import websocket
 
 from support import TIMEOUT
+from support.servers import RedisServer
 from support.metrics import SCRAPE_TOKEN, samples, total, value
 
 BEARER = {"Authorization": f"Bearer {SCRAPE_TOKEN}"}
@@ -107,17 +108,23 @@ def test_a_slow_client_cut_is_counted(live_server, peer):
     stalled.close()
 
 
-def test_queue_publish_failures_are_counted(live_server, peer, redis_server):
-    """Count what the Redis queue could not publish while Redis is away; /metrics keeps answering."""
-    server = live_server("gevent", REDIS_URL=redis_server.url, **METRICS)
-    stays, leaves = peer(server), peer(server)
-    server.wait_for_connections(2)
-    assert value(scrape(server), "chat_queue_publish_failures_total") == 0
-    redis_server.stop(kill=True)
-    leaves.close()  # its user-left goes to every process through the queue, which cannot take it
-    figures = scrape_until(server, lambda figures: value(figures, "chat_queue_publish_failures_total") >= 1)
-    assert ("chat_people_online", ()) not in figures  # the presence is in Redis: left out, not made up
-    assert stays.send("lost")["code"] == "internal"
+def test_queue_publish_failures_are_counted(live_server, peer, tmp_path):
+    """Count what the Redis queue could not publish; /metrics keeps answering, even with Redis gone.
+
+    A Redis that refuses PUBLISH (and nothing else) fails every publication while the
+    shared state keeps working, so the connection and its refused message are both seen.
+    """
+    redis = RedisServer(tmp_path, "--rename-command", "PUBLISH", "").start()
+    try:
+        server = live_server("gevent", REDIS_URL=redis.url, **METRICS)
+        chatter = peer(server)  # its user-joined goes through the queue, which cannot take it
+        scrape_until(server, lambda figures: value(figures, "chat_queue_publish_failures_total") >= 1)
+        assert chatter.send("lost")["code"] == "internal"  # stored and published in one script: neither
+        scrape_until(server, lambda figures: value(figures, "chat_queue_publish_failures_total") >= 2)
+        redis.stop(kill=True)  # the presence is in Redis: people online are left out, not made up
+        scrape_until(server, lambda figures: ("chat_people_online", ()) not in figures)
+    finally:
+        redis.stop(kill=True)
 
 
 def test_several_workers_report_one_deployment(live_server, peer, redis_server, tmp_path, monkeypatch):

@@ -126,8 +126,9 @@ class LiveServer:
 class RedisServer:
     """A real redis-server on a free loopback port, keeping what it acknowledges (AOF, fsync always)."""
 
-    def __init__(self, directory):
+    def __init__(self, directory, *options):
         self.directory = directory
+        self.options = options  # more redis-server options, e.g. ("--rename-command", "PUBLISH", "")
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process = None
@@ -138,7 +139,7 @@ class RedisServer:
             raise RuntimeError("redis-server is missing: run `bash scripts/test.sh`, which installs it")
         self.process = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.directory),
-             "--appendonly", "yes", "--appendfsync", "always", "--save", ""],
+             "--appendonly", "yes", "--appendfsync", "always", "--save", "", *self.options],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + TIMEOUT
         while time.monotonic() < deadline:
