@@ -85,8 +85,9 @@ def check_flood():
 
 
 def emit_typing(room, member, is_typing):
-    """Tell the room that ``member`` started or stopped typing; not the typist's own connections."""
-    socketio.emit("typing", {"room": room, "user": member.as_dict(), "typing": is_typing}, to=room_group(room),
+    """Tell the room, or a DM's two people, that ``member`` started or stopped typing; not the typist's connections."""
+    socketio.emit("typing", {"room": room, "user": member.as_dict(), "typing": is_typing},
+                  to=dms.audience(room) or room_group(room),
                   skip_sid=list(chat_state().presence.connections_of_person(member.id)))
 
 
@@ -100,4 +101,4 @@ def announce_departure(room, member):
 
 
 # Registering the handlers; last, because each module uses the helpers above.
-from . import connections, expiry, messages, rooms  # noqa: E402, F401
+from . import connections, dms, expiry, messages, rooms  # noqa: E402, F401

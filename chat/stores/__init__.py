@@ -20,6 +20,7 @@ class Stores(NamedTuple):
     typing: base.Typing
     history: base.History
     delivery: base.Delivery
+    dms: base.DirectMessages
     client_manager: object  # the ChatRedisManager for socketio.init_app, or None: Socket.IO's own
 
 
@@ -32,6 +33,7 @@ def open_stores(config, emit, clock=time.monotonic):
     if config["REDIS_URL"]:
         return _redis_stores(config, emit)
     from .local.delivery import LocalDelivery
+    from .local.dms import LocalDirectMessages
     from .local.history import LocalHistory
     from .local.presence import LocalPresence
     from .local.rooms import LocalRooms
@@ -43,6 +45,8 @@ def open_stores(config, emit, clock=time.monotonic):
                   typing=LocalTyping(config["TYPING_TIMEOUT"], clock),
                   history=history,
                   delivery=LocalDelivery(history, emit),
+                  dms=LocalDirectMessages(config["HISTORY_DATABASE"], config["DMS_PER_PERSON"],
+                                          config["DM_SEEN_SECONDS"], clock),
                   client_manager=None)
 
 
@@ -51,6 +55,7 @@ def _redis_stores(config, emit):
     from redis import Redis
 
     from .redis.delivery import ChatRedisManager, RedisDelivery
+    from .redis.dms import RedisDirectMessages
     from .redis.history import RedisHistory
     from .redis.presence import RedisPresence
     from .redis.rooms import RedisRooms
@@ -64,4 +69,5 @@ def _redis_stores(config, emit):
                   typing=RedisTyping(client, config["TYPING_TIMEOUT"]),
                   history=history,
                   delivery=RedisDelivery(history, manager, emit),
+                  dms=RedisDirectMessages(client, config["DMS_PER_PERSON"], config["DM_SEEN_SECONDS"]),
                   client_manager=manager)

@@ -45,8 +45,9 @@ class RedisDelivery(base.Delivery):
         self._manager = manager
         manager.attach(history, self.room_lock)
 
-    def post(self, room, member, text, client_id=None, to_seed=False):
-        around = json.dumps(queue_message("room-message", _MESSAGE, room_group(room))).split(json.dumps(_MESSAGE))
+    def post(self, room, member, text, client_id=None, to_seed=False, groups=None):
+        around = json.dumps(queue_message("room-message", _MESSAGE, groups or room_group(room))).split(
+            json.dumps(_MESSAGE))
         also = json.dumps(queue_message("message", text, SEED)) if to_seed else ""
         return self.history.append_and_publish(room, member, text, client_id, self._manager.channel, around, also)
 
@@ -71,6 +72,7 @@ class ChatRedisManager(socketio.RedisManager):
         self.delivered = {}  # room -> last message id delivered to this process's clients
         self._syncs = {}
         self._lagging = {}
+        self._groups = {}  # room -> where its messages go, when not its own group (a direct message's people)
         self.history = None
         self.room_lock = None
 
@@ -90,6 +92,8 @@ class ChatRedisManager(socketio.RedisManager):
             return super()._handle_emit(message)
         data = message["data"][0]
         room = data["room"]
+        if message["room"] != room_group(room):
+            self._groups[room] = message["room"]
         with self.room_lock(room):
             last = self.delivered.get(room)
             if last is not None and data["id"] <= last:
@@ -105,7 +109,8 @@ class ChatRedisManager(socketio.RedisManager):
             if not messages:
                 break
             for missing in messages:
-                self.emit("room-message", missing.as_dict(), namespace="/", room=room_group(room), ignore_queue=True)
+                self.emit("room-message", missing.as_dict(), namespace="/",
+                          room=self._groups.get(room, room_group(room)), ignore_queue=True)
             after = messages[-1].id
         self.delivered[room] = upto
 
