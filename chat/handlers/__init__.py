@@ -3,14 +3,15 @@
 Each handler is short: check the input (chat/validation.py), call the chat state, emit.
 Every event, payload and audience is listed in docs/protocol.md. The handlers live by
 concern: connections.py (connect, disconnect), rooms.py (list, create, join, leave,
-rename), messages.py (messages, history, typing, unknown events, internal errors) and
-expiry.py (the loop that ends what has run out). Clients are grouped in Socket.IO rooms
+rename), messages.py (messages, history, typing, unknown events, internal errors), dms.py
+(direct messages) and expiry.py (the loop that ends what has run out). Clients are grouped in Socket.IO rooms
 (named in chat/model.py, because the deliveries address them too):
 
 - ``seed``: clients of the original gateway's protocol, which live in the default room;
 - ``full``: full-protocol clients;
 - ``room:<name>``: full-protocol connections in a chat room;
-- ``person:<id>``: the connections of one person.
+- ``person:<id>``: the connections of one person;
+- ``dms:<id>``: the full-protocol connections of one person, which receive their direct messages.
 
 No client is in both ``seed`` and a ``room:`` group, so none receives a message twice.
 """

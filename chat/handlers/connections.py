@@ -32,7 +32,7 @@ def _handshake(auth):
     if not full:
         return False, person_id, name, {}
     return True, person_id, name, validation.handshake_rooms(auth, state.rooms.default, state.rooms_per_connection,
-                                                             state.dms.per_person)
+                                                             dms_max=state.rooms_per_connection)
 
 
 def _is_name_or_numbered(given, name):

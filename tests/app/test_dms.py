@@ -115,9 +115,9 @@ def test_a_dm_in_the_handshake_gives_its_catch_up(three, full, app):
     assert histories[1]["after"] == 0
 
 
-def test_a_handshake_names_at_most_dms_per_person_dms(make_app, full):
-    """Refuse a handshake naming more DMs than DMS_PER_PERSON, and not count them as rooms."""
-    app = make_app(DMS_PER_PERSON=2, ROOMS_PER_CONNECTION=1)
+def test_a_handshake_names_at_most_rooms_per_connection_dms(make_app, full):
+    """Refuse a handshake naming more DMs than ROOMS_PER_CONNECTION, and not count them as rooms."""
+    app = make_app(ROOMS_PER_CONNECTION=2)
     dms = ["dm:" + str(n) * 24 for n in range(3)]
     assert not full(rooms=dms, target_app=app).is_connected()
     carol = full(rooms=["general"] + dms[:2], target_app=app)
@@ -187,3 +187,23 @@ def test_seed_clients_never_see_a_dm(three, socket_client):
     alice.emit("send-message", {"room": dm, "text": "x"}, callback=True)
     assert received(seed) == []
     assert seed.emit("open-dm", {"person": a["id"]}, callback=True)["code"] == "unknown_event"
+
+
+def test_the_event_length_bound_admits_a_handshake_full_of_dms():
+    """Keep MAX_EVENT_LENGTH's derived bound above a handshake of every room and as many DMs, escaped at worst.
+
+    The bound counts room names at 12 characters a code point (an escaped emoji); being ASCII,
+    they take 6 at most, and that share holds as many DM ids as rooms besides.
+    """
+    from chat import settings
+
+    config = {**settings.DEFAULTS, "MAX_MESSAGE_LENGTH": 1, "ROOMS_PER_CONNECTION": 40}
+
+    def worst(text):
+        return '"' + "".join(f"\\u{ord(c):04x}" for c in text) + '"'
+
+    rooms = [f"r{n:031d}" for n in range(40)] + [f"dm:{n:024x}" for n in range(40)]
+    last_seen = ",".join(f"{worst(room)}:{2 ** 53 - 1}" for room in rooms)
+    auth = (f'{{"protocol":2,"name":{worst("x" * 32)},"rooms":[{",".join(worst(r) for r in rooms)}],'
+            f'"lastSeen":{{{last_seen}}},"token":"{"t" * 4096}"}}')
+    assert len("0" + auth) <= settings.longest_packet(config)
