@@ -36,9 +36,7 @@ def require_in(room):
 
 def audience(room):
     """Return the Socket.IO groups a DM's messages and typing go to (both people's), or None for a room."""
-    if not is_dm(room):
-        return None
-    return [dm_group(person) for person in chat_state().dms.people(room)]
+    return chat_state().dms.groups(room) if is_dm(room) else None
 
 
 def enter_dm(dm, send_history):

@@ -9,6 +9,7 @@ The handlers see only the interfaces of chat/stores/base.py, never which backend
 import time
 from typing import NamedTuple
 
+from ..validation import is_dm
 from . import base
 
 
@@ -64,10 +65,12 @@ def _redis_stores(config, emit):
     manager = ChatRedisManager(config["REDIS_URL"], config["REDIS_CHANNEL"])
     client = Redis.from_url(config["REDIS_URL"], decode_responses=True)
     history = RedisHistory(client)
+    dms = RedisDirectMessages(client, config["DMS_PER_PERSON"], config["DM_SEEN_SECONDS"])
+    manager.audience = lambda room: dms.groups(room) if is_dm(room) else None  # where a gap's repair goes
     return Stores(presence=RedisPresence(client, manager.host_id, config["PRESENCE_GRACE"]),
                   rooms=RedisRooms(client, config["DEFAULT_ROOM"], config["MAX_ROOMS"], config["ROOM_IDLE_SECONDS"]),
                   typing=RedisTyping(client, config["TYPING_TIMEOUT"]),
                   history=history,
                   delivery=RedisDelivery(history, manager, emit),
-                  dms=RedisDirectMessages(client, config["DMS_PER_PERSON"], config["DM_SEEN_SECONDS"]),
+                  dms=dms,
                   client_manager=manager)

@@ -12,7 +12,7 @@ People, rooms and messages are the types of chat/model.py. A departure is a
 
 import threading
 
-from ..model import no_such_room, not_in_room
+from ..model import dm_group, no_such_room, not_in_room
 from ..validation import room_name
 
 UNIMPLEMENTED = "This method must be implemented in a subclass."
@@ -333,4 +333,9 @@ class DirectMessages:
     def seen(self, person_id):
         """Return the person as last seen, if online or gone for at most ``seen_seconds``; else None."""
         raise NotImplementedError(UNIMPLEMENTED)
+
+    def groups(self, dm):
+        """Return the Socket.IO groups ``dm``'s messages go to, its two people's; None if there is no such DM."""
+        people = self.people(dm)
+        return None if people is None else [dm_group(person) for person in people]
 

@@ -72,7 +72,8 @@ class ChatRedisManager(socketio.RedisManager):
         self.delivered = {}  # room -> last message id delivered to this process's clients
         self._syncs = {}
         self._lagging = {}
-        self._groups = {}  # room -> where its messages go, when not its own group (a direct message's people)
+        # room -> the groups its messages go to, or None for its own room:<room> (set by open_stores: a DM's people)
+        self.audience = lambda room: None
         self.history = None
         self.room_lock = None
 
@@ -92,8 +93,6 @@ class ChatRedisManager(socketio.RedisManager):
             return super()._handle_emit(message)
         data = message["data"][0]
         room = data["room"]
-        if message["room"] != room_group(room):
-            self._groups[room] = message["room"]
         with self.room_lock(room):
             last = self.delivered.get(room)
             if last is not None and data["id"] <= last:
@@ -110,7 +109,7 @@ class ChatRedisManager(socketio.RedisManager):
                 break
             for missing in messages:
                 self.emit("room-message", missing.as_dict(), namespace="/",
-                          room=self._groups.get(room, room_group(room)), ignore_queue=True)
+                          room=self.audience(room) or room_group(room), ignore_queue=True)
             after = messages[-1].id
         self.delivered[room] = upto
 
