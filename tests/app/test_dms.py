@@ -207,3 +207,32 @@ def test_the_event_length_bound_admits_a_handshake_full_of_dms():
     auth = (f'{{"protocol":2,"name":{worst("x" * 32)},"rooms":[{",".join(worst(r) for r in rooms)}],'
             f'"lastSeen":{{{last_seen}}},"token":"{"t" * 4096}"}}')
     assert len("0" + auth) <= settings.longest_packet(config)
+
+
+def test_typing_in_a_dm_ends_for_the_other_when_it_runs_out(three, app, clock):
+    """Tell the other person when a DM typing state expires, as in a room."""
+    from chat.handlers import expiry
+
+    (alice, bob, carol), (a, b, c) = three
+    dm = open_dm(alice, b)["dm"]["id"]
+    received(bob)
+    alice.emit("typing", {"room": dm}, callback=True)
+    assert received(bob) == [("typing", {"room": dm, "user": a, "typing": True})]
+    clock.advance(app.config["TYPING_TIMEOUT"] + 1)
+    with app.app_context():
+        expiry.sweep()
+    assert received(bob) == [("typing", {"room": dm, "user": a, "typing": False})]
+    assert received(carol) == []
+
+
+def test_when_a_guest_is_gone_for_good_the_other_keeps_the_dm(three, clock):
+    """Keep a DM, its history and its list entry for the other person after the guest's tab is gone."""
+    (alice, bob, _), (a, b, c) = three
+    dm = open_dm(alice, b)["dm"]["id"]
+    alice.emit("send-message", {"room": dm, "text": "before I go"}, callback=True)
+    alice.disconnect()
+    clock.advance(10_000)
+    assert bob.emit("list-dms", callback=True)["dms"] == [{"id": dm, "with": a, "lastId": 1}]
+    page = bob.emit("history", {"room": dm}, callback=True)
+    assert [m["text"] for m in page["messages"]] == ["before I go"]
+    assert bob.emit("send-message", {"room": dm, "text": "still here"}, callback=True)["ok"]
