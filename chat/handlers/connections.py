@@ -120,8 +120,18 @@ def disconnect(reason=None):
     if state.token_expiry:
         state.token_expiry.close(request.sid)
     socketio.emit("user-left", USER_LEFT, to=SEED, skip_sid=request.sid)
-    person = state.presence.member(request.sid) if session.get("protocol") == FULL_PROTOCOL else None
+    person = _full_person()
     for room, member in state.presence.disconnect(request.sid):
         announce_departure(room, member)
     if person is not None and not state.presence.connections_of_person(person.id):
         state.dms.went(person)
+
+
+def _full_person():
+    """Return the current connection's person if it speaks the full protocol and is still known, else None."""
+    if session.get("protocol") != FULL_PROTOCOL:
+        return None
+    try:
+        return chat_state().presence.member(request.sid)
+    except KeyError:  # dropped already: its process was given up for dead by the others
+        return None
