@@ -236,3 +236,11 @@ def test_when_a_guest_is_gone_for_good_the_other_keeps_the_dm(three, clock):
     page = bob.emit("history", {"room": dm}, callback=True)
     assert [m["text"] for m in page["messages"]] == ["before I go"]
     assert bob.emit("send-message", {"room": dm, "text": "still here"}, callback=True)["ok"]
+
+
+@pytest.mark.parametrize("setting, value", [("DMS_PER_PERSON", 0), ("DMS_PER_PERSON", "many"),
+                                            ("DM_SEEN_SECONDS", -1), ("DM_SEEN_SECONDS", "soon")])
+def test_bad_dm_settings_stop_the_start(make_app, setting, value):
+    """Refuse to start with a DM limit that makes no sense, naming the setting."""
+    with pytest.raises(ValueError, match=f"CHAT_{setting}"):
+        make_app(**{setting: value})
