@@ -16,14 +16,17 @@ from ..validation import person_id as valid_person_id
 from . import chat_state, full_protocol_event
 
 
-def require_dm(dm):
-    """Return the current connection's person if they are one of ``dm``'s two; raise ChatError ``not_found`` if not."""
+def may_read(dm):
+    """Return whether the current connection's person is one of ``dm``'s two."""
     state = chat_state()
-    member = state.presence.member(request.sid)
     people = state.dms.people(dm)
-    if people is None or member.id not in people:
+    return people is not None and state.presence.member(request.sid).id in people
+
+
+def require_dm(dm):
+    """Raise ChatError ``not_found`` unless the current connection's person is one of ``dm``'s two."""
+    if not may_read(dm):
         raise no_such_conversation(dm)
-    return member
 
 
 def require_in(room):

@@ -3,9 +3,9 @@
 from flask import current_app, request, session
 
 from .. import socketio, transport
-from ..model import ChatError
+from ..model import ChatError, no_such_conversation
 from ..validation import client_id as valid_client_id
-from ..validation import conversation, message_id, message_text, page_limit, typing_flag
+from ..validation import conversation, is_dm, message_id, message_text, page_limit, typing_flag
 from . import chat_state, check_flood, client_event, dms, emit_typing, full_protocol_event, refuse
 
 
@@ -47,7 +47,9 @@ def send_message(payload):
     room = conversation(payload.get("room"))
     text = message_text((payload.get("text"),), state.max_message_length)
     client_id = valid_client_id(payload.get("clientId"))
-    dms.require_in(room)  # before a resend is looked up: its original is no one else's to read
+    if is_dm(room) and not dms.may_read(room):  # before a resend is looked up: its original is theirs alone
+        check_flood()  # a refusal costs a send's allowance, as not_in_room does in a room
+        raise no_such_conversation(room)
     if client_id is not None and (original := state.history.find(room, client_id)) is not None:
         return {"ok": True, "message": original.as_dict(), "duplicate": True}
     check_flood()

@@ -244,3 +244,13 @@ def test_bad_dm_settings_stop_the_start(make_app, setting, value):
     """Refuse to start with a DM limit that makes no sense, naming the setting."""
     with pytest.raises(ValueError, match=f"CHAT_{setting}"):
         make_app(**{setting: value})
+
+
+def test_a_refused_send_to_a_dm_costs_flood_allowance(make_app, full):
+    """Charge a send to someone else's DM as a send, so guessing at DMs is rate limited like any flood."""
+    app = make_app(FLOOD_BURST=2)
+    carol = full("Carol", target_app=app)
+    nowhere = "dm:" + "0" * 24
+    codes = [carol.emit("send-message", {"room": nowhere, "text": "x", "clientId": f"c{n}"}, callback=True)["code"]
+             for n in range(3)]
+    assert codes == ["not_found", "not_found", "rate_limited"]
