@@ -4,6 +4,9 @@ Every store (chat/stores/) and every handler (chat/handlers/) uses these, whiche
 runs. The refusals that several places raise are built here once, so each reads the same.
 """
 
+import hashlib
+import hmac
+import json
 from dataclasses import dataclass
 
 
@@ -72,6 +75,19 @@ def too_many_rooms_here(count):
     return ChatError("too_many_rooms", f"you are in {count} rooms, the limit; leave one first")
 
 
+def no_such_conversation(conversation):
+    """Return the refusal of a request about a direct message that does not exist or is not the asker's.
+
+    The two read the same, so a refusal reveals nothing of whether the conversation exists.
+    """
+    return ChatError("not_found", f"there is no conversation {conversation!r} of yours")
+
+
+def too_many_dms(per_person):
+    """Return the refusal of opening one more direct message for a person who has ``per_person``, the limit."""
+    return ChatError("too_many_dms", f"you have {per_person} direct messages, the limit")
+
+
 def too_many_rooms_total(max_rooms):
     """Return the refusal of creating a room when ``max_rooms`` exist, the limit."""
     return ChatError("too_many_rooms", f"there are {max_rooms} rooms already, the limit")
@@ -92,3 +108,21 @@ def room_group(room):
 def person_group(person_id):
     """Return the Socket.IO group of one person's connections."""
     return f"person:{person_id}"
+
+
+def dm_group(person_id):
+    """Return the Socket.IO group of one person's full-protocol connections, which receive their direct messages.
+
+    Not ``person:<id>``: with signed identities a person's seed connections are in that
+    group too, and clients of the original protocol never see direct messages.
+    """
+    return f"dms:{person_id}"
+
+
+def dm_id(key, person_a, person_b):
+    """Return the id of the direct message of two person ids, keyed by ``key``: the same whichever asks first.
+
+    A keyed hash, so an id says nothing of its two people to anyone without the server's key.
+    """
+    pair = json.dumps(sorted((person_a, person_b))).encode()  # JSON, so no two pairs of ids read the same
+    return "dm:" + hmac.new(key, pair, hashlib.sha256).hexdigest()[:24]

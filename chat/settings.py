@@ -33,6 +33,10 @@ DEFAULTS = {
     "ROOMS_PER_CONNECTION": 10,
     # Seconds a created room may stay empty before it is removed.
     "ROOM_IDLE_SECONDS": 300,
+    # Direct messages one person may open, and seconds after a person's last connection ended during which
+    # others may still open one with them.
+    "DMS_PER_PERSON": 100,
+    "DM_SEEN_SECONDS": 600,
     # The SQLite file that keeps the history. None: "chat.sqlite3" in the instance folder.
     "HISTORY_DATABASE": None,
     # Messages a full-protocol client receives on entering a room; the most one page request may ask for.
@@ -172,7 +176,7 @@ def _check(config):
     """Raise ValueError naming the first setting that makes no sense; derive MAX_PACKET_BYTES."""
     for key in ("MAX_MESSAGE_LENGTH", "PING_INTERVAL", "PING_TIMEOUT", "TYPING_RATE", "TYPING_TIMEOUT",
                 "MAX_ROOMS", "ROOMS_PER_CONNECTION", "HISTORY_LIMIT", "HISTORY_PAGE_MAX", "TOKEN_MAX_AGE",
-                "MAX_QUEUED_PACKETS", "MAX_QUEUED_BYTES", "CONNECT_TIMEOUT"):
+                "MAX_QUEUED_PACKETS", "MAX_QUEUED_BYTES", "CONNECT_TIMEOUT", "DMS_PER_PERSON"):
         if not _number(config[key]) or config[key] <= 0:
             raise ValueError(f"CHAT_{key} must be a positive number, not {config[key]!r}")
     for key in ("FLOOD_BURST", "CONNECTIONS_PER_MINUTE", "TRUSTED_PROXIES", "MAX_PACKETS_PER_REQUEST",
@@ -184,7 +188,7 @@ def _check(config):
     if config["MAX_PACKETS_PER_REQUEST"] < config["FLOOD_BURST"] + 16:
         raise ValueError(f"CHAT_MAX_PACKETS_PER_REQUEST must leave room for a full flood burst "
                          f"and Engine.IO's own packets: at least {config['FLOOD_BURST'] + 16}")
-    for key in ("PRESENCE_GRACE", "ROOM_IDLE_SECONDS", "RETENTION_DAYS"):
+    for key in ("PRESENCE_GRACE", "ROOM_IDLE_SECONDS", "RETENTION_DAYS", "DM_SEEN_SECONDS"):
         if not _number(config[key]) or config[key] < 0:
             raise ValueError(f"CHAT_{key} must be a number of seconds, 0 or more, not {config[key]!r}")
     from .validation import ROOM_NAME, ROOM_NAME_RULE

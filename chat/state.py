@@ -3,12 +3,16 @@
 No Flask or Socket.IO here, and no question of which backend runs.
 """
 
+import hashlib
+import hmac
 import time
 from dataclasses import dataclass
 
 from .guests import Guests
 from .identity import TokenExpiry, Tokens
+from .model import dm_id
 from .stores import base
+from .validation import is_dm
 
 
 @dataclass
@@ -32,6 +36,8 @@ class ChatState:
     tokens: Tokens  # None unless signed identities are required
     token_expiry: TokenExpiry  # when each connection's token expires; None without tokens
     guests: Guests  # guest credentials, used while nobody signs in
+    dms: base.DirectMessages = None
+    dm_key: bytes = b""  # keys the hash that names a direct message, so an id reveals nothing of its people
 
     @classmethod
     def from_config(cls, config, stores, clock=time.monotonic):
@@ -39,7 +45,8 @@ class ChatState:
         history, rooms = stores.history, stores.rooms
         history.add_room(config["DEFAULT_ROOM"])
         for room in history.rooms():
-            rooms.restore(room)
+            if not is_dm(room):  # a direct message's messages make it known to the history, never a room
+                rooms.restore(room)
         return cls(
             max_message_length=config["MAX_MESSAGE_LENGTH"],
             rooms_per_connection=config["ROOMS_PER_CONNECTION"],
@@ -58,7 +65,13 @@ class ChatState:
             tokens=Tokens.from_config(config) if config["TOKENS"] else None,
             token_expiry=TokenExpiry(clock) if config["TOKENS"] else None,
             guests=Guests(config["SECRET_KEY"]),
+            dms=stores.dms,
+            dm_key=hmac.new(_bytes(config["SECRET_KEY"]), b"direct messages", hashlib.sha256).digest(),
         )
+
+    def dm_id(self, person_a, person_b):
+        """Return the id of the direct message of two person ids: the same whichever of them asks."""
+        return dm_id(self.dm_key, person_a, person_b)
 
     def create_room(self, room):
         """Create ``room`` and record it in the history; return its name."""
@@ -82,3 +95,7 @@ class ChatState:
         """Apply the retention settings to the history; return how many messages went."""
         return self.history.retain(self.retention_messages, self.retention_seconds)
 
+
+
+def _bytes(key):
+    return key.encode() if isinstance(key, str) else key

@@ -14,6 +14,9 @@ FULL_PROTOCOL = 2
 ROOM_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
 ROOM_NAME_RULE = "1 to 32 characters: lower-case letters a-z, digits, - and _, starting with a letter or digit"
 
+# A direct message's id: no room name can take it, for a room name has no colon.
+DM_ID = re.compile(r"dm:[0-9a-f]{24}")
+
 # The largest id exact both as a JavaScript number and as a Redis score (a double); SQLite's
 # INTEGER would overflow only at 2**63, so the two backends agree only below this.
 MAX_MESSAGE_ID = 2 ** 53 - 1
@@ -59,6 +62,20 @@ def room_name(value):
     """Return ``value`` if it is a valid room name; raise ChatError if not."""
     if not isinstance(value, str) or not ROOM_NAME.fullmatch(value):
         raise ChatError("bad_room", f"a room name is {ROOM_NAME_RULE}")
+    return value
+
+
+def is_dm(value):
+    """Return whether ``value`` is a direct message's id (whether or not that conversation exists)."""
+    return isinstance(value, str) and DM_ID.fullmatch(value) is not None
+
+
+def conversation(value):
+    """Return ``value`` if it is a room name or a direct message's id; raise ChatError if neither."""
+    if is_dm(value):
+        return value
+    if not isinstance(value, str) or not ROOM_NAME.fullmatch(value):
+        raise ChatError("bad_room", f"a room name is {ROOM_NAME_RULE}; a direct message's id is dm: and 24 hex digits")
     return value
 
 
@@ -134,15 +151,31 @@ def requested_name(auth, full):
     return display_name(auth["name"]) if auth.get("name") is not None and full else None
 
 
-def handshake_rooms(auth, default_room, rooms_per_connection):
+def handshake_rooms(auth, default_room, rooms_per_connection, dms_max=0):
     """Return {room: the last message id seen there, or None} from a full-protocol handshake.
 
     ``rooms`` defaults to the default room alone; ``lastSeen`` maps rooms to message ids.
+    ``rooms`` may also name up to ``dms_max`` direct messages by id, which do not count
+    against ``rooms_per_connection``.
     """
     rooms = auth.get("rooms", [default_room])
-    if not isinstance(rooms, list) or len(rooms) > rooms_per_connection:
+    dms = [room for room in rooms if is_dm(room)] if isinstance(rooms, list) else []
+    if not isinstance(rooms, list) or len(rooms) - len(dms) > rooms_per_connection:
         raise ChatError("bad_handshake", f"rooms must be a list of at most {rooms_per_connection} room names")
+    if len(dms) > dms_max:
+        raise ChatError("bad_handshake", f"rooms may name at most {dms_max} direct messages")
     last_seen = auth.get("lastSeen", {})
     if not isinstance(last_seen, dict):
         raise ChatError("bad_handshake", "lastSeen must map room names to message ids")
-    return {room_name(room): message_id(last_seen.get(room), "lastSeen") for room in rooms}
+    return {room if is_dm(room) else room_name(room): message_id(last_seen.get(room), "lastSeen") for room in rooms}
+
+
+PERSON_ID_MAX = 256
+
+
+def person_id(value):
+    """Return ``value`` as a person's id, as ``user.id`` shows it; raise ChatError if it cannot be one."""
+    if not isinstance(value, str) or not 0 < len(value) <= PERSON_ID_MAX:
+        raise ChatError("bad_arguments", f"person must be a person's id (user.id), a string of 1 to {PERSON_ID_MAX} "
+                                         f"characters")
+    return value

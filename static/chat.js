@@ -33,7 +33,8 @@ const view = new View({
   status: $("status"), error: $("error"), nameInput, nameNote: $("name-note"),
   roomTitle: $("room-title"), roomList: $("rooms"), roomInput, roomsSummary: $("rooms-summary"),
   peopleList: $("people"), peopleCount: $("people-count"), typingLine: $("typing"), loadOlder, panels,
-}, wide, { switchTo, join: joinRoom, leave: leaveRoom });
+  dmList: $("dms"),
+}, wide, { switchTo, join: joinRoom, leave: leaveRoom, openDm });
 
 // auth is a function so every (re)connection sends the name, rooms and last messages of now,
 // not of page load. The page connects once it has what it needs (a token, with TOKENS on).
@@ -209,6 +210,38 @@ function stopTyping() {
   if (room) emitTyping(room, false);
 }
 
+// --- Direct messages ------------------------------------------------------------------
+
+// Know a direct message, then get its history (or, having some, what came after it): its
+// live messages reach this tab from the connect on, without joining.
+function enterDm(dm, { show = false } = {}) {
+  state.dmOpened(dm);
+  view.dms(state);
+  const lastSeen = lastSeenOf(dm.id);
+  socket.emit("join-room", { room: dm.id, ...(lastSeen !== null && { lastSeen }) }, (ack) => {
+    if (!(ack && ack.ok)) return showError(ack ? ack.error : "no answer");
+    if (show) switchTo(dm.id);
+  });
+}
+
+function openDm(user) {
+  showError("");
+  socket.emit("open-dm", { person: user.id }, (ack) => {
+    if (!(ack && ack.ok)) return showError(ack ? ack.error : "not opened");
+    enterDm(ack.dm, { show: true });
+  });
+}
+
+// This person's direct messages, after each (re)connect: another device may have opened some.
+function restoreDms() {
+  socket.emit("list-dms", {}, (ack) => {
+    if (!(ack && ack.ok)) return;
+    for (const dm of ack.dms) enterDm(dm);
+  });
+}
+
+socket.on("dm-opened", ({ dm }) => enterDm(dm));
+
 // --- Connection -------------------------------------------------------------------------
 
 // The server sends welcome and presence before the socket's own "connect" event fires.
@@ -219,6 +252,7 @@ socket.on("welcome", (welcome) => {
   view.nameMarks(state);
   if (!state.joined.length) joinRoom(state.defaultRoom);
   switchTo(state.current);
+  restoreDms();
 });
 
 socket.on("connect", () => {

@@ -50,6 +50,7 @@ export class PageState {
     this.typists = new Map(); // room -> Map(person id -> name)
     this.unread = new Map(); // room -> messages that arrived while it was not current
     this.counts = new Map(); // room -> people, from list-rooms
+    this.dms = new Map(); // direct message id -> the other person, {id, name, guest}
     this.typingIn = null; // the room the server was last told this user types in
     this.typingSentAt = 0;
     this.status = "connecting"; // connecting, connected, reconnecting or offline
@@ -68,7 +69,7 @@ export class PageState {
   }
 
   isJoined(room) {
-    return this.joined.includes(room);
+    return this.joined.includes(room) || this.dms.has(room);
   }
 
   // --- The connection -----------------------------------------------------------------
@@ -268,6 +269,22 @@ export class PageState {
   // Return how many people are in the room, as far as this page knows (undefined: not known).
   headcount(room) {
     return this.isJoined(room) ? (this.people.get(room) || new Map()).size : this.counts.get(room);
+  }
+
+  // --- Direct messages ----------------------------------------------------------------
+
+  // A direct message this person has (opened, listed, or opened with them): {id, with}.
+  dmOpened({ id, with: other }) {
+    this.dms.set(id, other);
+  }
+
+  isDm(room) {
+    return this.dms.has(room);
+  }
+
+  // What the page calls a room or a direct message.
+  titleOf(room) {
+    return this.dms.has(room) ? `Direct messages with ${this.dms.get(room).name}` : room || "";
   }
 
   // --- Messages and typing ------------------------------------------------------------

@@ -55,7 +55,8 @@ export class View {
 
   // Everything that depends on the current room.
   room(state, logs) {
-    this.elements.roomTitle.textContent = state.current || "";
+    this.elements.roomTitle.textContent = state.titleOf(state.current);
+    this.elements.roomTitle.classList.toggle("dm", state.isDm(state.current));
     this.rooms(state);
     this.people(state);
     this.typing(state);
@@ -136,15 +137,48 @@ export class View {
     }
     const elsewhere = state.unreadElsewhere();
     roomsSummary.textContent = [state.current, elsewhere && `${elsewhere} unread`].filter(Boolean).join(" · ");
+    this.dms(state);
   }
 
+  // The direct messages, each a button to show it, with its unread count.
+  dms(state) {
+    const { dmList } = this.elements;
+    const dms = [...state.dms].sort(([, a], [, b]) => a.name.localeCompare(b.name));
+    dmList.replaceChildren(...dms.map(([id, other]) => {
+      const item = el("li");
+      item.dataset.dm = id;
+      const button = el("button", "room dm", other.name);
+      button.type = "button";
+      button.setAttribute("aria-current", String(id === state.current));
+      const missed = state.unread.get(id);
+      if (missed) {
+        const badge = el("span", "unread", String(missed));
+        badge.append(el("span", "visually-hidden", " unread"));
+        button.append(" ", badge);
+      }
+      button.addEventListener("click", () => this.actions.switchTo(id));
+      item.append(button);
+      return item;
+    }));
+  }
+
+  // The people of the current room; each other one's name is a button that opens a direct message.
   people(state) {
     const { peopleList, peopleCount } = this.elements;
     const here = [...(state.people.get(state.current) || new Map()).values()];
     here.sort((a, b) => a.name.localeCompare(b.name));
     peopleList.replaceChildren(...here.map((user) => {
-      const item = el("li", user.guest ? "guest" : "", user.name);
-      if (state.isMe(user)) item.append(el("span", "you", " (you)"));
+      if (state.isMe(user)) {
+        const item = el("li", user.guest ? "guest" : "", user.name);
+        item.append(el("span", "you", " (you)"));
+        return item;
+      }
+      const item = el("li", user.guest ? "guest" : "");
+      const write = el("button", "person", user.name);
+      write.type = "button";
+      write.title = `Write to ${user.name} alone`;
+      write.addEventListener("click", () => this.actions.openDm(user));
+      item.append(write);
       return item;
     }));
     peopleCount.textContent = state.current ? `(${here.length})` : "";

@@ -3,14 +3,15 @@
 Each handler is short: check the input (chat/validation.py), call the chat state, emit.
 Every event, payload and audience is listed in docs/protocol.md. The handlers live by
 concern: connections.py (connect, disconnect), rooms.py (list, create, join, leave,
-rename), messages.py (messages, history, typing, unknown events, internal errors) and
-expiry.py (the loop that ends what has run out). Clients are grouped in Socket.IO rooms
+rename), messages.py (messages, history, typing, unknown events, internal errors), dms.py
+(direct messages) and expiry.py (the loop that ends what has run out). Clients are grouped in Socket.IO rooms
 (named in chat/model.py, because the deliveries address them too):
 
 - ``seed``: clients of the original gateway's protocol, which live in the default room;
 - ``full``: full-protocol clients;
 - ``room:<name>``: full-protocol connections in a chat room;
-- ``person:<id>``: the connections of one person.
+- ``person:<id>``: the connections of one person;
+- ``dms:<id>``: the full-protocol connections of one person, which receive their direct messages.
 
 No client is in both ``seed`` and a ``room:`` group, so none receives a message twice.
 """
@@ -88,8 +89,9 @@ def check_flood():
 
 
 def emit_typing(room, member, is_typing):
-    """Tell the room that ``member`` started or stopped typing; not the typist's own connections."""
-    socketio.emit("typing", {"room": room, "user": member.as_dict(), "typing": is_typing}, to=room_group(room),
+    """Tell the room, or a DM's two people, that ``member`` started or stopped typing; not the typist's connections."""
+    socketio.emit("typing", {"room": room, "user": member.as_dict(), "typing": is_typing},
+                  to=dms.audience(room) or room_group(room),
                   skip_sid=list(chat_state().presence.connections_of_person(member.id)))
 
 
@@ -103,4 +105,4 @@ def announce_departure(room, member):
 
 
 # Registering the handlers; last, because each module uses the helpers above.
-from . import connections, expiry, messages, rooms  # noqa: E402, F401
+from . import connections, dms, expiry, messages, rooms  # noqa: E402, F401

@@ -6,7 +6,7 @@ from flask import request, session
 from flask_socketio import ConnectionRefusedError, emit, join_room
 
 from .. import metrics, socketio, validation
-from ..model import FULL, SEED, ChatError, person_group
+from ..model import FULL, SEED, ChatError, dm_group, person_group
 from ..names import name_key
 from ..validation import FULL_PROTOCOL
 from . import ERROR_EVENT, USER_JOINED, USER_LEFT, announce_departure, chat_state, expiry
@@ -31,7 +31,8 @@ def _handshake(auth):
         name = validation.requested_name(auth, full)
     if not full:
         return False, person_id, name, {}
-    return True, person_id, name, validation.handshake_rooms(auth, state.rooms.default, state.rooms_per_connection)
+    return True, person_id, name, validation.handshake_rooms(auth, state.rooms.default, state.rooms_per_connection,
+                                                             dms_max=state.rooms_per_connection)
 
 
 def _is_name_or_numbered(given, name):
@@ -73,6 +74,9 @@ def connect(auth=None):
     state.typing_limit.open(request.sid, request.remote_addr)
     join_room(FULL if full else SEED)
     join_room(person_group(member.id))
+    if full:
+        join_room(dm_group(member.id))
+        state.dms.arrived(member)
 
     emit("user-joined", USER_JOINED, to=SEED, include_self=False)
     for room, gone in departures:
@@ -120,8 +124,21 @@ def disconnect(reason=None):
     state.typing_limit.close(request.sid)
     if state.token_expiry:
         state.token_expiry.close(request.sid)
+    person = _full_person()
     known, departures = state.presence.disconnect_known(request.sid)
     if known:
         socketio.emit("user-left", USER_LEFT, to=SEED, skip_sid=request.sid)
     for room, member in departures:
         announce_departure(room, member)
+    if person is not None and not state.presence.connections_of_person(person.id):
+        state.dms.went(person)
+
+
+def _full_person():
+    """Return the current connection's person if it speaks the full protocol and is still known, else None."""
+    if session.get("protocol") != FULL_PROTOCOL:
+        return None
+    try:
+        return chat_state().presence.member(request.sid)
+    except KeyError:  # dropped already: its process was given up for dead by the others
+        return None

@@ -3,10 +3,10 @@
 from flask import current_app, request, session
 
 from .. import metrics, socketio, transport
-from ..model import ChatError
+from ..model import ChatError, no_such_conversation
 from ..validation import client_id as valid_client_id
-from ..validation import message_id, message_text, page_limit, room_name, typing_flag
-from . import chat_state, check_flood, client_event, emit_typing, full_protocol_event, refuse
+from ..validation import conversation, is_dm, message_id, message_text, page_limit, typing_flag
+from . import chat_state, check_flood, client_event, dms, emit_typing, full_protocol_event, refuse
 
 
 def _post(room, text, client_id=None):
@@ -15,9 +15,10 @@ def _post(room, text, client_id=None):
     Return (the message, True), or (the original, False) for a resend of a stored ``client_id``.
     """
     state = chat_state()
-    state.presence.require_in(request.sid, room)
+    dms.require_in(room)
     member = state.presence.member(request.sid)
-    message, new = state.delivery.post(room, member, text, client_id, to_seed=room == state.rooms.default)
+    message, new = state.delivery.post(room, member, text, client_id, to_seed=room == state.rooms.default,
+                                       groups=dms.audience(room))
     if new:
         metrics.message_accepted()
     if new and state.typing.stop(room, member.id):
@@ -45,9 +46,12 @@ def send_message(payload):
     original message, and neither stored nor delivered again; it costs no flood allowance.
     """
     state = chat_state()
-    room = room_name(payload.get("room"))
+    room = conversation(payload.get("room"))
     text = message_text((payload.get("text"),), state.max_message_length)
     client_id = valid_client_id(payload.get("clientId"))
+    if is_dm(room) and not dms.may_read(room):  # before a resend is looked up: its original is theirs alone
+        check_flood()  # a refusal costs a send's allowance, as not_in_room does in a room
+        raise no_such_conversation(room)
     if client_id is not None and (original := state.history.find(room, client_id)) is not None:
         return {"ok": True, "message": original.as_dict(), "duplicate": True}
     check_flood()
@@ -59,8 +63,8 @@ def send_message(payload):
 def history_page(payload):
     """Sent by a full-protocol client in a room: acknowledge with a page of older messages."""
     state = chat_state()
-    room = room_name(payload.get("room"))
-    state.presence.require_in(request.sid, room)
+    room = conversation(payload.get("room"))
+    dms.require_in(room)
     before = message_id(payload.get("before"), "before")
     limit = page_limit(payload.get("limit", state.history_limit), state.history_page_max)
     messages, more = state.history.before(room, before, limit)
@@ -76,8 +80,8 @@ def typing(payload):
     state = chat_state()
     if state.typing_limit.take(request.sid):
         return {"ok": True, "dropped": True}
-    room = room_name(payload.get("room"))
-    state.presence.require_in(request.sid, room)
+    room = conversation(payload.get("room"))
+    dms.require_in(room)
     is_typing = typing_flag(payload.get("typing", True))
     member = state.presence.member(request.sid)
     changed = state.typing.start(room, member) if is_typing else state.typing.stop(room, member.id)

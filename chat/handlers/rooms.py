@@ -6,8 +6,9 @@ from flask_socketio import join_room, leave_room
 from .. import socketio
 from ..model import FULL, ChatError, person_group, room_group, too_many_rooms_here
 from ..names import display_name
-from ..validation import message_id, room_name
+from ..validation import conversation, is_dm, message_id
 from . import announce_departure, chat_state, full_protocol_event, is_full
+from .dms import enter_dm, require_dm
 
 CATCH_UP_CHUNK = 500
 
@@ -17,8 +18,11 @@ def enter(room, after=None):
 
     A full-protocol client gets the room's presence, then its history: the latest
     messages, or with ``after`` every message after that id. The delivery makes that
-    history and the room's live messages meet: none twice, none missed.
+    history and the room's live messages meet: none twice, none missed. A DM (``room``
+    a DM id) gives its history alone: its people are not announced, and need not join.
     """
+    if is_dm(room):
+        return enter_dm(room, lambda upto: _send_history(room, after, upto))
     state = chat_state()
     state.rooms.require(room)
     rooms = state.presence.rooms_of(request.sid)
@@ -76,16 +80,26 @@ def create_room(payload):
 
 @full_protocol_event("join-room")
 def join(payload):
-    """Sent by a full-protocol client: enter a room; it gets a presence snapshot, the room a newcomer."""
-    room = room_name(payload.get("room"))
+    """Sent by a full-protocol client: enter a room; it gets a presence snapshot, the room a newcomer.
+
+    With a DM's id it gets the DM's history (or catch-up after ``lastSeen``) alone.
+    """
+    room = conversation(payload.get("room"))
     enter(room, message_id(payload.get("lastSeen"), "lastSeen"))
     return {"ok": True, "room": room}
 
 
 @full_protocol_event("leave-room")
 def leave(payload):
-    """Sent by a full-protocol client: leave a room; the others there are told if the person left."""
-    room = room_name(payload.get("room"))
+    """Sent by a full-protocol client: leave a room; the others there are told if the person left.
+
+    A DM cannot be left (its messages reach both people's connections): with its id, only
+    the access check is made.
+    """
+    room = conversation(payload.get("room"))
+    if is_dm(room):
+        require_dm(room)
+        return {"ok": True, "room": room}
     member, left = chat_state().presence.exit(request.sid, room)
     leave_room(room_group(room))
     if left:

@@ -10,6 +10,7 @@ import time
 from typing import NamedTuple
 
 from .. import metrics
+from ..validation import is_dm
 from . import base
 
 
@@ -24,6 +25,7 @@ class Stores(NamedTuple):
     flood: base.FloodControl  # each connection's message allowance
     typing_limit: base.FloodControl  # each connection's typing allowance
     connection_limit: base.ConnectionLimit  # new connections per client address
+    dms: base.DirectMessages
     client_manager: object  # the ChatRedisManager for socketio.init_app, or None: Socket.IO's own
 
 
@@ -36,6 +38,7 @@ def open_stores(config, emit, clock=time.monotonic):
     if config["REDIS_URL"]:
         return _redis_stores(config, emit)
     from .local.delivery import LocalDelivery
+    from .local.dms import LocalDirectMessages
     from .local.history import LocalHistory
     from .local.limits import LocalConnectionLimit, LocalFloodControl
     from .local.presence import LocalPresence
@@ -51,6 +54,8 @@ def open_stores(config, emit, clock=time.monotonic):
                   flood=LocalFloodControl(config["FLOOD_BURST"], config["FLOOD_RATE"], clock),
                   typing_limit=LocalFloodControl(config["TYPING_BURST"], config["TYPING_RATE"], clock),
                   connection_limit=LocalConnectionLimit(config["CONNECTIONS_PER_MINUTE"], clock),
+                  dms=LocalDirectMessages(config["HISTORY_DATABASE"], config["DMS_PER_PERSON"],
+                                          config["DM_SEEN_SECONDS"], clock),
                   client_manager=None)
 
 
@@ -59,6 +64,7 @@ def _redis_stores(config, emit):
     from redis import Redis
 
     from .redis.delivery import ChatRedisManager, RedisDelivery
+    from .redis.dms import RedisDirectMessages
     from .redis.history import RedisHistory
     from .redis.limits import RedisConnectionLimit, RedisFloodControl
     from .redis.presence import RedisPresence
@@ -68,6 +74,8 @@ def _redis_stores(config, emit):
     manager = ChatRedisManager(config["REDIS_URL"], config["REDIS_CHANNEL"])
     client = Redis.from_url(config["REDIS_URL"], decode_responses=True)
     history = _timed(config, RedisHistory(client))
+    dms = RedisDirectMessages(client, config["DMS_PER_PERSON"], config["DM_SEEN_SECONDS"])
+    manager.audience = lambda room: dms.groups(room) if is_dm(room) else None  # where a gap's repair goes
     return Stores(presence=RedisPresence(client, manager.host_id, config["PRESENCE_GRACE"]),
                   rooms=RedisRooms(client, config["DEFAULT_ROOM"], config["MAX_ROOMS"], config["ROOM_IDLE_SECONDS"]),
                   typing=RedisTyping(client, config["TYPING_TIMEOUT"]),
@@ -76,6 +84,7 @@ def _redis_stores(config, emit):
                   flood=RedisFloodControl(client, "flood", config["FLOOD_BURST"], config["FLOOD_RATE"]),
                   typing_limit=RedisFloodControl(client, "typing-limit", config["TYPING_BURST"], config["TYPING_RATE"]),
                   connection_limit=RedisConnectionLimit(client, config["CONNECTIONS_PER_MINUTE"]),
+                  dms=dms,
                   client_manager=manager)
 
 

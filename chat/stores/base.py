@@ -12,7 +12,7 @@ People, rooms and messages are the types of chat/model.py. A departure is a
 
 import threading
 
-from ..model import no_such_room, not_in_room
+from ..model import dm_group, no_such_room, not_in_room
 from ..validation import room_name
 
 UNIMPLEMENTED = "This method must be implemented in a subclass."
@@ -281,10 +281,11 @@ class Delivery:
         """Return the lock that keeps ``room``'s messages numbered and delivered in one order."""
         return self._room_locks[hash(room) % len(self._room_locks)]
 
-    def post(self, room, member, text, client_id=None, to_seed=False):
+    def post(self, room, member, text, client_id=None, to_seed=False, groups=None):
         """Number, store and deliver ``member``'s ``text`` in ``room``; return (message, True).
 
-        The message goes to the room's connections and, with ``to_seed``, its bare text
+        The message goes to the room's connections (or, given ``groups``, to those Socket.IO
+        groups instead: a direct message's two people) and, with ``to_seed``, its bare text
         to the seed clients, in id order for every receiver. A resend of a ``client_id``
         stored for the room is neither stored nor delivered again: return (the original,
         False).
@@ -347,3 +348,47 @@ class ConnectionLimit:
     def take(self, address):
         """Count a new connection from ``address``; return 0 if allowed, else the seconds to wait."""
         raise NotImplementedError(UNIMPLEMENTED)
+
+
+class DirectMessages:
+    """Direct messages: whose each one is, each person's list of them, and when people were last seen.
+
+    A direct message is a conversation of exactly two people, its own kind, not a room: it
+    is never removed, and only its two people may read it. Its messages live in the
+    History under its id, as a room's do. ``per_person`` (the most one person may open)
+    and ``seen_seconds`` (how long after their last connection ended a person may still
+    be written to) are attributes of every backend.
+    """
+
+    def open(self, dm, opener, other):
+        """Record the direct message ``dm`` of the Members ``opener`` and ``other``; return whether it is new.
+
+        Raise ChatError ``too_many_dms`` if it is new and ``opener`` has ``per_person`` already.
+        """
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def people(self, dm):
+        """Return the two person ids of ``dm``, or None if there is no such direct message."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def of_person(self, person_id):
+        """Return the person's direct messages as (id, the other person as a Member) pairs, by id."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def arrived(self, member):
+        """Record that ``member`` is online with the full protocol, so others may open one with them."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def went(self, member):
+        """Record that ``member``'s last connection ended now; they stay reachable for ``seen_seconds``."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def seen(self, person_id):
+        """Return the person as last seen, if online or gone for at most ``seen_seconds``; else None."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def groups(self, dm):
+        """Return the Socket.IO groups ``dm``'s messages go to, its two people's; None if there is no such DM."""
+        people = self.people(dm)
+        return None if people is None else [dm_group(person) for person in people]
+

@@ -4,6 +4,7 @@
 - ``support.servers``: the app in a real server process, and a real redis-server.
 - ``support.clients``: recording Socket.IO clients of a live server; test-client helpers.
 - ``support.relay``: a TCP relay a test can cut.
+- ``support.page``: the browser tests' Chromium settings and helpers on the demo page.
 
 pytest.ini puts tests/ on the path (``pythonpath = . tests``), so test modules import these
 as ``support`` whatever pytest's import mode.

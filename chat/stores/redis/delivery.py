@@ -46,8 +46,9 @@ class RedisDelivery(base.Delivery):
         self._manager = manager
         manager.attach(history, self.room_lock)
 
-    def post(self, room, member, text, client_id=None, to_seed=False):
-        around = json.dumps(queue_message("room-message", _MESSAGE, room_group(room))).split(json.dumps(_MESSAGE))
+    def post(self, room, member, text, client_id=None, to_seed=False, groups=None):
+        around = json.dumps(queue_message("room-message", _MESSAGE, groups or room_group(room))).split(
+            json.dumps(_MESSAGE))
         also = json.dumps(queue_message("message", text, SEED)) if to_seed else ""
         try:
             return self.history.append_and_publish(room, member, text, client_id, self._manager.channel, around, also)
@@ -76,6 +77,8 @@ class ChatRedisManager(socketio.RedisManager):
         self.delivered = {}  # room -> last message id delivered to this process's clients
         self._syncs = {}
         self._lagging = {}
+        # room -> the groups its messages go to, or None for its own room:<room> (set by open_stores: a DM's people)
+        self.audience = lambda room: None
         self.history = None
         self.room_lock = None
 
@@ -118,7 +121,8 @@ class ChatRedisManager(socketio.RedisManager):
             if not messages:
                 break
             for missing in messages:
-                self.emit("room-message", missing.as_dict(), namespace="/", room=room_group(room), ignore_queue=True)
+                self.emit("room-message", missing.as_dict(), namespace="/",
+                          room=self.audience(room) or room_group(room), ignore_queue=True)
             after = messages[-1].id
         self.delivered[room] = upto
 

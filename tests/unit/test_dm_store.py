@@ -1,0 +1,136 @@
+"""The direct message store, without sockets: every test runs twice, in one process (SQLite and memory)
+and on an emptied redis-server, where two clients stand for two processes."""
+
+import pytest
+
+from chat.model import ChatError, Member
+from chat.stores.local.dms import LocalDirectMessages
+from chat.stores.redis.dms import RedisDirectMessages
+
+ALICE, BOB, CAROL = Member("a", "Alice"), Member("b", "Bob", True), Member("c", "Carol")
+
+
+class WallClock:
+    """A clock that moves only when told to."""
+
+    def __init__(self):
+        self.now = 1_800_000_000.0
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def clock():
+    """Return a fake clock."""
+    return WallClock()
+
+
+@pytest.fixture(params=["in-process", "redis"])
+def shared(request, tmp_path, clock):
+    """Return a factory of the store as two processes see it: one store, or two on one Redis."""
+    stores = []
+
+    def make(per_person=3, seen_seconds=60):
+        if request.param == "redis":
+            store = RedisDirectMessages(request.getfixturevalue("redis_clients")(), per_person, seen_seconds, clock)
+        elif stores:
+            return stores[0]
+        else:
+            store = LocalDirectMessages(str(tmp_path / "chat.sqlite3"), per_person, seen_seconds, clock)
+        stores.append(store)
+        return store
+
+    yield make
+    for store in stores:
+        store.close()
+
+
+def test_open_records_the_dm_for_both_people(shared):
+    """Record a DM's two people, and each person's list naming the other."""
+    here, there = shared(), shared()
+    assert here.open("dm:1", ALICE, BOB) is True
+    assert there.people("dm:1") == ("a", "b")
+    assert there.of_person("a") == [("dm:1", BOB)]
+    assert there.of_person("b") == [("dm:1", ALICE)]
+    assert there.people("dm:2") is None and there.of_person("c") == []
+
+
+def test_reopening_is_not_new_whichever_person_does_it(shared):
+    """Return False for a DM opened again, by either of its people."""
+    here, there = shared(), shared()
+    here.open("dm:1", ALICE, BOB)
+    assert there.open("dm:1", BOB, ALICE) is False
+    assert here.open("dm:1", ALICE, BOB) is False
+    assert here.of_person("a") == [("dm:1", BOB)]
+
+
+def test_per_person_bounds_the_dms_one_person_opens(shared):
+    """Refuse the opener's per_person + 1st DM, not a reopened one nor one opened with them."""
+    store = shared(per_person=1)
+    store.open("dm:1", ALICE, BOB)
+    with pytest.raises(ChatError) as refused:
+        store.open("dm:2", ALICE, CAROL)
+    assert refused.value.code == "too_many_dms"
+    assert store.open("dm:1", ALICE, BOB) is False
+    assert store.open("dm:3", CAROL, ALICE) is True
+    assert [dm for dm, _ in store.of_person("a")] == ["dm:1", "dm:3"]
+
+
+def test_a_person_is_seen_while_online_and_for_seen_seconds_after(shared, clock):
+    """Return a person online, and gone for at most seen_seconds; nobody else."""
+    here, there = shared(seen_seconds=60), shared(seen_seconds=60)
+    assert there.seen("a") is None
+    here.arrived(ALICE)
+    clock.now += 1000
+    assert there.seen("a") == ALICE
+    here.went(ALICE)
+    assert there.seen("a") == ALICE
+    here.arrived(BOB)
+    here.arrived(ALICE)
+    here.went(ALICE)
+    assert there.seen("a") == ALICE and there.seen("b") == BOB
+
+
+def test_in_process_a_person_gone_longer_than_seen_seconds_is_forgotten(tmp_path, clock):
+    """Forget a person seen_seconds after they went (Redis lets the key expire by itself, in real time)."""
+    store = LocalDirectMessages(str(tmp_path / "chat.sqlite3"), 3, 60, clock)
+    store.arrived(ALICE)
+    store.went(ALICE)
+    clock.now += 60
+    assert store.seen("a") == ALICE
+    clock.now += 0.5
+    assert store.seen("a") is None
+
+
+def test_redis_sets_the_last_seen_to_expire_after_seen_seconds(redis_db, clock):
+    """Keep a gone person's record for seen_seconds alone, and an online one's for good."""
+    store = RedisDirectMessages(redis_db, 3, 60, clock)
+    store.arrived(ALICE)
+    assert redis_db.ttl("chat:dm-seen:a") == -1
+    store.went(ALICE)
+    assert 0 < redis_db.ttl("chat:dm-seen:a") <= 60
+
+
+def test_in_process_dms_outlive_a_restart(tmp_path, clock):
+    """Keep the DMs in the history's SQLite file, so they come back with their messages."""
+    path = str(tmp_path / "chat.sqlite3")
+    first = LocalDirectMessages(path, 3, 60, clock)
+    first.open("dm:1", ALICE, BOB)
+    first.close()
+    again = LocalDirectMessages(path, 3, 60, clock)
+    assert again.people("dm:1") == ("a", "b") and again.of_person("b") == [("dm:1", ALICE)]
+    again.close()
+
+
+def test_a_dm_id_is_the_same_for_its_two_people_and_no_room_name():
+    """Name a DM by its two people in either order, differently per key, as no room can be named."""
+    from chat.model import dm_id
+    from chat.validation import ROOM_NAME, is_dm
+
+    key, other_key = b"k" * 32, b"o" * 32
+    assert dm_id(key, "a", "b") == dm_id(key, "b", "a")
+    assert dm_id(key, "a", "b") != dm_id(key, "a", "c")
+    assert dm_id(key, "a", "b") != dm_id(other_key, "a", "b")
+    assert dm_id(key, "a\nb", "c") != dm_id(key, "a", "b\nc")
+    assert is_dm(dm_id(key, "a", "b")) and not ROOM_NAME.fullmatch(dm_id(key, "a", "b"))
