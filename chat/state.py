@@ -33,6 +33,8 @@ class ChatState:
     tokens: Tokens  # None unless signed identities are required
     token_expiry: TokenExpiry  # when each connection's token expires; None without tokens
     guests: Guests  # guest credentials, used while nobody signs in
+    changes: base.Changes = None  # edits, deletions and reactions
+    max_emoji_length: int = 16
 
     @classmethod
     def from_config(cls, config, stores, clock=time.monotonic):
@@ -59,6 +61,8 @@ class ChatState:
             tokens=Tokens.from_config(config) if config["TOKENS"] else None,
             token_expiry=TokenExpiry(clock) if config["TOKENS"] else None,
             guests=Guests(config["SECRET_KEY"]),
+            changes=stores.changes,
+            max_emoji_length=config["MAX_EMOJI_LENGTH"],
         )
 
     def create_room(self, room):

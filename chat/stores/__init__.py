@@ -21,6 +21,7 @@ class Stores(NamedTuple):
     history: base.History
     delivery: base.Delivery
     client_manager: object  # the ChatRedisManager for socketio.init_app, or None: Socket.IO's own
+    changes: base.Changes = None  # edits, deletions and reactions
 
 
 def open_stores(config, emit, clock=time.monotonic):
@@ -37,13 +38,18 @@ def open_stores(config, emit, clock=time.monotonic):
     from .local.rooms import LocalRooms
     from .local.typing import LocalTyping
 
+    from .local.changes import LocalChanges
+
     history = LocalHistory(config["HISTORY_DATABASE"])
+    delivery = LocalDelivery(history, emit)
     return Stores(presence=LocalPresence(config["PRESENCE_GRACE"], clock),
                   rooms=LocalRooms(config["DEFAULT_ROOM"], config["MAX_ROOMS"], config["ROOM_IDLE_SECONDS"], clock),
                   typing=LocalTyping(config["TYPING_TIMEOUT"], clock),
                   history=history,
-                  delivery=LocalDelivery(history, emit),
-                  client_manager=None)
+                  delivery=delivery,
+                  client_manager=None,
+                  changes=LocalChanges(history, emit, delivery.room_lock, config["MAX_REACTIONS_PER_MESSAGE"],
+                                       config["CHANGE_RETENTION"]))
 
 
 def _redis_stores(config, emit):
@@ -58,10 +64,15 @@ def _redis_stores(config, emit):
 
     manager = ChatRedisManager(config["REDIS_URL"], config["REDIS_CHANNEL"])
     client = Redis.from_url(config["REDIS_URL"], decode_responses=True)
+    from .redis.changes import RedisChanges
+
     history = RedisHistory(client)
+    delivery = RedisDelivery(history, manager, emit)
     return Stores(presence=RedisPresence(client, manager.host_id, config["PRESENCE_GRACE"]),
                   rooms=RedisRooms(client, config["DEFAULT_ROOM"], config["MAX_ROOMS"], config["ROOM_IDLE_SECONDS"]),
                   typing=RedisTyping(client, config["TYPING_TIMEOUT"]),
                   history=history,
-                  delivery=RedisDelivery(history, manager, emit),
-                  client_manager=manager)
+                  delivery=delivery,
+                  client_manager=manager,
+                  changes=RedisChanges(history, emit, delivery.room_lock, config["MAX_REACTIONS_PER_MESSAGE"],
+                                       config["CHANGE_RETENTION"], client, manager.channel))
