@@ -8,16 +8,18 @@ from ..model import FULL, ChatError, person_group, room_group, too_many_rooms_he
 from ..names import display_name
 from ..validation import message_id, room_name
 from . import announce_departure, chat_state, full_protocol_event, is_full
+from .changes import last_change_of, send_changes
 
 CATCH_UP_CHUNK = 500
 
 
-def enter(room, after=None):
+def enter(room, after=None, last_change=None):
     """Put the current connection in ``room`` (which must exist), announcing a newcomer.
 
     A full-protocol client gets the room's presence, then its history: the latest
     messages, or with ``after`` every message after that id. The delivery makes that
-    history and the room's live messages meet: none twice, none missed.
+    history and the room's live messages meet: none twice, none missed. With
+    ``last_change``, the changes since then to the messages it had (up to ``after``) follow.
     """
     state = chat_state()
     state.rooms.require(room)
@@ -35,11 +37,22 @@ def enter(room, after=None):
         return
     members = [m.as_dict() for m in state.presence.members(room)]
     socketio.emit("presence", {"room": room, "members": members}, to=request.sid)
-    state.delivery.enter(room, lambda: join_room(room_group(room)), lambda upto: _send_history(room, after, upto))
+    state.delivery.enter(room, lambda: join_room(room_group(room)),
+                         lambda upto: _send_history(room, after, upto, last_change))
 
 
-def _send_history(room, after, upto=None):
-    """Send the current connection ``room``'s latest messages, or all those after id ``after`` (up to ``upto``)."""
+def _send_history(room, after, upto=None, last_change=None):
+    """Send the current connection ``room``'s latest messages, or all those after id ``after`` (up to ``upto``).
+
+    Then, with ``last_change``, the changes since to the messages up to ``after``.
+    """
+    _send_messages(room, after, upto)
+    if last_change is not None:
+        # After the history and the join: a change made meanwhile arrives live as well (changes are idempotent).
+        send_changes(room, last_change, after)
+
+
+def _send_messages(room, after, upto):
     state = chat_state()
     history = state.history
     if after is None:
@@ -78,7 +91,7 @@ def create_room(payload):
 def join(payload):
     """Sent by a full-protocol client: enter a room; it gets a presence snapshot, the room a newcomer."""
     room = room_name(payload.get("room"))
-    enter(room, message_id(payload.get("lastSeen"), "lastSeen"))
+    enter(room, message_id(payload.get("lastSeen"), "lastSeen"), last_change_of(payload))
     return {"ok": True, "room": room}
 
 
