@@ -38,34 +38,35 @@ def enter(room, after=None, last_change=None):
     members = [m.as_dict() for m in state.presence.members(room)]
     socketio.emit("presence", {"room": room, "members": members}, to=request.sid)
     state.delivery.enter(room, lambda: join_room(room_group(room)),
-                         lambda upto: _send_history(room, after, upto, last_change))
+                         lambda upto: _send_history_and_changes(room, after, upto, last_change))
 
 
-def _send_history(room, after, upto=None, last_change=None):
-    """Send the current connection ``room``'s latest messages, or all those after id ``after`` (up to ``upto``).
-
-    Then, with ``last_change``, the changes since to the messages up to ``after``.
-    """
-    _send_messages(room, after, upto)
+def _send_history_and_changes(room, after, upto, last_change):
+    """Send the history as ``_send_history`` does; then, with ``last_change``, the changes since to what the client had."""
+    _send_history(room, after, upto)
     if last_change is not None:
-        # After the history and the join: a change made meanwhile arrives live as well (changes are idempotent).
+        # After the join: a change made meanwhile arrives live as well (applying one twice changes nothing).
         send_changes(room, last_change, after)
 
 
-def _send_messages(room, after, upto):
+def _send_history(room, after, upto=None):
+    """Send the current connection ``room``'s latest messages, or all those after id ``after`` (up to ``upto``)."""
     state = chat_state()
     history = state.history
+    # The room's change number as of this history, read before it: a change in between comes again, harmlessly.
+    since = state.changes.last_change(room)
+    changed = {"lastChange": since} if since else {}
     if after is None:
         messages, more = history.latest(room, state.history_limit, upto)
-        socketio.emit("history", {"room": room, "messages": [m.as_dict() for m in messages], "more": more},
-                      to=request.sid)
+        socketio.emit("history", {"room": room, "messages": [m.as_dict() for m in messages], "more": more,
+                                  **changed}, to=request.sid)
         return
     first = history.first_id(room)
     gap = (first if first is not None else history.last_id(room) + 1) > after + 1
     while True:
         messages, more = history.after(room, after, CATCH_UP_CHUNK, upto)
         socketio.emit("history", {"room": room, "messages": [m.as_dict() for m in messages],
-                                  "after": after, "gap": gap, "more": more}, to=request.sid)
+                                  "after": after, "gap": gap, "more": more, **changed}, to=request.sid)
         if not more:
             return
         after, gap = messages[-1].id, False

@@ -193,3 +193,14 @@ def test_a_bad_last_change_is_refused(full, socket_client, auth):
     assert received(seed) == []
     carol = full("Carol", rooms=[])
     assert ask(carol, "join-room", room="general", lastChange="3")["code"] == "bad_arguments"
+
+
+def test_the_history_says_where_the_change_sequence_stands(full):
+    """Give lastChange in history once the room has changes, so a newcomer knows what to catch up from."""
+    alice = full("Alice")
+    assert "lastChange" not in only(full("Bob"), "welcome", "presence", "history")[2]
+    say(alice, "x")
+    ask(alice, "react", room="general", id=1, emoji="👍")
+    ask(alice, "react", room="general", id=1, emoji="🎉")
+    assert only(full("Carol"), "welcome", "presence", "history")[2]["lastChange"] == 2
+    assert only(full("Dan", lastSeen={"general": 0}), "welcome", "presence", "history")[2]["lastChange"] == 2
