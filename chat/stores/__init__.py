@@ -32,13 +32,12 @@ def open_stores(config, emit, clock=time.monotonic):
     """
     if config["REDIS_URL"]:
         return _redis_stores(config, emit)
+    from .local.changes import LocalChanges
     from .local.delivery import LocalDelivery
     from .local.history import LocalHistory
     from .local.presence import LocalPresence
     from .local.rooms import LocalRooms
     from .local.typing import LocalTyping
-
-    from .local.changes import LocalChanges
 
     history = LocalHistory(config["HISTORY_DATABASE"])
     delivery = LocalDelivery(history, emit)
@@ -56,6 +55,7 @@ def _redis_stores(config, emit):
     """Return the Redis-backed stores for several processes, with the message queue's client manager."""
     from redis import Redis
 
+    from .redis.changes import RedisChanges
     from .redis.delivery import ChatRedisManager, RedisDelivery
     from .redis.history import RedisHistory
     from .redis.presence import RedisPresence
@@ -64,8 +64,6 @@ def _redis_stores(config, emit):
 
     manager = ChatRedisManager(config["REDIS_URL"], config["REDIS_CHANNEL"])
     client = Redis.from_url(config["REDIS_URL"], decode_responses=True)
-    from .redis.changes import RedisChanges
-
     history = RedisHistory(client)
     delivery = RedisDelivery(history, manager, emit)
     return Stores(presence=RedisPresence(client, manager.host_id, config["PRESENCE_GRACE"]),

@@ -1,7 +1,6 @@
 """Edits, deletions and reactions through the test client: who is told, the refusals, catching up."""
 
 import pytest
-
 from support.clients import only, received
 
 
