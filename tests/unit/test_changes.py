@@ -223,3 +223,15 @@ def test_redis_publishes_each_change_from_the_same_step(redis_db):
         ("reaction", "room:a", 1, [BOB.id]), ("reaction", "room:a", 2, [])]
     assert published[0]["method"] == "emit" and published[0]["namespace"] == "/"
     listener.close()
+
+
+def test_half_an_emoji_survives_edits_and_reactions(stores):
+    """Keep a lone surrogate (which a JavaScript string can hold) in an edit, and in a message reacted to."""
+    history, changes = stores
+    history.append("a", ALICE, "half \ud83d")
+    changes.react("a", 1, BOB.id, "👍", True)
+    assert one(history, "a", 1).text == "half \ud83d"
+    changes.edit("a", 1, ALICE.id, "\ude00 other half")
+    assert one(history, "a", 1).text == "\ude00 other half"
+    assert one(history, "a", 1).reactions == {"👍": [BOB.id]}
+
