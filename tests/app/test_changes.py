@@ -203,3 +203,13 @@ def test_the_history_says_where_the_change_sequence_stands(full):
     ask(alice, "react", room="general", id=1, emoji="🎉")
     assert only(full("Carol"), "welcome", "presence", "history")[2]["lastChange"] == 2
     assert only(full("Dan", lastSeen={"general": 0}), "welcome", "presence", "history")[2]["lastChange"] == 2
+
+
+@pytest.mark.parametrize("setting, value", [
+    ("MAX_REACTIONS_PER_MESSAGE", 0), ("MAX_EMOJI_LENGTH", "16"), ("CHANGE_RETENTION", -1), ("CHANGE_RETENTION", 1.5),
+])
+def test_change_settings_that_make_no_sense_stop_the_start(make_app, setting, value):
+    """Refuse a bound on reactions or emoji below one, and a retention that is not a whole number, naming it."""
+    with pytest.raises(ValueError, match=f"CHAT_{setting}"):
+        make_app(**{setting: value})
+
