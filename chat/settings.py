@@ -141,11 +141,13 @@ def longest_packet(config):
     """Return an upper bound on the length of a valid packet from a client, in characters.
 
     It covers the longest ``send-message`` (a longest message, room and clientId) and the
-    longest handshake (every room three times, in ``rooms``, ``lastSeen`` and ``lastChange``, a name and a token),
+    longest handshake (every room twice, in ``rooms`` and ``lastSeen``, a name and a token),
     with every code point JSON-escaped at its longest (WORST_BYTES_PER_CODE_POINT).
     """
+    # lastChange lists the rooms a third time: room names are plain ASCII, so their share counted
+    # escaped at its longest (12 characters each) already holds it several times over.
     code_points = (config["MAX_MESSAGE_LENGTH"] + CLIENT_ID_CODE_POINTS + NAME_CODE_POINTS
-                   + (3 * config["ROOMS_PER_CONNECTION"] + 1) * ROOM_NAME_CODE_POINTS)
+                   + (2 * config["ROOMS_PER_CONNECTION"] + 1) * ROOM_NAME_CODE_POINTS)
     return code_points * WORST_BYTES_PER_CODE_POINT + TOKEN_BYTES + 4 * PACKET_OVERHEAD_BYTES
 
 
