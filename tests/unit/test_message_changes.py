@@ -235,3 +235,26 @@ def test_half_an_emoji_survives_edits_and_reactions(stores):
     assert one(history, "a", 1).text == "\ude00 other half"
     assert one(history, "a", 1).reactions == {"👍": [BOB.id]}
 
+
+
+def test_simultaneous_reactions_are_all_kept_with_distinct_change_numbers(stores):
+    """Keep every person's reaction when many react to one message at once; number the changes 1..N."""
+    import threading
+    history, changes = stores
+    history.append("a", ALICE, "x")
+    numbers = []
+    start = threading.Barrier(8)
+
+    def react(person):
+        start.wait()
+        for emoji in ("👍", "🎉"):
+            numbers.append(changes.react("a", 1, person, emoji, True)["change"])
+
+    threads = [threading.Thread(target=react, args=(f"p{n}",)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(numbers) == list(range(1, 17))
+    assert {emoji: sorted(users) for emoji, users in one(history, "a", 1).reactions.items()} == {
+        "👍": sorted(f"p{n}" for n in range(8)), "🎉": sorted(f"p{n}" for n in range(8))}
