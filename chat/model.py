@@ -32,11 +32,20 @@ class Message:
     user: Member
     text: str
     client_id: str = None  # the sender's own id for it, if the sender gave one
+    edited_at: int = None  # when its sender last edited it, in milliseconds; None if never
+    deleted: bool = False  # a tombstone: its sender deleted it, its text is "" and its id stays in place
+    reactions: dict = None  # emoji -> the ids of the people who reacted with it, in the order they did
 
     def as_dict(self):
         message = {"room": self.room, "id": self.id, "ts": self.ts, "user": self.user.as_dict(), "text": self.text}
         if self.client_id is not None:
             message["clientId"] = self.client_id
+        if self.edited_at is not None:
+            message["edited"], message["editedAt"] = True, self.edited_at
+        if self.deleted:
+            message["deleted"] = True
+        if self.reactions:
+            message["reactions"] = self.reactions
         return message
 
 
@@ -91,6 +100,21 @@ def too_many_dms(per_person):
 def too_many_rooms_total(max_rooms):
     """Return the refusal of creating a room when ``max_rooms`` exist, the limit."""
     return ChatError("too_many_rooms", f"there are {max_rooms} rooms already, the limit")
+
+
+def no_such_message(room, message_id):
+    """Return the refusal of a request about message ``message_id`` of ``room``, which is not there (or deleted)."""
+    return ChatError("not_found", f"there is no message {message_id} in the room {room!r}")
+
+
+def not_your_message(message_id):
+    """Return the refusal of changing message ``message_id``, which someone else sent."""
+    return ChatError("forbidden", f"message {message_id} is not yours: only its sender may change it")
+
+
+def too_many_reactions(max_reactions):
+    """Return the refusal of one more distinct emoji on a message that has ``max_reactions``, the limit."""
+    return ChatError("too_many_reactions", f"a message may carry {max_reactions} different reactions, the limit")
 
 
 # --- The Socket.IO groups a message goes to ---------------------------------------------------

@@ -45,6 +45,11 @@ DEFAULTS = {
     # Retention: messages kept per room, and their age in days; 0 keeps any number, or forever.
     "RETENTION_MESSAGES": 10000,
     "RETENTION_DAYS": 30,
+    # Edits, deletions and reactions: change records kept per room for clients catching up (0: all),
+    # distinct emoji on one message, and the longest emoji in code points.
+    "CHANGE_RETENTION": 1000,
+    "MAX_REACTIONS_PER_MESSAGE": 20,
+    "MAX_EMOJI_LENGTH": 16,
     # Signed identities: with TOKENS on, every connection must present a token, a JWT (see chat/identity.py),
     # and names come from it; TOKEN_MAX_AGE is the lifetime in seconds of the tokens this server issues.
     # DEMO_TOKENS lets the demo page get a token for any name it chooses from POST /token: for demos only,
@@ -147,6 +152,8 @@ def longest_packet(config):
     longest handshake (every room twice, in ``rooms`` and ``lastSeen``, a name and a token),
     with every code point JSON-escaped at its longest (WORST_BYTES_PER_CODE_POINT).
     """
+    # lastChange lists the rooms a third time: room names are plain ASCII, so their share counted
+    # escaped at its longest (12 characters each) already holds it several times over.
     code_points = (config["MAX_MESSAGE_LENGTH"] + CLIENT_ID_CODE_POINTS + NAME_CODE_POINTS
                    + (2 * config["ROOMS_PER_CONNECTION"] + 1) * ROOM_NAME_CODE_POINTS)
     return code_points * WORST_BYTES_PER_CODE_POINT + TOKEN_BYTES + 4 * PACKET_OVERHEAD_BYTES
@@ -176,11 +183,12 @@ def _check(config):
     """Raise ValueError naming the first setting that makes no sense; derive MAX_PACKET_BYTES."""
     for key in ("MAX_MESSAGE_LENGTH", "PING_INTERVAL", "PING_TIMEOUT", "TYPING_RATE", "TYPING_TIMEOUT",
                 "MAX_ROOMS", "ROOMS_PER_CONNECTION", "HISTORY_LIMIT", "HISTORY_PAGE_MAX", "TOKEN_MAX_AGE",
-                "MAX_QUEUED_PACKETS", "MAX_QUEUED_BYTES", "CONNECT_TIMEOUT", "DMS_PER_PERSON"):
+                "MAX_QUEUED_PACKETS", "MAX_QUEUED_BYTES", "CONNECT_TIMEOUT", "DMS_PER_PERSON",
+                "MAX_REACTIONS_PER_MESSAGE", "MAX_EMOJI_LENGTH"):
         if not _number(config[key]) or config[key] <= 0:
             raise ValueError(f"CHAT_{key} must be a positive number, not {config[key]!r}")
     for key in ("FLOOD_BURST", "CONNECTIONS_PER_MINUTE", "TRUSTED_PROXIES", "MAX_PACKETS_PER_REQUEST",
-                "TYPING_BURST", "RETENTION_MESSAGES"):
+                "TYPING_BURST", "RETENTION_MESSAGES", "CHANGE_RETENTION"):
         if not isinstance(config[key], int) or isinstance(config[key], bool) or config[key] < 0:
             raise ValueError(f"CHAT_{key} must be a whole number, 0 or more, not {config[key]!r}")
     if config["FLOOD_BURST"] and (not _number(config["FLOOD_RATE"]) or config["FLOOD_RATE"] <= 0):

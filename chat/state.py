@@ -38,6 +38,8 @@ class ChatState:
     guests: Guests  # guest credentials, used while nobody signs in
     dms: base.DirectMessages = None
     dm_key: bytes = b""  # keys the hash that names a direct message, so an id reveals nothing of its people
+    changes: base.Changes = None  # edits, deletions and reactions
+    max_emoji_length: int = 16
 
     @classmethod
     def from_config(cls, config, stores, clock=time.monotonic):
@@ -67,6 +69,8 @@ class ChatState:
             guests=Guests(config["SECRET_KEY"]),
             dms=stores.dms,
             dm_key=hmac.new(_bytes(config["SECRET_KEY"]), b"direct messages", hashlib.sha256).digest(),
+            changes=stores.changes,
+            max_emoji_length=config["MAX_EMOJI_LENGTH"],
         )
 
     def dm_id(self, person_a, person_b):

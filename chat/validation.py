@@ -5,6 +5,7 @@ room) is an argument, so each is unit-tested on its own (tests/test_validation.p
 """
 
 import re
+import unicodedata
 
 from .model import ChatError
 from .names import display_name
@@ -168,6 +169,44 @@ def handshake_rooms(auth, default_room, rooms_per_connection, dms_max=0):
     if not isinstance(last_seen, dict):
         raise ChatError("bad_handshake", "lastSeen must map room names to message ids")
     return {room if is_dm(room) else room_name(room): message_id(last_seen.get(room), "lastSeen") for room in rooms}
+
+
+# --- Edits, deletions and reactions -----------------------------------------------------------
+
+
+def reaction_emoji(value, max_length):
+    """Return ``value`` as a reaction: a string of 1 to ``max_length`` code points, no control characters.
+
+    Raise ChatError ``bad_emoji`` if it is not one.
+    """
+    if (not isinstance(value, str) or not 0 < len(value) <= max_length or not value.strip()
+            or any(unicodedata.category(c) in ("Cc", "Cs", "Zl", "Zp") for c in value)):
+        raise ChatError("bad_emoji", f"a reaction is 1 to {max_length} characters, no control characters")
+    return value
+
+
+def reaction_flag(value):
+    """Return ``value`` if it says whether the reaction is on; raise ChatError if it is not a boolean."""
+    if not isinstance(value, bool):
+        raise ChatError("bad_arguments", "on must be true or false")
+    return value
+
+
+def handshake_changes(auth, rooms):
+    """Return {room: the last change number seen there} from a handshake's ``lastChange``, for ``rooms``."""
+    last_change = auth.get("lastChange", {})
+    if not isinstance(last_change, dict):
+        raise ChatError("bad_handshake", "lastChange must map room names to change numbers")
+    return {room: change_number(last_change[room], "lastChange") for room in rooms if last_change.get(room) is not None}
+
+
+def change_number(value, field):
+    """Return ``value`` as a change number (None if absent); raise ChatError if it is not one."""
+    if value is None:
+        return None
+    if type(value) is not int or not 0 <= value <= MAX_MESSAGE_ID:
+        raise ChatError("bad_arguments", f"{field} must be a change number, a whole number from 0 to {MAX_MESSAGE_ID}")
+    return value
 
 
 PERSON_ID_MAX = 256

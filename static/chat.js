@@ -3,6 +3,7 @@
 // wires the parts together: each event from the server, and each thing the person does,
 // becomes a call on the page's state (page_state.js), then the page draws what changed
 // (render.js). Each room's lines are kept by log.js, this tab's unsent messages by outbox.js.
+import { MessageChanges } from "./changes.js";
 import { Logs } from "./log.js";
 import { Outbox } from "./outbox.js";
 import { PageState, store } from "./page_state.js";
@@ -38,8 +39,15 @@ const view = new View({
 
 // auth is a function so every (re)connection sends the name, rooms and last messages of now,
 // not of page load. The page connects once it has what it needs (a token, with TOKENS on).
-const socket = io({ autoConnect: false, auth: (send) => send(state.handshake(lastSeenOf)) });
+const socket = io({ autoConnect: false, auth: (send) => send(changes.handshake(state.handshake(lastSeenOf))) });
 const outbox = new Outbox(socket, { onSent: delivered, onFailed: failed });
+// Edits, deletions and reactions: drawn on the lines, caught up with lastChange.
+const changes = new MessageChanges(socket, {
+  lineOf: (room, id) => (logs.has(room) ? logs.of(room).lines.find((line) => line.dataset.id === String(id)) : null),
+  me: () => state.me,
+  ask: (text) => window.prompt("Edit your message", text),
+  onError: showError,
+});
 
 function lastSeenOf(room) {
   return logs.has(room) ? logs.of(room).lastSeen : null;
@@ -111,13 +119,16 @@ function addNotice(room, text) {
 function receive(message, { fresh }) {
   const own = message.clientId !== undefined && outbox.settle(message.clientId);
   if (own) return delivered(own, message);
-  if (!logs.of(message.room).addMessage(receivedLine(message, state), message.id)) return;
+  const line = receivedLine(message, state);
+  if (!logs.of(message.room).addMessage(line, message.id)) return;
+  changes.show(line, message);
   if (state.received(message, { fresh })) view.rooms(state);
 }
 
 // What this tab leaves or loses: its log, and what was not sent there (it cannot be any more).
 function dropRoom(room) {
   logs.delete(room);
+  changes.forget(room);
   for (const entry of [...outbox.entries.values()]) if (entry.room === room) outbox.drop(entry);
 }
 
@@ -134,6 +145,7 @@ function delivered(entry, message) {
   if (!logs.has(entry.room)) return; // left meanwhile
   logs.of(entry.room).settle(entry.item, message.id); // before it is stamped with that id
   showSent(entry.item, message);
+  changes.show(entry.item, message);
 }
 
 function failed(entry) {
@@ -335,8 +347,9 @@ socket.on("room-message", (message) => {
 
 // The latest messages on entering a room, or, when reconnecting, every one after lastSeen
 // (in chunks: `after` says which id a chunk follows).
-socket.on("history", ({ room, messages, more, after, gap }) => {
+socket.on("history", ({ room, messages, more, after, gap, lastChange }) => {
   if (!state.isJoined(room)) return;
+  changes.known(room, lastChange ?? 0); // absent: the room has had no change yet
   const roomLog = logs.of(room);
   const catchingUp = after !== undefined;
   if (catchingUp && gap) addNotice(room, GAP_NOTICE);
@@ -347,6 +360,20 @@ socket.on("history", ({ room, messages, more, after, gap }) => {
     receive(message, { fresh: catchingUp });
   }
   view.older(state, logs);
+});
+
+for (const event of ["message-edited", "message-deleted", "reaction"]) {
+  socket.on(event, (change) => {
+    if (state.isJoined(change.room)) changes.apply(event, change);
+  });
+}
+
+// After a catch-up's history: the edits, deletions and reactions since this page's lastChange.
+socket.on("changes", ({ room, changes: missed, last, gap }) => {
+  if (!state.isJoined(room)) return;
+  if (gap) addNotice(room, "Some edits, deletions or reactions may not be shown: reload to see them");
+  for (const change of missed) changes.apply(change.event, change);
+  changes.known(room, last);
 });
 
 socket.on("typing", ({ room, user, typing }) => {

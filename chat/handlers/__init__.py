@@ -105,4 +105,4 @@ def announce_departure(room, member):
 
 
 # Registering the handlers; last, because each module uses the helpers above.
-from . import connections, dms, expiry, messages, rooms  # noqa: E402, F401
+from . import changes, connections, dms, expiry, messages, rooms  # noqa: E402, F401

@@ -52,6 +52,7 @@ def connect(auth=None):
     state = chat_state()
     try:
         full, person_id, name, rooms = _handshake(auth)
+        last_changes = validation.handshake_changes(auth, rooms) if full else {}
     except ChatError as error:
         metrics.refused("connect", error.code)
         raise ConnectionRefusedError(error.reason, error.as_dict())
@@ -91,7 +92,7 @@ def connect(auth=None):
     socketio.emit("welcome", welcome, to=request.sid)
     for room, after in rooms.items():
         try:
-            enter(room, after)
+            enter(room, after, last_changes.get(room))
         except ChatError as error:
             socketio.emit(ERROR_EVENT, {"event": "connect", "room": room, **error.as_dict()}, to=request.sid)
 

@@ -8,18 +8,21 @@ from ..model import FULL, ChatError, person_group, room_group, too_many_rooms_he
 from ..names import display_name
 from ..validation import conversation, is_dm, message_id
 from . import announce_departure, chat_state, full_protocol_event, is_full
+from .changes import last_change_of, send_changes
 from .dms import enter_dm, require_dm
 
 CATCH_UP_CHUNK = 500
 
 
-def enter(room, after=None):
+def enter(room, after=None, last_change=None):
     """Put the current connection in ``room`` (which must exist), announcing a newcomer.
 
     A full-protocol client gets the room's presence, then its history: the latest
     messages, or with ``after`` every message after that id. The delivery makes that
-    history and the room's live messages meet: none twice, none missed. A DM (``room``
-    a DM id) gives its history alone: its people are not announced, and need not join.
+    history and the room's live messages meet: none twice, none missed. With
+    ``last_change``, the changes since then to the messages it had (up to ``after``) follow.
+    A DM (``room`` a DM id) gives its history alone: its people are not announced, and
+    need not join.
     """
     if is_dm(room):
         return enter_dm(room, lambda upto: _send_history(room, after, upto))
@@ -39,24 +42,36 @@ def enter(room, after=None):
         return
     members = [m.as_dict() for m in state.presence.members(room)]
     socketio.emit("presence", {"room": room, "members": members}, to=request.sid)
-    state.delivery.enter(room, lambda: join_room(room_group(room)), lambda upto: _send_history(room, after, upto))
+    state.delivery.enter(room, lambda: join_room(room_group(room)),
+                         lambda upto: _send_history_and_changes(room, after, upto, last_change))
+
+
+def _send_history_and_changes(room, after, upto, last_change):
+    """Send the history as ``_send_history`` does; then, with ``last_change``, the changes since to what the client had."""
+    _send_history(room, after, upto)
+    if last_change is not None:
+        # After the join: a change made meanwhile arrives live as well (applying one twice changes nothing).
+        send_changes(room, last_change, after)
 
 
 def _send_history(room, after, upto=None):
     """Send the current connection ``room``'s latest messages, or all those after id ``after`` (up to ``upto``)."""
     state = chat_state()
     history = state.history
+    # The room's change number as of this history, read before it: a change in between comes again, harmlessly.
+    since = state.changes.last_change(room)
+    changed = {"lastChange": since} if since else {}
     if after is None:
         messages, more = history.latest(room, state.history_limit, upto)
-        socketio.emit("history", {"room": room, "messages": [m.as_dict() for m in messages], "more": more},
-                      to=request.sid)
+        socketio.emit("history", {"room": room, "messages": [m.as_dict() for m in messages], "more": more,
+                                  **changed}, to=request.sid)
         return
     first = history.first_id(room)
     gap = (first if first is not None else history.last_id(room) + 1) > after + 1
     while True:
         messages, more = history.after(room, after, CATCH_UP_CHUNK, upto)
         socketio.emit("history", {"room": room, "messages": [m.as_dict() for m in messages],
-                                  "after": after, "gap": gap, "more": more}, to=request.sid)
+                                  "after": after, "gap": gap, "more": more, **changed}, to=request.sid)
         if not more:
             return
         after, gap = messages[-1].id, False
@@ -85,7 +100,7 @@ def join(payload):
     With a DM's id it gets the DM's history (or catch-up after ``lastSeen``) alone.
     """
     room = conversation(payload.get("room"))
-    enter(room, message_id(payload.get("lastSeen"), "lastSeen"))
+    enter(room, message_id(payload.get("lastSeen"), "lastSeen"), last_change_of(payload))
     return {"ok": True, "room": room}
 
 

@@ -27,6 +27,7 @@ class Stores(NamedTuple):
     connection_limit: base.ConnectionLimit  # new connections per client address
     dms: base.DirectMessages
     client_manager: object  # the ChatRedisManager for socketio.init_app, or None: Socket.IO's own
+    changes: base.Changes = None  # edits, deletions and reactions
 
 
 def open_stores(config, emit, clock=time.monotonic):
@@ -37,6 +38,7 @@ def open_stores(config, emit, clock=time.monotonic):
     """
     if config["REDIS_URL"]:
         return _redis_stores(config, emit)
+    from .local.changes import LocalChanges
     from .local.delivery import LocalDelivery
     from .local.dms import LocalDirectMessages
     from .local.history import LocalHistory
@@ -46,16 +48,19 @@ def open_stores(config, emit, clock=time.monotonic):
     from .local.typing import LocalTyping
 
     history = _timed(config, LocalHistory(config["HISTORY_DATABASE"]))
+    delivery = LocalDelivery(history, emit)
     return Stores(presence=LocalPresence(config["PRESENCE_GRACE"], clock),
                   rooms=LocalRooms(config["DEFAULT_ROOM"], config["MAX_ROOMS"], config["ROOM_IDLE_SECONDS"], clock),
                   typing=LocalTyping(config["TYPING_TIMEOUT"], clock),
                   history=history,
-                  delivery=LocalDelivery(history, emit),
+                  delivery=delivery,
                   flood=LocalFloodControl(config["FLOOD_BURST"], config["FLOOD_RATE"], clock),
                   typing_limit=LocalFloodControl(config["TYPING_BURST"], config["TYPING_RATE"], clock),
                   connection_limit=LocalConnectionLimit(config["CONNECTIONS_PER_MINUTE"], clock),
                   dms=LocalDirectMessages(config["HISTORY_DATABASE"], config["DMS_PER_PERSON"],
                                           config["DM_SEEN_SECONDS"], clock),
+                  changes=LocalChanges(history, emit, delivery.room_lock, config["MAX_REACTIONS_PER_MESSAGE"],
+                                       config["CHANGE_RETENTION"]),
                   client_manager=None)
 
 
@@ -63,6 +68,7 @@ def _redis_stores(config, emit):
     """Return the Redis-backed stores for several processes, with the message queue's client manager."""
     from redis import Redis
 
+    from .redis.changes import RedisChanges
     from .redis.delivery import ChatRedisManager, RedisDelivery
     from .redis.dms import RedisDirectMessages
     from .redis.history import RedisHistory
@@ -76,15 +82,18 @@ def _redis_stores(config, emit):
     history = _timed(config, RedisHistory(client))
     dms = RedisDirectMessages(client, config["DMS_PER_PERSON"], config["DM_SEEN_SECONDS"])
     manager.audience = lambda room: dms.groups(room) if is_dm(room) else None  # where a gap's repair goes
+    delivery = RedisDelivery(history, manager, emit)
     return Stores(presence=RedisPresence(client, manager.host_id, config["PRESENCE_GRACE"]),
                   rooms=RedisRooms(client, config["DEFAULT_ROOM"], config["MAX_ROOMS"], config["ROOM_IDLE_SECONDS"]),
                   typing=RedisTyping(client, config["TYPING_TIMEOUT"]),
                   history=history,
-                  delivery=RedisDelivery(history, manager, emit),
+                  delivery=delivery,
                   flood=RedisFloodControl(client, "flood", config["FLOOD_BURST"], config["FLOOD_RATE"]),
                   typing_limit=RedisFloodControl(client, "typing-limit", config["TYPING_BURST"], config["TYPING_RATE"]),
                   connection_limit=RedisConnectionLimit(client, config["CONNECTIONS_PER_MINUTE"]),
                   dms=dms,
+                  changes=RedisChanges(history, emit, delivery.room_lock, config["MAX_REACTIONS_PER_MESSAGE"],
+                                       config["CHANGE_RETENTION"], client, manager.channel),
                   client_manager=manager)
 
 

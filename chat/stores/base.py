@@ -392,3 +392,61 @@ class DirectMessages:
         people = self.people(dm)
         return None if people is None else [dm_group(person) for person in people]
 
+
+class Changes:
+    """Edits, deletions and reactions: each rewrites a stored message in place, numbered and delivered.
+
+    Every change gets its room's next change number (1, 2, 3, ..., apart from message ids,
+    never going back) in the same step that rewrites the message, and goes to the room's
+    connections (``room:<room>``) in change order, on every process: ``message-edited``,
+    ``message-deleted`` or ``reaction``, whose payload carries ``change``. Seed clients are
+    told nothing. The last ``retention`` change records of each room are kept, for clients
+    catching up (``after``). A deleted message is a tombstone: its id, time and sender stay,
+    its text becomes "" and its reactions go.
+    """
+
+    def __init__(self, history, emit, room_lock, max_reactions, retention):
+        self.history = history
+        self._emit = emit
+        self.room_lock = room_lock
+        self.max_reactions = max_reactions
+        self.retention = retention
+
+    def edit(self, room, message_id, person_id, text):
+        """Replace the text of ``person_id``'s message; return the ``message-edited`` payload.
+
+        Raise ChatError ``not_found`` for no such message (or a deleted one), ``forbidden``
+        if someone else sent it.
+        """
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def delete(self, room, message_id, person_id=None):
+        """Make the message a tombstone; return the ``message-deleted`` payload.
+
+        With ``person_id``, only that person's message (else ``forbidden``); None deletes
+        anyone's, for moderation. Raise ``not_found`` as ``edit`` does.
+        """
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def react(self, room, message_id, person_id, emoji, on):
+        """Add (``on``) or take away ``person_id``'s ``emoji`` on a message; return the ``reaction`` payload.
+
+        Return None, changing and delivering nothing, when the reaction is already so. Raise
+        ``not_found`` as ``edit`` does, and ``too_many_reactions`` for a new emoji on a
+        message that has ``max_reactions`` distinct ones.
+        """
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def last_change(self, room):
+        """Return ``room``'s newest change number, 0 if none."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def after(self, room, after_change, upto_id=None, limit=500):
+        """Return (changes, whether more exist, whether some were lost) of ``room`` after ``after_change``.
+
+        Each change is its live payload with ``event`` added (``message-edited``, ...),
+        oldest first, only those of messages up to id ``upto_id`` (None: any). Some were
+        lost when records after ``after_change`` are gone under retention.
+        """
+        raise NotImplementedError(UNIMPLEMENTED)
+

@@ -13,9 +13,11 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from support.page import (GUEST, LONG_NAME, PHONE, RECONNECT_TIMEOUT_MS, TYPING, authors, create_room, current_room,
-                          delivery, message_box, message_line, name_box, notices, open_chat, people, remember_name,
-                          room_button, send_with_enter, shown, texts)
+from support.page import (
+    GUEST, LONG_NAME, PHONE, RECONNECT_TIMEOUT_MS, TIMEOUT_MS, TYPING, authors, create_room, current_room,
+    delivery, message_box, message_line, name_box, notices, open_chat, people, remember_name, room_button,
+    send_with_enter, shown, texts,
+)
 
 
 # --- The seed's tests, now with names ---------------------------------------------------------

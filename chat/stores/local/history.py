@@ -6,6 +6,7 @@ process being killed (the operating system holds it), which is what "acknowledge
 here; surviving a power cut would need synchronous=FULL.
 """
 
+import json
 import sqlite3
 import threading
 import time
@@ -33,7 +34,25 @@ CREATE TABLE IF NOT EXISTS messages (
 ) WITHOUT ROWID;
 CREATE UNIQUE INDEX IF NOT EXISTS messages_by_client_id ON messages (room, client_id) WHERE client_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS messages_by_time ON messages (ts);
+CREATE TABLE IF NOT EXISTS change_seq (
+    room TEXT PRIMARY KEY,
+    last_change INTEGER NOT NULL          -- never goes back, as rooms.last_id
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS changes (      -- edits, deletions and reactions, for catching up (local/changes.py)
+    room TEXT NOT NULL,
+    change INTEGER NOT NULL,
+    id INTEGER NOT NULL,                  -- the message changed
+    record TEXT NOT NULL,                 -- the change as JSON, as it was delivered live
+    PRIMARY KEY (room, change)
+) WITHOUT ROWID;
 """
+
+# Columns added after the first schema, with ALTER TABLE on databases made before them.
+ADDED_COLUMNS = {
+    "edited_at": "INTEGER",                     # when the sender last edited it (ms), NULL if never
+    "deleted": "INTEGER NOT NULL DEFAULT 0",    # a tombstone: text "", id kept in place
+    "reactions": "TEXT",                        # JSON: emoji -> [person ids], NULL for none
+}
 
 
 def _stored_text(text):
@@ -47,13 +66,23 @@ def _stored_text(text):
 
 
 def _message(row):
-    room, message_id, ts, user_id, user_name, user_guest, text, client_id = row
+    room, message_id, ts, user_id, user_name, user_guest, text, client_id, edited_at, deleted, reactions = row
     if isinstance(text, bytes):
         text = text.decode("utf-8", "surrogatepass")
-    return Message(room, message_id, ts, Member(user_id, user_name, bool(user_guest)), text, client_id)
+    return Message(room, message_id, ts, Member(user_id, user_name, bool(user_guest)), text, client_id,
+                   edited_at, bool(deleted), json.loads(reactions) if reactions else None)
 
 
 COLUMNS = "room, id, ts, user_id, user_name, user_guest, text, client_id"
+READ_COLUMNS = COLUMNS + ", edited_at, deleted, reactions"
+
+
+def _migrate(db):
+    """Add the columns a database made before them lacks."""
+    present = {row[1] for row in db.execute("PRAGMA table_info(messages)")}
+    for column, kind in ADDED_COLUMNS.items():
+        if column not in present:
+            db.execute(f"ALTER TABLE messages ADD COLUMN {column} {kind}")
 
 
 class LocalHistory(base.History):
@@ -66,6 +95,7 @@ class LocalHistory(base.History):
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
+        _migrate(self._db)
         self._clock = clock
         self._lock = threading.Lock()
 
@@ -128,7 +158,7 @@ class LocalHistory(base.History):
         return self._transaction(work)
 
     def find(self, room, client_id, db=None):
-        query = f"SELECT {COLUMNS} FROM messages WHERE room = ? AND client_id = ?"
+        query = f"SELECT {READ_COLUMNS} FROM messages WHERE room = ? AND client_id = ?"
         if db is not None:
             row = db.execute(query, (room, client_id)).fetchone()
         else:
@@ -139,14 +169,14 @@ class LocalHistory(base.History):
     def before(self, room, before_id, limit):
         with self._lock:
             rows = self._db.execute(
-                f"SELECT {COLUMNS} FROM messages WHERE room = ? AND id < ? ORDER BY id DESC LIMIT ?",
+                f"SELECT {READ_COLUMNS} FROM messages WHERE room = ? AND id < ? ORDER BY id DESC LIMIT ?",
                 (room, before_id if before_id is not None else 2 ** 62, limit + 1)).fetchall()
         return [_message(row) for row in reversed(rows[:limit])], len(rows) > limit
 
     def after(self, room, after_id, limit, upto=None):
         with self._lock:
             rows = self._db.execute(
-                f"SELECT {COLUMNS} FROM messages WHERE room = ? AND id > ? AND id <= ? ORDER BY id LIMIT ?",
+                f"SELECT {READ_COLUMNS} FROM messages WHERE room = ? AND id > ? AND id <= ? ORDER BY id LIMIT ?",
                 (room, after_id, upto if upto is not None else 2 ** 62, limit + 1)).fetchall()
         return [_message(row) for row in rows[:limit]], len(rows) > limit
 

@@ -3,7 +3,7 @@
 Each module here implements the store of the same name in chat/stores/base.py, as its twin
 in chat/stores/local/ does for one process: the same methods, arguments, results and rules,
 so the handlers never ask which one runs. Presence, rooms and typing are described here;
-history.py, delivery.py and limits.py describe their own keys (and channel).
+history.py, delivery.py, limits.py and changes.py describe their own keys (and channel).
 
 Two rules make that work:
 

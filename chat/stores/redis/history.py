@@ -72,7 +72,8 @@ return #gone
 
 def _message(raw):
     data = json.loads(raw)
-    return Message(data["room"], data["id"], data["ts"], Member(**data["user"]), data["text"], data.get("clientId"))
+    return Message(data["room"], data["id"], data["ts"], Member(**data["user"]), data["text"], data.get("clientId"),
+                   data.get("editedAt"), bool(data.get("deleted")), data.get("reactions") or None)
 
 
 class RedisHistory(base.History):
