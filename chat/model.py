@@ -29,11 +29,14 @@ class Message:
     user: Member
     text: str
     client_id: str = None  # the sender's own id for it, if the sender gave one
+    mentions: tuple = ()  # the ids of the people it mentions, as resolved at send time
 
     def as_dict(self):
         message = {"room": self.room, "id": self.id, "ts": self.ts, "user": self.user.as_dict(), "text": self.text}
         if self.client_id is not None:
             message["clientId"] = self.client_id
+        if self.mentions:
+            message["mentions"] = list(self.mentions)
         return message
 
 

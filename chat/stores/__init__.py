@@ -20,6 +20,7 @@ class Stores(NamedTuple):
     typing: base.Typing
     history: base.History
     delivery: base.Delivery
+    reads: base.Reads
     client_manager: object  # the ChatRedisManager for socketio.init_app, or None: Socket.IO's own
 
 
@@ -34,6 +35,7 @@ def open_stores(config, emit, clock=time.monotonic):
     from .local.delivery import LocalDelivery
     from .local.history import LocalHistory
     from .local.presence import LocalPresence
+    from .local.reads import LocalReads
     from .local.rooms import LocalRooms
     from .local.typing import LocalTyping
 
@@ -43,6 +45,7 @@ def open_stores(config, emit, clock=time.monotonic):
                   typing=LocalTyping(config["TYPING_TIMEOUT"], clock),
                   history=history,
                   delivery=LocalDelivery(history, emit),
+                  reads=LocalReads(config["HISTORY_DATABASE"]),
                   client_manager=None)
 
 
@@ -53,6 +56,7 @@ def _redis_stores(config, emit):
     from .redis.delivery import ChatRedisManager, RedisDelivery
     from .redis.history import RedisHistory
     from .redis.presence import RedisPresence
+    from .redis.reads import RedisReads
     from .redis.rooms import RedisRooms
     from .redis.typing import RedisTyping
 
@@ -64,4 +68,5 @@ def _redis_stores(config, emit):
                   typing=RedisTyping(client, config["TYPING_TIMEOUT"]),
                   history=history,
                   delivery=RedisDelivery(history, manager, emit),
+                  reads=RedisReads(client),
                   client_manager=manager)

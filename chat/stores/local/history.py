@@ -6,6 +6,7 @@ process being killed (the operating system holds it), which is what "acknowledge
 here; surviving a power cut would need synchronous=FULL.
 """
 
+import json
 import sqlite3
 import threading
 import time
@@ -35,6 +36,9 @@ CREATE UNIQUE INDEX IF NOT EXISTS messages_by_client_id ON messages (room, clien
 CREATE INDEX IF NOT EXISTS messages_by_time ON messages (ts);
 """
 
+# Columns added after the first release, each with its type: added to an older database when missing.
+ADDED_COLUMNS = {"messages": [("mentions", "TEXT")]}  # mentions: person ids, a JSON array; NULL for none
+
 
 def _stored_text(text):
     """Return ``text`` as SQLite can keep it: a lone surrogate (half an emoji, which a JavaScript
@@ -47,13 +51,23 @@ def _stored_text(text):
 
 
 def _message(row):
-    room, message_id, ts, user_id, user_name, user_guest, text, client_id = row
+    room, message_id, ts, user_id, user_name, user_guest, text, client_id, mentions = row
     if isinstance(text, bytes):
         text = text.decode("utf-8", "surrogatepass")
-    return Message(room, message_id, ts, Member(user_id, user_name, bool(user_guest)), text, client_id)
+    return Message(room, message_id, ts, Member(user_id, user_name, bool(user_guest)), text, client_id,
+                   tuple(json.loads(mentions)) if mentions else ())
 
 
-COLUMNS = "room, id, ts, user_id, user_name, user_guest, text, client_id"
+def migrate(db):
+    """Add to ``db`` the columns of ADDED_COLUMNS it lacks (a database made before they existed)."""
+    for table, columns in ADDED_COLUMNS.items():
+        have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+        for name, kind in columns:
+            if name not in have:
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+
+
+COLUMNS = "room, id, ts, user_id, user_name, user_guest, text, client_id, mentions"
 
 
 class LocalHistory(base.History):
@@ -66,6 +80,7 @@ class LocalHistory(base.History):
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
+        migrate(self._db)
         self._clock = clock
         self._lock = threading.Lock()
 
@@ -111,7 +126,7 @@ class LocalHistory(base.History):
 
     # --- Messages ---
 
-    def append(self, room, user, text, client_id=None):
+    def append(self, room, user, text, client_id=None, mentions=()):
         def work(db):
             if client_id is not None:
                 original = self.find(room, client_id, db)
@@ -120,10 +135,10 @@ class LocalHistory(base.History):
             (message_id,) = db.execute(
                 "INSERT INTO rooms (name, last_id) VALUES (?, 1) ON CONFLICT (name) DO UPDATE "
                 "SET last_id = last_id + 1 RETURNING last_id", (room,)).fetchone()
-            message = Message(room, message_id, int(self._clock() * 1000), user, text, client_id)
-            db.execute(f"INSERT INTO messages ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            message = Message(room, message_id, int(self._clock() * 1000), user, text, client_id, tuple(mentions))
+            db.execute(f"INSERT INTO messages ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        (room, message_id, message.ts, user.id, user.name, int(user.guest), _stored_text(text),
-                        client_id))
+                        client_id, json.dumps(list(mentions)) if mentions else None))
             return message, True
         return self._transaction(work)
 

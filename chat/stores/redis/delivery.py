@@ -45,10 +45,11 @@ class RedisDelivery(base.Delivery):
         self._manager = manager
         manager.attach(history, self.room_lock)
 
-    def post(self, room, member, text, client_id=None, to_seed=False):
+    def post(self, room, member, text, client_id=None, to_seed=False, mentions=()):
         around = json.dumps(queue_message("room-message", _MESSAGE, room_group(room))).split(json.dumps(_MESSAGE))
         also = json.dumps(queue_message("message", text, SEED)) if to_seed else ""
-        return self.history.append_and_publish(room, member, text, client_id, self._manager.channel, around, also)
+        return self.history.append_and_publish(room, member, text, client_id, self._manager.channel, around, also,
+                                               mentions)
 
     def enter(self, room, join, send_history):
         # The watermark waits for the room's lock to deliver what is in flight: not under it.
