@@ -6,12 +6,14 @@ Pure functions, no chat state: the handlers pass in the room's members and the l
 from .model import ChatError
 from .names import name_key
 
+MENTION_ID_MAX = 64  # a person id: as long as a token's sub (chat/identity.py SUB_MAX)
+
 
 def requested(value, max_mentions):
     """Return the person ids a ``send-message`` names in ``mentions`` (none if absent); raise ChatError if not a list of ids."""
     if value is None:
         return []
-    if not isinstance(value, list) or not all(isinstance(item, str) and 0 < len(item) <= 64 for item in value):
+    if not isinstance(value, list) or not all(isinstance(item, str) and 0 < len(item) <= MENTION_ID_MAX for item in value):
         raise ChatError("bad_arguments", "mentions must be a list of person ids")
     if len(value) > max_mentions:
         raise ChatError("too_many_mentions", f"a message may mention at most {max_mentions} people, not {len(value)}")

@@ -33,6 +33,10 @@ class ChatState:
     tokens: Tokens  # None unless signed identities are required
     token_expiry: TokenExpiry  # when each connection's token expires; None without tokens
     guests: Guests  # guest credentials, used while nobody signs in
+    reads: base.Reads  # read markers, memberships, mentions
+    max_mentions: int
+    seen_by_max: int
+    receipts_scan: int
 
     @classmethod
     def from_config(cls, config, stores, clock=time.monotonic):
@@ -59,6 +63,10 @@ class ChatState:
             tokens=Tokens.from_config(config) if config["TOKENS"] else None,
             token_expiry=TokenExpiry(clock) if config["TOKENS"] else None,
             guests=Guests(config["SECRET_KEY"]),
+            reads=stores.reads,
+            max_mentions=config["MAX_MENTIONS"],
+            seen_by_max=config["SEEN_BY_MAX"],
+            receipts_scan=config["RECEIPTS_SCAN"],
         )
 
     def create_room(self, room):
@@ -76,6 +84,7 @@ class ChatState:
         removed = self.rooms.expire()
         for room in removed:
             self.history.remove_room(room)
+            self.reads.remove_room(room)
         departures, dropped = self.presence.drop_silent_hosts()
         return departures + self.presence.expire(), self.typing.expire(), removed, dropped
 

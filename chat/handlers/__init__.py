@@ -100,4 +100,4 @@ def announce_departure(room, member):
 
 
 # Registering the handlers; last, because each module uses the helpers above.
-from . import connections, expiry, messages, rooms  # noqa: E402, F401
+from . import connections, expiry, messages, reads, rooms  # noqa: E402, F401

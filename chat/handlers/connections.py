@@ -9,7 +9,7 @@ from .. import socketio, validation
 from ..model import FULL, SEED, ChatError, person_group
 from ..names import name_key
 from ..validation import FULL_PROTOCOL
-from . import ERROR_EVENT, USER_JOINED, USER_LEFT, announce_departure, chat_state, expiry
+from . import ERROR_EVENT, USER_JOINED, USER_LEFT, announce_departure, chat_state, expiry, reads
 from .rooms import enter, rename_person
 
 
@@ -45,8 +45,8 @@ def connect(auth=None):
     """Sent by a client connecting: tell seed clients a user joined, put the client in its rooms.
 
     Every other seed client gets ``user-joined``. A full-protocol client gets ``welcome``,
-    then a ``presence`` snapshot of each room it enters; the others in those rooms get
-    ``member-joined``.
+    with its unread counts in every room its person belongs to, then a ``presence``
+    snapshot of each room it enters; the others in those rooms get ``member-joined``.
     """
     state = chat_state()
     try:
@@ -83,6 +83,7 @@ def connect(auth=None):
                "defaultRoom": state.rooms.default, "rooms": state.rooms.names()}
     if not state.tokens:
         welcome["guest"] = state.guests.issue(member.id)
+    welcome["unread"] = reads.unread_on_connect(member, rooms)
     socketio.emit("welcome", welcome, to=request.sid)
     for room, after in rooms.items():
         try:
