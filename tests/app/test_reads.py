@@ -195,9 +195,11 @@ def test_bad_read_requests_are_refused_to_their_sender(full, socket_client, even
 
 
 def test_read_events_are_full_protocol_only(socket_client):
-    """Refuse mark-read from a seed client."""
+    """Refuse mark-read and seen-by from a seed client, saying they are the full protocol's."""
     seed = socket_client()
-    assert seed.emit("mark-read", {"room": "general", "id": 1}, callback=True)["code"] == "unknown_event"
+    for event in ("mark-read", "seen-by"):
+        ack = seed.emit(event, {"room": "general", "id": 1}, callback=True)
+        assert ack["code"] == "unknown_event" and "full protocol" in ack["error"]
 
 
 @pytest.mark.parametrize("mentions, code", [
