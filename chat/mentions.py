@@ -10,10 +10,11 @@ MENTION_ID_MAX = 64  # a person id: as long as a token's sub (chat/identity.py S
 
 
 def requested(value, max_mentions):
-    """Return the person ids a ``send-message`` names in ``mentions`` (none if absent); raise ChatError if not a list of ids."""
+    """Return the person ids a ``send-message`` names in ``mentions`` (none if absent); raise ChatError if bad."""
     if value is None:
         return []
-    if not isinstance(value, list) or not all(isinstance(item, str) and 0 < len(item) <= MENTION_ID_MAX for item in value):
+    if not isinstance(value, list) or not all(isinstance(item, str) and 0 < len(item) <= MENTION_ID_MAX
+                                              for item in value):
         raise ChatError("bad_arguments", "mentions must be a list of person ids")
     if len(value) > max_mentions:
         raise ChatError("too_many_mentions", f"a message may mention at most {max_mentions} people, not {len(value)}")
@@ -21,7 +22,7 @@ def requested(value, max_mentions):
 
 
 def kept(person_ids, members, max_mentions):
-    """Return ``person_ids`` that are among ``members`` (the room's, at send time), each once, in order, at most ``max_mentions``."""
+    """Return the ``person_ids`` among ``members`` (the room's at send time): once each, in order, at most the limit."""
     present = {member.id for member in members}
     ids = []
     for person_id in person_ids:
@@ -31,7 +32,7 @@ def kept(person_ids, members, max_mentions):
 
 
 def resolved(text, members, max_mentions):
-    """Return the ids of the ``members`` that ``text`` names as ``@name``, by the longest name that matches at each ``@``.
+    """Return the ids of the ``members`` that ``text`` names as ``@name``, by the longest name matching at each ``@``.
 
     Names compare as they do for uniqueness (NFKC, case folded); a match must end the text
     or be followed by a character that cannot continue a name (not a letter or digit).

@@ -102,7 +102,7 @@ def mark_read(payload):
 
 
 def _send_receipts(room, reader, previous, upto):
-    """Tell each sender of a message ``reader`` just read past (after ``previous``, up to ``upto``) once, with their newest."""
+    """Tell each sender of a message ``reader`` passed (after ``previous``, up to ``upto``) once, with their newest."""
     state = chat_state()
     messages, _ = state.history.latest(room, min(state.receipts_scan, upto - previous), upto)
     newest = {}

@@ -306,11 +306,11 @@ class Reads:
     """
 
     def mark(self, member, room, upto):
-        """Move ``member``'s marker in ``room`` forward to ``upto``; return the previous marker, or None if it did not move."""
+        """Move ``member``'s marker in ``room`` forward to ``upto``; return the previous one (None: not moved)."""
         raise NotImplementedError(UNIMPLEMENTED)
 
     def start(self, person_id, room, upto):
-        """Set the person's marker in ``room`` to ``upto`` unless they have one: what came before they joined counts as read."""
+        """Set the person's marker in ``room`` to ``upto`` unless they have one: what came before counts as read."""
         raise NotImplementedError(UNIMPLEMENTED)
 
     def marker(self, person_id, room):
@@ -318,7 +318,10 @@ class Reads:
         raise NotImplementedError(UNIMPLEMENTED)
 
     def readers(self, room, message_id, limit):
-        """Return up to ``limit`` people (Members, as they were when they marked) whose marker has reached ``message_id``, and whether more have."""
+        """Return up to ``limit`` people whose marker has reached ``message_id``, and whether more have.
+
+        The people are Members as they were when they last marked.
+        """
         raise NotImplementedError(UNIMPLEMENTED)
 
     def mention(self, room, message_id, person_ids):
