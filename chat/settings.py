@@ -46,6 +46,10 @@ DEFAULTS = {
     "MAX_MENTIONS": 20,
     "SEEN_BY_MAX": 50,
     "RECEIPTS_SCAN": 200,
+    # mark-read and seen-by requests a connection may send at once, and their refill per second; more are
+    # dropped quietly. Their own allowance, so reading never costs the flood allowance that sending needs.
+    "READ_BURST": 10,
+    "READ_RATE": 2.0,
     # Signed identities: with TOKENS on, every connection must present a token, a JWT (see chat/identity.py),
     # and names come from it; TOKEN_MAX_AGE is the lifetime in seconds of the tokens this server issues.
     # DEMO_TOKENS lets the demo page get a token for any name it chooses from POST /token: for demos only,
@@ -183,12 +187,14 @@ def _check(config):
                 "TYPING_BURST", "RETENTION_MESSAGES"):
         if not isinstance(config[key], int) or isinstance(config[key], bool) or config[key] < 0:
             raise ValueError(f"CHAT_{key} must be a whole number, 0 or more, not {config[key]!r}")
+    if not _number(config["READ_RATE"]) or config["READ_RATE"] <= 0:
+        raise ValueError(f"CHAT_READ_RATE must be a positive number, not {config['READ_RATE']!r}")
     if config["FLOOD_BURST"] and (not _number(config["FLOOD_RATE"]) or config["FLOOD_RATE"] <= 0):
         raise ValueError(f"CHAT_FLOOD_RATE must be a positive number, not {config['FLOOD_RATE']!r}")
     if config["MAX_PACKETS_PER_REQUEST"] < config["FLOOD_BURST"] + 16:
         raise ValueError(f"CHAT_MAX_PACKETS_PER_REQUEST must leave room for a full flood burst "
                          f"and Engine.IO's own packets: at least {config['FLOOD_BURST'] + 16}")
-    for key in ("MAX_MENTIONS", "SEEN_BY_MAX", "RECEIPTS_SCAN"):
+    for key in ("MAX_MENTIONS", "SEEN_BY_MAX", "RECEIPTS_SCAN", "READ_BURST"):
         if not isinstance(config[key], int) or isinstance(config[key], bool) or config[key] <= 0:
             raise ValueError(f"CHAT_{key} must be a whole number, 1 or more, not {config[key]!r}")
     for key in ("PRESENCE_GRACE", "ROOM_IDLE_SECONDS", "RETENTION_DAYS"):

@@ -37,6 +37,7 @@ class ChatState:
     max_mentions: int
     seen_by_max: int
     receipts_scan: int
+    read_limit: FloodControl  # mark-read and seen-by, apart from the flood allowance
 
     @classmethod
     def from_config(cls, config, stores, clock=time.monotonic):
@@ -67,6 +68,7 @@ class ChatState:
             max_mentions=config["MAX_MENTIONS"],
             seen_by_max=config["SEEN_BY_MAX"],
             receipts_scan=config["RECEIPTS_SCAN"],
+            read_limit=FloodControl(config["READ_BURST"], config["READ_RATE"], clock),
         )
 
     def create_room(self, room):

@@ -70,6 +70,7 @@ def connect(auth=None):
         state.token_expiry.open(request.sid, state.tokens.seconds_left(auth["token"]))
     state.flood.open(request.sid, request.remote_addr)
     state.typing_limit.open(request.sid, request.remote_addr)
+    state.read_limit.open(request.sid, request.remote_addr)
     join_room(FULL if full else SEED)
     join_room(person_group(member.id))
 
@@ -114,6 +115,7 @@ def disconnect(reason=None):
     state = chat_state()
     state.flood.close(request.sid)
     state.typing_limit.close(request.sid)
+    state.read_limit.close(request.sid)
     if state.token_expiry:
         state.token_expiry.close(request.sid)
     socketio.emit("user-left", USER_LEFT, to=SEED, skip_sid=request.sid)

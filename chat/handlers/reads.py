@@ -77,15 +77,18 @@ def _required_id(payload):
     return value
 
 
-@full_protocol_event("mark-read")
+@full_protocol_event("mark-read", limit=False)
 def mark_read(payload):
     """Sent by a full-protocol client with a room and a message id: move its person's marker forward to it.
 
     The marker never goes back, nor past the room's last id. When it moves, every connection
     of the person gets ``read-marker``, and the senders of the messages it passed get a
-    ``receipt`` each (see the module's docstring for the bound).
+    ``receipt`` each (see the module's docstring for the bound). Requests over the read
+    allowance are dropped quietly, as typing events are.
     """
     state = chat_state()
+    if state.read_limit.take(request.sid):
+        return {"ok": True, "dropped": True}
     room = room_name(payload.get("room"))
     upto = _required_id(payload)
     member = _require_belonging(room)
@@ -113,13 +116,16 @@ def _send_receipts(room, reader, previous, upto):
         socketio.emit("receipt", {"room": room, "id": newest_id, "by": reader.as_dict()}, to=person_group(sender))
 
 
-@full_protocol_event("seen-by")
+@full_protocol_event("seen-by", limit=False)
 def seen_by(payload):
     """Sent by a full-protocol client with a room and a message id: acknowledge with who has read up to it or past it.
 
-    At most SEEN_BY_MAX people, with ``more`` saying whether others have too.
+    At most SEEN_BY_MAX people, with ``more`` saying whether others have too. Requests over
+    the read allowance are dropped quietly.
     """
     state = chat_state()
+    if state.read_limit.take(request.sid):
+        return {"ok": True, "dropped": True}
     room = room_name(payload.get("room"))
     upto = _required_id(payload)
     _require_belonging(room)

@@ -215,9 +215,31 @@ def test_bad_mentions_are_refused_and_not_delivered(make_app, full, mentions, co
     assert received(bob) == []
 
 
-@pytest.mark.parametrize("key", ["MAX_MENTIONS", "SEEN_BY_MAX", "RECEIPTS_SCAN"])
-@pytest.mark.parametrize("value", [0, -1, 1.5, True, "5"])
-def test_read_settings_must_be_positive_whole_numbers(make_app, key, value):
-    """Refuse to start with a read or mention limit that is not a whole number of 1 or more."""
+def test_reading_has_its_own_allowance_and_costs_none_of_the_flood_one(make_app, full):
+    """Drop mark-read and seen-by quietly past READ_BURST; sending is not refused for them."""
+    app = make_app(FLOOD_BURST=2, READ_BURST=3)
+    alice = full("Alice", target_app=app)
+    say(alice, "x")
+    received(alice)
+    acks = [alice.emit("mark-read", {"room": "general", "id": 1}, callback=True) for _ in range(2)]
+    acks.append(alice.emit("seen-by", {"room": "general", "id": 1}, callback=True))
+    assert all(ack["ok"] and "dropped" not in ack for ack in acks)
+    assert alice.emit("mark-read", {"room": "general", "id": 1}, callback=True) == {"ok": True, "dropped": True}
+    assert alice.emit("seen-by", {"room": "general", "id": 1}, callback=True) == {"ok": True, "dropped": True}
+    assert [name for name, _ in received(alice)] == ["read-marker"]  # the first move; no chat-error
+    say(alice, "still allowed")
+
+
+@pytest.mark.parametrize("key", ["MAX_MENTIONS", "SEEN_BY_MAX", "RECEIPTS_SCAN", "READ_BURST", "READ_RATE"])
+@pytest.mark.parametrize("value", [0, -1, True, "5"])
+def test_read_settings_must_be_positive(make_app, key, value):
+    """Refuse to start with a read or mention limit that is not a positive number."""
     with pytest.raises(ValueError, match=f"CHAT_{key}"):
         make_app(**{key: value})
+
+
+@pytest.mark.parametrize("key", ["MAX_MENTIONS", "SEEN_BY_MAX", "RECEIPTS_SCAN", "READ_BURST"])
+def test_read_counts_must_be_whole_numbers(make_app, key):
+    """Refuse a count of people or messages with a fraction."""
+    with pytest.raises(ValueError, match=f"CHAT_{key}"):
+        make_app(**{key: 1.5})
