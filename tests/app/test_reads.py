@@ -243,3 +243,24 @@ def test_read_counts_must_be_whole_numbers(make_app, key):
     """Refuse a count of people or messages with a fraction."""
     with pytest.raises(ValueError, match=f"CHAT_{key}"):
         make_app(**{key: 1.5})
+
+
+def test_a_removed_room_takes_its_markers_and_members_with_it(make_app, socket_client, clock):
+    """Forget who belonged to a room removed when idle: made again, it is nobody's yet."""
+    from chat.handlers import expiry
+
+    app = make_app(TOKENS=True, ROOM_IDLE_SECONDS=10, PRESENCE_GRACE=1)
+    alice = signed(socket_client, app, "u-alice", "Alice")
+    alice.emit("create-room", {"room": "books"}, callback=True)
+    bob = signed(socket_client, app, "u-bob", "Bob", rooms=["books"])
+    say(bob, "x", room="books")
+    bob.disconnect()
+    clock.advance(2)
+    with app.app_context():
+        expiry.sweep()  # Bob's grace period ends: the room is empty
+    clock.advance(11)
+    with app.app_context():
+        expiry.sweep()  # and removed
+    assert alice.emit("create-room", {"room": "books"}, callback=True)["ok"]
+    again = signed(socket_client, app, "u-bob", "Bob", rooms=[])
+    assert welcome_of(again)["unread"] == {}
