@@ -95,3 +95,11 @@ def room_group(room):
 def person_group(person_id):
     """Return the Socket.IO group of one person's connections."""
     return f"person:{person_id}"
+
+
+def full_person_group(person_id):
+    """Return the Socket.IO group of one person's full-protocol connections: read markers and receipts go there.
+
+    Protocol 1 clients are in their person's group too, and must hear only the original events.
+    """
+    return f"full-person:{person_id}"

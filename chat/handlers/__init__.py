@@ -10,7 +10,8 @@ expiry.py (the loop that ends what has run out). Clients are grouped in Socket.I
 - ``seed``: clients of the original gateway's protocol, which live in the default room;
 - ``full``: full-protocol clients;
 - ``room:<name>``: full-protocol connections in a chat room;
-- ``person:<id>``: the connections of one person.
+- ``person:<id>``: the connections of one person;
+- ``full-person:<id>``: that person's full-protocol connections (read markers, receipts).
 
 No client is in both ``seed`` and a ``room:`` group, so none receives a message twice.
 """

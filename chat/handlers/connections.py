@@ -6,7 +6,7 @@ from flask import request, session
 from flask_socketio import ConnectionRefusedError, emit, join_room
 
 from .. import socketio, validation
-from ..model import FULL, SEED, ChatError, person_group
+from ..model import FULL, SEED, ChatError, full_person_group, person_group
 from ..names import name_key
 from ..validation import FULL_PROTOCOL
 from . import ERROR_EVENT, USER_JOINED, USER_LEFT, announce_departure, chat_state, expiry, reads
@@ -73,6 +73,8 @@ def connect(auth=None):
     state.read_limit.open(request.sid, request.remote_addr)
     join_room(FULL if full else SEED)
     join_room(person_group(member.id))
+    if full:
+        join_room(full_person_group(member.id))
 
     emit("user-joined", USER_JOINED, to=SEED, include_self=False)
     for room, gone in departures:

@@ -11,7 +11,7 @@ reader's move at most that many messages read and one receipt per sender among t
 from flask import request
 
 from .. import socketio
-from ..model import ChatError, not_in_room, person_group
+from ..model import ChatError, full_person_group, not_in_room
 from ..validation import message_id, room_name
 from . import chat_state, full_protocol_event
 
@@ -99,7 +99,7 @@ def mark_read(payload):
         return {"ok": True, "room": room, "id": counts["readUpTo"], "unread": counts["count"],
                 "mentions": counts["mentions"], "moved": False}
     marker = {"room": room, "id": upto, "unread": counts["count"], "mentions": counts["mentions"]}
-    socketio.emit("read-marker", marker, to=person_group(member.id))
+    socketio.emit("read-marker", marker, to=full_person_group(member.id))
     _send_receipts(room, member, previous, upto)
     return {"ok": True, **marker, "moved": True}
 
@@ -113,7 +113,8 @@ def _send_receipts(room, reader, previous, upto):
         if message.id > previous and message.user.id != reader.id:
             newest[message.user.id] = message.id
     for sender, newest_id in newest.items():
-        socketio.emit("receipt", {"room": room, "id": newest_id, "by": reader.as_dict()}, to=person_group(sender))
+        socketio.emit("receipt", {"room": room, "id": newest_id, "by": reader.as_dict()},
+                      to=full_person_group(sender))
 
 
 @full_protocol_event("seen-by", limit=False)

@@ -114,6 +114,24 @@ def test_receipts_go_to_the_senders_only_once_each_per_move(full):
     assert [name for name, _ in received(reader)] == ["read-marker"]  # no receipt for a reader's own move
 
 
+def test_protocol_1_clients_get_no_receipts_nor_markers(make_app, full, socket_client):
+    """Send read markers and receipts to full-protocol connections only: a seed client hears only its events."""
+    seed = socket_client()
+    reader = full("Reader")
+    seed.emit("newMessage", "from the gateway")
+    received(seed)
+    assert reader.emit("mark-read", {"room": "general", "id": 1}, callback=True)["moved"]
+    assert received(seed) == []
+    app = make_app(TOKENS=True)
+    token = issue_token(TEST_SECRET, "u-bob", "Bob")
+    old_client = socket_client(app, auth={"token": token})
+    bob = signed(socket_client, app, "u-bob", "Bob")
+    say(bob, "x")
+    received(old_client)
+    assert bob.emit("mark-read", {"room": "general", "id": 1}, callback=True)["moved"]
+    assert received(old_client) == []
+
+
 def test_receipts_look_only_at_the_newest_messages_a_marker_passes(make_app, full):
     """Bound the messages a move reads for receipts by RECEIPTS_SCAN."""
     app = make_app(RECEIPTS_SCAN=3)
