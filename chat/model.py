@@ -35,6 +35,7 @@ class Message:
     edited_at: int = None  # when its sender last edited it, in milliseconds; None if never
     deleted: bool = False  # a tombstone: its sender deleted it, its text is "" and its id stays in place
     reactions: dict = None  # emoji -> the ids of the people who reacted with it, in the order they did
+    mentions: tuple = ()  # the ids of the people it mentions, as resolved at send time
 
     def as_dict(self):
         message = {"room": self.room, "id": self.id, "ts": self.ts, "user": self.user.as_dict(), "text": self.text}
@@ -46,6 +47,8 @@ class Message:
             message["deleted"] = True
         if self.reactions:
             message["reactions"] = self.reactions
+        if self.mentions:
+            message["mentions"] = list(self.mentions)
         return message
 
 
@@ -134,13 +137,14 @@ def person_group(person_id):
     return f"person:{person_id}"
 
 
-def dm_group(person_id):
-    """Return the Socket.IO group of one person's full-protocol connections, which receive their direct messages.
+def full_person_group(person_id):
+    """Return the Socket.IO group of one person's full-protocol connections.
 
-    Not ``person:<id>``: with signed identities a person's seed connections are in that
-    group too, and clients of the original protocol never see direct messages.
+    Their direct messages, read markers and receipts go there. Not ``person:<id>``: with
+    signed identities a person's protocol 1 connections are in that group too, and must
+    hear only the original events.
     """
-    return f"dms:{person_id}"
+    return f"full-person:{person_id}"
 
 
 def dm_id(key, person_a, person_b):

@@ -50,6 +50,15 @@ DEFAULTS = {
     "CHANGE_RETENTION": 1000,
     "MAX_REACTIONS_PER_MESSAGE": 20,
     "MAX_EMOJI_LENGTH": 16,
+    # Read markers and mentions: people one message may mention; people a "seen-by" answer lists at most;
+    # the newest messages a read marker's move looks through for receipts to their senders.
+    "MAX_MENTIONS": 20,
+    "SEEN_BY_MAX": 50,
+    "RECEIPTS_SCAN": 200,
+    # mark-read and seen-by requests a connection may send at once, and their refill per second; more are
+    # dropped quietly. Their own allowance, so reading never costs the flood allowance that sending needs.
+    "READ_BURST": 10,
+    "READ_RATE": 2.0,
     # Signed identities: with TOKENS on, every connection must present a token, a JWT (see chat/identity.py),
     # and names come from it; TOKEN_MAX_AGE is the lifetime in seconds of the tokens this server issues.
     # DEMO_TOKENS lets the demo page get a token for any name it chooses from POST /token: for demos only,
@@ -143,19 +152,22 @@ def flood_allowance_bytes(config):
 # a display name (32), a clientId (64, validation.CLIENT_ID_MAX), and a signed identity token: a JWT
 # with a 4096-bit RSA signature (683 characters) and a site's own claims beside ours.
 ROOM_NAME_CODE_POINTS, NAME_CODE_POINTS, CLIENT_ID_CODE_POINTS, TOKEN_BYTES = 32, 32, 64, 4096
+# A mentioned person's id (at most 64 code points, as a token's sub), quoted, with its comma.
+MENTION_ID_CODE_POINTS = 64
 
 
 def longest_packet(config):
     """Return an upper bound on the length of a valid packet from a client, in characters.
 
-    It covers the longest ``send-message`` (a longest message, room and clientId) and the
+    It covers the longest ``send-message`` (a longest message, room, clientId and mentions) and the
     longest handshake (every room twice, in ``rooms`` and ``lastSeen``, a name and a token),
     with every code point JSON-escaped at its longest (WORST_BYTES_PER_CODE_POINT).
     """
     # lastChange lists the rooms a third time: room names are plain ASCII, so their share counted
     # escaped at its longest (12 characters each) already holds it several times over.
     code_points = (config["MAX_MESSAGE_LENGTH"] + CLIENT_ID_CODE_POINTS + NAME_CODE_POINTS
-                   + (2 * config["ROOMS_PER_CONNECTION"] + 1) * ROOM_NAME_CODE_POINTS)
+                   + (2 * config["ROOMS_PER_CONNECTION"] + 1) * ROOM_NAME_CODE_POINTS
+                   + config["MAX_MENTIONS"] * (MENTION_ID_CODE_POINTS + 3))
     return code_points * WORST_BYTES_PER_CODE_POINT + TOKEN_BYTES + 4 * PACKET_OVERHEAD_BYTES
 
 
@@ -191,11 +203,16 @@ def _check(config):
                 "TYPING_BURST", "RETENTION_MESSAGES", "CHANGE_RETENTION"):
         if not isinstance(config[key], int) or isinstance(config[key], bool) or config[key] < 0:
             raise ValueError(f"CHAT_{key} must be a whole number, 0 or more, not {config[key]!r}")
+    if not _number(config["READ_RATE"]) or config["READ_RATE"] <= 0:
+        raise ValueError(f"CHAT_READ_RATE must be a positive number, not {config['READ_RATE']!r}")
     if config["FLOOD_BURST"] and (not _number(config["FLOOD_RATE"]) or config["FLOOD_RATE"] <= 0):
         raise ValueError(f"CHAT_FLOOD_RATE must be a positive number, not {config['FLOOD_RATE']!r}")
     if config["MAX_PACKETS_PER_REQUEST"] < config["FLOOD_BURST"] + 16:
         raise ValueError(f"CHAT_MAX_PACKETS_PER_REQUEST must leave room for a full flood burst "
                          f"and Engine.IO's own packets: at least {config['FLOOD_BURST'] + 16}")
+    for key in ("MAX_MENTIONS", "SEEN_BY_MAX", "RECEIPTS_SCAN", "READ_BURST"):
+        if not isinstance(config[key], int) or isinstance(config[key], bool) or config[key] <= 0:
+            raise ValueError(f"CHAT_{key} must be a whole number, 1 or more, not {config[key]!r}")
     for key in ("PRESENCE_GRACE", "ROOM_IDLE_SECONDS", "RETENTION_DAYS", "DM_SEEN_SECONDS"):
         if not _number(config[key]) or config[key] < 0:
             raise ValueError(f"CHAT_{key} must be a number of seconds, 0 or more, not {config[key]!r}")

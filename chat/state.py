@@ -36,6 +36,11 @@ class ChatState:
     tokens: Tokens  # None unless signed identities are required
     token_expiry: TokenExpiry  # when each connection's token expires; None without tokens
     guests: Guests  # guest credentials, used while nobody signs in
+    reads: base.Reads  # read markers, memberships, mentions
+    max_mentions: int
+    seen_by_max: int
+    receipts_scan: int
+    read_limit: base.FloodControl  # mark-read and seen-by, apart from the flood allowance
     dms: base.DirectMessages = None
     dm_key: bytes = b""  # keys the hash that names a direct message, so an id reveals nothing of its people
     changes: base.Changes = None  # edits, deletions and reactions
@@ -71,6 +76,11 @@ class ChatState:
             dm_key=hmac.new(_bytes(config["SECRET_KEY"]), b"direct messages", hashlib.sha256).digest(),
             changes=stores.changes,
             max_emoji_length=config["MAX_EMOJI_LENGTH"],
+            reads=stores.reads,
+            max_mentions=config["MAX_MENTIONS"],
+            seen_by_max=config["SEEN_BY_MAX"],
+            receipts_scan=config["RECEIPTS_SCAN"],
+            read_limit=stores.read_limit,
         )
 
     def dm_id(self, person_a, person_b):
@@ -92,6 +102,7 @@ class ChatState:
         removed = self.rooms.expire()
         for room in removed:
             self.history.remove_room(room)
+            self.reads.remove_room(room)
         departures, dropped = self.presence.drop_silent_hosts()
         return departures + self.presence.expire(), self.typing.expire(), removed, dropped
 

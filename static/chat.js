@@ -1,5 +1,6 @@
 // The demo page, speaking the full protocol (protocol 2 in docs/protocol.md): names, rooms,
-// presence, typing, history, delivery status, and no loss across reconnects. This module
+// presence, typing, history, delivery status, read markers, "seen by" and mentions, and no
+// loss across reconnects. This module
 // wires the parts together: each event from the server, and each thing the person does,
 // becomes a call on the page's state (page_state.js), then the page draws what changed
 // (render.js). Each room's lines are kept by log.js, this tab's unsent messages by outbox.js.
@@ -7,7 +8,7 @@ import { MessageChanges } from "./changes.js";
 import { Logs } from "./log.js";
 import { Outbox } from "./outbox.js";
 import { PageState, store } from "./page_state.js";
-import { View, notice, receivedLine, showFailed, showPending, showSent, unsentLine } from "./render.js";
+import { View, notice, receivedLine, showFailed, showPending, showSeenBy, showSent, unsentLine } from "./render.js";
 
 const $ = (id) => document.getElementById(id);
 const composer = $("composer");
@@ -21,6 +22,7 @@ const panels = [$("rooms-panel"), $("people-panel")];
 const wide = window.matchMedia("(min-width: 48rem)"); // as in chat.css
 
 const REFUSED_RETRY_MS = 10000;
+const READ_RETRY_MS = 1000; // the server's read allowance refills at READ_RATE (2) a second
 const GAP_NOTICE = "Some older messages are no longer available";
 // With signed identities on, the server takes names from tokens; in demo mode the page asks
 // POST /token for one with the name the person picks.
@@ -125,6 +127,46 @@ function receive(message, { fresh }) {
   if (state.received(message, { fresh })) view.rooms(state);
 }
 
+// --- Read markers: the current room is read as it is shown ---------------------------------
+
+let marking = null; // the room a mark-read is on its way for: one at a time, then the newest again
+
+// Tell the server the room shown is read up to its newest message here, if it does not know.
+function markRead() {
+  if (marking || !socket.connected || !logs.has(state.current)) return;
+  const room = state.current;
+  const id = state.toMarkRead(logs.of(room).lastSeen);
+  if (id === null) return;
+  marking = room;
+  socket.emit("mark-read", { room, id }, (ack) => {
+    marking = null;
+    // Over the server's read allowance: try again once it has refilled some.
+    if (ack && ack.dropped) return setTimeout(markRead, READ_RETRY_MS);
+    if (ack && ack.ok) state.markerMoved(ack);
+    view.rooms(state);
+    // More may have come meanwhile, or another room be shown now.
+    if (ack && ack.ok && (ack.moved || room !== state.current)) markRead();
+  });
+}
+
+// "Seen by" under this person's latest message in the room shown: ask who read it so far;
+// receipts tell of later readers.
+function askSeenBy(room) {
+  if (!logs.has(room)) return;
+  const own = logs.of(room).lines.filter((line) => line.classList.contains("own") && line.dataset.id !== undefined);
+  if (!own.length) return;
+  const id = Number(own[own.length - 1].dataset.id);
+  socket.emit("seen-by", { room, id }, (ack) => {
+    if (!(ack && ack.ok) || ack.dropped) return;
+    for (const user of ack.by) state.readBy(room, user, id);
+    drawSeenBy(room);
+  });
+}
+
+function drawSeenBy(room) {
+  if (room === state.current && logs.has(room)) showSeenBy(logs.of(room).lines, room, state);
+}
+
 // What this tab leaves or loses: its log, and what was not sent there (it cannot be any more).
 function dropRoom(room) {
   logs.delete(room);
@@ -146,6 +188,8 @@ function delivered(entry, message) {
   logs.of(entry.room).settle(entry.item, message.id); // before it is stamped with that id
   showSent(entry.item, message);
   changes.show(entry.item, message);
+  drawSeenBy(entry.room);
+  if (entry.room === state.current) markRead();
 }
 
 function failed(entry) {
@@ -185,6 +229,8 @@ function switchTo(room) {
   logs.show(room);
   view.roomPicked();
   view.room(state, logs);
+  drawSeenBy(room);
+  markRead();
 }
 
 function joinRoom(room) {
@@ -343,6 +389,7 @@ socket.on("room-message", (message) => {
   if (roomLog.lastSeen !== null && message.id <= roomLog.lastSeen) roomLog.renumbered();
   roomLog.seen(message.id);
   receive(message, { fresh: true });
+  if (message.room === state.current) markRead();
 });
 
 // The latest messages on entering a room, or, when reconnecting, every one after lastSeen
@@ -360,6 +407,18 @@ socket.on("history", ({ room, messages, more, after, gap, lastChange }) => {
     receive(message, { fresh: catchingUp });
   }
   view.older(state, logs);
+  if (!more) askSeenBy(room);
+  if (room === state.current) markRead();
+});
+
+socket.on("read-marker", (marker) => {
+  state.markerMoved(marker);
+  view.rooms(state);
+});
+
+socket.on("receipt", ({ room, id, by }) => {
+  state.readBy(room, by, id);
+  drawSeenBy(room);
 });
 
 for (const event of ["message-edited", "message-deleted", "reaction"]) {
@@ -411,7 +470,7 @@ composer.addEventListener("submit", (event) => {
   input.value = "";
   input.focus();
   state.sentMessage();
-  showUnsent(outbox.add(state.current, text));
+  showUnsent(outbox.add(state.current, text, state.mentionedIn(text)));
 });
 
 input.addEventListener("input", () => {

@@ -28,8 +28,10 @@ export class Outbox {
     this.pacing = false;
   }
 
-  add(room, text) {
+  // mentions: the ids of the people the text names (none: an empty list).
+  add(room, text, mentions = []) {
     const entry = { clientId: newClientId(), room, text, state: "pending" };
+    if (mentions.length) entry.mentions = mentions;
     this.entries.set(entry.clientId, entry);
     this.save();
     this.enqueue(entry);
@@ -82,8 +84,9 @@ export class Outbox {
   }
 
   transmit(entry) {
-    const { room, text, clientId } = entry;
-    this.socket.timeout(ACK_TIMEOUT_MS).emit("send-message", { room, text, clientId }, (error, ack) => {
+    const { room, text, clientId, mentions } = entry;
+    const payload = mentions ? { room, text, clientId, mentions } : { room, text, clientId };
+    this.socket.timeout(ACK_TIMEOUT_MS).emit("send-message", payload, (error, ack) => {
       if (this.entries.get(clientId) !== entry || entry.state !== "pending") return; // settled meanwhile
       if (error) {
         // No answer in time, or the connection went: still pending. Still connected, ask

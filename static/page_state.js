@@ -49,6 +49,9 @@ export class PageState {
     this.people = new Map(); // room -> Map(person id -> user)
     this.typists = new Map(); // room -> Map(person id -> name)
     this.unread = new Map(); // room -> messages that arrived while it was not current
+    this.mentions = new Map(); // room -> those of them that mention this person
+    this.readUpTo = new Map(); // room -> the id this person has read up to, as the server last said
+    this.seen = new Map(); // room -> Map(reader id -> {name, upTo}): who has read this person's messages
     this.counts = new Map(); // room -> people, from list-rooms
     this.dms = new Map(); // direct message id -> the other person, {id, name, guest}
     this.typingIn = null; // the room the server was last told this user types in
@@ -178,7 +181,7 @@ export class PageState {
   // --- Rooms and people ---------------------------------------------------------------
 
   // The server accepted the handshake: who this tab is, the rooms, the ones it entered.
-  welcome({ user, guest, defaultRoom, rooms }) {
+  welcome({ user, guest, defaultRoom, rooms, unread }) {
     this.me = user;
     if (typeof guest === "string") {
       this.guest = guest; // a new one, when the server made this tab a new guest
@@ -195,12 +198,81 @@ export class PageState {
     this.typists.clear();
     this.typingIn = null;
     if (!this.isJoined(this.current)) this.current = this.joined[0] || defaultRoom;
+    this.unreadFromServer(unread || {});
     this.remember();
+  }
+
+  // The server's unread counts on connecting ({room: {count, mentions, readUpTo}}): they
+  // replace this page's, which missed what came while it was away or read on another device.
+  unreadFromServer(counts) {
+    this.unread.clear();
+    this.mentions.clear();
+    for (const [room, { count, mentions, readUpTo }] of Object.entries(counts)) {
+      this.readUpTo.set(room, readUpTo);
+      if (!this.isJoined(room)) continue;
+      if (count) this.unread.set(room, count);
+      if (mentions) this.mentions.set(room, mentions);
+    }
+  }
+
+  // This person's read marker moved (on this device or another): the server's counts hold.
+  markerMoved({ room, id, unread, mentions }) {
+    this.readUpTo.set(room, Math.max(this.readUpTo.get(room) || 0, id));
+    if (room === this.current) return; // shown, so read here whatever another device says
+    if (unread) this.unread.set(room, unread);
+    else this.unread.delete(room);
+    if (mentions) this.mentions.set(room, mentions);
+    else this.mentions.delete(room);
+  }
+
+  // Return the id to tell the server the current room is read up to (its newest message
+  // here, `newest`), or null when the server knows already.
+  toMarkRead(newest) {
+    const room = this.current;
+    if (!room || newest === null || newest <= (this.readUpTo.get(room) || 0)) return null;
+    return newest;
+  }
+
+  mentionsMe(message) {
+    return this.me !== null && Array.isArray(message.mentions) && message.mentions.includes(this.me.id);
+  }
+
+  // Return the ids of the people of the current room that `text` names as @name, each by the
+  // longest name the text goes on with (as the server does for text without mentions).
+  mentionedIn(text) {
+    const members = [...(this.people.get(this.current) || new Map()).values()];
+    members.sort((a, b) => b.name.length - a.name.length);
+    const ids = [];
+    const lower = text.toLowerCase();
+    for (let at = lower.indexOf("@"); at >= 0; at = lower.indexOf("@", at + 1)) {
+      const rest = lower.slice(at + 1);
+      const found = members.find((user) => {
+        const name = user.name.toLowerCase();
+        return rest.startsWith(name) && !/[\p{L}\p{N}]/u.test(rest.charAt(name.length));
+      });
+      if (found && !ids.includes(found.id)) ids.push(found.id);
+    }
+    return ids;
+  }
+
+  // Someone read this person's messages in `room` up to `upTo`.
+  readBy(room, user, upTo) {
+    if (!this.seen.has(room)) this.seen.set(room, new Map());
+    const readers = this.seen.get(room);
+    const known = readers.get(user.id);
+    if (!this.isMe(user)) readers.set(user.id, { name: user.name, upTo: Math.max(upTo, known ? known.upTo : 0) });
+  }
+
+  // Return the names of those who have read message `id` of `room` (this person's own).
+  seenBy(room, id) {
+    return [...(this.seen.get(room) || new Map()).values()].filter((reader) => reader.upTo >= id)
+      .map((reader) => reader.name).sort();
   }
 
   switchedTo(room) {
     this.current = room;
     this.unread.delete(room);
+    this.mentions.delete(room);
     this.remember();
   }
 
@@ -294,6 +366,7 @@ export class PageState {
     // Only live ones count, and one's own (from another tab) is read.
     if (!fresh || message.room === this.current || this.isMe(message.user)) return false;
     this.unread.set(message.room, (this.unread.get(message.room) || 0) + 1);
+    if (this.mentionsMe(message)) this.mentions.set(message.room, (this.mentions.get(message.room) || 0) + 1);
     return true;
   }
 
@@ -349,7 +422,7 @@ export class PageState {
 
   forget(room) {
     this.joined = this.joined.filter((r) => r !== room);
-    for (const map of [this.people, this.typists, this.unread]) map.delete(room);
+    for (const map of [this.people, this.typists, this.unread, this.mentions, this.seen]) map.delete(room);
     if (this.current === room || !this.current) this.current = this.joined[0] || null;
   }
 }

@@ -16,7 +16,22 @@ export function receivedLine(message, state) {
   const item = messageLine(message.user.name, message.text);
   stamp(item, message);
   if (state.isMe(message.user)) item.classList.add("own");
+  if (state.mentionsMe(message)) {
+    item.classList.add("mention");
+    item.querySelector(".text").before(el("span", "visually-hidden", "mentions you: "));
+  }
   return item;
+}
+
+// "Seen by" under this person's latest message in the room shown (lines: its log's lines),
+// and on no other line.
+export function showSeenBy(lines, room, state) {
+  const own = lines.filter((line) => line.classList.contains("own") && line.dataset.id !== undefined);
+  for (const line of own) line.querySelector(".seen-by")?.remove();
+  const latest = own[own.length - 1];
+  if (!latest) return;
+  const names = state.seenBy(room, Number(latest.dataset.id));
+  if (names.length) latest.append(el("span", "seen-by", `Seen by ${names.join(", ")}`));
 }
 
 // A line for this tab's message the server does not have yet (entry is an outbox entry).
@@ -110,6 +125,12 @@ export class View {
         if (missed) {
           const badge = el("span", "unread", String(missed));
           badge.append(el("span", "visually-hidden", " unread"));
+          button.append(" ", badge);
+        }
+        const mentioned = state.mentions.get(room);
+        if (mentioned) {
+          const badge = el("span", "mention-count", `@${mentioned}`);
+          badge.append(el("span", "visually-hidden", ` mention${mentioned === 1 ? "" : "s"}`));
           button.append(" ", badge);
         }
         const leave = el("button", "leave", "×");

@@ -11,7 +11,8 @@ rename), messages.py (messages, history, typing, unknown events, internal errors
 - ``full``: full-protocol clients;
 - ``room:<name>``: full-protocol connections in a chat room;
 - ``person:<id>``: the connections of one person;
-- ``dms:<id>``: the full-protocol connections of one person, which receive their direct messages.
+- ``full-person:<id>``: that person's full-protocol connections: their direct messages, read
+  markers and receipts.
 
 No client is in both ``seed`` and a ``room:`` group, so none receives a message twice.
 """
@@ -105,4 +106,4 @@ def announce_departure(room, member):
 
 
 # Registering the handlers; last, because each module uses the helpers above.
-from . import changes, connections, dms, expiry, messages, rooms  # noqa: E402, F401
+from . import changes, connections, dms, expiry, messages, reads, rooms  # noqa: E402, F401

@@ -6,10 +6,10 @@ from flask import request, session
 from flask_socketio import ConnectionRefusedError, emit, join_room
 
 from .. import metrics, socketio, validation
-from ..model import FULL, SEED, ChatError, dm_group, person_group
+from ..model import FULL, SEED, ChatError, full_person_group, person_group
 from ..names import name_key
 from ..validation import FULL_PROTOCOL
-from . import ERROR_EVENT, USER_JOINED, USER_LEFT, announce_departure, chat_state, expiry
+from . import ERROR_EVENT, USER_JOINED, USER_LEFT, announce_departure, chat_state, expiry, reads
 from .rooms import enter, rename_person
 
 
@@ -46,8 +46,8 @@ def connect(auth=None):
     """Sent by a client connecting: tell seed clients a user joined, put the client in its rooms.
 
     Every other seed client gets ``user-joined``. A full-protocol client gets ``welcome``,
-    then a ``presence`` snapshot of each room it enters; the others in those rooms get
-    ``member-joined``.
+    with its unread counts in every room its person belongs to, then a ``presence``
+    snapshot of each room it enters; the others in those rooms get ``member-joined``.
     """
     state = chat_state()
     try:
@@ -73,10 +73,11 @@ def connect(auth=None):
         state.token_expiry.open(request.sid, state.tokens.seconds_left(auth["token"]))
     state.flood.open(request.sid, request.remote_addr)
     state.typing_limit.open(request.sid, request.remote_addr)
+    state.read_limit.open(request.sid, request.remote_addr)
     join_room(FULL if full else SEED)
     join_room(person_group(member.id))
     if full:
-        join_room(dm_group(member.id))
+        join_room(full_person_group(member.id))
         state.dms.arrived(member)
 
     emit("user-joined", USER_JOINED, to=SEED, include_self=False)
@@ -89,6 +90,7 @@ def connect(auth=None):
                "defaultRoom": state.rooms.default, "rooms": state.rooms.names()}
     if not state.tokens:
         welcome["guest"] = state.guests.issue(member.id)
+    welcome["unread"] = reads.unread_on_connect(member, rooms)
     socketio.emit("welcome", welcome, to=request.sid)
     for room, after in rooms.items():
         try:
@@ -123,6 +125,7 @@ def disconnect(reason=None):
     state = chat_state()
     state.flood.close(request.sid)
     state.typing_limit.close(request.sid)
+    state.read_limit.close(request.sid)
     if state.token_expiry:
         state.token_expiry.close(request.sid)
     person = _full_person()

@@ -10,7 +10,7 @@ Anyone but its two people is refused ``not_found``, as for a DM that does not ex
 from flask import request
 
 from .. import socketio
-from ..model import ChatError, dm_group, no_such_conversation
+from ..model import ChatError, full_person_group, no_such_conversation
 from ..validation import is_dm
 from ..validation import person_id as valid_person_id
 from . import chat_state, full_protocol_event
@@ -75,8 +75,8 @@ def open_dm(payload):
     if other is None:
         raise ChatError("not_found", "there is nobody with that id online or seen recently")
     if state.dms.open(dm, me, other):
-        socketio.emit("dm-opened", {"dm": _as_dict(dm, me)}, to=dm_group(other.id))
-        socketio.emit("dm-opened", {"dm": _as_dict(dm, other)}, to=dm_group(me.id), skip_sid=request.sid)
+        socketio.emit("dm-opened", {"dm": _as_dict(dm, me)}, to=full_person_group(other.id))
+        socketio.emit("dm-opened", {"dm": _as_dict(dm, other)}, to=full_person_group(me.id), skip_sid=request.sid)
     return {"ok": True, "dm": _as_dict(dm, other)}
 
 

@@ -3,27 +3,43 @@
 from flask import current_app, request, session
 
 from .. import metrics, socketio, transport
+from ..mentions import kept, resolved
+from ..mentions import requested as requested_mentions
 from ..model import ChatError, no_such_conversation
 from ..validation import client_id as valid_client_id
 from ..validation import conversation, is_dm, message_id, message_text, page_limit, typing_flag
 from . import chat_state, check_flood, client_event, dms, emit_typing, full_protocol_event, refuse
 
 
-def _post(room, text, client_id=None):
+def _post(room, text, client_id=None, mentions=None):
     """Store ``text`` for ``room`` from the current connection and deliver it to the room.
 
-    Return (the message, True), or (the original, False) for a resend of a stored ``client_id``.
+    ``mentions`` is the person ids the sender names, kept only for the room's members; None
+    resolves ``@name`` in the text instead (protocol 1). Return (the message, True), or
+    (the original, False) for a resend of a stored ``client_id``.
     """
     state = chat_state()
     dms.require_in(room)
     member = state.presence.member(request.sid)
+    mentioned = _mentioned(room, text, mentions)
     message, new = state.delivery.post(room, member, text, client_id, to_seed=room == state.rooms.default,
-                                       groups=dms.audience(room))
+                                       groups=dms.audience(room), mentions=mentioned)
     if new:
         metrics.message_accepted()
+    if new and mentioned:
+        state.reads.mention(room, message.id, mentioned)
     if new and state.typing.stop(room, member.id):
         emit_typing(room, member, False)
     return message, new
+
+
+def _mentioned(room, text, mentions):
+    """Return the person ids ``text`` mentions in ``room``: those of ``mentions`` among its members, or its @names."""
+    state = chat_state()
+    if mentions is None:
+        # Only text with an @ can name anyone: most messages never look at the room's members.
+        return resolved(text, state.presence.members(room), state.max_mentions) if "@" in text else []
+    return kept(mentions, state.presence.members(room), state.max_mentions) if mentions else []
 
 
 @client_event("newMessage")
@@ -31,7 +47,7 @@ def new_message(*args):
     """Sent by a client with the message text: deliver it to the default room, sender included.
 
     Seed clients receive ``message`` with the bare text; full-protocol clients in the
-    default room receive ``room-message``.
+    default room receive ``room-message``, with the ``@name`` mentions resolved to person ids.
     """
     state = chat_state()
     _post(state.rooms.default, message_text(args, state.max_message_length))
@@ -42,6 +58,7 @@ def new_message(*args):
 def send_message(payload):
     """Sent by a full-protocol client with a room and text: store it, deliver it to the room, sender included.
 
+    ``mentions`` lists the ids of people it mentions; only the room's members are kept.
     A resend with a ``clientId`` already stored for the room is acknowledged with the
     original message, and neither stored nor delivered again; it costs no flood allowance.
     """
@@ -52,10 +69,11 @@ def send_message(payload):
     if is_dm(room) and not dms.may_read(room):  # before a resend is looked up: its original is theirs alone
         check_flood()  # a refusal costs a send's allowance, as not_in_room does in a room
         raise no_such_conversation(room)
+    mentions = requested_mentions(payload.get("mentions"), state.max_mentions)
     if client_id is not None and (original := state.history.find(room, client_id)) is not None:
         return {"ok": True, "message": original.as_dict(), "duplicate": True}
     check_flood()
-    message, _ = _post(room, text, client_id)
+    message, _ = _post(room, text, client_id, mentions)
     return {"ok": True, "message": message.as_dict()}
 
 

@@ -7,7 +7,7 @@ from .. import socketio
 from ..model import FULL, ChatError, person_group, room_group, too_many_rooms_here
 from ..names import display_name
 from ..validation import conversation, is_dm, message_id
-from . import announce_departure, chat_state, full_protocol_event, is_full
+from . import announce_departure, chat_state, full_protocol_event, is_full, reads
 from .changes import last_change_of, send_changes
 from .dms import enter_dm, require_dm
 
@@ -40,6 +40,7 @@ def enter(room, after=None, last_change=None):
                       skip_sid=request.sid)
     if not is_full():
         return
+    reads.entered(member, room)
     members = [m.as_dict() for m in state.presence.members(room)]
     socketio.emit("presence", {"room": room, "members": members}, to=request.sid)
     state.delivery.enter(room, lambda: join_room(room_group(room)),
@@ -119,6 +120,7 @@ def leave(payload):
     leave_room(room_group(room))
     if left:
         announce_departure(room, member)
+        reads.left(member, room)
     return {"ok": True, "room": room}
 
 

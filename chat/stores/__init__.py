@@ -24,8 +24,10 @@ class Stores(NamedTuple):
     delivery: base.Delivery
     flood: base.FloodControl  # each connection's message allowance
     typing_limit: base.FloodControl  # each connection's typing allowance
+    read_limit: base.FloodControl  # each connection's mark-read and seen-by allowance
     connection_limit: base.ConnectionLimit  # new connections per client address
     dms: base.DirectMessages
+    reads: base.Reads
     client_manager: object  # the ChatRedisManager for socketio.init_app, or None: Socket.IO's own
     changes: base.Changes = None  # edits, deletions and reactions
 
@@ -44,6 +46,7 @@ def open_stores(config, emit, clock=time.monotonic):
     from .local.history import LocalHistory
     from .local.limits import LocalConnectionLimit, LocalFloodControl
     from .local.presence import LocalPresence
+    from .local.reads import LocalReads
     from .local.rooms import LocalRooms
     from .local.typing import LocalTyping
 
@@ -56,11 +59,13 @@ def open_stores(config, emit, clock=time.monotonic):
                   delivery=delivery,
                   flood=LocalFloodControl(config["FLOOD_BURST"], config["FLOOD_RATE"], clock),
                   typing_limit=LocalFloodControl(config["TYPING_BURST"], config["TYPING_RATE"], clock),
+                  read_limit=LocalFloodControl(config["READ_BURST"], config["READ_RATE"], clock),
                   connection_limit=LocalConnectionLimit(config["CONNECTIONS_PER_MINUTE"], clock),
                   dms=LocalDirectMessages(config["HISTORY_DATABASE"], config["DMS_PER_PERSON"],
                                           config["DM_SEEN_SECONDS"], clock),
                   changes=LocalChanges(history, emit, delivery.room_lock, config["MAX_REACTIONS_PER_MESSAGE"],
                                        config["CHANGE_RETENTION"]),
+                  reads=LocalReads(config["HISTORY_DATABASE"]),
                   client_manager=None)
 
 
@@ -74,6 +79,7 @@ def _redis_stores(config, emit):
     from .redis.history import RedisHistory
     from .redis.limits import RedisConnectionLimit, RedisFloodControl
     from .redis.presence import RedisPresence
+    from .redis.reads import RedisReads
     from .redis.rooms import RedisRooms
     from .redis.typing import RedisTyping
 
@@ -90,10 +96,12 @@ def _redis_stores(config, emit):
                   delivery=delivery,
                   flood=RedisFloodControl(client, "flood", config["FLOOD_BURST"], config["FLOOD_RATE"]),
                   typing_limit=RedisFloodControl(client, "typing-limit", config["TYPING_BURST"], config["TYPING_RATE"]),
+                  read_limit=RedisFloodControl(client, "read-limit", config["READ_BURST"], config["READ_RATE"]),
                   connection_limit=RedisConnectionLimit(client, config["CONNECTIONS_PER_MINUTE"]),
                   dms=dms,
                   changes=RedisChanges(history, emit, delivery.room_lock, config["MAX_REACTIONS_PER_MESSAGE"],
                                        config["CHANGE_RETENTION"], client, manager.channel),
+                  reads=RedisReads(client),
                   client_manager=manager)
 
 

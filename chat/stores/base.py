@@ -12,7 +12,7 @@ People, rooms and messages are the types of chat/model.py. A departure is a
 
 import threading
 
-from ..model import dm_group, no_such_room, not_in_room
+from ..model import full_person_group, no_such_room, not_in_room
 from ..validation import room_name
 
 UNIMPLEMENTED = "This method must be implemented in a subclass."
@@ -218,8 +218,8 @@ class History:
         """Forget ``room`` and its messages; its numbering carries on if it is made again."""
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def append(self, room, user, text, client_id=None):
-        """Store a message; return (message, True) with its id and timestamp.
+    def append(self, room, user, text, client_id=None, mentions=()):
+        """Store a message (mentioning the person ids ``mentions``); return (message, True) with its id and timestamp.
 
         With a ``client_id`` already stored for ``room``, store nothing and return
         (the original message, False). Storing is all it does: Delivery.post delivers.
@@ -281,8 +281,8 @@ class Delivery:
         """Return the lock that keeps ``room``'s messages numbered and delivered in one order."""
         return self._room_locks[hash(room) % len(self._room_locks)]
 
-    def post(self, room, member, text, client_id=None, to_seed=False, groups=None):
-        """Number, store and deliver ``member``'s ``text`` in ``room``; return (message, True).
+    def post(self, room, member, text, client_id=None, to_seed=False, groups=None, mentions=()):
+        """Number, store and deliver ``member``'s ``text`` in ``room`` (mentioning ``mentions``); return (message, True).
 
         The message goes to the room's connections (or, given ``groups``, to those Socket.IO
         groups instead: a direct message's two people) and, with ``to_seed``, its bare text
@@ -390,7 +390,7 @@ class DirectMessages:
     def groups(self, dm):
         """Return the Socket.IO groups ``dm``'s messages go to, its two people's; None if there is no such DM."""
         people = self.people(dm)
-        return None if people is None else [dm_group(person) for person in people]
+        return None if people is None else [full_person_group(person) for person in people]
 
 
 class Changes:
@@ -450,3 +450,55 @@ class Changes:
         """
         raise NotImplementedError(UNIMPLEMENTED)
 
+
+class Reads:
+    """Read markers ("read up to id", per person per room), the rooms signed people belong to, and mentions.
+
+    A marker only moves forward. It belongs to the person, not a connection, so every
+    device of one person shares it. Who was mentioned where is kept here too (beside the
+    message's own ``mentions``), so an unread count can tell mentions apart without reading
+    the history.
+    """
+
+    def mark(self, member, room, upto):
+        """Move ``member``'s marker in ``room`` forward to ``upto``; return the previous one (None: not moved)."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def start(self, person_id, room, upto):
+        """Set the person's marker in ``room`` to ``upto`` unless they have one: what came before counts as read."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def marker(self, person_id, room):
+        """Return the id the person has read up to in ``room``, 0 if none."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def readers(self, room, message_id, limit):
+        """Return up to ``limit`` people whose marker has reached ``message_id``, and whether more have.
+
+        The people are Members as they were when they last marked.
+        """
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def mention(self, room, message_id, person_ids):
+        """Record that message ``message_id`` of ``room`` mentions each of ``person_ids``."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def mentions_after(self, person_id, room, after_id):
+        """Return how many messages of ``room`` newer than ``after_id`` mention the person."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def join(self, person_id, room):
+        """Record that the person belongs to ``room`` (signed identities: until they leave it)."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def leave(self, person_id, room):
+        """Record that the person no longer belongs to ``room``."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def belongs(self, person_id):
+        """Return the rooms the person belongs to, sorted."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def remove_room(self, room):
+        """Forget every marker, membership and mention of ``room``."""
+        raise NotImplementedError(UNIMPLEMENTED)

@@ -2,7 +2,8 @@
 
 The page speaks the full protocol (protocol 2 in docs/protocol.md). Each tab is a person of
 its own, so a test opens each person's page in a browser context of their own (its own
-cookie and storage), except where it tests two tabs of one browser.
+cookie and storage), except where it tests two tabs of one browser. The fixtures are in
+conftest.py beside this file, the page helpers in tests/support/page.py.
 """
 
 import json

@@ -12,7 +12,7 @@ import uuid
 import pytest
 import socketio
 
-from chat.model import SEED, Member, dm_group, room_group
+from chat.model import SEED, Member, full_person_group, room_group
 from chat.stores.local.delivery import LocalDelivery
 from chat.stores.local.history import LocalHistory
 from chat.stores.redis.delivery import ChatRedisManager, RedisDelivery
@@ -165,13 +165,13 @@ def test_history_and_live_delivery_meet_on_entering(deliveries):
 def test_a_dm_s_messages_reach_its_two_people_s_groups_once(deliveries):
     """Send a message posted with groups to each of them, once to a connection in both, and not to the room's own."""
     alice, bob, both, room = (deliveries.connection(*groups) for groups in (
-        [dm_group("a")], [dm_group("b")], [dm_group("a"), dm_group("b")], [room_group("dm:1")]))
-    deliveries.delivery.post("dm:1", ALICE, "just us", groups=[dm_group("a"), dm_group("b")])
+        [full_person_group("a")], [full_person_group("b")], [full_person_group("a"), full_person_group("b")], [room_group("dm:1")]))
+    deliveries.delivery.post("dm:1", ALICE, "just us", groups=[full_person_group("a"), full_person_group("b")])
     deliveries.post("after", room="dm:1")
     for receiver in (alice, bob, both):
         assert deliveries.next(receiver)[1]["text"] == "just us"
     assert deliveries.next(room)[1]["text"] == "after"  # the first thing the room's own group got
-    deliveries.delivery.post("dm:1", ALICE, "again", groups=[dm_group("a"), dm_group("b")])
+    deliveries.delivery.post("dm:1", ALICE, "again", groups=[full_person_group("a"), full_person_group("b")])
     assert deliveries.next(both)[1]["text"] == "again"  # not "just us" a second time
 
 
@@ -179,9 +179,9 @@ def test_with_redis_a_gap_in_a_dm_is_repaired_to_its_people(deliveries):
     """Deliver a DM's messages the queue lost to its people's groups, before the next one, in id order."""
     if isinstance(deliveries.delivery, LocalDelivery):
         pytest.skip("in one process live delivery loses nothing")
-    groups = [dm_group("a"), dm_group("b")]
+    groups = [full_person_group("a"), full_person_group("b")]
     deliveries.delivery._manager.audience = lambda room: groups if room == "dm:1" else None
-    bob = deliveries.connection(dm_group("b"))
+    bob = deliveries.connection(full_person_group("b"))
     deliveries.delivery.post("dm:1", ALICE, "one", groups=groups)
     deliveries.history.append("dm:1", ALICE, "lost")  # stored, never published: as if the queue lost it
     deliveries.delivery.post("dm:1", ALICE, "three", groups=groups)

@@ -142,3 +142,35 @@ def test_text_is_kept_exactly_even_with_a_lone_surrogate(history):
     text = "half \ud83d an emoji"
     assert history.append("a", ALICE, text)[0].text == text
     assert history.latest("a", 1)[0][0].text == text
+
+
+def test_mentions_are_kept_with_the_message(history):
+    """Return a message's mentioned person ids wherever the message is read back."""
+    message, _ = history.append("a", ALICE, "hi @Bob and @Carol", "c1", mentions=("p2", "p 3"))
+    plain, _ = history.append("a", ALICE, "no one")
+    assert message.mentions == ("p2", "p 3") and message.as_dict()["mentions"] == ["p2", "p 3"]
+    assert "mentions" not in plain.as_dict()
+    assert [m.mentions for m in history.latest("a", 10)[0]] == [("p2", "p 3"), ()]
+    assert history.find("a", "c1").mentions == ("p2", "p 3")
+
+
+def test_an_older_database_gains_the_mentions_column(tmp_path):
+    """Open a database made before mentions existed, keeping its messages and adding the column."""
+    import sqlite3
+    path = str(tmp_path / "old.sqlite3")
+    db = sqlite3.connect(path)
+    db.executescript("""
+        CREATE TABLE rooms (name TEXT PRIMARY KEY, last_id INTEGER NOT NULL DEFAULT 0,
+                            removed INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
+        CREATE TABLE messages (room TEXT NOT NULL, id INTEGER NOT NULL, ts INTEGER NOT NULL, user_id TEXT NOT NULL,
+                               user_name TEXT NOT NULL, user_guest INTEGER NOT NULL, text TEXT NOT NULL,
+                               client_id TEXT, PRIMARY KEY (room, id)) WITHOUT ROWID;
+        INSERT INTO rooms VALUES ('a', 1, 0);
+        INSERT INTO messages VALUES ('a', 1, 0, 'p1', 'Alice', 0, 'old', NULL);
+    """)
+    db.close()
+    history = LocalHistory(path)
+    assert [(m.text, m.mentions) for m in history.latest("a", 10)[0]] == [("old", ())]
+    message, _ = history.append("a", ALICE, "new", mentions=("p2",))
+    assert (message.id, history.latest("a", 10)[0][-1].mentions) == (2, ("p2",))
+    history.close()

@@ -12,9 +12,9 @@ from .. import base
 class LocalDelivery(base.Delivery):
     """Deliver a room's messages to this process's connections, in id order, from the local history."""
 
-    def post(self, room, member, text, client_id=None, to_seed=False, groups=None):
+    def post(self, room, member, text, client_id=None, to_seed=False, groups=None, mentions=()):
         with self.room_lock(room):
-            message, new = self.history.append(room, member, text, client_id)
+            message, new = self.history.append(room, member, text, client_id, mentions)
             if new:
                 self._emit("room-message", message.as_dict(), to=groups or room_group(room))
                 if to_seed:

@@ -47,12 +47,14 @@ CREATE TABLE IF NOT EXISTS changes (      -- edits, deletions and reactions, for
 ) WITHOUT ROWID;
 """
 
-# Columns added after the first schema, with ALTER TABLE on databases made before them.
-ADDED_COLUMNS = {
-    "edited_at": "INTEGER",                     # when the sender last edited it (ms), NULL if never
-    "deleted": "INTEGER NOT NULL DEFAULT 0",    # a tombstone: text "", id kept in place
-    "reactions": "TEXT",                        # JSON: emoji -> [person ids], NULL for none
-}
+# Columns added after the first schema, each with its type: added with ALTER TABLE to a
+# database made before them.
+ADDED_COLUMNS = {"messages": [
+    ("edited_at", "INTEGER"),                   # when the sender last edited it (ms), NULL if never
+    ("deleted", "INTEGER NOT NULL DEFAULT 0"),  # a tombstone: text "", id kept in place
+    ("reactions", "TEXT"),                      # JSON: emoji -> [person ids], NULL for none
+    ("mentions", "TEXT"),                       # JSON: the person ids it mentions, NULL for none
+]}
 
 
 def _stored_text(text):
@@ -66,23 +68,25 @@ def _stored_text(text):
 
 
 def _message(row):
-    room, message_id, ts, user_id, user_name, user_guest, text, client_id, edited_at, deleted, reactions = row
+    room, message_id, ts, user_id, user_name, user_guest, text, client_id, mentions, edited_at, deleted, reactions = row
     if isinstance(text, bytes):
         text = text.decode("utf-8", "surrogatepass")
     return Message(room, message_id, ts, Member(user_id, user_name, bool(user_guest)), text, client_id,
-                   edited_at, bool(deleted), json.loads(reactions) if reactions else None)
+                   edited_at=edited_at, deleted=bool(deleted), reactions=json.loads(reactions) if reactions else None,
+                   mentions=tuple(json.loads(mentions)) if mentions else ())
 
 
-COLUMNS = "room, id, ts, user_id, user_name, user_guest, text, client_id"
+def migrate(db):
+    """Add to ``db`` the columns of ADDED_COLUMNS it lacks (a database made before they existed)."""
+    for table, columns in ADDED_COLUMNS.items():
+        have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+        for name, kind in columns:
+            if name not in have:
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+
+
+COLUMNS = "room, id, ts, user_id, user_name, user_guest, text, client_id, mentions"
 READ_COLUMNS = COLUMNS + ", edited_at, deleted, reactions"
-
-
-def _migrate(db):
-    """Add the columns a database made before them lacks."""
-    present = {row[1] for row in db.execute("PRAGMA table_info(messages)")}
-    for column, kind in ADDED_COLUMNS.items():
-        if column not in present:
-            db.execute(f"ALTER TABLE messages ADD COLUMN {column} {kind}")
 
 
 class LocalHistory(base.History):
@@ -95,7 +99,7 @@ class LocalHistory(base.History):
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
-        _migrate(self._db)
+        migrate(self._db)
         self._clock = clock
         self._lock = threading.Lock()
 
@@ -141,7 +145,7 @@ class LocalHistory(base.History):
 
     # --- Messages ---
 
-    def append(self, room, user, text, client_id=None):
+    def append(self, room, user, text, client_id=None, mentions=()):
         def work(db):
             if client_id is not None:
                 original = self.find(room, client_id, db)
@@ -150,10 +154,10 @@ class LocalHistory(base.History):
             (message_id,) = db.execute(
                 "INSERT INTO rooms (name, last_id) VALUES (?, 1) ON CONFLICT (name) DO UPDATE "
                 "SET last_id = last_id + 1 RETURNING last_id", (room,)).fetchone()
-            message = Message(room, message_id, int(self._clock() * 1000), user, text, client_id)
-            db.execute(f"INSERT INTO messages ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            message = Message(room, message_id, int(self._clock() * 1000), user, text, client_id, mentions=tuple(mentions))
+            db.execute(f"INSERT INTO messages ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        (room, message_id, message.ts, user.id, user.name, int(user.guest), _stored_text(text),
-                        client_id))
+                        client_id, json.dumps(list(mentions)) if mentions else None))
             return message, True
         return self._transaction(work)
 

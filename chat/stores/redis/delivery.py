@@ -46,12 +46,13 @@ class RedisDelivery(base.Delivery):
         self._manager = manager
         manager.attach(history, self.room_lock)
 
-    def post(self, room, member, text, client_id=None, to_seed=False, groups=None):
+    def post(self, room, member, text, client_id=None, to_seed=False, groups=None, mentions=()):
         around = json.dumps(queue_message("room-message", _MESSAGE, groups or room_group(room))).split(
             json.dumps(_MESSAGE))
         also = json.dumps(queue_message("message", text, SEED)) if to_seed else ""
         try:
-            return self.history.append_and_publish(room, member, text, client_id, self._manager.channel, around, also)
+            return self.history.append_and_publish(room, member, text, client_id, self._manager.channel, around,
+                                                   also, mentions)
         except Exception:
             metrics.publish_failed()  # the script stores and publishes in one step: neither happened
             raise

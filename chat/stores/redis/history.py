@@ -73,7 +73,8 @@ return #gone
 def _message(raw):
     data = json.loads(raw)
     return Message(data["room"], data["id"], data["ts"], Member(**data["user"]), data["text"], data.get("clientId"),
-                   data.get("editedAt"), bool(data.get("deleted")), data.get("reactions") or None)
+                   edited_at=data.get("editedAt"), deleted=bool(data.get("deleted")),
+                   reactions=data.get("reactions") or None, mentions=tuple(data.get("mentions", ())))
 
 
 class RedisHistory(base.History):
@@ -119,10 +120,10 @@ class RedisHistory(base.History):
 
     # --- Messages ---
 
-    def append(self, room, user, text, client_id=None):
-        return self.append_and_publish(room, user, text, client_id)
+    def append(self, room, user, text, client_id=None, mentions=()):
+        return self.append_and_publish(room, user, text, client_id, mentions=mentions)
 
-    def append_and_publish(self, room, user, text, client_id=None, channel="", around=("", ""), also=""):
+    def append_and_publish(self, room, user, text, client_id=None, channel="", around=("", ""), also="", mentions=()):
         """Store a message as ``append`` does and, in the same atomic step, publish it on ``channel``.
 
         The publication is ``around[0]``, the message's JSON, ``around[1]``, followed by
@@ -132,6 +133,8 @@ class RedisHistory(base.History):
         fields = {"room": room, "ts": int(self._clock() * 1000), "user": user.as_dict(), "text": text}
         if client_id is not None:
             fields["clientId"] = client_id
+        if mentions:
+            fields["mentions"] = list(mentions)
         rest = json.dumps(fields)
         new, raw = self._append(
             keys=[self._key("seq", room), self._key("messages", room), self._key("client-ids", room),
