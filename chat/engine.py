@@ -211,13 +211,17 @@ class Outbox:
     ``join``) keep their meaning.
     """
 
-    __slots__ = ("engineio_socket", "websocket", "sock", "max_packets", "max_bytes",
+    __slots__ = ("engineio_socket", "sock", "close_websocket", "max_packets", "max_bytes",
                  "chunks", "bytes", "writer", "ended", "broken")
 
-    def __init__(self, engineio_socket, websocket):
+    def __init__(self, engineio_socket, sock, close_websocket):
+        """Make the send queue of ``engineio_socket``, writing into gevent socket ``sock``.
+
+        ``close_websocket`` sends the WebSocket's close frame, once everything before it went.
+        """
         self.engineio_socket = engineio_socket
-        self.websocket = websocket
-        self.sock = websocket.ws.sock  # gevent's socket: sendmsg with MSG_DONTWAIT never waits
+        self.sock = sock  # gevent's socket: its sendmsg with MSG_DONTWAIT never waits
+        self.close_websocket = close_websocket
         bounds = getattr(engineio_socket.server, "chat_send_bounds", None)
         self.max_packets, self.max_bytes = bounds or (math.inf, math.inf)
         self.chunks = deque()  # [buffer, bytes it counts]: frames, or the unsent end of one
@@ -317,7 +321,7 @@ class Outbox:
             self.writer = None
         if self.ended and not self.broken:
             try:
-                self.websocket.close()  # the WebSocket's close frame, once everything before it went
+                self.close_websocket()
             except (OSError, simple_websocket.ConnectionClosed):
                 pass
 
@@ -371,7 +375,7 @@ def _serve_websocket(engineio_socket, websocket):
     # From here every packet for this client goes through the Outbox, in order: first
     # whatever long-polling left in Engine.IO's queue, then the rest as it comes. No
     # greenlet switch can come between the two.
-    outbox = Outbox(s, websocket)
+    outbox = Outbox(s, websocket.ws.sock, websocket.close)
     left = s.queue
     s.queue = outbox
     while not left.empty():
