@@ -239,7 +239,10 @@ class Outbox:
             return
         if self.ended or self.broken:
             return  # as Engine.IO's queue after its close: nobody would send it
-        frame, counted = _frame_of(pkt)
+        try:
+            frame, counted = pkt.chat_frame  # built by the broadcast's first recipient
+        except AttributeError:
+            frame, counted = _frame_of(pkt)
         if self.chunks or self.writer is not None:
             if len(self.chunks) >= self.max_packets:
                 return self._cut("%d packets wait to be sent to it", self.max_packets)
