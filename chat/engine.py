@@ -109,7 +109,7 @@ def configure_websockets(eio_server, max_bytes, compression):
             # Let bound_send_queues cut this connection: self.app is the Engine.IO socket's handler.
             self.app.__self__.raw_socket = self.ws.sock
             try:
-                if eio_server.async_mode == "gevent" and not compression:
+                if not compression and _is_gevent_socket(self.ws.sock):
                     result = _serve_websocket(self.app.__self__, self)
                 else:
                     result = self.app(self)
@@ -179,6 +179,12 @@ logger = logging.getLogger(__name__)
 
 # Linux's IOV_MAX: the most buffers one sendmsg takes.
 _MOST_BUFFERS = 1024
+
+
+def _is_gevent_socket(sock):
+    """Return whether ``sock`` is gevent's cooperative socket, which the Outbox writes with (gunicorn's gevent worker)."""
+    gevent_socket = sys.modules.get("gevent.socket")  # imported already wherever gevent serves
+    return gevent_socket is not None and isinstance(sock, gevent_socket.socket)
 
 
 def _frame_of(pkt):
