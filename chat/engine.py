@@ -101,7 +101,9 @@ def configure_websockets(eio_server, max_bytes, compression):
         def __call__(self, environ, start_response):
             # As SimpleWebSocketWSGI.__call__, with the bounded server and the size limit.
             if not compression:
-                environ = {key: value for key, value in environ.items() if key != "HTTP_SEC_WEBSOCKET_EXTENSIONS"}
+                # In place: simple-websocket keeps the environ for the connection's life, and a
+                # copy would double what the WSGI server's own reference already holds.
+                environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
             self.ws = _BoundedWebSocket(environ, max_message_size=max_bytes, **self.server_args)
             # Chat frames are small and each should leave at once: without TCP_NODELAY, Nagle's
             # algorithm holds a frame until the previous one is acknowledged (up to 40 ms on Linux).
@@ -389,6 +391,7 @@ def _serve_websocket(engineio_socket, websocket):
     s.queue = outbox
     while not left.empty():
         outbox.put(left.get(block=False))
+    del left  # this frame lives as long as the connection: let the old queue go
 
     server.logger.info("%s: Upgrade to websocket successful", s.sid)
     while True:
