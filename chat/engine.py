@@ -26,6 +26,7 @@ from engineio.async_drivers._websocket_wsgi import SimpleWebSocketWSGI
 from engineio.payload import Payload
 from socketio import packet as sio_packet
 from socketio.base_server import BaseServer
+from wsproto.utilities import LocalProtocolError
 
 
 def async_mode(config):
@@ -63,6 +64,18 @@ def allow_batched_packets(max_packets):
     Engine.IO reads this limit from a class attribute, so it is one value per process.
     """
     Payload.max_decode_packets = max_packets
+
+
+class _UnstartedThread:
+    """A reader thread for simple-websocket that never runs: the connection's greenlet reads instead."""
+
+    name = "unstarted (the connection's greenlet reads)"
+
+    def __init__(self, target):
+        pass
+
+    def start(self):
+        pass
 
 
 class _BoundedWebSocket(simple_websocket.Server):
@@ -104,14 +117,19 @@ def configure_websockets(eio_server, max_bytes, compression):
                 # In place: simple-websocket keeps the environ for the connection's life, and a
                 # copy would double what the WSGI server's own reference already holds.
                 environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
-            self.ws = _BoundedWebSocket(environ, max_message_size=max_bytes, **self.server_args)
+            # On the fast path the connection's own greenlet reads its socket (read_inline), so
+            # simple-websocket is given a reader thread that never starts.
+            self.inline = not compression and _is_gevent_socket(
+                environ.get("werkzeug.socket") or environ.get("gunicorn.socket"))
+            args = {**self.server_args, "thread_class": _UnstartedThread} if self.inline else self.server_args
+            self.ws = _BoundedWebSocket(environ, max_message_size=max_bytes, **args)
             # Chat frames are small and each should leave at once: without TCP_NODELAY, Nagle's
             # algorithm holds a frame until the previous one is acknowledged (up to 40 ms on Linux).
             self.ws.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             # Let bound_send_queues cut this connection: self.app is the Engine.IO socket's handler.
             self.app.__self__.raw_socket = self.ws.sock
             try:
-                if not compression and _is_gevent_socket(self.ws.sock):
+                if self.inline:
                     result = _serve_websocket(self.app.__self__, self)
                 else:
                     result = self.app(self)
@@ -130,12 +148,32 @@ def configure_websockets(eio_server, max_bytes, compression):
         def wait(self):
             # Engine.IO decodes each frame outside its try: a frame it cannot decode would end
             # the connection's handler with a traceback and leave the session open, counted.
-            message = super().wait()
+            message = self.read_inline() if self.inline else super().wait()
             problem = frame_problem(message)
             if problem:
                 logger.warning("closing %s: %s", self.app.__self__.sid, problem)
                 raise MalformedFrame(problem)
             return message
+
+        def read_inline(self):
+            """Return the next message from the socket, read by the calling greenlet; None once it closed.
+
+            simple-websocket's reader thread, run in place: no second greenlet per
+            connection, no switch and no Event for every message received.
+            """
+            ws = self.ws
+            while not ws.input_buffer:
+                if not ws.connected:
+                    return None
+                try:
+                    data = ws.sock.recv(ws.receive_bytes)
+                    if not data:
+                        raise OSError("the client closed the connection")
+                    ws.ws.receive_data(data)
+                    ws.connected = ws._handle_events()
+                except (OSError, LocalProtocolError):
+                    ws.connected = False
+            return ws.input_buffer.pop(0)
 
         if not compression:
             def send(self, message):
@@ -417,6 +455,7 @@ def _serve_websocket(engineio_socket, websocket):
     outbox.put(None)
     outbox.wait_written()
     s.close(wait=False, abort=True, reason=server.reason.TRANSPORT_CLOSE)
+    websocket.ws.sock.close()  # as simple-websocket's reader thread does when it ends
     return []
 
 
