@@ -315,6 +315,7 @@ class Outbox:
         return len(self.chunks)
 
     def empty(self):
+        """Return whether nothing waits to be sent."""
         return not self.chunks
 
     def join(self):
@@ -324,6 +325,7 @@ class Outbox:
         """Do nothing: nothing is taken out of an Outbox by ``get``."""
 
     def get(self, *args, **kwargs):
+        """Refuse: only a long-polling GET or Engine.IO's own writer polls a queue, and neither serves a WebSocket."""
         raise RuntimeError("an Outbox is written by its own writer, never polled")
 
     def _cut(self, reason, amount):
@@ -671,7 +673,9 @@ def _close_if_unconnected(sio_server, sid):
 # its size; python-engineio lets some undecodable frames escape its error handling. The
 # checks here sit in front of both libraries.
 
-WRITTEN_FOR = {"python-engineio": "4.15.1", "python-socketio": "5.18.1", "simple-websocket": "1.1.0"}
+# gevent too: the WebSocket fast path relies on its sendmsg raising at once with MSG_DONTWAIT.
+WRITTEN_FOR = {"python-engineio": "4.15.1", "python-socketio": "5.18.1", "simple-websocket": "1.1.0",
+               "gevent": "26.9.0"}
 
 
 def check_versions():
