@@ -6,6 +6,7 @@ start with others.
 """
 
 import io
+import itertools
 import json
 import logging
 import math
@@ -19,10 +20,13 @@ from collections import deque
 from importlib import metadata
 
 import simple_websocket
+from engineio import exceptions as engineio_exceptions
+from engineio import packet as eio_packet
 from engineio.async_drivers._websocket_wsgi import SimpleWebSocketWSGI
 from engineio.payload import Payload
 from socketio import packet as sio_packet
 from socketio.base_server import BaseServer
+from wsproto.utilities import LocalProtocolError
 
 from . import metrics
 
@@ -64,6 +68,18 @@ def allow_batched_packets(max_packets):
     Payload.max_decode_packets = max_packets
 
 
+class _UnstartedThread:
+    """A reader thread for simple-websocket that never runs: the connection's greenlet reads instead."""
+
+    name = "unstarted (the connection's greenlet reads)"
+
+    def __init__(self, target):
+        pass
+
+    def start(self):
+        pass
+
+
 class _BoundedWebSocket(simple_websocket.Server):
     """simple-websocket's server, made to end its reader when a message is too big.
 
@@ -100,15 +116,25 @@ def configure_websockets(eio_server, max_bytes, compression):
         def __call__(self, environ, start_response):
             # As SimpleWebSocketWSGI.__call__, with the bounded server and the size limit.
             if not compression:
-                environ = {key: value for key, value in environ.items() if key != "HTTP_SEC_WEBSOCKET_EXTENSIONS"}
-            self.ws = _BoundedWebSocket(environ, max_message_size=max_bytes, **self.server_args)
+                # In place: simple-websocket keeps the environ for the connection's life, and a
+                # copy would double what the WSGI server's own reference already holds.
+                environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
+            # On the fast path the connection's own greenlet reads its socket (read_inline), so
+            # simple-websocket is given a reader thread that never starts.
+            self.inline = not compression and _is_gevent_socket(
+                environ.get("werkzeug.socket") or environ.get("gunicorn.socket"))
+            args = {**self.server_args, "thread_class": _UnstartedThread} if self.inline else self.server_args
+            self.ws = _BoundedWebSocket(environ, max_message_size=max_bytes, **args)
             # Chat frames are small and each should leave at once: without TCP_NODELAY, Nagle's
             # algorithm holds a frame until the previous one is acknowledged (up to 40 ms on Linux).
             self.ws.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             # Let bound_send_queues cut this connection: self.app is the Engine.IO socket's handler.
             self.app.__self__.raw_socket = self.ws.sock
             try:
-                result = self.app(self)
+                if self.inline:
+                    result = _serve_websocket(self.app.__self__, self)
+                else:
+                    result = self.app(self)
             except MalformedFrame:
                 # Raised while upgrading from long-polling, where Engine.IO has no try around
                 # its decoding: close the session here, or it stays counted, with its people.
@@ -124,12 +150,32 @@ def configure_websockets(eio_server, max_bytes, compression):
         def wait(self):
             # Engine.IO decodes each frame outside its try: a frame it cannot decode would end
             # the connection's handler with a traceback and leave the session open, counted.
-            message = super().wait()
+            message = self.read_inline() if self.inline else super().wait()
             problem = frame_problem(message)
             if problem:
                 logger.warning("closing %s: %s", self.app.__self__.sid, problem)
                 raise MalformedFrame(problem)
             return message
+
+        def read_inline(self):
+            """Return the next message from the socket, read by the calling greenlet; None once it closed.
+
+            simple-websocket's reader thread, run in place: no second greenlet per
+            connection, no switch and no Event for every message received.
+            """
+            ws = self.ws
+            while not ws.input_buffer:
+                if not ws.connected:
+                    return None
+                try:
+                    data = ws.sock.recv(ws.receive_bytes)
+                    if not data:
+                        raise OSError("the client closed the connection")
+                    ws.ws.receive_data(data)
+                    ws.connected = ws._handle_events()
+                except (OSError, LocalProtocolError):
+                    ws.connected = False
+            return ws.input_buffer.pop(0)
 
         if not compression:
             def send(self, message):
@@ -163,6 +209,260 @@ def _frame(message):
 logger = logging.getLogger(__name__)
 
 
+# --- The WebSocket fast path (gevent): a broadcast written straight into each socket -------
+#
+# Engine.IO queues every packet for a WebSocket client and has a writer greenlet per client
+# take it out (building a gevent Timeout per packet), encode it and write it in one system
+# call per packet. Here, under gevent and without compression, a client's Engine.IO queue is
+# replaced, once it is on WebSocket, by an Outbox: the greenlet that broadcasts writes the
+# frame (built once per broadcast, shared by every recipient) into each socket without
+# blocking; only what the kernel does not take waits, in order, for a writer greenlet that
+# exists only while something waits, and that sends all of it in one system call.
+
+# Linux's IOV_MAX: the most buffers one sendmsg takes.
+_MOST_BUFFERS = 1024
+
+
+def _is_gevent_socket(sock):
+    """Return whether ``sock`` is gevent's cooperative socket, which the Outbox writes with (gunicorn's gevent worker)."""
+    gevent_socket = sys.modules.get("gevent.socket")  # imported already wherever gevent serves
+    return gevent_socket is not None and isinstance(sock, gevent_socket.socket)
+
+
+def _frame_of(pkt):
+    """Return Engine.IO packet ``pkt`` as a WebSocket frame and the bytes it counts, built once per packet.
+
+    python-socketio builds one Engine.IO packet per broadcast and hands that same object
+    to every recipient, so the frame is built by the first and shared by the rest.
+    """
+    try:
+        return pkt.chat_frame
+    except AttributeError:
+        pass
+    encoded = pkt.encode()
+    frame = _frame(encoded)
+    catch_up = isinstance(encoded, str) and encoded.startswith("4" + _CATCH_UP_PREFIX)
+    pkt.chat_frame = (frame, 0 if catch_up else len(frame))
+    return pkt.chat_frame
+
+
+class Outbox:
+    """A WebSocket client's send queue under gevent, in place of Engine.IO's: the packets go straight out.
+
+    ``put`` writes a packet's frame into the socket at once when nothing waits ahead of it
+    (a non-blocking ``sendmsg``: no greenlet switch). What the kernel does not take waits
+    in ``chunks``, in order, and a writer greenlet sends all that waits in one call each
+    time the socket can take more; later packets queue behind it. ``qsize`` and ``bytes``
+    are the frames and the bytes waiting, so ``bound_send_queues`` and ``put`` cut a client
+    that stops reading; bytes already in the kernel's send buffer (bounded by the kernel,
+    ``net.ipv4.tcp_wmem``) are not counted. Engine.IO's own calls (``put(None)`` on close,
+    ``join``) keep their meaning.
+    """
+
+    __slots__ = ("engineio_socket", "sock", "close_websocket", "max_packets", "max_bytes",
+                 "chunks", "bytes", "writer", "ended", "broken")
+
+    def __init__(self, engineio_socket, sock, close_websocket):
+        """Make the send queue of ``engineio_socket``, writing into gevent socket ``sock``.
+
+        ``close_websocket`` sends the WebSocket's close frame, once everything before it went.
+        """
+        self.engineio_socket = engineio_socket
+        self.sock = sock  # gevent's socket: its sendmsg with MSG_DONTWAIT never waits
+        self.close_websocket = close_websocket
+        bounds = getattr(engineio_socket.server, "chat_send_bounds", None)
+        self.max_packets, self.max_bytes = bounds or (math.inf, math.inf)
+        self.chunks = deque()  # [buffer, bytes it counts]: frames, or the unsent end of one
+        self.bytes = 0
+        self.writer = None  # the greenlet sending what waits, while something does
+        self.ended = False  # Engine.IO put None: send what waits, then close the WebSocket
+        self.broken = False
+
+    def put(self, pkt, *args, **kwargs):
+        """Send ``pkt`` now if nothing waits ahead of it, else queue it behind; None ends the connection."""
+        if pkt is None:
+            if not self.ended:
+                self.ended = True
+                self._start_writer()
+            return
+        if self.ended or self.broken:
+            return  # as Engine.IO's queue after its close: nobody would send it
+        try:
+            frame, counted = pkt.chat_frame  # built by the broadcast's first recipient
+        except AttributeError:
+            frame, counted = _frame_of(pkt)
+        if self.chunks or self.writer is not None:
+            if len(self.chunks) >= self.max_packets:
+                return self._cut("%d packets wait to be sent to it", self.max_packets)
+            if self.bytes + counted > self.max_bytes:
+                return self._cut("%d bytes wait to be sent to it", self.bytes + counted)
+            self.chunks.append([frame, counted])
+            self.bytes += counted
+            return
+        try:
+            sent = self.sock.sendmsg((frame,), (), socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            sent = 0
+        except OSError:
+            return self._break()
+        if sent < len(frame):
+            rest = memoryview(frame)[sent:]
+            share = min(counted, len(rest))
+            self.chunks.append([rest, share])
+            self.bytes += share
+            self._start_writer()
+
+    def qsize(self):
+        """Return how many frames (or ends of one) wait to be sent."""
+        return len(self.chunks)
+
+    def empty(self):
+        """Return whether nothing waits to be sent."""
+        return not self.chunks
+
+    def join(self):
+        """Return at once: Engine.IO's close waits for its writer to take every packet, and this one has."""
+
+    def task_done(self):
+        """Do nothing: nothing is taken out of an Outbox by ``get``."""
+
+    def get(self, *args, **kwargs):
+        """Refuse: only a long-polling GET or Engine.IO's own writer polls a queue, and neither serves a WebSocket."""
+        raise RuntimeError("an Outbox is written by its own writer, never polled")
+
+    def _cut(self, reason, amount):
+        _cut(self.engineio_socket.server, self.engineio_socket, reason, amount)
+
+    def _break(self):
+        """Forget what waits for a connection whose socket failed, and wake its reader to close the session."""
+        self.broken = True
+        self.chunks.clear()
+        self.bytes = 0
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def _start_writer(self):
+        if self.writer is None:
+            import gevent  # only under gevent, which the fast path is for
+            self.writer = gevent.spawn(self._write)
+
+    def _write(self):
+        """Send what waits, all of it in each call, as fast as the socket takes it; then end if told to."""
+        chunks = self.chunks
+        try:
+            while chunks and not self.broken:
+                buffers = [chunk[0] for chunk in itertools.islice(chunks, _MOST_BUFFERS)]
+                sent = self.sock.sendmsg(buffers)  # gevent's: waits, without blocking others, for room
+                while sent:
+                    chunk = chunks[0]
+                    size = len(chunk[0])
+                    if sent >= size:
+                        chunks.popleft()
+                        self.bytes -= chunk[1]
+                        sent -= size
+                    else:
+                        chunk[0] = memoryview(chunk[0])[sent:]
+                        share = min(chunk[1], size - sent)
+                        self.bytes -= chunk[1] - share
+                        chunk[1] = share
+                        sent = 0
+        except OSError:
+            self._break()
+        finally:
+            self.writer = None
+        if self.ended and not self.broken:
+            try:
+                self.close_websocket()
+            except (OSError, simple_websocket.ConnectionClosed):
+                pass
+
+    def wait_written(self):
+        """Wait until the writer, if any, has ended."""
+        writer = self.writer
+        if writer is not None:
+            writer.join()
+
+
+def _serve_websocket(engineio_socket, websocket):
+    """Serve one Engine.IO WebSocket connection as Engine.IO's own handler does, but sending through an Outbox.
+
+    A copy of python-engineio 4.15.1's ``Socket._websocket_handler`` (the upgrade from
+    long-polling, then the reading loop), where the writer task and its queue are replaced
+    by an Outbox once the connection is on WebSocket.
+    """
+    s = engineio_socket
+    server = s.server
+
+    def websocket_wait():
+        data = websocket.wait()
+        if data and len(data) > server.max_http_buffer_size:
+            raise ValueError("packet is too large")
+        return data
+
+    if s.connected:
+        # An upgrade from long-polling: the probe, then the UPGRADE packet.
+        s.upgrading = True
+        decoded = eio_packet.Packet(encoded_packet=websocket_wait())
+        if decoded.packet_type != eio_packet.PING or decoded.data != "probe":
+            server.logger.info("%s: Failed websocket upgrade, no PING packet", s.sid)
+            s.upgrading = False
+            return []
+        websocket.send(eio_packet.Packet(eio_packet.PONG, data="probe").encode())
+        s.queue.put(eio_packet.Packet(eio_packet.NOOP))  # ends the waiting long-polling GET
+        encoded = websocket_wait()
+        decoded = eio_packet.Packet(encoded_packet=encoded)
+        if decoded.packet_type != eio_packet.UPGRADE:
+            s.upgraded = False
+            server.logger.info("%s: Failed websocket upgrade, expected UPGRADE packet, received %s instead.",
+                               s.sid, encoded)
+            s.upgrading = False
+            return []
+        s.upgraded = True
+        s.upgrading = False
+    else:
+        s.connected = True
+        s.upgraded = True
+
+    # From here every packet for this client goes through the Outbox, in order: first
+    # whatever long-polling left in Engine.IO's queue, then the rest as it comes. No
+    # greenlet switch can come between the two.
+    outbox = Outbox(s, websocket.ws.sock, websocket.close)
+    left = s.queue
+    s.queue = outbox
+    while not left.empty():
+        outbox.put(left.get(block=False))
+    del left  # this frame lives as long as the connection: let the old queue go
+
+    server.logger.info("%s: Upgrade to websocket successful", s.sid)
+    while True:
+        try:
+            encoded = websocket_wait()
+        except Exception as error:
+            if not s.closed:
+                server.logger.info('%s: Unexpected error "%s", closing connection', s.sid, str(error))
+            break
+        if encoded is None:
+            break  # the client closed the connection
+        try:
+            s.receive(eio_packet.Packet(encoded_packet=encoded))
+        except engineio_exceptions.UnknownPacketError:
+            pass
+        except engineio_exceptions.SocketIsClosedError:
+            server.logger.info("Receive error -- socket is closed")
+            break
+        except Exception:
+            server.logger.exception("Unknown receive error")
+            break
+
+    outbox.put(None)
+    outbox.wait_written()
+    s.close(wait=False, abort=True, reason=server.reason.TRANSPORT_CLOSE)
+    websocket.ws.sock.close()  # as simple-websocket's reader thread does when it ends
+    return []
+
+
 def bound_send_queues(eio_server, max_packets, max_bytes):
     """Close a connection once ``max_packets``, or more than ``max_bytes``, wait to be sent to it.
 
@@ -173,14 +473,23 @@ def bound_send_queues(eio_server, max_packets, max_bytes):
     queue itself (``_SendQueue``): whatever the writer, that is where packets wait.
     """
     send_packet = eio_server.send_packet
+    sockets = eio_server.sockets
     queue_class = _send_queue_class(eio_server._async["queue"])
     # Engine.IO shares one _async table per mode across servers: replace it, don't mutate it.
     eio_server._async = {**eio_server._async, "queue": queue_class}
+    eio_server.chat_send_bounds = (max_packets, max_bytes)  # for the Outboxes, made later
 
     def bounded_send_packet(sid, pkt):
-        engineio_socket = eio_server.sockets.get(sid)
+        engineio_socket = sockets.get(sid)
         if engineio_socket is not None:
             queue = engineio_socket.queue
+            if queue.__class__ is Outbox:
+                # Every delivery of a broadcast to a WebSocket client: straight to its
+                # socket, bounded by the Outbox itself (Engine.IO's Socket.send only adds a
+                # ping check that its service task makes anyway, and a log line).
+                if not engineio_socket.closed:
+                    queue.put(pkt)
+                return
             waiting = getattr(queue, "bytes", 0) + _queued_bytes(pkt)
             if queue.qsize() >= max_packets:
                 return _cut(eio_server, engineio_socket, "%d packets wait to be sent to it", max_packets)
@@ -367,7 +676,9 @@ def _close_if_unconnected(sio_server, sid):
 # its size; python-engineio lets some undecodable frames escape its error handling. The
 # checks here sit in front of both libraries.
 
-WRITTEN_FOR = {"python-engineio": "4.15.1", "python-socketio": "5.18.1", "simple-websocket": "1.1.0"}
+# gevent too: the WebSocket fast path relies on its sendmsg raising at once with MSG_DONTWAIT.
+WRITTEN_FOR = {"python-engineio": "4.15.1", "python-socketio": "5.18.1", "simple-websocket": "1.1.0",
+               "gevent": "26.9.0"}
 
 
 def check_versions():
