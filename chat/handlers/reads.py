@@ -19,12 +19,12 @@ from . import chat_state, dms, full_protocol_event
 
 
 def belongs(person_id, connection):
-    """Return the rooms the person belongs to, in the sense above, sorted; only rooms that exist; then their DMs."""
+    """Return the rooms the person belongs to, in the sense above, sorted; only rooms that exist (no DMs)."""
     state = chat_state()
     rooms = set(state.presence.rooms_of_person(person_id)) | set(state.presence.rooms_of(connection))
     if state.tokens:
         rooms |= set(state.reads.belongs(person_id))
-    return sorted(room for room in rooms if room in state.rooms) + [dm for dm, _ in state.dms.of_person(person_id)]
+    return sorted(room for room in rooms if room in state.rooms)
 
 
 def unread(person_id, room):
@@ -46,6 +46,7 @@ def unread_on_connect(member, entering):
         if room in state.rooms:
             state.reads.start(member.id, room, state.history.last_id(room))
     rooms = set(belongs(member.id, request.sid)) | {room for room in entering if room in state.rooms}
+    rooms |= {dm for dm, _ in state.dms.of_person(member.id)}
     return {room: unread(member.id, room) for room in sorted(rooms)}
 
 
