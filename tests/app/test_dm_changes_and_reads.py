@@ -164,3 +164,16 @@ def test_welcome_counts_a_dm_s_unread_messages_and_mentions_of_its_people_only(d
     assert welcome["unread"][dm_id] == {"count": 3, "mentions": 1, "readUpTo": 0}
     [welcome] = named(full("Carol", guest=CREDENTIALS[c["id"]]), "welcome")
     assert dm_id not in welcome["unread"]
+
+
+def test_reconnecting_with_a_dm_in_the_handshake_brings_its_changes_missed(dm, full):
+    """Give Bob, reconnecting with the DM in rooms, lastSeen and lastChange, Alice's deletion made while he was away."""
+    (alice, bob, _), (_, b, _), dm_id = dm
+    bob.disconnect()
+    ask(alice, "delete-message", room=dm_id, id=1)
+    again = full("Bob", guest=CREDENTIALS[b["id"]], rooms=["general", dm_id], lastSeen={dm_id: 1},
+                 lastChange={dm_id: 0})
+    got = received(again)
+    [changes] = [payload for name, payload in got if name == "changes"]
+    assert changes["room"] == dm_id and changes["last"] == 1
+    assert changes["changes"] == [{"event": "message-deleted", "room": dm_id, "id": 1, "change": 1}]
