@@ -11,9 +11,6 @@ def welcome_of(client):
     return welcome
 
 
-CREDENTIALS = {}
-
-
 def ask(client, event, **payload):
     """Send ``event`` with ``payload`` and return the acknowledgement."""
     return client.emit(event, payload, callback=True)
@@ -24,11 +21,17 @@ def named(client, event):
 
 
 @pytest.fixture
-def dm(full):
+def credentials():
+    """Return the guest credentials of the ``dm`` fixture's people, by person id."""
+    return {}
+
+
+@pytest.fixture
+def dm(full, credentials):
     """Return (Alice, Bob, Carol), their people, and Alice and Bob's DM with Alice's message 1 in it, drained.
 
     Carol is in the default room with both of them, so a room's audience would reach her.
-    Each person's guest credential is kept in CREDENTIALS, by person id.
+    Each person's guest credential is kept in ``credentials``, by person id.
     """
     clients = [full(name) for name in ("Alice", "Bob", "Carol")]
     welcomes = [welcome_of(client) for client in clients]
@@ -36,7 +39,7 @@ def dm(full):
     alice, bob, _ = clients
     dm_id = ask(alice, "open-dm", person=people[1]["id"])["dm"]["id"]
     for person, welcome in zip(people, welcomes):
-        CREDENTIALS[person["id"]] = welcome["guest"]
+        credentials[person["id"]] = welcome["guest"]
     assert ask(alice, "send-message", room=dm_id, text="helo")["ok"]
     for client in clients:
         received(client)
@@ -153,25 +156,25 @@ def test_read_markers_receipts_and_seen_by_work_in_a_dm(dm):
     assert seen == {"ok": True, "room": dm_id, "id": 1, "by": [b], "more": False}
 
 
-def test_welcome_counts_a_dm_s_unread_messages_and_mentions_of_its_people_only(dm, full):
+def test_welcome_counts_a_dm_s_unread_messages_and_mentions_of_its_people_only(dm, full, credentials):
     """Count the DM in Bob's unread counts when he comes back, mentions of him apart; Carol cannot be mentioned."""
     (alice, bob, _), (a, b, c), dm_id = dm
     sent = ask(alice, "send-message", room=dm_id, text="are you there @Bob?", mentions=[b["id"], c["id"]])
     assert sent["message"]["mentions"] == [b["id"]]
     ask(alice, "send-message", room=dm_id, text="@Carol is not in here", mentions=[c["id"]])
     bob.disconnect()
-    [welcome] = named(full("Bob", guest=CREDENTIALS[b["id"]]), "welcome")
+    [welcome] = named(full("Bob", guest=credentials[b["id"]]), "welcome")
     assert welcome["unread"][dm_id] == {"count": 3, "mentions": 1, "readUpTo": 0}
-    [welcome] = named(full("Carol", guest=CREDENTIALS[c["id"]]), "welcome")
+    [welcome] = named(full("Carol", guest=credentials[c["id"]]), "welcome")
     assert dm_id not in welcome["unread"]
 
 
-def test_reconnecting_with_a_dm_in_the_handshake_brings_its_changes_missed(dm, full):
+def test_reconnecting_with_a_dm_in_the_handshake_brings_its_changes_missed(dm, full, credentials):
     """Give Bob, reconnecting with the DM in rooms, lastSeen and lastChange, Alice's deletion made while he was away."""
     (alice, bob, _), (_, b, _), dm_id = dm
     bob.disconnect()
     ask(alice, "delete-message", room=dm_id, id=1)
-    again = full("Bob", guest=CREDENTIALS[b["id"]], rooms=["general", dm_id], lastSeen={dm_id: 1},
+    again = full("Bob", guest=credentials[b["id"]], rooms=["general", dm_id], lastSeen={dm_id: 1},
                  lastChange={dm_id: 0})
     got = received(again)
     [changes] = [payload for name, payload in got if name == "changes"]
