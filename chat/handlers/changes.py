@@ -2,23 +2,24 @@
 
 Every change is delivered by the changes store (chat/stores/base.py Changes) to the room's
 full-protocol connections, numbered in the room's change sequence; seed clients are told
-nothing of it.
+nothing of it. In a direct message (``room`` a DM id) the same events go to both people's
+full-protocol connections, and anyone else is refused ``not_found``.
 """
 
 from flask import request
 
 from .. import socketio
 from ..model import ChatError
-from ..validation import change_number, message_id, message_text, reaction_emoji, reaction_flag, room_name
-from . import chat_state, full_protocol_event
+from ..validation import change_number, conversation, message_id, message_text, reaction_emoji, reaction_flag
+from . import chat_state, dms, full_protocol_event
 
 CATCH_UP_CHUNK = 500
 
 
 def _target(payload):
-    """Return (room, message id) of a change request from a connection in that room."""
-    room = room_name(payload.get("room"))
-    chat_state().presence.require_in(request.sid, room)
+    """Return (room, message id) of a change request from a connection in that room, or one of a DM's people."""
+    room = conversation(payload.get("room"))
+    dms.require_in(room)
     target = message_id(payload.get("id"), "id")
     if target is None:
         raise ChatError("bad_arguments", "id must be the id of a message in the room")
@@ -33,36 +34,36 @@ def _person():
 def edit_message(payload):
     """Sent by a full-protocol client with a room, a message id and new text: replace its own message's text.
 
-    Everyone in the room, the sender included, gets ``message-edited``.
+    Everyone in the room, the sender included, gets ``message-edited``; in a DM, both people.
     """
     state = chat_state()
     room, target = _target(payload)
     text = message_text((payload.get("text"),), state.max_message_length)
-    return {"ok": True, **state.changes.edit(room, target, _person(), text)}
+    return {"ok": True, **state.changes.edit(room, target, _person(), text, dms.audience(room))}
 
 
 @full_protocol_event("delete-message")
 def delete_message(payload):
     """Sent by a full-protocol client with a room and a message id: make its own message a tombstone.
 
-    Everyone in the room, the sender included, gets ``message-deleted``.
+    Everyone in the room, the sender included, gets ``message-deleted``; in a DM, both people.
     """
     room, target = _target(payload)
-    return {"ok": True, **chat_state().changes.delete(room, target, _person())}
+    return {"ok": True, **chat_state().changes.delete(room, target, _person(), groups=dms.audience(room))}
 
 
 @full_protocol_event("react")
 def react(payload):
     """Sent by a full-protocol client with a room, a message id, an emoji and on: add or take away its reaction.
 
-    Everyone in the room, the sender included, gets ``reaction`` with who reacted with that
-    emoji now; a toggle that changes nothing is acknowledged with ``unchanged`` and sent to nobody.
+    Everyone in the room (in a DM, both people), the sender included, gets ``reaction`` with
+    who reacted with that emoji now; a toggle that changes nothing is acknowledged with ``unchanged`` and sent to nobody.
     """
     state = chat_state()
     room, target = _target(payload)
     emoji = reaction_emoji(payload.get("emoji"), state.max_emoji_length)
     on = reaction_flag(payload.get("on", True))
-    change = state.changes.react(room, target, _person(), emoji, on)
+    change = state.changes.react(room, target, _person(), emoji, on, dms.audience(room))
     if change is None:
         return {"ok": True, "unchanged": True}
     return {"ok": True, **change}

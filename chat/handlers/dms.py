@@ -37,6 +37,13 @@ def require_in(room):
         chat_state().presence.require_in(request.sid, room)
 
 
+def members(dm):
+    """Return ``dm``'s two people, the current connection's person first: who a mention in it may name."""
+    state = chat_state()
+    me = state.presence.member(request.sid)
+    return [me] + [other for known, other in state.dms.of_person(me.id) if known == dm]
+
+
 def audience(room):
     """Return the Socket.IO groups a DM's messages and typing go to (both people's), or None for a room."""
     return chat_state().dms.groups(room) if is_dm(room) else None

@@ -34,12 +34,19 @@ def _post(room, text, client_id=None, mentions=None):
 
 
 def _mentioned(room, text, mentions):
-    """Return the person ids ``text`` mentions in ``room``: those of ``mentions`` among its members, or its @names."""
+    """Return the person ids ``text`` mentions in ``room``: those of ``mentions`` among its members, or its @names.
+
+    A DM's members are its two people.
+    """
     state = chat_state()
+
+    def members():
+        return dms.members(room) if is_dm(room) else state.presence.members(room)
+
     if mentions is None:
         # Only text with an @ can name anyone: most messages never look at the room's members.
-        return resolved(text, state.presence.members(room), state.max_mentions) if "@" in text else []
-    return kept(mentions, state.presence.members(room), state.max_mentions) if mentions else []
+        return resolved(text, members(), state.max_mentions) if "@" in text else []
+    return kept(mentions, members(), state.max_mentions) if mentions else []
 
 
 @client_event("newMessage")

@@ -2,7 +2,9 @@
 
 A person's marker in a room is "read up to id", shared by all their connections. Who
 belongs to a room: with signed identities, the rooms the person joined until they leave
-them (kept in the Reads store); for guests, the rooms of their current connections.
+them (kept in the Reads store); for guests, the rooms of their current connections. A
+person belongs to each of their direct messages (DMs) too, signed or guest: a DM's markers,
+receipts, seen-by and mentions work as a room's, and anyone else is refused ``not_found``.
 Receipts go to a message's sender only, at most one per sender per move of a marker, and
 only for the newest RECEIPTS_SCAN messages the marker passed: a room of any size costs a
 reader's move at most that many messages read and one receipt per sender among them.
@@ -12,12 +14,12 @@ from flask import request
 
 from .. import socketio
 from ..model import ChatError, full_person_group, not_in_room
-from ..validation import message_id, room_name
-from . import chat_state, full_protocol_event
+from ..validation import conversation, is_dm, message_id
+from . import chat_state, dms, full_protocol_event
 
 
 def belongs(person_id, connection):
-    """Return the rooms the person belongs to, in the sense above, sorted; only rooms that exist."""
+    """Return the rooms the person belongs to, in the sense above, sorted; only rooms that exist (no DMs)."""
     state = chat_state()
     rooms = set(state.presence.rooms_of_person(person_id)) | set(state.presence.rooms_of(connection))
     if state.tokens:
@@ -36,6 +38,7 @@ def unread(person_id, room):
 def unread_on_connect(member, entering):
     """Return ``welcome``'s unread counts: {room: unread(...)} for every room the person belongs to or is entering.
 
+    Their DMs are counted too: a DM's marker starts at 0, so its every message counts until read.
     A room entered for the first time starts read up to its last id, as ``entered`` makes it.
     """
     state = chat_state()
@@ -43,6 +46,7 @@ def unread_on_connect(member, entering):
         if room in state.rooms:
             state.reads.start(member.id, room, state.history.last_id(room))
     rooms = set(belongs(member.id, request.sid)) | {room for room in entering if room in state.rooms}
+    rooms |= {dm for dm, _ in state.dms.of_person(member.id)}
     return {room: unread(member.id, room) for room in sorted(rooms)}
 
 
@@ -62,8 +66,14 @@ def left(member, room):
 
 
 def _require_belonging(room):
-    """Return the current connection's person; raise ChatError ``not_in_room`` unless they belong to ``room``."""
+    """Return the current connection's person; raise ChatError unless they belong to ``room``, a room or a DM.
+
+    ``not_in_room`` for a room; ``not_found`` for a DM, as for one that does not exist.
+    """
     state = chat_state()
+    if is_dm(room):
+        dms.require_dm(room)
+        return state.presence.member(request.sid)
     member = state.presence.member(request.sid)
     if room not in belongs(member.id, request.sid):
         raise not_in_room(room)
@@ -89,7 +99,7 @@ def mark_read(payload):
     state = chat_state()
     if state.read_limit.take(request.sid):
         return {"ok": True, "dropped": True}
-    room = room_name(payload.get("room"))
+    room = conversation(payload.get("room"))
     upto = _required_id(payload)
     member = _require_belonging(room)
     upto = min(upto, state.history.last_id(room))
@@ -127,7 +137,7 @@ def seen_by(payload):
     state = chat_state()
     if state.read_limit.take(request.sid):
         return {"ok": True, "dropped": True}
-    room = room_name(payload.get("room"))
+    room = conversation(payload.get("room"))
     upto = _required_id(payload)
     _require_belonging(room)
     readers, more = state.reads.readers(room, upto, state.seen_by_max)

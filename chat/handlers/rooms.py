@@ -21,11 +21,11 @@ def enter(room, after=None, last_change=None):
     messages, or with ``after`` every message after that id. The delivery makes that
     history and the room's live messages meet: none twice, none missed. With
     ``last_change``, the changes since then to the messages it had (up to ``after``) follow.
-    A DM (``room`` a DM id) gives its history alone: its people are not announced, and
-    need not join.
+    A DM (``room`` a DM id) gives its history (and changes) alone: its people are not
+    announced, and need not join.
     """
     if is_dm(room):
-        return enter_dm(room, lambda upto: _send_history(room, after, upto))
+        return enter_dm(room, lambda upto: _send_history_and_changes(room, after, upto, last_change))
     state = chat_state()
     state.rooms.require(room)
     rooms = state.presence.rooms_of(request.sid)

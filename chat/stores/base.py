@@ -398,7 +398,7 @@ class Changes:
 
     Every change gets its room's next change number (1, 2, 3, ..., apart from message ids,
     never going back) in the same step that rewrites the message, and goes to the room's
-    connections (``room:<room>``) in change order, on every process: ``message-edited``,
+    connections (``room:<room>``, or the groups given: a DM's two people's) in change order, on every process: ``message-edited``,
     ``message-deleted`` or ``reaction``, whose payload carries ``change``. Seed clients are
     told nothing. The last ``retention`` change records of each room are kept, for clients
     catching up (``after``). A deleted message is a tombstone: its id, time and sender stay,
@@ -412,15 +412,16 @@ class Changes:
         self.max_reactions = max_reactions
         self.retention = retention
 
-    def edit(self, room, message_id, person_id, text):
+    def edit(self, room, message_id, person_id, text, groups=None):
         """Replace the text of ``person_id``'s message; return the ``message-edited`` payload.
 
         Raise ChatError ``not_found`` for no such message (or a deleted one), ``forbidden``
-        if someone else sent it.
+        if someone else sent it. ``groups`` are the Socket.IO groups the change goes to in
+        place of ``room:<room>`` (a DM's: its two people's), as for every change below.
         """
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def delete(self, room, message_id, person_id=None):
+    def delete(self, room, message_id, person_id=None, groups=None):
         """Make the message a tombstone; return the ``message-deleted`` payload.
 
         With ``person_id``, only that person's message (else ``forbidden``); None deletes
@@ -428,7 +429,7 @@ class Changes:
         """
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def react(self, room, message_id, person_id, emoji, on):
+    def react(self, room, message_id, person_id, emoji, on, groups=None):
         """Add (``on``) or take away ``person_id``'s ``emoji`` on a message; return the ``reaction`` payload.
 
         Return None, changing and delivering nothing, when the reaction is already so. Raise

@@ -17,7 +17,7 @@ EVENTS = {"edit": "message-edited", "delete": "message-deleted", "reaction": "re
 class LocalChanges(base.Changes):
     """Change stored messages in place, in the local history's SQLite database."""
 
-    def edit(self, room, message_id, person_id, text):
+    def edit(self, room, message_id, person_id, text, groups=None):
         def work(db, row):
             _, user_id, _, _ = row
             if user_id != person_id:
@@ -26,9 +26,9 @@ class LocalChanges(base.Changes):
             db.execute("UPDATE messages SET text = ?, edited_at = ? WHERE room = ? AND id = ?",
                        (_stored_text(text), edited_at, room, message_id))
             return {"room": room, "id": message_id, "text": text, "editedAt": edited_at}
-        return self._change("edit", room, message_id, work)
+        return self._change("edit", room, message_id, work, groups)
 
-    def delete(self, room, message_id, person_id=None):
+    def delete(self, room, message_id, person_id=None, groups=None):
         def work(db, row):
             _, user_id, _, _ = row
             if person_id is not None and user_id != person_id:
@@ -36,9 +36,9 @@ class LocalChanges(base.Changes):
             db.execute("UPDATE messages SET text = '', deleted = 1, reactions = NULL, edited_at = NULL "
                        "WHERE room = ? AND id = ?", (room, message_id))
             return {"room": room, "id": message_id}
-        return self._change("delete", room, message_id, work)
+        return self._change("delete", room, message_id, work, groups)
 
-    def react(self, room, message_id, person_id, emoji, on):
+    def react(self, room, message_id, person_id, emoji, on, groups=None):
         def work(db, row):
             reactions = json.loads(row[3]) if row[3] else {}
             users = reactions.get(emoji, [])
@@ -54,10 +54,13 @@ class LocalChanges(base.Changes):
             db.execute("UPDATE messages SET reactions = ? WHERE room = ? AND id = ?",
                        (json.dumps(reactions) if reactions else None, room, message_id))
             return {"room": room, "id": message_id, "emoji": emoji, "count": len(users), "users": users}
-        return self._change("reaction", room, message_id, work)
+        return self._change("reaction", room, message_id, work, groups)
 
-    def _change(self, kind, room, message_id, work):
-        """Run ``work(db, row)`` on the message in one transaction; number, record and emit what it returns."""
+    def _change(self, kind, room, message_id, work, groups=None):
+        """Run ``work(db, row)`` on the message in one transaction; number, record and emit what it returns.
+
+        It is emitted to ``groups``, or to the room's group without them.
+        """
         def transaction(db):
             row = db.execute("SELECT id, user_id, deleted, reactions FROM messages WHERE room = ? AND id = ?",
                              (room, message_id)).fetchone()
@@ -79,7 +82,7 @@ class LocalChanges(base.Changes):
         with self.room_lock(room):
             payload = self.history._transaction(transaction)
             if payload is not None:
-                self._emit(EVENTS[kind], payload, to=room_group(room))
+                self._emit(EVENTS[kind], payload, to=groups or room_group(room))
             return payload
 
     def last_change(self, room):

@@ -59,24 +59,24 @@ class RedisChanges(base.Changes):
     def _key(self, kind, room):
         return f"{self._prefix}{kind}:{room}"
 
-    def edit(self, room, message_id, person_id, text):
+    def edit(self, room, message_id, person_id, text, groups=None):
         def work(message):
             if message.user.id != person_id:
                 raise not_your_message(message_id)
             edited_at = int(self.history._clock() * 1000)
             return (dataclasses.replace(message, text=text, edited_at=edited_at),
                     {"room": room, "id": message_id, "text": text, "editedAt": edited_at})
-        return self._run("edit", room, message_id, work)
+        return self._run("edit", room, message_id, work, groups)
 
-    def delete(self, room, message_id, person_id=None):
+    def delete(self, room, message_id, person_id=None, groups=None):
         def work(message):
             if person_id is not None and message.user.id != person_id:
                 raise not_your_message(message_id)
             return (dataclasses.replace(message, text="", edited_at=None, deleted=True, reactions=None),
                     {"room": room, "id": message_id})
-        return self._run("delete", room, message_id, work)
+        return self._run("delete", room, message_id, work, groups)
 
-    def react(self, room, message_id, person_id, emoji, on):
+    def react(self, room, message_id, person_id, emoji, on, groups=None):
         def work(message):
             reactions = dict(message.reactions or {})
             users = reactions.get(emoji, [])
@@ -91,10 +91,13 @@ class RedisChanges(base.Changes):
                 reactions.pop(emoji, None)
             return (dataclasses.replace(message, reactions=reactions or None),
                     {"room": room, "id": message_id, "emoji": emoji, "count": len(users), "users": users})
-        return self._run("reaction", room, message_id, work)
+        return self._run("reaction", room, message_id, work, groups)
 
-    def _run(self, kind, room, message_id, work):
-        """Read the message, let ``work(message)`` say its new state and payload, and store that if still current."""
+    def _run(self, kind, room, message_id, work, groups=None):
+        """Read the message, let ``work(message)`` say its new state and payload, and store that if still current.
+
+        The script publishes it to ``groups``, or to the room's group without them.
+        """
         event = EVENTS[kind]
         for _ in range(ATTEMPTS):
             stored = self._redis.zrange(self._key("messages", room), message_id, message_id, byscore=True)
@@ -106,7 +109,7 @@ class RedisChanges(base.Changes):
                 return None
             new, payload = changed
             before, after = json.dumps({**payload, "change": _CHANGE}).split(json.dumps(_CHANGE))
-            around = json.dumps(queue_message(event, _CHANGE, room_group(room))).split(json.dumps(_CHANGE))
+            around = json.dumps(queue_message(event, _CHANGE, groups or room_group(room))).split(json.dumps(_CHANGE))
             change = self._change(
                 keys=[self._key("messages", room), self._key("change-seq", room), self._key("changes", room)],
                 args=[message_id, stored[0], json.dumps(new.as_dict()), before, after,
