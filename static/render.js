@@ -31,7 +31,11 @@ export function showSeenBy(lines, room, state) {
   const latest = own[own.length - 1];
   if (!latest) return;
   const names = state.seenBy(room, Number(latest.dataset.id));
-  if (names.length) latest.append(el("span", "seen-by", `Seen by ${names.join(", ")}`));
+  if (!names.length) return;
+  // Drawn by chat.css from data-names, so a line's text stays its message's.
+  const seen = el("span", "seen-by");
+  seen.dataset.names = names.join(", ");
+  latest.append(seen);
 }
 
 // A line for this tab's message the server does not have yet (entry is an outbox entry).

@@ -87,10 +87,17 @@ def open_dm(payload):
     return {"ok": True, "dm": _as_dict(dm, other)}
 
 
-@full_protocol_event("list-dms")
+@full_protocol_event("list-dms", limit=False)
 def list_dms(payload):
-    """Sent by a full-protocol client: acknowledge with its person's DMs, each with the other person and its last id."""
+    """Sent by a full-protocol client: acknowledge with its person's DMs, each with the other person and its last id.
+
+    A page asks on every connect, so it takes from the read allowance, as mark-read does,
+    not from the flood allowance that sending needs.
+    """
     state = chat_state()
+    wait = state.read_limit.take(request.sid)
+    if wait:
+        raise ChatError("rate_limited", f"too many requests: wait {wait:.1f} s before asking again")
     me = state.presence.member(request.sid)
     return {"ok": True, "dms": [{**_as_dict(dm, other), "lastId": state.history.last_id(dm)}
                                 for dm, other in state.dms.of_person(me.id)]}

@@ -243,7 +243,7 @@ def test_an_event_past_the_longest_valid_one_is_refused_unparsed(live_server, pe
     server = live_server(kind)
     bystander = peer(server)
     sender = RawSocket(server)
-    sender.send('4217["newMessage","' + "x" * 40_000)  # never closed: JSON parsing would fail
+    sender.send('4217["newMessage","' + "x" * 200_000)  # past any MAX_EVENT_LENGTH, never closed: not JSON
     error, ack = sender.refusal(17)
     assert ack["ok"] is False and ack["code"] == "too_long", ack
     assert error["event"] == "newMessage" and error["code"] == "too_long"
