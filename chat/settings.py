@@ -50,6 +50,12 @@ DEFAULTS = {
     "CHANGE_RETENTION": 1000,
     "MAX_REACTIONS_PER_MESSAGE": 20,
     "MAX_EMOJI_LENGTH": 16,
+    # Moderation (signed identities only): the longest ban and mute, in seconds; the longest reason, in code
+    # points; the actions each room's moderation record keeps (0: all).
+    "MAX_BAN_SECONDS": 7 * 86400,
+    "MAX_MUTE_SECONDS": 7 * 86400,
+    "MAX_MODERATION_REASON": 200,
+    "MODERATION_LOG_KEEP": 1000,
     # Read markers and mentions: people one message may mention; people a "seen-by" answer lists at most;
     # the newest messages a read marker's move looks through for receipts to their senders.
     "MAX_MENTIONS": 20,
@@ -196,11 +202,13 @@ def _check(config):
     for key in ("MAX_MESSAGE_LENGTH", "PING_INTERVAL", "PING_TIMEOUT", "TYPING_RATE", "TYPING_TIMEOUT",
                 "MAX_ROOMS", "ROOMS_PER_CONNECTION", "HISTORY_LIMIT", "HISTORY_PAGE_MAX", "TOKEN_MAX_AGE",
                 "MAX_QUEUED_PACKETS", "MAX_QUEUED_BYTES", "CONNECT_TIMEOUT", "DMS_PER_PERSON",
-                "MAX_REACTIONS_PER_MESSAGE", "MAX_EMOJI_LENGTH"):
+                "MAX_REACTIONS_PER_MESSAGE", "MAX_EMOJI_LENGTH", "MAX_BAN_SECONDS", "MAX_MUTE_SECONDS",
+                "MAX_MODERATION_REASON"):
         if not _number(config[key]) or config[key] <= 0:
             raise ValueError(f"CHAT_{key} must be a positive number, not {config[key]!r}")
     for key in ("FLOOD_BURST", "CONNECTIONS_PER_MINUTE", "TRUSTED_PROXIES", "MAX_PACKETS_PER_REQUEST",
-                "TYPING_BURST", "RETENTION_MESSAGES", "CHANGE_RETENTION"):
+                "TYPING_BURST", "RETENTION_MESSAGES", "CHANGE_RETENTION",
+                "MODERATION_LOG_KEEP"):
         if not isinstance(config[key], int) or isinstance(config[key], bool) or config[key] < 0:
             raise ValueError(f"CHAT_{key} must be a whole number, 0 or more, not {config[key]!r}")
     if not _number(config["READ_RATE"]) or config["READ_RATE"] <= 0:

@@ -106,4 +106,4 @@ def announce_departure(room, member):
 
 
 # Registering the handlers; last, because each module uses the helpers above.
-from . import changes, connections, dms, expiry, messages, reads, rooms  # noqa: E402, F401
+from . import changes, connections, dms, expiry, messages, moderation, reads, rooms  # noqa: E402, F401
