@@ -160,6 +160,7 @@ def flood_allowance_bytes(config):
 ROOM_NAME_CODE_POINTS, NAME_CODE_POINTS, CLIENT_ID_CODE_POINTS, TOKEN_BYTES = 32, 32, 64, 4096
 # A mentioned person's id (at most 64 code points, as a token's sub), quoted, with its comma.
 MENTION_ID_CODE_POINTS = 64
+PERSON_ID_MAX = 256  # chat/validation.py PERSON_ID_MAX: a ban's or mute's person
 
 
 def longest_packet(config):
@@ -174,6 +175,8 @@ def longest_packet(config):
     code_points = (config["MAX_MESSAGE_LENGTH"] + CLIENT_ID_CODE_POINTS + NAME_CODE_POINTS
                    + (2 * config["ROOMS_PER_CONNECTION"] + 1) * ROOM_NAME_CODE_POINTS
                    + config["MAX_MENTIONS"] * (MENTION_ID_CODE_POINTS + 3))
+    # A ban or mute (a room, a person's id, a reason) is shorter at the defaults; a long MAX_MODERATION_REASON is not.
+    code_points = max(code_points, ROOM_NAME_CODE_POINTS + PERSON_ID_MAX + config["MAX_MODERATION_REASON"])
     return code_points * WORST_BYTES_PER_CODE_POINT + TOKEN_BYTES + 4 * PACKET_OVERHEAD_BYTES
 
 

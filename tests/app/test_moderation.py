@@ -254,3 +254,11 @@ def test_moderation_settings_that_make_no_sense_stop_the_start(make_app, setting
     """Refuse a longest ban, mute or reason below one, and a record size that is not a whole number, naming it."""
     with pytest.raises(ValueError, match=f"CHAT_{setting}"):
         make_app(**{setting: value})
+
+
+def test_a_long_reason_setting_raises_the_longest_event_allowed(make_app):
+    """Derive MAX_EVENT_LENGTH long enough for a ban with the longest reason, however long that is set."""
+    from chat.validation import PERSON_ID_MAX
+    app = make_app(MAX_MODERATION_REASON=100_000)
+    assert app.config["MAX_EVENT_LENGTH"] > 100_000 + PERSON_ID_MAX
+    assert make_app().config["MAX_EVENT_LENGTH"] == 53648  # the default, as before
