@@ -93,6 +93,8 @@ def connect(auth=None):
     if not state.tokens:
         welcome["guest"] = state.guests.issue(member.id)
     welcome["unread"] = reads.unread_on_connect(member, rooms)
+    if session.get("admin"):
+        welcome["admin"] = True  # so the page offers moderation everywhere; the server checks each action
     socketio.emit("welcome", welcome, to=request.sid)
     for room, after in rooms.items():
         try:

@@ -170,6 +170,13 @@ def claim(room):
         state.moderation.set_owner(room, state.presence.member(request.sid).id)
 
 
+def owner_of(room):
+    """Return ``{"owner": person id}`` for a room with an owner, else {} (and always {} without tokens)."""
+    state = chat_state()
+    owner = state.moderation.owner(room) if state.tokens else None
+    return {"owner": owner} if owner else {}
+
+
 def require_not_banned(room, person):
     """Raise ChatError ``banned`` if ``person`` (an id) is banned from ``room`` now; nothing without tokens."""
     state = chat_state()

@@ -43,7 +43,7 @@ def enter(room, after=None, last_change=None):
         return
     reads.entered(member, room)
     members = [m.as_dict() for m in state.presence.members(room)]
-    socketio.emit("presence", {"room": room, "members": members}, to=request.sid)
+    socketio.emit("presence", {"room": room, "members": members, **moderation.owner_of(room)}, to=request.sid)
     state.delivery.enter(room, lambda: join_room(room_group(room)),
                          lambda upto: _send_history_and_changes(room, after, upto, last_change))
 

@@ -262,3 +262,16 @@ def test_a_long_reason_setting_raises_the_longest_event_allowed(make_app):
     app = make_app(MAX_MODERATION_REASON=100_000)
     assert app.config["MAX_EVENT_LENGTH"] > 100_000 + PERSON_ID_MAX
     assert make_app().config["MAX_EVENT_LENGTH"] == 53648  # the default, as before
+
+
+def test_the_page_learns_who_may_moderate(signed):
+    """Say admin in an administrator's welcome only, and a room's owner in its presence snapshot."""
+    admin = signed("admin-1", "Admin", admin=True)
+    assert only(admin, "welcome", "presence", "history")[0]["admin"] is True
+    alice = signed("alice", "Alice")
+    welcome, presence, _ = only(alice, "welcome", "presence", "history")
+    assert "admin" not in welcome and "owner" not in presence
+    ask(alice, "create-room", room="team")
+    received(alice)
+    ask(alice, "join-room", room="team")
+    assert only(alice, "presence", "history")[0]["owner"] == "alice"
