@@ -275,3 +275,24 @@ def test_the_page_learns_who_may_moderate(signed):
     received(alice)
     ask(alice, "join-room", room="team")
     assert only(alice, "presence", "history")[0]["owner"] == "alice"
+
+
+def test_a_room_removed_when_idle_takes_its_owner_and_bans_with_it(make_app, socket_client, clock):
+    """Make a room of the same name, created again after the first was removed, its new creator's, with no bans."""
+    from chat.handlers import expiry
+
+    app = make_app(TOKENS=True, ROOM_IDLE_SECONDS=10)
+
+    def connect(sub, name):
+        return socket_client(app, auth={"protocol": 2, "token": issue_token(TEST_SECRET, sub, name)})
+
+    alice, bob = connect("alice", "Alice"), connect("bob", "Bob")
+    ask(alice, "create-room", room="books")
+    assert ask(alice, "ban", room="books", person="bob", seconds=600)["ok"]
+    clock.advance(11)
+    with app.app_context():
+        expiry.sweep()  # nobody entered it: removed
+    assert ask(bob, "create-room", room="books")["ok"]
+    assert ask(bob, "join-room", room="books")["ok"]
+    assert ask(alice, "mute", room="books", person="bob", seconds=5)["code"] == "forbidden"
+    assert ask(bob, "mute", room="books", person="alice", seconds=5)["ok"]
