@@ -177,6 +177,12 @@ def owner_of(room):
     return {"owner": owner} if owner else {}
 
 
+def require_may_enter(room):
+    """Raise ChatError ``banned`` if the current connection's person is banned from ``room`` now; nothing without tokens."""
+    if chat_state().tokens:
+        require_not_banned(room, chat_state().presence.member(request.sid).id)
+
+
 def require_not_banned(room, person):
     """Raise ChatError ``banned`` if ``person`` (an id) is banned from ``room`` now; nothing without tokens."""
     state = chat_state()

@@ -28,7 +28,7 @@ def enter(room, after=None, last_change=None):
         return enter_dm(room, lambda upto: _send_history(room, after, upto))
     state = chat_state()
     state.rooms.require(room)
-    moderation.require_not_banned(room, state.presence.member(request.sid).id)
+    moderation.require_may_enter(room)
     rooms = state.presence.rooms_of(request.sid)
     if room in rooms:
         raise ChatError("already_in_room", f"you are in the room {room!r} already")
