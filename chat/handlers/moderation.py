@@ -14,7 +14,7 @@ from flask_socketio import leave_room
 
 from .. import socketio
 from ..model import ChatError, banned, iso_time, muted, not_a_moderator, room_group
-from ..validation import duration, message_id, moderation_reason, person_id, room_name
+from ..validation import duration, message_id, moderation_reason, page_limit, person_id, room_name
 from . import announce_departure, chat_state, full_protocol_event, reads
 
 
@@ -158,6 +158,19 @@ def unban(payload):
 def unmute(payload):
     """Sent by a room's owner or an administrator with a room and a person: end their mute; the room gets the notice."""
     return _lift("mute", payload)
+
+
+@full_protocol_event("moderation-log")
+def moderation_log(payload):
+    """Sent by a room's owner or an administrator with a room: acknowledge with its latest recorded actions.
+
+    ``limit`` (default ``HISTORY_LIMIT``, at most ``HISTORY_PAGE_MAX``) of them, oldest first,
+    each a ``moderation`` notice with its time ``ts`` in milliseconds.
+    """
+    state = chat_state()
+    room, _ = _moderator(payload)
+    limit = page_limit(payload.get("limit", state.history_limit), state.history_page_max)
+    return {"ok": True, "room": room, "actions": state.moderation.log(room, limit)}
 
 
 # --- Hooks in the connect, join and send paths ------------------------------------------------

@@ -119,7 +119,8 @@ def test_a_muted_protocol_1_client_is_refused_with_the_code(signed):
 
 
 ACTIONS = [("remove-message", {"id": 1}), ("ban", {"person": "bob", "seconds": 60}),
-           ("mute", {"person": "bob", "seconds": 60}), ("unban", {"person": "bob"}), ("unmute", {"person": "bob"})]
+           ("mute", {"person": "bob", "seconds": 60}), ("unban", {"person": "bob"}), ("unmute", {"person": "bob"}),
+           ("moderation-log", {})]
 
 
 @pytest.mark.parametrize("event, payload", ACTIONS)
@@ -296,3 +297,15 @@ def test_a_room_removed_when_idle_takes_its_owner_and_bans_with_it(make_app, soc
     assert ask(bob, "join-room", room="books")["ok"]
     assert ask(alice, "mute", room="books", person="bob", seconds=5)["code"] == "forbidden"
     assert ask(bob, "mute", room="books", person="alice", seconds=5)["ok"]
+
+
+def test_a_moderator_reads_the_rooms_record(team):
+    """Acknowledge the owner's moderation-log with the room's latest actions, oldest first, within the page limits."""
+    alice, _, _ = team
+    ask(alice, "mute", room="team", person="bob", seconds=10)
+    ask(alice, "unmute", room="team", person="bob")
+    log = ask(alice, "moderation-log", room="team")
+    assert [a["action"] for a in log["actions"]] == ["mute", "unmute"] and log["room"] == "team"
+    assert [a["action"] for a in ask(alice, "moderation-log", room="team", limit=1)["actions"]] == ["unmute"]
+    assert ask(alice, "moderation-log", room="team", limit=0)["code"] == "bad_arguments"
+    assert ask(alice, "moderation-log", room="team", limit=10_000)["code"] == "bad_arguments"
