@@ -29,8 +29,9 @@ def create_app(test_config=None, clock=time.monotonic):
     stores = open_stores(app.config, socketio.emit, clock)
     state = app.extensions["chat"] = ChatState.from_config(app.config, stores, clock)
 
-    from . import handlers, views  # noqa: F401  (handlers registers the Socket.IO handlers)
+    from . import cli, handlers, views  # noqa: F401  (handlers registers the Socket.IO handlers)
     app.register_blueprint(views.bp)
+    cli.init_app(app)
 
     if app.config["CORS_ORIGINS"]:
         cors.init_app(app, origins=app.config["CORS_ORIGINS"])

@@ -30,8 +30,8 @@ SUB_MAX = 64  # a person's id, as the presence keeps it
 class Identity:
     """Who a verified token says its bearer is, and until when (a Unix time, in seconds).
 
-    ``admin`` comes from the token's ``roles`` claim; it is carried for the moderation
-    features and grants nothing yet.
+    ``admin`` comes from the token's ``roles`` claim: a server administrator, who may
+    moderate every room (chat/handlers/moderation.py).
     """
 
     id: str
@@ -40,10 +40,11 @@ class Identity:
     expires_at: float
 
 
-def issue_token(secret_key, user_id, name, lifetime=3600, audience=None, issuer=None):
+def issue_token(secret_key, user_id, name, lifetime=3600, audience=None, issuer=None, roles=()):
     """Return an HS256 JWT for ``user_id`` named ``name``, signed with ``secret_key``, valid ``lifetime`` seconds.
 
-    It never carries a role: a site that grants roles issues its own tokens.
+    It carries ``roles`` only when given: the demo route never gives any, only the
+    ``flask issue-token`` command (chat/cli.py) does.
     """
     if not isinstance(user_id, str) or not 0 < len(user_id) <= SUB_MAX:
         raise ValueError(f"user_id must be a string of 1 to {SUB_MAX} characters")
@@ -53,6 +54,8 @@ def issue_token(secret_key, user_id, name, lifetime=3600, audience=None, issuer=
         claims["aud"] = audience
     if issuer is not None:
         claims["iss"] = issuer
+    if roles:
+        claims["roles"] = list(roles)
     return jwt.encode(claims, secret_key, algorithm="HS256")
 
 

@@ -7,7 +7,9 @@ runs. The refusals that several places raise are built here once, so each reads 
 import hashlib
 import hmac
 import json
+import math
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,28 @@ def not_your_message(message_id):
 def too_many_reactions(max_reactions):
     """Return the refusal of one more distinct emoji on a message that has ``max_reactions``, the limit."""
     return ChatError("too_many_reactions", f"a message may carry {max_reactions} different reactions, the limit")
+
+
+def iso_time(unix_seconds):
+    """Return the Unix time ``unix_seconds`` as an ISO 8601 UTC time to the second, e.g. 2026-12-01T22:30:00Z."""
+    return datetime.fromtimestamp(unix_seconds, timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def banned(room, until, now):
+    """Return the refusal of entering ``room`` (connecting, for the default room) for a person banned until ``until``."""
+    return ChatError("banned", f"you are banned from the room {room!r} until {iso_time(until)} "
+                               f"({math.ceil(until - now)} s left)")
+
+
+def muted(room, until, now):
+    """Return the refusal of a send to ``room`` from a person muted there until ``until``."""
+    return ChatError("muted", f"you are muted in the room {room!r} until {iso_time(until)} "
+                              f"({math.ceil(until - now)} s left)")
+
+
+def not_a_moderator(reason):
+    """Return the refusal of a moderation action from someone who may not moderate there, saying why."""
+    return ChatError("forbidden", reason)
 
 
 # --- The Socket.IO groups a message goes to ---------------------------------------------------

@@ -50,6 +50,12 @@ DEFAULTS = {
     "CHANGE_RETENTION": 1000,
     "MAX_REACTIONS_PER_MESSAGE": 20,
     "MAX_EMOJI_LENGTH": 16,
+    # Moderation (signed identities only): the longest ban and mute, in seconds; the longest reason, in code
+    # points; the actions each room's moderation record keeps (0: all).
+    "MAX_BAN_SECONDS": 7 * 86400,
+    "MAX_MUTE_SECONDS": 7 * 86400,
+    "MAX_MODERATION_REASON": 200,
+    "MODERATION_LOG_KEEP": 1000,
     # Read markers and mentions: people one message may mention; people a "seen-by" answer lists at most;
     # the newest messages a read marker's move looks through for receipts to their senders.
     "MAX_MENTIONS": 20,
@@ -154,6 +160,7 @@ def flood_allowance_bytes(config):
 ROOM_NAME_CODE_POINTS, NAME_CODE_POINTS, CLIENT_ID_CODE_POINTS, TOKEN_BYTES = 32, 32, 64, 4096
 # A mentioned person's id (at most 64 code points, as a token's sub), quoted, with its comma.
 MENTION_ID_CODE_POINTS = 64
+PERSON_ID_MAX = 256  # chat/validation.py PERSON_ID_MAX: a ban's or mute's person
 
 
 def longest_packet(config):
@@ -168,6 +175,8 @@ def longest_packet(config):
     code_points = (config["MAX_MESSAGE_LENGTH"] + CLIENT_ID_CODE_POINTS + NAME_CODE_POINTS
                    + (2 * config["ROOMS_PER_CONNECTION"] + 1) * ROOM_NAME_CODE_POINTS
                    + config["MAX_MENTIONS"] * (MENTION_ID_CODE_POINTS + 3))
+    # A ban or mute (a room, a person's id, a reason) is shorter at the defaults; a long MAX_MODERATION_REASON is not.
+    code_points = max(code_points, ROOM_NAME_CODE_POINTS + PERSON_ID_MAX + config["MAX_MODERATION_REASON"])
     return code_points * WORST_BYTES_PER_CODE_POINT + TOKEN_BYTES + 4 * PACKET_OVERHEAD_BYTES
 
 
@@ -196,11 +205,13 @@ def _check(config):
     for key in ("MAX_MESSAGE_LENGTH", "PING_INTERVAL", "PING_TIMEOUT", "TYPING_RATE", "TYPING_TIMEOUT",
                 "MAX_ROOMS", "ROOMS_PER_CONNECTION", "HISTORY_LIMIT", "HISTORY_PAGE_MAX", "TOKEN_MAX_AGE",
                 "MAX_QUEUED_PACKETS", "MAX_QUEUED_BYTES", "CONNECT_TIMEOUT", "DMS_PER_PERSON",
-                "MAX_REACTIONS_PER_MESSAGE", "MAX_EMOJI_LENGTH"):
+                "MAX_REACTIONS_PER_MESSAGE", "MAX_EMOJI_LENGTH", "MAX_BAN_SECONDS", "MAX_MUTE_SECONDS",
+                "MAX_MODERATION_REASON"):
         if not _number(config[key]) or config[key] <= 0:
             raise ValueError(f"CHAT_{key} must be a positive number, not {config[key]!r}")
     for key in ("FLOOD_BURST", "CONNECTIONS_PER_MINUTE", "TRUSTED_PROXIES", "MAX_PACKETS_PER_REQUEST",
-                "TYPING_BURST", "RETENTION_MESSAGES", "CHANGE_RETENTION"):
+                "TYPING_BURST", "RETENTION_MESSAGES", "CHANGE_RETENTION",
+                "MODERATION_LOG_KEEP"):
         if not isinstance(config[key], int) or isinstance(config[key], bool) or config[key] < 0:
             raise ValueError(f"CHAT_{key} must be a whole number, 0 or more, not {config[key]!r}")
     if not _number(config["READ_RATE"]) or config["READ_RATE"] <= 0:

@@ -45,6 +45,10 @@ class ChatState:
     dm_key: bytes = b""  # keys the hash that names a direct message, so an id reveals nothing of its people
     changes: base.Changes = None  # edits, deletions and reactions
     max_emoji_length: int = 16
+    moderation: base.Moderation = None  # room owners, bans, mutes and the record of actions
+    max_ban_seconds: int = 7 * 86400
+    max_mute_seconds: int = 7 * 86400
+    max_moderation_reason: int = 200
 
     @classmethod
     def from_config(cls, config, stores, clock=time.monotonic):
@@ -81,6 +85,10 @@ class ChatState:
             seen_by_max=config["SEEN_BY_MAX"],
             receipts_scan=config["RECEIPTS_SCAN"],
             read_limit=stores.read_limit,
+            moderation=stores.moderation,
+            max_ban_seconds=config["MAX_BAN_SECONDS"],
+            max_mute_seconds=config["MAX_MUTE_SECONDS"],
+            max_moderation_reason=config["MAX_MODERATION_REASON"],
         )
 
     def dm_id(self, person_a, person_b):
@@ -103,6 +111,8 @@ class ChatState:
         for room in removed:
             self.history.remove_room(room)
             self.reads.remove_room(room)
+            if self.moderation is not None:
+                self.moderation.remove_room(room)  # a room of that name made later is its maker's
         departures, dropped = self.presence.drop_silent_hosts()
         return departures + self.presence.expire(), self.typing.expire(), removed, dropped
 

@@ -218,3 +218,21 @@ def person_id(value):
         raise ChatError("bad_arguments", f"person must be a person's id (user.id), a string of 1 to {PERSON_ID_MAX} "
                                          f"characters")
     return value
+
+
+def duration(value, field, max_seconds):
+    """Return ``value`` as a ban's or mute's length in seconds; raise ChatError unless it is 1 to ``max_seconds``."""
+    if type(value) is not int or not 0 < value <= max_seconds:
+        raise ChatError("bad_arguments", f"{field} must be a whole number of seconds from 1 to {max_seconds:,}")
+    return value
+
+
+def moderation_reason(value, max_length):
+    """Return a moderation action's reason ("" if absent); raise ChatError unless a string of ``max_length`` at most."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ChatError("bad_arguments", f"reason must be a string, not {_kind(value)}")
+    if len(value) > max_length:
+        raise ChatError("too_long", f"the reason is too long: {len(value):,} characters, the limit is {max_length:,}")
+    return value.strip()

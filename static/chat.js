@@ -6,6 +6,7 @@
 // (render.js). Each room's lines are kept by log.js, this tab's unsent messages by outbox.js.
 import { MessageChanges } from "./changes.js";
 import { Logs } from "./log.js";
+import { Moderation } from "./moderation.js";
 import { Outbox } from "./outbox.js";
 import { PageState, store } from "./page_state.js";
 import { View, notice, receivedLine, showFailed, showPending, showSeenBy, showSent, unsentLine } from "./render.js";
@@ -37,7 +38,11 @@ const view = new View({
   roomTitle: $("room-title"), roomList: $("rooms"), roomInput, roomsSummary: $("rooms-summary"),
   peopleList: $("people"), peopleCount: $("people-count"), typingLine: $("typing"), loadOlder, panels,
   dmList: $("dms"),
-}, wide, { switchTo, join: joinRoom, leave: leaveRoom, openDm });
+}, wide, {
+  switchTo, join: joinRoom, leave: leaveRoom, openDm,
+  personControls: (user, room) => moderation.controls(user, room),
+  peopleDrawn: (room) => moderation.drawn(room),
+});
 
 // auth is a function so every (re)connection sends the name, rooms and last messages of now,
 // not of page load. The page connects once it has what it needs (a token, with TOKENS on).
@@ -51,13 +56,24 @@ const changes = new MessageChanges(socket, {
   onError: showError,
 });
 
+// Moderation: Remove on others' messages, Mute and Ban beside people, for owners and administrators.
+const moderation = new Moderation(socket, {
+  me: () => state.me,
+  duration: () => Number($("moderation-duration").value),
+  tools: $("moderation-tools"),
+  onError: showError,
+});
+// A token pasted into "Sign in with a token" (an administrator's, from flask issue-token):
+// used as it is, never replaced by a demo token for a name.
+let pastedToken = false;
+
 function lastSeenOf(room) {
   return logs.has(room) ? logs.of(room).lastSeen : null;
 }
 
 // Connect (again), first getting a token for the chosen name when the demo issues them.
 async function connect() {
-  if (DEMO_TOKENS) {
+  if (DEMO_TOKENS && !pastedToken) {
     let answer;
     try {
       const response = await fetch(TOKEN_URL, {
@@ -124,6 +140,7 @@ function receive(message, { fresh }) {
   const line = receivedLine(message, state);
   if (!logs.of(message.room).addMessage(line, message.id)) return;
   changes.show(line, message);
+  moderation.decorate(line, message);
   if (state.received(message, { fresh })) view.rooms(state);
 }
 
@@ -188,6 +205,7 @@ function delivered(entry, message) {
   logs.of(entry.room).settle(entry.item, message.id); // before it is stamped with that id
   showSent(entry.item, message);
   changes.show(entry.item, message);
+  moderation.decorate(entry.item, message);
   drawSeenBy(entry.room);
   if (entry.room === state.current) markRead();
 }
@@ -305,6 +323,7 @@ socket.on("dm-opened", ({ dm }) => enterDm(dm));
 // The server sends welcome and presence before the socket's own "connect" event fires.
 socket.on("welcome", (welcome) => {
   state.welcome(welcome);
+  moderation.welcome(welcome);
   for (const room of logs.keys()) if (!state.isJoined(room)) dropRoom(room);
   view.name(state.me.name);
   view.nameMarks(state);
@@ -333,8 +352,12 @@ socket.on("connect_error", (err) => {
   }
   if (["token_required", "bad_token", "token_expired"].includes(code)) {
     // An expired token (or one from before the server's key changed): the demo issues another.
-    if (DEMO_TOKENS && state.renewToken()) return connect();
+    if (DEMO_TOKENS && !pastedToken && state.renewToken()) return connect();
     setStatus("offline", "not signed in");
+    return showError(`The server refused the connection: ${err.message}`);
+  }
+  if (code === "banned") {
+    setStatus("offline", "banned");
     return showError(`The server refused the connection: ${err.message}`);
   }
   setStatus(currentStatus(), err.message);
@@ -355,7 +378,9 @@ window.addEventListener("pageshow", (event) => {
 
 // --- Events from the server -------------------------------------------------------------
 
-socket.on("presence", ({ room, members }) => {
+socket.on("presence", ({ room, members, owner }) => {
+  moderation.presence({ room, owner });
+  if (logs.has(room)) moderation.redecorate(logs.of(room).lines);
   state.presence(room, members);
   view.room(state, logs);
 });
@@ -449,11 +474,24 @@ socket.on("room-removed", ({ room }) => {
   view.room(state, logs);
 });
 
+// A moderation action in a room: its notice; one that bans this person takes the room away.
+socket.on("moderation", (action) => {
+  if (!state.isJoined(action.room)) return;
+  addNotice(action.room, moderation.noticeOf(action));
+  if (action.action !== "ban" || !state.isMe(action.person)) return;
+  showError(`You were banned from ${action.room} until ${new Date(action.until).toLocaleTimeString()}`);
+  if (action.room === state.defaultRoom) return; // the server ends this connection
+  const wasCurrent = state.left(action.room);
+  dropRoom(action.room);
+  if (wasCurrent && state.current) switchTo(state.current);
+  else view.room(state, logs);
+});
+
 socket.on("chat-error", (refusal) => {
   if (refusal.code === "token_expired") {
     // The server ends a connection whose token expires, and a client it disconnects does
     // not reconnect by itself: the demo issues a new token and connects with it.
-    if (DEMO_TOKENS) return connect();
+    if (DEMO_TOKENS && !pastedToken) return connect();
     setStatus("offline", "not signed in");
     return showError(`The server ended the connection: ${refusal.error}`);
   }
@@ -488,6 +526,7 @@ nameForm.addEventListener("submit", (event) => {
     // Not connected because of the name (or at all), or names come from tokens: connect
     // (again) with this one; empty is a guest.
     if (DEMO_TOKENS && socket.connected && state.me && wanted === state.me.name) return;
+    pastedToken = false; // a name picked: a demo token for it
     state.nameChosen(wanted);
     view.nameMarks(state);
     if (!socket.connected) setStatus("connecting");
@@ -516,6 +555,23 @@ roomForm.addEventListener("submit", (event) => {
 });
 
 loadOlder.addEventListener("click", showOlder);
+
+// With signed identities on, a token from elsewhere (flask issue-token) can be pasted in.
+const tokenForm = $("token-form");
+tokenForm.hidden = !TOKENS;
+tokenForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const token = $("token").value.trim();
+  if (!token) return;
+  $("token").value = "";
+  showError("");
+  pastedToken = true;
+  state.signedIn(token);
+  // The server takes the identity from the token at connecting only: connect again with this one.
+  if (socket.active) socket.disconnect();
+  setStatus("connecting");
+  socket.connect();
+});
 
 $("refresh-rooms").addEventListener("click", () => {
   socket.emit("list-rooms", {}, (ack) => {

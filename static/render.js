@@ -203,10 +203,11 @@ export class View {
       write.type = "button";
       write.title = `Write to ${user.name} alone`;
       write.addEventListener("click", () => this.actions.openDm(user));
-      item.append(write);
+      item.append(write, ...(this.actions.personControls?.(user, state.current) || []));
       return item;
     }));
     peopleCount.textContent = state.current ? `(${here.length})` : "";
+    this.actions.peopleDrawn?.(state.current);
   }
 
   typing(state) {

@@ -4,7 +4,7 @@ Each handler is short: check the input (chat/validation.py), call the chat state
 Every event, payload and audience is listed in docs/protocol.md. The handlers live by
 concern: connections.py (connect, disconnect), rooms.py (list, create, join, leave,
 rename), messages.py (messages, history, typing, unknown events, internal errors), dms.py
-(direct messages) and expiry.py (the loop that ends what has run out). Clients are grouped in Socket.IO rooms
+(direct messages), moderation.py (owners' and administrators' removals, bans, mutes) and expiry.py (the loop that ends what has run out). Clients are grouped in Socket.IO rooms
 (named in chat/model.py, because the deliveries address them too):
 
 - ``seed``: clients of the original gateway's protocol, which live in the default room;
@@ -106,4 +106,4 @@ def announce_departure(room, member):
 
 
 # Registering the handlers; last, because each module uses the helpers above.
-from . import changes, connections, dms, expiry, messages, reads, rooms  # noqa: E402, F401
+from . import changes, connections, dms, expiry, messages, moderation, reads, rooms  # noqa: E402, F401

@@ -9,7 +9,7 @@ from .. import metrics, socketio, validation
 from ..model import FULL, SEED, ChatError, full_person_group, person_group
 from ..names import name_key
 from ..validation import FULL_PROTOCOL
-from . import ERROR_EVENT, USER_JOINED, USER_LEFT, announce_departure, chat_state, expiry, reads
+from . import ERROR_EVENT, USER_JOINED, USER_LEFT, announce_departure, chat_state, expiry, moderation, reads
 from .rooms import enter, rename_person
 
 
@@ -25,6 +25,8 @@ def _handshake(auth):
     if state.tokens:
         identity = state.tokens.verify(auth.get("token"))
         person_id, name = identity.id, identity.name
+        moderation.require_not_banned(state.rooms.default, person_id)  # a ban from the default room is from the chat
+        session["admin"] = identity.admin
     else:
         credential = validation.guest_credential(auth, full)
         person_id = state.guests.verify(credential) if credential else None
@@ -91,6 +93,8 @@ def connect(auth=None):
     if not state.tokens:
         welcome["guest"] = state.guests.issue(member.id)
     welcome["unread"] = reads.unread_on_connect(member, rooms)
+    if session.get("admin"):
+        welcome["admin"] = True  # so the page offers moderation everywhere; the server checks each action
     socketio.emit("welcome", welcome, to=request.sid)
     for room, after in rooms.items():
         try:

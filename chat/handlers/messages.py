@@ -8,7 +8,7 @@ from ..mentions import requested as requested_mentions
 from ..model import ChatError, no_such_conversation
 from ..validation import client_id as valid_client_id
 from ..validation import conversation, is_dm, message_id, message_text, page_limit, typing_flag
-from . import chat_state, check_flood, client_event, dms, emit_typing, full_protocol_event, refuse
+from . import chat_state, check_flood, client_event, dms, emit_typing, full_protocol_event, moderation, refuse
 
 
 def _post(room, text, client_id=None, mentions=None):
@@ -21,6 +21,7 @@ def _post(room, text, client_id=None, mentions=None):
     state = chat_state()
     dms.require_in(room)
     member = state.presence.member(request.sid)
+    moderation.require_not_muted(room, member.id)
     mentioned = _mentioned(room, text, mentions)
     message, new = state.delivery.post(room, member, text, client_id, to_seed=room == state.rooms.default,
                                        groups=dms.audience(room), mentions=mentioned)

@@ -7,7 +7,7 @@ from .. import socketio
 from ..model import FULL, ChatError, person_group, room_group, too_many_rooms_here
 from ..names import display_name
 from ..validation import conversation, is_dm, message_id
-from . import announce_departure, chat_state, full_protocol_event, is_full, reads
+from . import announce_departure, chat_state, full_protocol_event, is_full, moderation, reads
 from .changes import last_change_of, send_changes
 from .dms import enter_dm, require_dm
 
@@ -28,6 +28,7 @@ def enter(room, after=None, last_change=None):
         return enter_dm(room, lambda upto: _send_history_and_changes(room, after, upto, last_change))
     state = chat_state()
     state.rooms.require(room)
+    moderation.require_may_enter(room)
     rooms = state.presence.rooms_of(request.sid)
     if room in rooms:
         raise ChatError("already_in_room", f"you are in the room {room!r} already")
@@ -42,7 +43,7 @@ def enter(room, after=None, last_change=None):
         return
     reads.entered(member, room)
     members = [m.as_dict() for m in state.presence.members(room)]
-    socketio.emit("presence", {"room": room, "members": members}, to=request.sid)
+    socketio.emit("presence", {"room": room, "members": members, **moderation.owner_of(room)}, to=request.sid)
     state.delivery.enter(room, lambda: join_room(room_group(room)),
                          lambda upto: _send_history_and_changes(room, after, upto, last_change))
 
@@ -90,6 +91,7 @@ def list_rooms(payload):
 def create_room(payload):
     """Sent by a full-protocol client with a room name: create it, tell every full-protocol client."""
     room = chat_state().create_room(payload.get("room"))
+    moderation.claim(room)
     socketio.emit("room-created", {"room": room}, to=FULL)
     return {"ok": True, "room": room}
 

@@ -30,6 +30,7 @@ class Stores(NamedTuple):
     reads: base.Reads
     client_manager: object  # the ChatRedisManager for socketio.init_app, or None: Socket.IO's own
     changes: base.Changes = None  # edits, deletions and reactions
+    moderation: base.Moderation = None  # room owners, bans, mutes and the record of actions
 
 
 def open_stores(config, emit, clock=time.monotonic):
@@ -45,6 +46,7 @@ def open_stores(config, emit, clock=time.monotonic):
     from .local.dms import LocalDirectMessages
     from .local.history import LocalHistory
     from .local.limits import LocalConnectionLimit, LocalFloodControl
+    from .local.moderation import LocalModeration
     from .local.presence import LocalPresence
     from .local.reads import LocalReads
     from .local.rooms import LocalRooms
@@ -66,6 +68,7 @@ def open_stores(config, emit, clock=time.monotonic):
                   changes=LocalChanges(history, emit, delivery.room_lock, config["MAX_REACTIONS_PER_MESSAGE"],
                                        config["CHANGE_RETENTION"]),
                   reads=LocalReads(config["HISTORY_DATABASE"]),
+                  moderation=LocalModeration(config["HISTORY_DATABASE"], config["MODERATION_LOG_KEEP"]),
                   client_manager=None)
 
 
@@ -78,6 +81,7 @@ def _redis_stores(config, emit):
     from .redis.dms import RedisDirectMessages
     from .redis.history import RedisHistory
     from .redis.limits import RedisConnectionLimit, RedisFloodControl
+    from .redis.moderation import RedisModeration
     from .redis.presence import RedisPresence
     from .redis.reads import RedisReads
     from .redis.rooms import RedisRooms
@@ -102,6 +106,7 @@ def _redis_stores(config, emit):
                   changes=RedisChanges(history, emit, delivery.room_lock, config["MAX_REACTIONS_PER_MESSAGE"],
                                        config["CHANGE_RETENTION"], client, manager.channel),
                   reads=RedisReads(client),
+                  moderation=RedisModeration(client, config["MODERATION_LOG_KEEP"]),
                   client_manager=manager)
 
 

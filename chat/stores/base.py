@@ -11,6 +11,7 @@ People, rooms and messages are the types of chat/model.py. A departure is a
 """
 
 import threading
+import time
 
 from ..model import full_person_group, no_such_room, not_in_room
 from ..validation import room_name
@@ -502,4 +503,52 @@ class Reads:
 
     def remove_room(self, room):
         """Forget every marker, membership and mention of ``room``."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+
+class Moderation:
+    """Room owners, bans and mutes with the time they end, and the record of every moderation action.
+
+    A ban or a mute is ``kind`` ``"ban"`` or ``"mute"`` of one person in one room, until a
+    Unix time in seconds (wall-clock time, which every process shares); one that has ended
+    counts as none. The record of actions keeps each room's latest ``keep`` (0: all); it
+    outlives the room, as an audit trail should.
+    """
+
+    KINDS = ("ban", "mute")
+
+    def __init__(self, keep=1000, wall_clock=None):
+        self.keep = keep
+        self.wall_clock = wall_clock or time.time
+
+    def set_owner(self, room, person_id):
+        """Record ``person_id`` (a signed identity) as ``room``'s owner."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def owner(self, room):
+        """Return the person id of ``room``'s owner, or None if it has none."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def restrict(self, kind, room, person_id, until):
+        """Ban or mute (``kind``) the person in ``room`` until the Unix time ``until``, replacing any earlier one."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def lift(self, kind, room, person_id):
+        """End the person's ban or mute in ``room``; return whether one was in force."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def until(self, kind, room, person_id):
+        """Return the Unix time the person's ban or mute in ``room`` ends, or None if none is in force now."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def record(self, room, action):
+        """Store the moderation ``action`` (a JSON-ready dict) in ``room``'s record, newest last."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def log(self, room, limit=100):
+        """Return ``room``'s latest ``limit`` recorded actions, oldest first."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def remove_room(self, room):
+        """Forget ``room``'s owner, bans and mutes (it was removed); keep its record."""
         raise NotImplementedError(UNIMPLEMENTED)

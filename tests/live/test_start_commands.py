@@ -36,6 +36,9 @@ DOCUMENTED = {
                                  " --worker-connections 10000 --bind 0.0.0.0:8000 wsgi:app",
 }
 STARTERS = {"flask", "gunicorn", ".venv/bin/flask", ".venv/bin/gunicorn", "scripts/demo.sh"}
+# Flask commands the README shows that print and exit, never start a server (chat/cli.py; tested in
+# tests/app/test_moderation.py).
+ONE_OFF = {"issue-token"}
 
 
 def readme_commands():
@@ -58,7 +61,7 @@ def split_command(command):
 def test_every_documented_start_command_is_tested():
     """Test exactly the README's start commands, each from the run environment the README builds."""
     starting = [command for command in readme_commands()
-                if set(split_command(command)[1][:2]) & STARTERS]
+                if set(split_command(command)[1][:2]) & STARTERS and not set(split_command(command)[1]) & ONE_OFF]
     assert sorted(starting) == sorted(DOCUMENTED.values())
 
 

@@ -1,0 +1,101 @@
+"""Room owners, bans, mutes and the moderation record, without sockets: every test runs twice,
+on the SQLite store in a temporary file and on the Redis store in an emptied redis-server."""
+
+import pytest
+
+from chat.stores.local.moderation import LocalModeration
+from chat.stores.redis.moderation import RedisModeration
+
+
+class WallClock:
+    """A wall clock that moves only when told."""
+
+    def __init__(self):
+        self.now = 1_800_000_000.0
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def wall_clock():
+    """Return a wall clock the test moves."""
+    return WallClock()
+
+
+@pytest.fixture(params=["in-process", "redis"])
+def moderation(request, tmp_path, wall_clock):
+    """Return the moderation store in a temporary SQLite file, or in an emptied Redis, keeping 3 actions a room."""
+    if request.param == "redis":
+        return RedisModeration(request.getfixturevalue("redis_db"), keep=3, wall_clock=wall_clock)
+    return LocalModeration(str(tmp_path / "chat.sqlite3"), keep=3, wall_clock=wall_clock)
+
+
+def test_a_room_has_the_owner_recorded_and_none_otherwise(moderation):
+    """Return the recorded owner of a room, None for a room without one."""
+    moderation.set_owner("team", "p1")
+    assert moderation.owner("team") == "p1"
+    assert moderation.owner("other") is None
+
+
+@pytest.mark.parametrize("kind", ["ban", "mute"])
+def test_a_restriction_holds_until_its_time_then_counts_as_none(moderation, wall_clock, kind):
+    """Return a ban's or mute's end while it is in force, None once that time has come."""
+    moderation.restrict(kind, "team", "p2", wall_clock.now + 60)
+    assert moderation.until(kind, "team", "p2") == wall_clock.now + 60
+    assert moderation.until(kind, "team", "p1") is None
+    assert moderation.until(kind, "other", "p2") is None
+    wall_clock.now += 60
+    assert moderation.until(kind, "team", "p2") is None
+
+
+def test_bans_and_mutes_are_apart(moderation, wall_clock):
+    """Keep a person's ban and mute in one room apart from each other."""
+    moderation.restrict("mute", "team", "p2", wall_clock.now + 60)
+    assert moderation.until("ban", "team", "p2") is None
+    moderation.restrict("ban", "team", "p2", wall_clock.now + 30)
+    assert moderation.until("mute", "team", "p2") == wall_clock.now + 60
+
+
+def test_a_new_restriction_replaces_the_earlier_one(moderation, wall_clock):
+    """Take the latest ban's end, even when it is sooner than the earlier one's."""
+    moderation.restrict("ban", "team", "p2", wall_clock.now + 600)
+    moderation.restrict("ban", "team", "p2", wall_clock.now + 10)
+    assert moderation.until("ban", "team", "p2") == wall_clock.now + 10
+
+
+def test_lifting_says_whether_one_was_in_force(moderation, wall_clock):
+    """Return True when a ban in force is lifted, False for none or one that had ended."""
+    moderation.restrict("ban", "team", "p2", wall_clock.now + 60)
+    assert moderation.lift("ban", "team", "p2") is True
+    assert moderation.until("ban", "team", "p2") is None
+    assert moderation.lift("ban", "team", "p2") is False
+    moderation.restrict("mute", "team", "p2", wall_clock.now + 5)
+    wall_clock.now += 5
+    assert moderation.lift("mute", "team", "p2") is False
+
+
+def test_the_record_keeps_a_rooms_latest_actions_in_order(moderation):
+    """Return a room's actions oldest first, its latest ``keep`` only, apart from other rooms'."""
+    for number in range(5):
+        moderation.record("team", {"action": "mute", "n": number})
+    moderation.record("other", {"action": "ban"})
+    assert moderation.log("team") == [{"action": "mute", "n": 2}, {"action": "mute", "n": 3},
+                                      {"action": "mute", "n": 4}]
+    assert moderation.log("team", limit=1) == [{"action": "mute", "n": 4}]
+    assert moderation.log("other") == [{"action": "ban"}]
+
+
+def test_removing_a_room_forgets_its_owner_and_restrictions_but_keeps_its_record(moderation, wall_clock):
+    """Let a room of the same name made later start with no owner, ban or mute; keep the audit trail."""
+    moderation.set_owner("team", "p1")
+    moderation.restrict("ban", "team", "p2", wall_clock.now + 60)
+    moderation.restrict("mute", "team", "p3", wall_clock.now + 60)
+    moderation.record("team", {"action": "ban"})
+    moderation.set_owner("other", "p1")
+    moderation.remove_room("team")
+    assert moderation.owner("team") is None
+    assert moderation.until("ban", "team", "p2") is None
+    assert moderation.until("mute", "team", "p3") is None
+    assert moderation.log("team") == [{"action": "ban"}]
+    assert moderation.owner("other") == "p1"
