@@ -6,24 +6,15 @@ import pytest
 from chat.model import ChatError, Member
 from chat.stores.local.dms import LocalDirectMessages
 from chat.stores.redis.dms import RedisDirectMessages
+from support.clock import WALL_CLOCK_START, Clock
 
 ALICE, BOB, CAROL = Member("a", "Alice"), Member("b", "Bob", True), Member("c", "Carol")
-
-
-class WallClock:
-    """A clock that moves only when told to."""
-
-    def __init__(self):
-        self.now = 1_800_000_000.0
-
-    def __call__(self):
-        return self.now
 
 
 @pytest.fixture
 def clock():
     """Return a fake clock."""
-    return WallClock()
+    return Clock(WALL_CLOCK_START)
 
 
 @pytest.fixture(params=["in-process", "redis"])

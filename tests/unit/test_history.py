@@ -8,24 +8,15 @@ import pytest
 from chat.model import Member
 from chat.stores.local.history import LocalHistory
 from chat.stores.redis.history import RedisHistory
+from support.clock import WALL_CLOCK_START, Clock
 
 ALICE = Member("p1", "Alice")
-
-
-class WallClock:
-    """A wall clock (seconds since the epoch) that moves only when told to."""
-
-    def __init__(self):
-        self.now = 1_800_000_000.0
-
-    def __call__(self):
-        return self.now
 
 
 @pytest.fixture
 def clock():
     """Return a fake wall clock."""
-    return WallClock()
+    return Clock(WALL_CLOCK_START)
 
 
 @pytest.fixture(params=["in-process", "redis"])

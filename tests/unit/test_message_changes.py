@@ -10,6 +10,7 @@ from chat.stores.local.changes import LocalChanges
 from chat.stores.local.history import LocalHistory
 from chat.stores.redis.changes import RedisChanges
 from chat.stores.redis.history import RedisHistory
+from support.clock import WALL_CLOCK_START, Clock
 
 ALICE, BOB = Member("p1", "Alice"), Member("p2", "Bob")
 
@@ -24,14 +25,6 @@ class Recorder:
         self.sent.append((event, data, to))
 
 
-class WallClock:
-    def __init__(self):
-        self.now = 1_800_000_000.0
-
-    def __call__(self):
-        return self.now
-
-
 @pytest.fixture
 def emitted():
     """Return what the changes store emitted (in one process; Redis publishes instead)."""
@@ -43,7 +36,7 @@ def stores(request, tmp_path, emitted):
     """Return (history, changes) on SQLite in a temporary file, or in an emptied Redis."""
     import threading
     lock = threading.Lock()
-    clock = WallClock()
+    clock = Clock(WALL_CLOCK_START)
     if request.param == "redis":
         redis = request.getfixturevalue("redis_db")
         history = RedisHistory(redis, clock=clock)

@@ -5,22 +5,13 @@ import pytest
 
 from chat.stores.local.moderation import LocalModeration
 from chat.stores.redis.moderation import RedisModeration
-
-
-class WallClock:
-    """A wall clock that moves only when told."""
-
-    def __init__(self):
-        self.now = 1_800_000_000.0
-
-    def __call__(self):
-        return self.now
+from support.clock import WALL_CLOCK_START, Clock
 
 
 @pytest.fixture
 def wall_clock():
     """Return a wall clock the test moves."""
-    return WallClock()
+    return Clock(WALL_CLOCK_START)
 
 
 @pytest.fixture(params=["in-process", "redis"])
