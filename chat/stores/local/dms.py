@@ -5,14 +5,13 @@ they outlive a restart as their messages do. Who was seen when is kept in memory
 presence is: after a restart nobody has been seen yet.
 """
 
-import sqlite3
 import threading
 import time
 from collections import OrderedDict
-from pathlib import Path
 
 from ...model import Member, too_many_dms
 from .. import base
+from . import open_database
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS dm_people (
@@ -31,11 +30,7 @@ class LocalDirectMessages(base.DirectMessages):
     """Direct messages and their two people, for this process."""
 
     def __init__(self, path, per_person, seen_seconds, clock=time.monotonic):
-        if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(SCHEMA)
+        self._db = open_database(path, SCHEMA)
         self.per_person = per_person
         self.seen_seconds = seen_seconds
         self._clock = clock

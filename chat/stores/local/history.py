@@ -10,10 +10,10 @@ import json
 import sqlite3
 import threading
 import time
-from pathlib import Path
 
 from ...model import Member, Message
 from .. import base
+from . import open_database
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS rooms (
@@ -93,12 +93,8 @@ class LocalHistory(base.History):
     """Every room's messages, numbered 1, 2, 3, ... per room with no gaps, in the order accepted."""
 
     def __init__(self, path, clock=time.time):
-        if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(SCHEMA)
+        self._db = open_database(path, SCHEMA)
+        self._db.execute("PRAGMA synchronous=NORMAL")  # see the module docstring
         migrate(self._db)
         self._clock = clock
         self._lock = threading.Lock()

@@ -6,11 +6,10 @@ the record survive a restart as the messages do.
 """
 
 import json
-import sqlite3
 import threading
-from pathlib import Path
 
 from .. import base
+from . import open_database
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS room_owners (
@@ -38,11 +37,7 @@ class LocalModeration(base.Moderation):
 
     def __init__(self, path, keep=1000, wall_clock=None):
         super().__init__(keep, wall_clock)
-        if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(SCHEMA)
+        self._db = open_database(path, SCHEMA)
         self._lock = threading.Lock()
 
     def close(self):

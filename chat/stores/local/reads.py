@@ -4,12 +4,11 @@ The tables sit in the history's database file (their own connection), so a signe
 person's markers and rooms survive a restart as the messages do.
 """
 
-import sqlite3
 import threading
-from pathlib import Path
 
 from ...model import Member
 from .. import base
+from . import open_database
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS read_markers (
@@ -40,11 +39,7 @@ class LocalReads(base.Reads):
     """Read markers, memberships and mentions in one process's SQLite file."""
 
     def __init__(self, path):
-        if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(SCHEMA)
+        self._db = open_database(path, SCHEMA)
         self._lock = threading.Lock()
 
     def close(self):
