@@ -13,7 +13,7 @@ People, rooms and messages are the types of chat/model.py. A departure is a
 import threading
 import time
 
-from ..model import full_person_group, no_such_room, not_in_room
+from ..model import full_person_group, no_such_room, not_in_room, too_many_reactions
 from ..validation import room_name
 
 UNIMPLEMENTED = "This method must be implemented in a subclass."
@@ -438,6 +438,26 @@ class Changes:
         message that has ``max_reactions`` distinct ones.
         """
         raise NotImplementedError(UNIMPLEMENTED)
+
+    def toggled(self, reactions, person_id, emoji, on):
+        """Return (the message's reactions with ``person_id``'s ``emoji`` on or off, that emoji's users).
+
+        ``reactions`` is the message's {emoji: [person ids]} (None for none), left as it is;
+        the new one is None when no emoji is left. Return None when the reaction is already
+        so. Raise ``too_many_reactions`` for a new emoji past ``max_reactions``.
+        """
+        reactions = dict(reactions or {})
+        users = reactions.get(emoji, [])
+        if (person_id in users) == on:
+            return None
+        if on and emoji not in reactions and len(reactions) >= self.max_reactions:
+            raise too_many_reactions(self.max_reactions)
+        users = users + [person_id] if on else [user for user in users if user != person_id]
+        if users:
+            reactions[emoji] = users
+        else:
+            reactions.pop(emoji, None)
+        return reactions or None, users
 
     def last_change(self, room):
         """Return ``room``'s newest change number, 0 if none."""

@@ -7,7 +7,7 @@ lock, so every connection receives a room's messages and changes in the order th
 
 import json
 
-from ...model import no_such_message, not_your_message, room_group, too_many_reactions
+from ...model import no_such_message, not_your_message, room_group
 from .. import base
 from .history import _stored_text
 
@@ -40,17 +40,10 @@ class LocalChanges(base.Changes):
 
     def react(self, room, message_id, person_id, emoji, on, groups=None):
         def work(db, row):
-            reactions = json.loads(row[3]) if row[3] else {}
-            users = reactions.get(emoji, [])
-            if (person_id in users) == on:
+            toggled = self.toggled(json.loads(row[3]) if row[3] else None, person_id, emoji, on)
+            if toggled is None:
                 return None
-            if on and emoji not in reactions and len(reactions) >= self.max_reactions:
-                raise too_many_reactions(self.max_reactions)
-            users = users + [person_id] if on else [user for user in users if user != person_id]
-            if users:
-                reactions[emoji] = users
-            else:
-                reactions.pop(emoji, None)
+            reactions, users = toggled
             db.execute("UPDATE messages SET reactions = ? WHERE room = ? AND id = ?",
                        (json.dumps(reactions) if reactions else None, room, message_id))
             return {"room": room, "id": message_id, "emoji": emoji, "count": len(users), "users": users}

@@ -18,7 +18,7 @@ the newest ``retention`` kept.
 import dataclasses
 import json
 
-from ...model import ChatError, no_such_message, not_your_message, room_group, too_many_reactions
+from ...model import ChatError, no_such_message, not_your_message, room_group
 from .. import base
 from . import PREFIX
 from .delivery import queue_message
@@ -78,18 +78,11 @@ class RedisChanges(base.Changes):
 
     def react(self, room, message_id, person_id, emoji, on, groups=None):
         def work(message):
-            reactions = dict(message.reactions or {})
-            users = reactions.get(emoji, [])
-            if (person_id in users) == on:
+            toggled = self.toggled(message.reactions, person_id, emoji, on)
+            if toggled is None:
                 return None
-            if on and emoji not in reactions and len(reactions) >= self.max_reactions:
-                raise too_many_reactions(self.max_reactions)
-            users = users + [person_id] if on else [user for user in users if user != person_id]
-            if users:
-                reactions[emoji] = users
-            else:
-                reactions.pop(emoji, None)
-            return (dataclasses.replace(message, reactions=reactions or None),
+            reactions, users = toggled
+            return (dataclasses.replace(message, reactions=reactions),
                     {"room": room, "id": message_id, "emoji": emoji, "count": len(users), "users": users})
         return self._run("reaction", room, message_id, work, groups)
 
