@@ -9,6 +9,7 @@ from chat.model import Member
 from chat.stores.local.history import LocalHistory
 from chat.stores.redis.history import RedisHistory
 from support.clock import WALL_CLOCK_START, Clock
+from support.databases import first_release_history
 
 ALICE = Member("p1", "Alice")
 
@@ -147,19 +148,7 @@ def test_mentions_are_kept_with_the_message(history):
 
 def test_an_older_database_gains_the_mentions_column(tmp_path):
     """Open a database made before mentions existed, keeping its messages and adding the column."""
-    import sqlite3
-    path = str(tmp_path / "old.sqlite3")
-    db = sqlite3.connect(path)
-    db.executescript("""
-        CREATE TABLE rooms (name TEXT PRIMARY KEY, last_id INTEGER NOT NULL DEFAULT 0,
-                            removed INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
-        CREATE TABLE messages (room TEXT NOT NULL, id INTEGER NOT NULL, ts INTEGER NOT NULL, user_id TEXT NOT NULL,
-                               user_name TEXT NOT NULL, user_guest INTEGER NOT NULL, text TEXT NOT NULL,
-                               client_id TEXT, PRIMARY KEY (room, id)) WITHOUT ROWID;
-        INSERT INTO rooms VALUES ('a', 1, 0);
-        INSERT INTO messages VALUES ('a', 1, 0, 'p1', 'Alice', 0, 'old', NULL);
-    """)
-    db.close()
+    path = first_release_history(str(tmp_path / "old.sqlite3"), ts=0)
     history = LocalHistory(path)
     assert [(m.text, m.mentions) for m in history.latest("a", 10)[0]] == [("old", ())]
     message, _ = history.append("a", ALICE, "new", mentions=("p2",))

@@ -1,7 +1,6 @@
 """Edits, deletions and reactions, without sockets: every test on the SQLite history and on its
 Redis twin, which must behave the same."""
 
-import sqlite3
 
 import pytest
 
@@ -11,6 +10,7 @@ from chat.stores.local.history import LocalHistory
 from chat.stores.redis.changes import RedisChanges
 from chat.stores.redis.history import RedisHistory
 from support.clock import WALL_CLOCK_START, Clock
+from support.databases import first_release_history
 
 ALICE, BOB = Member("p1", "Alice"), Member("p2", "Bob")
 
@@ -180,18 +180,7 @@ def test_a_change_is_emitted_to_the_room_in_one_process(tmp_path, emitted):
 
 def test_an_older_database_gains_the_new_columns(tmp_path):
     """Open a history file made before edits and reactions: its messages read unchanged, and can be edited."""
-    path = str(tmp_path / "old.sqlite3")
-    db = sqlite3.connect(path)
-    db.executescript("""
-        CREATE TABLE rooms (name TEXT PRIMARY KEY, last_id INTEGER NOT NULL DEFAULT 0,
-                            removed INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
-        CREATE TABLE messages (room TEXT NOT NULL, id INTEGER NOT NULL, ts INTEGER NOT NULL, user_id TEXT NOT NULL,
-                               user_name TEXT NOT NULL, user_guest INTEGER NOT NULL, text TEXT NOT NULL,
-                               client_id TEXT, PRIMARY KEY (room, id)) WITHOUT ROWID;
-        INSERT INTO rooms VALUES ('a', 1, 0);
-        INSERT INTO messages VALUES ('a', 1, 5, 'p1', 'Alice', 0, 'old', NULL);
-    """)
-    db.close()
+    path = first_release_history(str(tmp_path / "old.sqlite3"), ts=5)
     history = LocalHistory(path)
     assert one(history, "a", 1).as_dict() == {"room": "a", "id": 1, "ts": 5, "user": ALICE.as_dict(), "text": "old"}
     LocalChanges(history, Recorder(), lambda room: __import__("threading").Lock(), 20, 0).edit("a", 1, "p1", "new")
