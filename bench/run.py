@@ -12,6 +12,11 @@ CPU time per delivery, the figure least moved by other work on the machine.
   .venv/bin/python bench/run.py                                   # every mode, N=50 and 200, R=20 msg/s, 5 s
   .venv/bin/python bench/run.py --mode gunicorn-gevent --clients 200,500 --saturate   # max sustained deliveries/s
   .venv/bin/python bench/run.py --mode flask --clients 50 --rate 100 --duration 10 --transport polling --out runs.jsonl
+  .venv/bin/python bench/run.py --mode node --clients 500 --rate 40 --duration 4     # the Node reference server
+
+The mode `node` is not this project: it is bench/reference/server.js, plain Node socket.io 4.8
+keeping the original gateway's contract, the yardstick (bench/side_by_side.py alternates it with
+this server, round after round).
 
 --saturate [F] multiplies R by F (default 1.5) after every passing step, starting at 1,000
 deliveries/s (R = 1000 / N) unless --rate is given, until fewer than 99 % of deliveries arrive or
@@ -22,6 +27,7 @@ The load generator shares the machine with the server: its CPU is reported too.
 """
 
 import argparse
+import dataclasses
 import json
 import os
 import resource
@@ -35,14 +41,16 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 # The run environment the README's commands use, built from requirements.txt alone.
 RUN_ENV = ROOT / ".venv"
 FLASK, GUNICORN = str(RUN_ENV / "bin" / "flask"), str(RUN_ENV / "bin" / "gunicorn")
-MODES = {
+MODES: dict[str, Callable[[int], list[str]]] = {
     "flask": lambda port: [FLASK, "--app", "app", "run", "--host", "127.0.0.1", "--port", str(port)],
     "gunicorn-threads": lambda port: [GUNICORN, "--workers", "1", "--threads", "200",
                                       "--no-control-socket", "--graceful-timeout", "2",
@@ -54,7 +62,10 @@ MODES = {
     "gunicorn-gevent-redis": lambda port: [GUNICORN, "--worker-class", "gevent", "--workers", "2",
                                            "--worker-connections", "10000", "--no-control-socket",
                                            "--graceful-timeout", "2", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+    # Not this project: the yardstick, plain Node socket.io 4.8 with the original gateway's contract.
+    "node": lambda port: ["node", str(BENCH / "reference" / "server.js"), str(port)],
 }
+REFERENCE = "node"
 DEFAULT_MODES = ["flask", "gunicorn-threads", "gunicorn-gevent"]
 # Every client comes from 127.0.0.1 and senders send far more than a person does: the only
 # settings changed from production are these two limits.
@@ -66,8 +77,26 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def install_node_packages():
-    """npm ci in bench/ when node_modules is missing or older than the lock file."""
+@dataclasses.dataclass(frozen=True)
+class Load:
+    """What load.js sends: N clients, S senders, R messages a second for D seconds, stepped up with saturate."""
+
+    clients: int
+    senders: int = 10
+    rate: float | None = None  # messages a second, all senders together; None: 20, or 1,000 deliveries/s saturating
+    duration: float = 5
+    transport: str = "websocket"
+    saturate: float | None = None  # the factor R grows by after each passing step
+    max_steps: int = 20
+    metrics: str = "off"
+
+    def start_rate(self) -> float:
+        """Return the first step's messages a second."""
+        return self.rate or (round(1000 / self.clients, 2) if self.saturate else 20)
+
+
+def install_node_packages() -> None:
+    """Run npm ci in bench/ when node_modules is missing or older than the lock file."""
     lock, stamp = BENCH / "package-lock.json", BENCH / "node_modules" / ".installed-lock"
     if stamp.exists() and stamp.read_bytes() == lock.read_bytes():
         return
@@ -77,13 +106,14 @@ def install_node_packages():
     shutil.copyfile(lock, stamp)
 
 
-def free_port():
+def free_port() -> int:
+    """Return a TCP port free on 127.0.0.1 now."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
 
 
-def tree(root):
+def tree(root: int) -> tuple[int, int]:
     """Return (RSS bytes, CPU ticks) of process ``root`` and all its descendants."""
     stats = {}
     for pid in filter(str.isdigit, os.listdir("/proc")):
@@ -106,24 +136,26 @@ def tree(root):
 class Sampler(threading.Thread):
     """Read the server tree's RSS and CPU every 0.1 s: [(epoch ms, RSS bytes, CPU ticks)]."""
 
-    def __init__(self, pid):
+    def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
         self.pid, self.samples, self.done = pid, [], threading.Event()
         self.start()
 
-    def run(self):
+    def run(self) -> None:
         while not self.done.wait(0.1):
             self.samples.append((time.time() * 1000, *tree(self.pid)))
 
-    def window(self, start_ms, end_ms):
+    def window(self, start_ms: float, end_ms: float) -> list[tuple[float, int, int]]:
+        """Return the samples taken between two epoch times, in ms."""
         return [s for s in self.samples if start_ms <= s[0] <= end_ms]
 
-    def cpu_pct(self, start_ms, end_ms):
+    def cpu_pct(self, start_ms: float, end_ms: float) -> float | None:
+        """Return the tree's CPU use between two epoch times, in % of one core."""
         w = self.window(start_ms, end_ms)
         return round(100 * (w[-1][2] - w[0][2]) / TICKS / ((w[-1][0] - w[0][0]) / 1000), 1) if len(w) > 1 else None
 
 
-def start_redis(workdir):
+def start_redis(workdir: str) -> tuple[subprocess.Popen[bytes], str]:
     """Start a redis-server that keeps what it acknowledges; return (process, URL)."""
     port = free_port()
     redis = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", str(workdir),
@@ -139,7 +171,9 @@ def start_redis(workdir):
     raise RuntimeError("redis-server did not start")
 
 
-def start_server(mode, port, workdir, redis_url=None, metrics=False):
+def start_server(mode: str, port: int, workdir: str, redis_url: str | None = None,
+                 metrics: bool = False) -> subprocess.Popen[bytes]:
+    """Start ``mode`` on ``port`` with the production settings but LIMITS; return once /healthz answers."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CHAT_", "FLASK_", "PROMETHEUS_"))}
     env.update(LIMITS, CHAT_SECRET_KEY=secrets.token_hex(32),
                CHAT_HISTORY_DATABASE=str(Path(workdir) / f"{mode}-{port}.sqlite3"))
@@ -166,7 +200,8 @@ def start_server(mode, port, workdir, redis_url=None, metrics=False):
     raise RuntimeError(f"{mode} did not answer /healthz in 30 s: {Path(log.name).read_text()[-2000:]}")
 
 
-def stop_server(server):
+def stop_server(server: subprocess.Popen[bytes]) -> None:
+    """Stop a server's whole process group: SIGTERM, then SIGKILL."""
     for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
         if server.poll() is None:
             os.killpg(server.pid, sig)
@@ -176,23 +211,25 @@ def stop_server(server):
                 pass
 
 
-def run(mode, n, args, workdir):
-    """Benchmark one mode at N clients; return its record."""
+def measure(mode: str, load: Load, workdir: str) -> dict[str, Any]:
+    """Benchmark one mode under one load on a server of its own; return its record."""
+    n = load.clients
     port = free_port()
     redis, redis_url = start_redis(workdir) if mode.endswith("-redis") else (None, None)
-    server = start_server(mode, port, workdir, redis_url, args.metrics == "on")
+    server = start_server(mode, port, workdir, redis_url, load.metrics == "on")
     sampler = Sampler(server.pid)
-    time.sleep(1)
+    time.sleep(1)  # the idle RSS: a second of samples before any client
     started = time.time() * 1000
     idle = [s[1] for s in sampler.samples]
-    rate = args.rate or (round(1000 / n, 2) if args.saturate else 20)
+    rate = load.start_rate()
     command = ["node", str(BENCH / "load.js"), "--url", f"http://127.0.0.1:{port}", "--clients", str(n),
-               "--senders", str(args.senders), "--rate", str(rate), "--duration", str(args.duration),
-               "--transport", args.transport, "--saturate", str(args.saturate or 0)]
+               "--senders", str(load.senders), "--rate", str(rate), "--duration", str(load.duration),
+               "--transport", load.transport, "--saturate", str(load.saturate or 0),
+               "--max-steps", str(load.max_steps)]
     try:
-        load = subprocess.run(command, stdout=subprocess.PIPE, text=True, timeout=1800)
-        lines = load.stdout.strip().splitlines()
-        result = json.loads(lines[-1]) if lines else {"ok": False, "exit": load.returncode, "error": "no output"}
+        generator = subprocess.run(command, stdout=subprocess.PIPE, text=True, timeout=1800)
+        lines = generator.stdout.strip().splitlines()
+        result = json.loads(lines[-1]) if lines else {"ok": False, "exit": generator.returncode, "error": "no output"}
     except subprocess.TimeoutExpired:
         result = {"ok": False, "exit": 3, "error": "load.js timed out"}
     finally:
@@ -202,8 +239,9 @@ def run(mode, n, args, workdir):
         stop_server(server)
         if redis is not None:
             stop_server(redis)
-    record = {"mode": mode, "clients": n, "transport": args.transport, "rate": rate, "duration": args.duration,
-              "saturate": args.saturate or None, "settings": LIMITS, "metrics": args.metrics, **result,
+    record = {"mode": mode, "clients": n, "transport": load.transport, "rate": rate, "duration": load.duration,
+              "saturate": load.saturate or None, "settings": {} if mode == REFERENCE else LIMITS,
+              "metrics": load.metrics, **result,
               "server_exited_early": crashed, "idle_rss_mb": round(min(idle) / 2**20, 1) if idle else None,
               "peak_rss_mb": round(max(s[1] for s in sampler.samples) / 2**20, 1)}
     connected = [s[1] for s in sampler.window(result.get("t_connected", 0), result.get("t_send", 0))]
@@ -226,7 +264,8 @@ COLUMNS = [("mode", 16, "mode"), ("N", 4, "clients"), ("R msg/s", 8, "rate"), ("
            ("N conn MB", 9, "connected_rss_mb"), ("KB/conn", 7, "kb_per_connection"), ("result", 6, "result")]
 
 
-def print_table(records):
+def print_table(records: list[dict[str, Any]]) -> None:
+    """Print one line per step of every run, then each run's maximum and problems."""
     print("  ".join(title.rjust(width) for title, width, _ in COLUMNS))
     for r in records:
         steps = r.get("steps") or [{}]
@@ -244,10 +283,21 @@ def print_table(records):
             print(f"  {r['mode']} N={r['clients']}: {problem}")
 
 
-def main():
+def prepare(modes: list[str]) -> None:
+    """Check what the modes need, install the Node packages, and allow a socket per client."""
+    if set(modes) - {REFERENCE} and not Path(GUNICORN).exists():
+        raise SystemExit(f"{RUN_ENV} is missing: build it with `bash scripts/demo.sh` (or scripts/test.sh)")
+    install_node_packages()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so a stopped run still stops its server
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)  # a socket per client, in the server and load.js
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 65536)), hard))
+
+
+def main() -> int:
+    """Run every mode at every N; print the table and the JSON lines; return 1 if a run failed."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mode", default=",".join(DEFAULT_MODES),
-                        help=f"comma-separated: {', '.join(MODES)} (default: the first three)")
+                        help=f"comma-separated: {', '.join(MODES)} (default: {','.join(DEFAULT_MODES)})")
     parser.add_argument("--clients", default="50,200", help="comma-separated client counts N")
     parser.add_argument("--senders", type=int, default=10, help="clients that send (at most N)")
     parser.add_argument("--rate", type=float, help="messages a second, all senders together (default 20)")
@@ -255,6 +305,7 @@ def main():
     parser.add_argument("--transport", choices=["websocket", "polling"], default="websocket")
     parser.add_argument("--saturate", type=float, nargs="?", const=1.5, metavar="FACTOR",
                         help="raise R by FACTOR each step until one fails")
+    parser.add_argument("--max-steps", type=int, default=20, help="most steps of one --saturate run")
     parser.add_argument("--out", type=Path, help="append the JSON lines to this file too")
     parser.add_argument("--metrics", choices=["off", "on"], default="off",
                         help="serve /metrics and count (CHAT_METRICS, in multiprocess mode); default off")
@@ -262,23 +313,22 @@ def main():
     modes = args.mode.split(",")
     if unknown := set(modes) - set(MODES):
         parser.error(f"unknown mode {', '.join(unknown)}")
-    if not Path(GUNICORN).exists():
-        parser.error(f"{RUN_ENV} is missing: build it with `bash scripts/demo.sh` (or scripts/test.sh)")
-    install_node_packages()
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so a stopped run still stops its server
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)  # a socket per client, in the server and load.js
-    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 65536)), hard))
+    prepare(modes)
     records = []
     with tempfile.TemporaryDirectory(prefix="chat-bench-") as workdir:
         for mode in modes:
             for n in map(int, args.clients.split(",")):
                 print(f"run.py: {mode}, N={n}", file=sys.stderr)
+                load = Load(n, args.senders, args.rate, args.duration, args.transport, args.saturate,
+                            args.max_steps, args.metrics)
                 try:
-                    records.append(run(mode, n, args, workdir))
+                    records.append(measure(mode, load, workdir))
                 except RuntimeError as error:
                     records.append({"mode": mode, "clients": n, "ok": False, "exit": 3, "error": str(error)})
     print_table(records)
     print(f"Note: {LIMITS_NOTE} Latencies in ms. RSS is the server's whole process tree.")
+    if REFERENCE in modes:
+        print(f"Mode {REFERENCE} is the Node socket.io reference server (bench/reference/server.js), not this project.")
     for record in records:
         line = json.dumps(record)
         print(line)
