@@ -1,12 +1,10 @@
-"""Every documented way to start the server, run as the README writes it, serving real clients.
+"""Every documented way to start the server, run as the README and docs/ write it, serving real clients.
 
 The servers run from the run environment, .venv, built from requirements.txt alone, so a
 package that requirements.txt leaves out fails here even when the tests' own Python has it.
 """
 
 import os
-import re
-import shlex
 import signal
 import subprocess
 import time
@@ -15,13 +13,15 @@ import pytest
 import requests
 
 from support import ROOT, TIMEOUT
+from support.docs import documented_commands, split_command
 from support.metrics import SCRAPE_TOKEN, samples, value
 from support.servers import free_port, run_env
 
 USER_JOINED = {"message": "A user joined the chat"}
 
-# The README's start commands, continuation lines joined; the test runs each as written but
-# on a free loopback port, with the test's values for the settings the README leaves to you.
+# The start commands of the README and docs/deployment.md, continuation lines joined; the test
+# runs each as written but on a free loopback port, with the test's values for the settings the
+# documentation leaves to you.
 DOCUMENTED = {
     "demo": "bash scripts/demo.sh",
     "gunicorn-threads": ".venv/bin/gunicorn --workers 1 --threads 100 --bind 0.0.0.0:8000 wsgi:app",
@@ -36,33 +36,24 @@ DOCUMENTED = {
                                  " --worker-connections 10000 --bind 0.0.0.0:8000 wsgi:app",
 }
 STARTERS = {"flask", "gunicorn", ".venv/bin/flask", ".venv/bin/gunicorn", "scripts/demo.sh"}
-# Flask commands the README shows that print and exit, never start a server (chat/cli.py; tested in
-# tests/app/test_moderation.py).
+# Flask commands the documentation shows that print and exit, never start a server (chat/cli.py;
+# run as written in tests/live/test_documented_commands.py).
 ONE_OFF = {"issue-token"}
 
 
-def readme_commands():
-    """Return the commands of the README's shell blocks, one a line, continuations joined."""
-    blocks = re.findall(r"```sh\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
-    lines = "\n".join(blocks).replace("\\\n", " ").splitlines()
-    return [" ".join(line.split()) for line in lines if line.strip() and not line.lstrip().startswith("#")]
-
-
-def split_command(command):
-    """Split a shell command into its leading VAR=value assignments and its arguments."""
-    words = shlex.split(command)
-    assignments = {}
-    while words and re.fullmatch(r"[A-Z_]+=.*", words[0]):
-        name, value = words.pop(0).split("=", 1)
-        assignments[name] = value
-    return assignments, words
+def start_commands() -> set[str]:
+    """Return the documented commands that start a server, wherever the README or docs/ show them."""
+    starting = set()
+    for command in documented_commands():
+        words = split_command(command.text)[1]
+        if set(words[:2]) & STARTERS and not set(words) & ONE_OFF:
+            starting.add(command.text)
+    return starting
 
 
 def test_every_documented_start_command_is_tested():
-    """Test exactly the README's start commands, each from the run environment the README builds."""
-    starting = [command for command in readme_commands()
-                if set(split_command(command)[1][:2]) & STARTERS and not set(split_command(command)[1]) & ONE_OFF]
-    assert sorted(starting) == sorted(DOCUMENTED.values())
+    """Test exactly the documented start commands, each from the run environment the README builds."""
+    assert start_commands() == set(DOCUMENTED.values())
 
 
 @pytest.mark.parametrize("name", DOCUMENTED)
