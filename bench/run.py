@@ -47,7 +47,7 @@ from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
-# The run environment the README's commands use, built from requirements.txt alone.
+# The run environment the documented commands use (docs/benchmarks.md), built from requirements.txt alone.
 RUN_ENV = ROOT / ".venv"
 FLASK, GUNICORN = str(RUN_ENV / "bin" / "flask"), str(RUN_ENV / "bin" / "gunicorn")
 MODES: dict[str, Callable[[int], list[str]]] = {
@@ -227,7 +227,7 @@ def measure(mode: str, load: Load, workdir: str) -> dict[str, Any]:
                "--transport", load.transport, "--saturate", str(load.saturate or 0),
                "--max-steps", str(load.max_steps)]
     try:
-        generator = subprocess.run(command, stdout=subprocess.PIPE, text=True, timeout=1800)
+        generator = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=False, timeout=1800)
         lines = generator.stdout.strip().splitlines()
         result = json.loads(lines[-1]) if lines else {"ok": False, "exit": generator.returncode, "error": "no output"}
     except subprocess.TimeoutExpired:
