@@ -11,13 +11,11 @@ import redis
 
 from chat import create_app
 from chat import socketio as server_socketio
-
 from support import TEST_SETTINGS
 from support.clients import Peer
 from support.clock import Clock
 from support.relay import TcpProxy
 from support.servers import LiveServer, RedisServer
-
 
 # ---------------------------------------------------------------------------
 # Markers: the level from the folder, `redis` from what a test uses (pyproject.toml lists the -m selections)
