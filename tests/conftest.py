@@ -24,7 +24,7 @@ LEVELS = ("unit", "app", "live", "browser")
 REDIS_FIXTURES = {"redis_server", "shared_redis", "redis_clients", "redis_db"}
 
 
-def pytest_collection_modifyitems(items):
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark each test with its level (its folder under tests/) and with ``redis`` when it starts redis-server."""
     tests = Path(__file__).parent
     for item in items:
@@ -35,7 +35,7 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.redis)
 
 
-def _uses_redis(item):
+def _uses_redis(item: pytest.Item) -> bool:
     """Tell whether a test starts a real redis-server: a Redis fixture, a "redis" parameter, or its own RedisServer."""
     if REDIS_FIXTURES & set(getattr(item, "fixturenames", ())):
         return True
