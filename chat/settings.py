@@ -124,7 +124,8 @@ LEEWAY = Check("a number of seconds from 0 to 300", lambda value: _number(value)
 class Setting:
     """One setting: ``CHAT_<name>`` in the environment, ``app.config[name]`` in the code.
 
-    ``type`` is what the environment's text is parsed to; ``check`` (if any) refuses a value that
+    ``type`` is the value's type (str, int, float, bool or list), which decides how the
+    environment's text is read (``parse``); ``check`` (if any) refuses a value that
     makes no sense on its own (settings that must agree are checked by ``RELATIONS``); ``derive``
     (if any) computes the value from the others when it is None; ``shown`` is the default as the
     README says it, where the value itself would not say it well.

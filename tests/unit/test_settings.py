@@ -17,6 +17,9 @@ def test_every_setting_is_declared_once() -> None:
     assert len(names) == len(set(names))
     assert all(setting.meaning and "|" not in setting.meaning for setting in settings.SETTINGS)
     assert settings.DEFAULTS == {setting.name: setting.default for setting in settings.SETTINGS}
+    for setting in settings.SETTINGS:
+        allowed = (int, float) if setting.type is float else setting.type  # 25 seconds is a float setting's 25.0
+        assert setting.default is None or isinstance(setting.default, allowed), setting.name
 
 
 def test_the_readme_table_is_the_generated_one() -> None:
