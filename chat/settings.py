@@ -1,158 +1,41 @@
-"""Settings: defaults in one place, then ``CHAT_*`` environment variables, then test overrides."""
+"""Settings, each declared once: its name, type, default, check and meaning.
 
+``SETTINGS`` is the one list. From it ``load`` fills ``app.config`` (the defaults, then ``CHAT_*``
+environment variables parsed by type, then a ``test_config`` mapping) and runs the start-up
+checks, and ``table`` writes the README's settings table: ``python -m chat.settings`` prints it.
+"""
+
+from __future__ import annotations
+
+import json
 import os
 import secrets
+import sys
+from collections.abc import Callable, Mapping, MutableMapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-DEFAULTS = {
-    # Secret for signing sessions; from CHAT_SECRET_KEY, else generated once into the instance folder.
-    "SECRET_KEY": None,
-    # Where the generated secret key is kept. None: "secret_key" in the instance folder.
-    "SECRET_KEY_FILE": None,
-    # Longest accepted message, in Unicode code points.
-    "MAX_MESSAGE_LENGTH": 2000,
-    # Flood control per connection: burst size and refill per second. FLOOD_BURST = 0 turns it off.
-    "FLOOD_BURST": 30,
-    "FLOOD_RATE": 5.0,
-    # New connections per client address: a burst of this many, refilled over a minute. 0 turns it off.
-    "CONNECTIONS_PER_MINUTE": 120,
-    # Largest Engine.IO packet or long-polling request body, in bytes. None: derived (see below).
-    "MAX_PACKET_BYTES": None,
-    # Typing events a connection may send at once, and their refill per second; more are dropped quietly.
-    "TYPING_BURST": 5,
-    "TYPING_RATE": 2.0,
-    # Seconds a typing state lasts without renewal.
-    "TYPING_TIMEOUT": 5.0,
-    # Seconds a person whose last connection dropped stays in their rooms, so a quick reconnect does not flap.
-    "PRESENCE_GRACE": 5.0,
-    # The room every client starts in, where clients of the original gateway live. Never removed.
-    "DEFAULT_ROOM": "general",
-    # Rooms in total (the default one included), and rooms one connection may be in at once.
-    "MAX_ROOMS": 100,
-    "ROOMS_PER_CONNECTION": 10,
-    # Seconds a created room may stay empty before it is removed.
-    "ROOM_IDLE_SECONDS": 300,
-    # Direct messages one person may open, and seconds after a person's last connection ended during which
-    # others may still open one with them.
-    "DMS_PER_PERSON": 100,
-    "DM_SEEN_SECONDS": 600,
-    # The SQLite file that keeps the history. None: "chat.sqlite3" in the instance folder.
-    "HISTORY_DATABASE": None,
-    # Messages a full-protocol client receives on entering a room; the most one page request may ask for.
-    "HISTORY_LIMIT": 50,
-    "HISTORY_PAGE_MAX": 200,
-    # Retention: messages kept per room, and their age in days; 0 keeps any number, or forever.
-    "RETENTION_MESSAGES": 10000,
-    "RETENTION_DAYS": 30,
-    # Edits, deletions and reactions: change records kept per room for clients catching up (0: all),
-    # distinct emoji on one message, and the longest emoji in code points.
-    "CHANGE_RETENTION": 1000,
-    "MAX_REACTIONS_PER_MESSAGE": 20,
-    "MAX_EMOJI_LENGTH": 16,
-    # Moderation (signed identities only): the longest ban and mute, in seconds; the longest reason, in code
-    # points; the actions each room's moderation record keeps (0: all).
-    "MAX_BAN_SECONDS": 7 * 86400,
-    "MAX_MUTE_SECONDS": 7 * 86400,
-    "MAX_MODERATION_REASON": 200,
-    "MODERATION_LOG_KEEP": 1000,
-    # Read markers and mentions: people one message may mention; people a "seen-by" answer lists at most;
-    # the newest messages a read marker's move looks through for receipts to their senders.
-    "MAX_MENTIONS": 20,
-    "SEEN_BY_MAX": 50,
-    "RECEIPTS_SCAN": 200,
-    # mark-read and seen-by requests a connection may send at once, and their refill per second; more are
-    # dropped quietly. Their own allowance, so reading never costs the flood allowance that sending needs.
-    "READ_BURST": 10,
-    "READ_RATE": 2.0,
-    # Signed identities: with TOKENS on, every connection must present a token, a JWT (see chat/identity.py),
-    # and names come from it; TOKEN_MAX_AGE is the lifetime in seconds of the tokens this server issues.
-    # DEMO_TOKENS lets the demo page get a token for any name it chooses from POST /token: for demos only,
-    # never with a real login.
-    "TOKENS": False,
-    "TOKEN_MAX_AGE": 3600,
-    "DEMO_TOKENS": False,
-    # How tokens are signed (chat/identity.py): HS256 with JWT_SECRET (None: SECRET_KEY), or RS256/ES256
-    # checked against a PEM public key file or a JWKS file (the token's kid picks the key): one of the three.
-    "JWT_SECRET": None,
-    "JWT_PUBLIC_KEY_FILE": None,
-    "JWT_JWKS_FILE": None,
-    # The claim that holds the display name; the audience and issuer a token must name (None: not checked);
-    # seconds of clock difference tolerated on exp, nbf and iat.
-    "JWT_NAME_CLAIM": "name",
-    "JWT_AUDIENCE": None,
-    "JWT_ISSUER": None,
-    "JWT_LEEWAY": 5,
-    # Several server processes: the Redis URL they share (broadcasts, history, presence, rooms,
-    # typing), and the channel of Flask-SocketIO's message queue. None: one process, SQLite.
-    "REDIS_URL": None,
-    "REDIS_CHANNEL": "flask-socketio",
-    # Most Engine.IO packets in one long-polling request (Engine.IO's own default, 16, drops a
-    # whole request of 25 batched messages). A request over it is dropped, and logged.
-    "MAX_PACKETS_PER_REQUEST": 500,
-    # Longest Socket.IO packet a client may send, in characters, refused from its length before it
-    # is parsed. None: derived from MAX_MESSAGE_LENGTH and ROOMS_PER_CONNECTION (see below).
-    "MAX_EVENT_LENGTH": None,
-    # Packets that may wait to be sent to one client; past it the client is disconnected (it
-    # stopped reading), and catches up from the history when it reconnects.
-    "MAX_QUEUED_PACKETS": 5000,
-    # Bytes that may wait to be sent to one client (the memory its waiting packets hold), as above.
-    "MAX_QUEUED_BYTES": 4_000_000,
-    # Seconds an Engine.IO session may stay open without a Socket.IO connect before it is closed.
-    "CONNECT_TIMEOUT": 5.0,
-    # permessage-deflate on WebSocket frames: costs a compression per frame per recipient.
-    "WEBSOCKET_COMPRESSION": False,
-    # Origins allowed to connect and to read the HTTP routes. Empty: same origin only. "*": any.
-    "CORS_ORIGINS": [],
-    # The origin the chat is served at ("https://chat.example.com"). Set, Socket.IO accepts this
-    # Origin instead of judging by the Host header, which a DNS-rebinding page controls. None:
-    # derived from Flask's SERVER_NAME and PREFERRED_URL_SCHEME when SERVER_NAME is set.
-    "PUBLIC_ORIGIN": None,
-    # "threading" or "gevent". None: gevent when gevent has patched the standard library, else threading.
-    "ASYNC_MODE": None,
-    # How many proxies in front of the server set X-Forwarded-For/-Proto/-Host (0: none, trust nothing).
-    "TRUSTED_PROXIES": 0,
-    # Engine.IO heartbeat, in seconds.
-    "PING_INTERVAL": 25,
-    "PING_TIMEOUT": 20,
-    # Prometheus metrics at /metrics (chat/metrics.py): off (404) unless METRICS is true; with
-    # METRICS_TOKEN set, a scrape must send it as "Authorization: Bearer <token>".
-    "METRICS": False,
-    "METRICS_TOKEN": None,
-}
+from .validation import ROOM_NAME, ROOM_NAME_RULE
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+Config = MutableMapping[str, Any]
 
 # Shortest secret key accepted: 32 bytes, 256 bits, as much as the HMAC-SHA1 behind the session
 # cookie and the HMAC-SHA256 behind HS256 identity tokens can use; a short key can be guessed offline from one signed cookie.
 MIN_SECRET_KEY_BYTES = 32
+
+# Shortest METRICS_TOKEN accepted: as many bytes as secrets.token_hex(16) writes.
+MIN_METRICS_TOKEN_LENGTH = 32
 
 # The most one code point can take in a JSON packet: a client that escapes everything outside
 # ASCII (Python's json.dumps does by default) writes an emoji as a surrogate pair, \ud83d\ude00:
 # twelve characters, twelve bytes. (A lone surrogate or a control character is \uXXXX: six.)
 WORST_BYTES_PER_CODE_POINT = 12
 PACKET_OVERHEAD_BYTES = 64
-
-
-def load(app, test_config=None):
-    """Fill ``app.config`` from the defaults, the environment and ``test_config``, then check it."""
-    app.config.from_mapping(DEFAULTS)
-    app.config.from_prefixed_env("CHAT")
-    if test_config:
-        app.config.from_mapping(test_config)
-    config = app.config
-    config["CORS_ORIGINS"] = _origins(config["CORS_ORIGINS"])
-    config["PUBLIC_ORIGIN"] = _public_origin(config)
-    _check(config)
-    if not config["SECRET_KEY"]:
-        config["SECRET_KEY"] = _instance_secret(app)
-    if not config["HISTORY_DATABASE"]:
-        config["HISTORY_DATABASE"] = str(Path(app.instance_path) / "chat.sqlite3")
-
-
-def flood_allowance_bytes(config):
-    """Return the size of a long-polling request carrying a full burst of longest messages."""
-    per_message = config["MAX_MESSAGE_LENGTH"] * WORST_BYTES_PER_CODE_POINT + PACKET_OVERHEAD_BYTES
-    return max(config["FLOOD_BURST"], 1) * per_message
-
 
 # Beside the message text, the longest strings of a valid packet: a room name (32 code points),
 # a display name (32), a clientId (64, validation.CLIENT_ID_MAX), and a signed identity token: a JWT
@@ -162,8 +45,18 @@ ROOM_NAME_CODE_POINTS, NAME_CODE_POINTS, CLIENT_ID_CODE_POINTS, TOKEN_BYTES = 32
 MENTION_ID_CODE_POINTS = 64
 PERSON_ID_MAX = 256  # chat/validation.py PERSON_ID_MAX: a ban's or mute's person
 
+# The lines around the settings table in README.md, which `python -m chat.settings --readme` rewrites.
+TABLE_BEGIN = "<!-- settings-table:begin -->"
+TABLE_END = "<!-- settings-table:end -->"
 
-def longest_packet(config):
+
+def flood_allowance_bytes(config: Mapping[str, Any]) -> int:
+    """Return the size of a long-polling request carrying a full burst of longest messages."""
+    per_message = config["MAX_MESSAGE_LENGTH"] * WORST_BYTES_PER_CODE_POINT + PACKET_OVERHEAD_BYTES
+    return int(max(config["FLOOD_BURST"], 1) * per_message)
+
+
+def longest_packet(config: Mapping[str, Any]) -> int:
     """Return an upper bound on the length of a valid packet from a client, in characters.
 
     It covers the longest ``send-message`` (a longest message, room, clientId and mentions) and the
@@ -177,16 +70,338 @@ def longest_packet(config):
                    + config["MAX_MENTIONS"] * (MENTION_ID_CODE_POINTS + 3))
     # A ban or mute (a room, a person's id, a reason) is shorter at the defaults; a long MAX_MODERATION_REASON is not.
     code_points = max(code_points, ROOM_NAME_CODE_POINTS + PERSON_ID_MAX + config["MAX_MODERATION_REASON"])
-    return code_points * WORST_BYTES_PER_CODE_POINT + TOKEN_BYTES + 4 * PACKET_OVERHEAD_BYTES
+    return int(code_points * WORST_BYTES_PER_CODE_POINT + TOKEN_BYTES + 4 * PACKET_OVERHEAD_BYTES)
 
 
-def _origins(value):
-    if isinstance(value, str):
-        value = value.split(",")
-    return [origin.strip().rstrip("/") for origin in value or [] if origin.strip()]
+def _packet_bytes(config: Mapping[str, Any]) -> int:
+    return max(1_000_000, flood_allowance_bytes(config))
 
 
-def _public_origin(config):
+# ---------------------------------------------------------------------------
+# Checks of one value: each says what the value must be, for the message naming the setting.
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True)
+class Check:
+    """A rule one setting's value must meet, and what it must be, as the refusal says it."""
+
+    must_be: str
+    test: Callable[[Any], bool]
+
+    def __call__(self, name: str, value: object) -> None:
+        """Raise ValueError naming ``CHAT_<name>`` unless ``value`` passes."""
+        if not self.test(value):
+            raise ValueError(f"CHAT_{name} must be {self.must_be}, not {value!r}")
+
+
+POSITIVE = Check("a positive number", lambda value: _number(value) and value > 0)
+WHOLE = Check("a whole number, 0 or more", lambda value: _whole(value) and value >= 0)
+COUNT = Check("a whole number, 1 or more", lambda value: _whole(value) and value >= 1)
+SECONDS = Check("a number of seconds, 0 or more", lambda value: _number(value) and value >= 0)
+DAYS = Check("a number of days, 0 or more", lambda value: _number(value) and value >= 0)
+BOOL = Check("true or false", lambda value: isinstance(value, bool))
+BYTES = Check("a whole number of bytes", _whole)
+ROOM = Check(f"a room name ({ROOM_NAME_RULE})",
+             lambda value: isinstance(value, str) and ROOM_NAME.fullmatch(value) is not None)
+ASYNC_MODE = Check("threading or gevent", lambda value: value in (None, "threading", "gevent"))
+TEXT = Check("a non-empty string", lambda value: value is None or isinstance(value, str) and value != "")
+# A JWT secret may also be bytes (from test_config), as SECRET_KEY may.
+SECRET = Check("a non-empty string",
+               lambda value: value is None or isinstance(value, bytes) or isinstance(value, str) and value != "")
+CLAIM = Check("a claim name", lambda value: isinstance(value, str) and value != "")
+LEEWAY = Check("a number of seconds from 0 to 300", lambda value: _number(value) and 0 <= value <= 300)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: ``CHAT_<name>`` in the environment, ``app.config[name]`` in the code.
+
+    ``type`` is the value's type (str, int, float, bool or list), which decides how the
+    environment's text is read (``parse``); ``check`` (if any) refuses a value that
+    makes no sense on its own (settings that must agree are checked by ``RELATIONS``); ``derive``
+    (if any) computes the value from the others when it is None; ``shown`` is the default as the
+    README says it, where the value itself would not say it well.
+    """
+
+    name: str
+    type: type
+    default: Any
+    check: Check | None
+    meaning: str
+    shown: str | None = None
+    derive: Callable[[Mapping[str, Any]], Any] | None = None
+
+    def shown_default(self) -> str:
+        """Return the default as the README's table says it."""
+        if self.shown is not None:
+            return self.shown
+        if self.derive is not None:
+            return f"derived: `{_derived_defaults()[self.name]}`"
+        if self.default is None:
+            return "none"
+        if isinstance(self.default, bool):
+            return f"`{json.dumps(self.default)}`"
+        return f"`{self.default}`"
+
+    def parse(self, text: str) -> Any:
+        """Return the value of ``CHAT_<name>=text``: JSON where it is JSON, else the text itself.
+
+        A string setting keeps its text when the text is JSON of another type (a secret of
+        digits, a room named ``true``); ``null`` clears a setting whose default is None.
+        """
+        try:
+            value = json.loads(text)
+        except ValueError:
+            return text
+        if self.type is str and not isinstance(value, str) and not (value is None and self.default is None):
+            return text
+        return value
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("SECRET_KEY", str, None, None,
+            "Flask's secret key, at least 32 bytes (a shorter one stops the start): `python3 -c 'import "
+            "secrets; print(secrets.token_hex(32))'`. When unset, one is generated once, kept in "
+            "`SECRET_KEY_FILE`, and a warning is logged. **Several processes must share one key: set it "
+            "explicitly.**",
+            shown="generated"),
+    Setting("SECRET_KEY_FILE", str, None, None,
+            "where the generated key is kept (mode 0600)",
+            shown="`instance/secret_key`"),
+    Setting("MAX_MESSAGE_LENGTH", int, 2000, POSITIVE,
+            "longest message, in Unicode code points"),
+    Setting("FLOOD_BURST", int, 30, WHOLE,
+            "messages a connection may send at once; `0` turns flood control off"),
+    Setting("FLOOD_RATE", float, 5.0, None,
+            "messages a second the allowance refills at"),
+    Setting("CONNECTIONS_PER_MINUTE", int, 120, WHOLE,
+            "new connections per client address: a burst of this many, refilled at this many a minute; `0` "
+            "turns it off. Counted once per Engine.IO session, at its handshake, whether or not it goes on to"
+            " connect to Socket.IO; with `CHAT_REDIS_URL`, for all processes together"),
+    Setting("CONNECT_TIMEOUT", float, 5.0, POSITIVE,
+            "seconds an Engine.IO session may stay open without a Socket.IO connect before the server closes "
+            "it"),
+    Setting("TYPING_BURST", int, 5, WHOLE,
+            "typing events a connection may send at once; more are dropped quietly"),
+    Setting("TYPING_RATE", float, 2.0, POSITIVE,
+            "typing events a second that allowance refills at"),
+    Setting("TYPING_TIMEOUT", float, 5.0, POSITIVE,
+            "seconds a typing state lasts without renewal"),
+    Setting("PRESENCE_GRACE", float, 5.0, SECONDS,
+            "seconds a person whose last connection dropped stays in their rooms, so a quick reconnect does "
+            "not flap"),
+    Setting("DEFAULT_ROOM", str, 'general', ROOM,
+            "the room every client starts in, where original-protocol clients live; never removed"),
+    Setting("MAX_ROOMS", int, 100, POSITIVE,
+            "rooms in total, the default one included"),
+    Setting("ROOMS_PER_CONNECTION", int, 10, POSITIVE,
+            "rooms one connection may be in at once"),
+    Setting("ROOM_IDLE_SECONDS", float, 300, SECONDS,
+            "seconds a created room may stay empty before it is removed"),
+    Setting("DMS_PER_PERSON", int, 100, POSITIVE,
+            "direct messages one person may open (those others open with them do not count); not counted in "
+            "`MAX_ROOMS` or `ROOMS_PER_CONNECTION`"),
+    Setting("DM_SEEN_SECONDS", float, 600, SECONDS,
+            "seconds after a person's last connection ended during which others may still open a direct "
+            "message with them"),
+    Setting("HISTORY_DATABASE", str, None, None,
+            "the SQLite file that keeps rooms and messages (one process; with Redis, Redis keeps them)",
+            shown="`instance/chat.sqlite3`"),
+    Setting("HISTORY_LIMIT", int, 50, POSITIVE,
+            "messages sent on entering a room"),
+    Setting("HISTORY_PAGE_MAX", int, 200, POSITIVE,
+            "most messages one history page request may ask for"),
+    Setting("RETENTION_MESSAGES", int, 10000, WHOLE,
+            "messages kept per room; `0` keeps any number"),
+    Setting("RETENTION_DAYS", float, 30, DAYS,
+            "days a message is kept; `0` keeps them forever"),
+    Setting("CHANGE_RETENTION", int, 1000, WHOLE,
+            "change records (edits, deletions, reactions) kept per room for clients catching up with "
+            "`lastChange`; older ones go, and a catch-up from before them says `gap`; `0` keeps all"),
+    Setting("MAX_REACTIONS_PER_MESSAGE", int, 20, POSITIVE,
+            "distinct emoji one message may carry"),
+    Setting("MAX_EMOJI_LENGTH", int, 16, POSITIVE,
+            "longest reaction, in Unicode code points"),
+    Setting("MAX_BAN_SECONDS", float, 7 * 86400, POSITIVE,
+            "longest ban from a room ([moderation](docs/protocol.md#moderation))",
+            shown="`604800` (7 days)"),
+    Setting("MAX_MUTE_SECONDS", float, 7 * 86400, POSITIVE,
+            "longest mute in a room",
+            shown="`604800` (7 days)"),
+    Setting("MAX_MODERATION_REASON", int, 200, POSITIVE,
+            "longest reason of a ban or mute, in Unicode code points"),
+    Setting("MODERATION_LOG_KEEP", int, 1000, WHOLE,
+            "moderation actions each room's record keeps; `0` keeps all"),
+    Setting("MAX_MENTIONS", int, 20, COUNT,
+            "people one message may mention ([mentions](docs/protocol.md#read-markers-receipts-and-mentions))"),
+    Setting("SEEN_BY_MAX", int, 50, COUNT,
+            "readers one `seen-by` answer lists at most"),
+    Setting("READ_BURST", int, 10, COUNT,
+            "`mark-read`, `seen-by` and `list-dms` requests a connection may send at once, apart from the "
+            "flood allowance; more `mark-read` and `seen-by` are dropped quietly, more `list-dms` refused "
+            "`rate_limited`"),
+    Setting("READ_RATE", float, 2.0, POSITIVE,
+            "those requests a second that allowance refills at"),
+    Setting("RECEIPTS_SCAN", int, 200, COUNT,
+            "the newest messages a read marker's move looks through for receipts to their senders: a move "
+            "costs at most this many messages read and one receipt per sender"),
+    Setting("TOKENS", bool, False, BOOL,
+            "require a signed identity token on every connection ([how](docs/protocol.md#signed-identities))"),
+    Setting("TOKEN_MAX_AGE", float, 3600, POSITIVE,
+            "seconds a token this server issues (`POST /token`, `issue_token`) is valid; a site's tokens say "
+            "their own `exp`. A connection whose token expires is told (`token_expired`) and disconnected"),
+    Setting("DEMO_TOKENS", bool, False, BOOL,
+            "with `CHAT_TOKENS`, let anyone get a token for any name from `POST /token`: demos only. HS256, "
+            "never with a role; with a public key file set it stops the start"),
+    Setting("JWT_SECRET", str, None, SECRET,
+            "the HS256 secret tokens are signed with, at least 32 bytes (a shorter one stops the start); "
+            "better one of its own, so the site holds no key to the chat's cookies",
+            shown="`CHAT_SECRET_KEY`"),
+    Setting("JWT_PUBLIC_KEY_FILE", str, None, TEXT,
+            "a PEM public key (RSA of 2048 bits or more: RS256; EC P-256: ES256) that checks tokens instead "
+            "of a secret",
+            shown="none"),
+    Setting("JWT_JWKS_FILE", str, None, TEXT,
+            "a JWKS file of RSA or EC P-256 public keys, each with a `kid`; the token's `kid` picks the key. "
+            "One of `JWT_SECRET`, `JWT_PUBLIC_KEY_FILE`, `JWT_JWKS_FILE` (two stop the start)",
+            shown="none"),
+    Setting("JWT_NAME_CLAIM", str, 'name', CLAIM,
+            "the claim that holds the display name; required in every token"),
+    Setting("JWT_AUDIENCE", str, None, TEXT,
+            "the `aud` every token must name (without it, a token with an `aud` is refused)",
+            shown="none: not checked"),
+    Setting("JWT_ISSUER", str, None, TEXT,
+            "the `iss` every token must have",
+            shown="none: not checked"),
+    Setting("JWT_LEEWAY", float, 5, LEEWAY,
+            "seconds of clock difference allowed on `exp`, `nbf` and `iat` (0 to 300)"),
+    Setting("REDIS_URL", str, None, None,
+            "Redis shared by several server processes: broadcasts, history, presence, rooms, typing ([Several"
+            " servers](#several-servers))",
+            shown="none: one process"),
+    Setting("REDIS_CHANNEL", str, 'flask-socketio', None,
+            "the Redis channel of the message queue"),
+    Setting("MAX_PACKET_BYTES", int, None, BYTES, derive=_packet_bytes, meaning=
+            "largest Engine.IO packet or long-polling request; more closes the sender's connection (a POST "
+            "gets 413 at once). Never less than a full flood burst of longest messages (checked)"),
+    Setting("MAX_EVENT_LENGTH", int, None, None, derive=longest_packet, meaning=
+            "longest Socket.IO packet a client may send, in characters, judged before it is parsed: a longer "
+            "event is refused `too_long`. Never less than the longest valid packet, derived from "
+            "`MAX_MESSAGE_LENGTH`, `MAX_MENTIONS` and `ROOMS_PER_CONNECTION` (checked)"),
+    Setting("MAX_PACKETS_PER_REQUEST", int, 500, WHOLE,
+            "most packets in one long-polling request (Engine.IO's default of 16 drops batched bursts)"),
+    Setting("MAX_QUEUED_PACKETS", int, 5000, POSITIVE,
+            "packets that may wait to be sent to one client; past it the client (which stopped reading) is "
+            "disconnected and catches up when it returns"),
+    Setting("MAX_QUEUED_BYTES", int, 4000000, POSITIVE,
+            "bytes that may wait to be sent to one client (the memory its waiting packets hold; over "
+            "WebSocket under gevent, the frame bytes its socket has not taken yet; a room's history on "
+            "entering it is not counted); past it the client is disconnected, as above"),
+    Setting("WEBSOCKET_COMPRESSION", bool, False, BOOL,
+            "accept permessage-deflate on WebSocket frames; costs a compression per frame per recipient"),
+    Setting("CORS_ORIGINS", list, [], None,
+            "origins allowed to connect and to read the HTTP routes, comma-separated or a JSON list; `*` for "
+            "any",
+            shown="none: same origin"),
+    Setting("PUBLIC_ORIGIN", str, None, None,
+            "the origin the chat is served at (`https://chat.example.com`): Socket.IO then accepts this "
+            "`Origin` (and `CORS_ORIGINS`) instead of comparing it with the `Host` header, which a "
+            "DNS-rebinding page controls ([Origins](docs/protocol.md#origins-both-protocols)). Set it in "
+            "production",
+            shown="none: judged by `Host`; or `CHAT_PREFERRED_URL_SCHEME://CHAT_SERVER_NAME` when "
+                  "`CHAT_SERVER_NAME` is set"),
+    Setting("ASYNC_MODE", str, None, ASYNC_MODE,
+            "`threading` or `gevent`; by default gevent when gevent has patched the standard library "
+            "(gunicorn's gevent worker), else threading",
+            shown="automatic"),
+    Setting("TRUSTED_PROXIES", int, 0, WHOLE,
+            "how many reverse proxies in front set `X-Forwarded-For`/`-Proto`/`-Host`; `0` trusts none"),
+    Setting("PING_INTERVAL", float, 25, POSITIVE,
+            "Engine.IO heartbeat interval, seconds"),
+    Setting("PING_TIMEOUT", float, 20, POSITIVE,
+            "seconds without a heartbeat answer before a client counts as gone"),
+    Setting("METRICS", bool, False, BOOL,
+            "serve Prometheus metrics at `/metrics` ([Metrics](#metrics)); off, `/metrics` answers 404"),
+    Setting("METRICS_TOKEN", str, None, None,
+            "a scrape of `/metrics` must send `Authorization: Bearer <token>`, else 401; at least 32 "
+            "printable characters without spaces (`python3 -c 'import secrets; "
+            "print(secrets.token_hex(16))'`)",
+            shown="none: no token"),
+)
+
+DEFAULTS: dict[str, Any] = {setting.name: setting.default for setting in SETTINGS}
+_BY_NAME: dict[str, Setting] = {setting.name: setting for setting in SETTINGS}
+
+
+def _derived_defaults() -> dict[str, Any]:
+    """Return the defaults with every derived setting computed, in declaration order."""
+    config = dict(DEFAULTS)
+    for setting in SETTINGS:
+        if setting.derive is not None and config[setting.name] is None:
+            config[setting.name] = setting.derive(config)
+    return config
+
+
+# ---------------------------------------------------------------------------
+# Loading
+
+
+def load(app: Flask, test_config: Mapping[str, Any] | None = None) -> None:
+    """Fill ``app.config`` from the defaults, the environment and ``test_config``, then check it."""
+    app.config.from_mapping(DEFAULTS)
+    # Flask's own settings too (CHAT_SERVER_NAME, CHAT_PREFERRED_URL_SCHEME), parsed as JSON;
+    # the chat's own are then parsed again by their type.
+    app.config.from_prefixed_env("CHAT")
+    for setting in SETTINGS:
+        text = os.environ.get(f"CHAT_{setting.name}")
+        if text is not None:
+            app.config[setting.name] = setting.parse(text)
+    if test_config:
+        app.config.from_mapping(test_config)
+    config = app.config
+    config["CORS_ORIGINS"] = _origins(config["CORS_ORIGINS"])
+    config["PUBLIC_ORIGIN"] = _public_origin(config)
+    check(config)
+    if not config["SECRET_KEY"]:
+        config["SECRET_KEY"] = _instance_secret(app)
+    if not config["HISTORY_DATABASE"]:
+        config["HISTORY_DATABASE"] = str(Path(app.instance_path) / "chat.sqlite3")
+
+
+def check(config: Config) -> None:
+    """Raise ValueError naming the first setting that makes no sense; fill in the derived ones.
+
+    Each setting's own check first, then the derived settings (which need the others sound),
+    then the settings that must agree with each other.
+    """
+    for setting in SETTINGS:
+        if setting.check is not None and setting.derive is None:
+            setting.check(setting.name, config[setting.name])
+    for setting in SETTINGS:
+        if setting.derive is not None:
+            if config[setting.name] is None:
+                config[setting.name] = setting.derive(config)
+            if setting.check is not None:
+                setting.check(setting.name, config[setting.name])
+    for relation in RELATIONS:
+        relation(config)
+
+
+def _origins(value: str | list[str] | None) -> list[str]:
+    """Return the allowed origins, from a comma-separated string or a list, without trailing slashes."""
+    origins = value.split(",") if isinstance(value, str) else value or []
+    return [origin.strip().rstrip("/") for origin in origins if origin.strip()]
+
+
+def _public_origin(config: Mapping[str, Any]) -> str | None:
     """Return the configured public origin, or one derived from SERVER_NAME; None for neither."""
     origin = config["PUBLIC_ORIGIN"]
     if not origin and config.get("SERVER_NAME"):
@@ -197,78 +412,40 @@ def _public_origin(config):
     if (not parts or parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/")
             or parts.query or parts.fragment or parts.username):
         raise ValueError(f"CHAT_PUBLIC_ORIGIN must be an origin such as https://chat.example.com, not {origin!r}")
-    return origin.rstrip("/")
+    return str(origin).rstrip("/")
 
 
-def _check(config):
-    """Raise ValueError naming the first setting that makes no sense; derive MAX_PACKET_BYTES."""
-    for key in ("MAX_MESSAGE_LENGTH", "PING_INTERVAL", "PING_TIMEOUT", "TYPING_RATE", "TYPING_TIMEOUT",
-                "MAX_ROOMS", "ROOMS_PER_CONNECTION", "HISTORY_LIMIT", "HISTORY_PAGE_MAX", "TOKEN_MAX_AGE",
-                "MAX_QUEUED_PACKETS", "MAX_QUEUED_BYTES", "CONNECT_TIMEOUT", "DMS_PER_PERSON",
-                "MAX_REACTIONS_PER_MESSAGE", "MAX_EMOJI_LENGTH", "MAX_BAN_SECONDS", "MAX_MUTE_SECONDS",
-                "MAX_MODERATION_REASON"):
-        if not _number(config[key]) or config[key] <= 0:
-            raise ValueError(f"CHAT_{key} must be a positive number, not {config[key]!r}")
-    for key in ("FLOOD_BURST", "CONNECTIONS_PER_MINUTE", "TRUSTED_PROXIES", "MAX_PACKETS_PER_REQUEST",
-                "TYPING_BURST", "RETENTION_MESSAGES", "CHANGE_RETENTION",
-                "MODERATION_LOG_KEEP"):
-        if not isinstance(config[key], int) or isinstance(config[key], bool) or config[key] < 0:
-            raise ValueError(f"CHAT_{key} must be a whole number, 0 or more, not {config[key]!r}")
-    if not _number(config["READ_RATE"]) or config["READ_RATE"] <= 0:
-        raise ValueError(f"CHAT_READ_RATE must be a positive number, not {config['READ_RATE']!r}")
+# ---------------------------------------------------------------------------
+# Settings that must agree with each other
+
+
+def _flood(config: Mapping[str, Any]) -> None:
+    """Refuse a flood rate that cannot refill, while flood control is on; or too few packets for a burst."""
     if config["FLOOD_BURST"] and (not _number(config["FLOOD_RATE"]) or config["FLOOD_RATE"] <= 0):
         raise ValueError(f"CHAT_FLOOD_RATE must be a positive number, not {config['FLOOD_RATE']!r}")
     if config["MAX_PACKETS_PER_REQUEST"] < config["FLOOD_BURST"] + 16:
         raise ValueError(f"CHAT_MAX_PACKETS_PER_REQUEST must leave room for a full flood burst "
                          f"and Engine.IO's own packets: at least {config['FLOOD_BURST'] + 16}")
-    for key in ("MAX_MENTIONS", "SEEN_BY_MAX", "RECEIPTS_SCAN", "READ_BURST"):
-        if not isinstance(config[key], int) or isinstance(config[key], bool) or config[key] <= 0:
-            raise ValueError(f"CHAT_{key} must be a whole number, 1 or more, not {config[key]!r}")
-    for key in ("PRESENCE_GRACE", "ROOM_IDLE_SECONDS", "RETENTION_DAYS", "DM_SEEN_SECONDS"):
-        if not _number(config[key]) or config[key] < 0:
-            raise ValueError(f"CHAT_{key} must be a number of seconds, 0 or more, not {config[key]!r}")
-    from .validation import ROOM_NAME, ROOM_NAME_RULE
-    if not isinstance(config["DEFAULT_ROOM"], str) or not ROOM_NAME.fullmatch(config["DEFAULT_ROOM"]):
-        raise ValueError(f"CHAT_DEFAULT_ROOM must be a room name ({ROOM_NAME_RULE}), not {config['DEFAULT_ROOM']!r}")
-    for key in ("TOKENS", "DEMO_TOKENS", "WEBSOCKET_COMPRESSION", "METRICS"):
-        if not isinstance(config[key], bool):
-            raise ValueError(f"CHAT_{key} must be true or false, not {config[key]!r}")
-    if config["ASYNC_MODE"] not in (None, "threading", "gevent"):
-        raise ValueError(f"CHAT_ASYNC_MODE must be threading or gevent, not {config['ASYNC_MODE']!r}")
-    if config["MAX_PACKET_BYTES"] is None:
-        config["MAX_PACKET_BYTES"] = max(1_000_000, flood_allowance_bytes(config))
-    if not isinstance(config["MAX_PACKET_BYTES"], int) or isinstance(config["MAX_PACKET_BYTES"], bool):
-        raise ValueError(f"CHAT_MAX_PACKET_BYTES must be a whole number of bytes, not {config['MAX_PACKET_BYTES']!r}")
+
+
+def _packet_bytes_fit(config: Mapping[str, Any]) -> None:
+    """Refuse a packet limit too small for a full flood burst of longest messages in one request."""
     if config["MAX_PACKET_BYTES"] < flood_allowance_bytes(config):
         raise ValueError(
             f"CHAT_MAX_PACKET_BYTES ({config['MAX_PACKET_BYTES']}) is too small for a full flood burst "
             f"of longest messages in one long-polling request ({flood_allowance_bytes(config)} bytes)")
+
+
+def _secret_key(config: Mapping[str, Any]) -> None:
+    """Refuse a secret key short enough to guess."""
     key = config["SECRET_KEY"]
     if key and len(key.encode() if isinstance(key, str) else key) < MIN_SECRET_KEY_BYTES:
         raise ValueError(f"CHAT_SECRET_KEY is too short: at least {MIN_SECRET_KEY_BYTES} bytes, such as the output of "
                          f"`python3 -c 'import secrets; print(secrets.token_hex(32))'`")
-    _check_jwt(config)
-    _check_metrics(config)
-    if config["MAX_EVENT_LENGTH"] is None:
-        config["MAX_EVENT_LENGTH"] = longest_packet(config)
-    if (not isinstance(config["MAX_EVENT_LENGTH"], int) or isinstance(config["MAX_EVENT_LENGTH"], bool)
-            or config["MAX_EVENT_LENGTH"] < longest_packet(config)):
-        raise ValueError(f"CHAT_MAX_EVENT_LENGTH must be a whole number of characters, at least the longest "
-                         f"valid packet ({longest_packet(config)}), not {config['MAX_EVENT_LENGTH']!r}")
-    if "*" in config["CORS_ORIGINS"] and len(config["CORS_ORIGINS"]) > 1:
-        raise ValueError("CHAT_CORS_ORIGINS is either * or a list of origins, not both")
 
 
-def _check_jwt(config):
-    """Raise ValueError naming a token setting that is malformed or contradicts another."""
-    for key in ("JWT_SECRET", "JWT_PUBLIC_KEY_FILE", "JWT_JWKS_FILE", "JWT_AUDIENCE", "JWT_ISSUER"):
-        if config[key] is not None and not (isinstance(config[key], str) and config[key]
-                                            or key == "JWT_SECRET" and isinstance(config[key], bytes)):
-            raise ValueError(f"CHAT_{key} must be a non-empty string, not {config[key]!r}")
-    if not isinstance(config["JWT_NAME_CLAIM"], str) or not config["JWT_NAME_CLAIM"]:
-        raise ValueError(f"CHAT_JWT_NAME_CLAIM must be a claim name, not {config['JWT_NAME_CLAIM']!r}")
-    if not _number(config["JWT_LEEWAY"]) or not 0 <= config["JWT_LEEWAY"] <= 300:
-        raise ValueError(f"CHAT_JWT_LEEWAY must be a number of seconds from 0 to 300, not {config['JWT_LEEWAY']!r}")
+def _jwt(config: Mapping[str, Any]) -> None:
+    """Refuse a short token secret, or two ways of checking tokens at once."""
     secret = config["JWT_SECRET"]
     if secret and len(secret.encode() if isinstance(secret, str) else secret) < MIN_SECRET_KEY_BYTES:
         raise ValueError(f"CHAT_JWT_SECRET is too short: at least {MIN_SECRET_KEY_BYTES} bytes, as for CHAT_SECRET_KEY")
@@ -283,12 +460,8 @@ def _check_jwt(config):
                          f"are off whenever public keys check tokens; turn CHAT_DEMO_TOKENS off")
 
 
-# Shortest METRICS_TOKEN accepted: as many bytes as secrets.token_hex(16) writes.
-MIN_METRICS_TOKEN_LENGTH = 32
-
-
-def _check_metrics(config):
-    """Raise ValueError for a METRICS_TOKEN that is not a string, or short enough to guess."""
+def _metrics_token(config: Mapping[str, Any]) -> None:
+    """Refuse a METRICS_TOKEN that is not a string, or short enough to guess."""
     token = config["METRICS_TOKEN"]
     if token is not None and (not isinstance(token, str) or len(token) < MIN_METRICS_TOKEN_LENGTH
                               or not token.isprintable() or " " in token):
@@ -297,11 +470,24 @@ def _check_metrics(config):
                          f"print(secrets.token_hex(16))'`")
 
 
-def _number(value):
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+def _event_length(config: Mapping[str, Any]) -> None:
+    """Refuse an event length limit below the longest valid packet."""
+    if not _whole(config["MAX_EVENT_LENGTH"]) or config["MAX_EVENT_LENGTH"] < longest_packet(config):
+        raise ValueError(f"CHAT_MAX_EVENT_LENGTH must be a whole number of characters, at least the longest "
+                         f"valid packet ({longest_packet(config)}), not {config['MAX_EVENT_LENGTH']!r}")
 
 
-def _instance_secret(app):
+def _cors(config: Mapping[str, Any]) -> None:
+    """Refuse "*" beside named origins: it would say both "anyone" and "only these"."""
+    if "*" in config["CORS_ORIGINS"] and len(config["CORS_ORIGINS"]) > 1:
+        raise ValueError("CHAT_CORS_ORIGINS is either * or a list of origins, not both")
+
+
+RELATIONS: tuple[Callable[[Mapping[str, Any]], None], ...] = (
+    _flood, _packet_bytes_fit, _secret_key, _jwt, _metrics_token, _event_length, _cors)
+
+
+def _instance_secret(app: Flask) -> str:
     """Return the secret kept in the instance folder, creating it on first use."""
     path = Path(app.config["SECRET_KEY_FILE"] or Path(app.instance_path) / "secret_key")
     try:
@@ -323,3 +509,49 @@ def _instance_secret(app):
         "CHAT_SECRET_KEY is not set: generated a secret key and saved it in %s. "
         "Several server processes must share one key: set CHAT_SECRET_KEY for all of them.", path)
     return path.read_text().strip()
+
+
+# ---------------------------------------------------------------------------
+# The README's table
+
+
+def table() -> str:
+    """Return the Markdown table of every setting: its variable, default and meaning."""
+    lines = ["| setting | default | meaning |", "|---|---|---|"]
+    lines += [f"| `CHAT_{setting.name}` | {setting.shown_default()} | {setting.meaning} |" for setting in SETTINGS]
+    return "\n".join(lines) + "\n"
+
+
+def readme_table(readme: str) -> str:
+    """Return the text between the settings-table markers of ``readme``, blank lines included; ValueError without them."""
+    try:
+        start = readme.index(TABLE_BEGIN + "\n") + len(TABLE_BEGIN) + 1
+        end = readme.index(TABLE_END, start)
+    except ValueError:
+        raise ValueError(f"README.md has no {TABLE_BEGIN} ... {TABLE_END} block") from None
+    return readme[start:end]
+
+
+def write_readme_table(path: Path) -> None:
+    """Replace the settings table between the markers of the README at ``path`` with ``table()``."""
+    readme = path.read_text(encoding="utf-8")
+    old = readme_table(readme)
+    start = readme.index(TABLE_BEGIN + "\n") + len(TABLE_BEGIN) + 1
+    # Blank lines around the table, so Markdown never reads a marker as a row of it.
+    path.write_text(readme[:start] + "\n" + table() + "\n" + readme[start + len(old):], encoding="utf-8")
+
+
+def main(argv: list[str]) -> int:
+    """Print the settings table; with ``--readme``, write it into README.md instead."""
+    if argv == ["--readme"]:
+        write_readme_table(Path(__file__).resolve().parent.parent / "README.md")
+    elif argv:
+        print("usage: python -m chat.settings [--readme]", file=sys.stderr)
+        return 2
+    else:
+        sys.stdout.write(table())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

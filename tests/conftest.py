@@ -3,17 +3,52 @@
 Fixtures only: the classes and helpers behind them, which tests may import too, are in tests/support/.
 """
 
+import inspect
+from pathlib import Path
+
 import pytest
 import redis
 
 from chat import create_app
 from chat import socketio as server_socketio
-
 from support import TEST_SETTINGS
 from support.clients import Peer
 from support.clock import Clock
 from support.relay import TcpProxy
 from support.servers import LiveServer, RedisServer
+
+# ---------------------------------------------------------------------------
+# Markers: the level from the folder, `redis` from what a test uses (pyproject.toml lists the -m selections)
+
+LEVELS = ("unit", "app", "live", "browser")
+REDIS_FIXTURES = {"redis_server", "shared_redis", "redis_clients", "redis_db"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with its level (its folder under tests/) and with ``redis`` when it starts redis-server."""
+    tests = Path(__file__).parent
+    for item in items:
+        level = item.path.relative_to(tests).parts[0] if item.path.is_relative_to(tests) else None
+        if level in LEVELS:
+            item.add_marker(getattr(pytest.mark, level))
+        if _uses_redis(item):
+            item.add_marker(pytest.mark.redis)
+
+
+def _uses_redis(item: pytest.Item) -> bool:
+    """Tell whether a test starts a real redis-server: a Redis fixture, a "redis" parameter, or its own RedisServer."""
+    if REDIS_FIXTURES & set(getattr(item, "fixturenames", ())):
+        return True
+    # Backend-parametrized fixtures ask for a Redis fixture only for their Redis parameter
+    # (request.getfixturevalue), which collection cannot see: their parameter names it.
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    if any(isinstance(value, str) and "redis" in value.lower() for value in params.values()):
+        return True
+    function = getattr(item, "function", None)
+    try:
+        return function is not None and "RedisServer(" in inspect.getsource(function)
+    except (OSError, TypeError):
+        return False
 
 
 @pytest.fixture(autouse=True)

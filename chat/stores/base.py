@@ -12,14 +12,26 @@ People, rooms and messages are the types of chat/model.py. A departure is a
 
 import threading
 import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from typing import Any
 
-from ..model import full_person_group, no_such_room, not_in_room, too_many_reactions
+from ..model import Member, full_person_group, no_such_room, not_in_room, too_many_reactions
 from ..validation import room_name
+
+# The live stores (Presence, Rooms, Typing, FloodControl, ConnectionLimit) are typed and abstract:
+# a backend that leaves a method out cannot be built, and mypy checks each backend's methods
+# against these (strict, pyproject.toml). The durable stores below them (History, Delivery,
+# DirectMessages, Changes, Reads, Moderation) are still loosely typed, as their SQL versions
+# are being written.
+
+Clock = Callable[[], float]  # seconds: time.monotonic in one process, time.time (shared) with Redis
+Departure = tuple[str, Member]  # (room, member): the member left the room, and the room is to be told
 
 UNIMPLEMENTED = "This method must be implemented in a subclass."
 
 
-class Presence:
+class Presence(ABC):
     """People online, per room; names unique among them after NFKC and case folding.
 
     A person is one or more connections with one person id. A person is in a room while any
@@ -27,7 +39,8 @@ class Presence:
     rooms for ``grace_seconds``, so a quick reconnect does not flap them out and back in.
     """
 
-    def connect(self, connection, person_id, name=None, stable=True):
+    @abstractmethod
+    def connect(self, connection: str, person_id: str, name: str | None = None, stable: bool = True) -> Member:
         """Add ``connection`` for ``person_id``; return the person as others see them.
 
         A person already online keeps their name. A new one gets ``name`` (or a guest
@@ -35,7 +48,9 @@ class Presence:
         """
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def connect_guest(self, connection, guest_id, name=None, browser=None):
+    @abstractmethod
+    def connect_guest(self, connection: str, guest_id: str, name: str | None = None,
+                      browser: str | None = None) -> tuple[Member | None, list[Departure]]:
         """Add ``connection`` as guest ``guest_id`` of ``browser``; return (member, departures now).
 
         A guest has one connection at a time: while ``guest_id`` has an open one (a
@@ -46,7 +61,7 @@ class Presence:
         """
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def disconnect(self, connection):
+    def disconnect(self, connection: str) -> list[Departure]:
         """Drop ``connection``; return the (room, member) departures that happen now.
 
         Rooms whose last connection of a stable person this was are kept for the grace
@@ -54,7 +69,8 @@ class Presence:
         """
         return self.disconnect_known(connection)[1]
 
-    def disconnect_known(self, connection):
+    @abstractmethod
+    def disconnect_known(self, connection: str) -> tuple[bool, list[Departure]]:
         """Drop ``connection`` as ``disconnect`` does; return (whether presence still knew it, departures).
 
         A connection is unknown when it was never connected, was dropped already, or (with
@@ -63,65 +79,78 @@ class Presence:
         """
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def enter(self, connection, room):
+    @abstractmethod
+    def enter(self, connection: str, room: str) -> tuple[Member, bool]:
         """Put ``connection`` in ``room``; return (member, whether the person is new to the room)."""
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def exit(self, connection, room):
+    @abstractmethod
+    def exit(self, connection: str, room: str) -> tuple[Member, bool]:
         """Take ``connection`` out of ``room``; return (member, whether the person left the room).
 
         Raise ChatError ``not_in_room`` if the connection is not in it.
         """
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def rename(self, connection, name):
+    @abstractmethod
+    def rename(self, connection: str, name: str | None) -> tuple[Member, str]:
         """Rename the person behind ``connection``; return (member, previous name)."""
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def member(self, connection):
+    @abstractmethod
+    def member(self, connection: str) -> Member:
         """Return the person behind ``connection`` as others see them."""
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def rooms_of(self, connection):
+    @abstractmethod
+    def rooms_of(self, connection: str) -> set[str]:
         """Return the rooms ``connection`` is in."""
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def require_in(self, connection, room):
+    def require_in(self, connection: str, room: str) -> None:
         """Raise ChatError ``not_in_room`` unless ``connection`` is in ``room``."""
         if room not in self.rooms_of(connection):
             raise not_in_room(room)
 
-    def rooms_of_person(self, person_id):
+    @abstractmethod
+    def rooms_of_person(self, person_id: str) -> set[str]:
         """Return the rooms others see the person in (including those within their grace period)."""
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def connections_of_person(self, person_id):
+    @abstractmethod
+    def connections_of_person(self, person_id: str) -> set[str]:
         """Return every open connection of the person, on any process."""
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def members(self, room):
+    @abstractmethod
+    def members(self, room: str) -> list[Member]:
         """Return the people in ``room`` (including those within their grace period), by name."""
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def occupied(self, room):
+    @abstractmethod
+    def occupied(self, room: str) -> bool:
         """Return whether anyone is in ``room``, or may come back to it."""
         raise NotImplementedError(UNIMPLEMENTED)
 
     @property
-    def people(self):
+    @abstractmethod
+    def people(self) -> int:
         """Return how many people are online, on every process."""
         raise NotImplementedError(UNIMPLEMENTED)
 
     @property
-    def connections(self):
+    @abstractmethod
+    def connections(self) -> int:
         """Return how many connections are open, on every process."""
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def expire(self):
+    @abstractmethod
+    def expire(self) -> list[Departure]:
         """End grace periods that ran out; return those (room, member) departures."""
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def heartbeat(self):
+    @abstractmethod
+    def heartbeat(self) -> bool:
         """Record this process as alive: call it every second or so, from the expiry loop.
 
         Return False if other processes took it for dead meanwhile and dropped its
@@ -130,7 +159,8 @@ class Presence:
         """
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def drop_silent_hosts(self):
+    @abstractmethod
+    def drop_silent_hosts(self) -> tuple[list[Departure], int]:
         """Drop the connections of other processes silent too long; return (departures, connections dropped).
 
         Their people get the grace period too, and those with none leave now, in the
@@ -140,55 +170,68 @@ class Presence:
         raise NotImplementedError(UNIMPLEMENTED)
 
 
-class Rooms:
+class Rooms(ABC):
     """Rooms that exist: the default one for good, created ones until they stay empty too long.
 
     ``default``, ``max_rooms`` and ``idle_seconds`` are attributes of every backend.
     """
 
-    def __contains__(self, room):
+    default: str
+    max_rooms: int
+    idle_seconds: float
+
+    @abstractmethod
+    def __contains__(self, room: str) -> bool:
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def names(self):
+    @abstractmethod
+    def names(self) -> list[str]:
         """Return the room names, sorted."""
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def create(self, room):
+    @abstractmethod
+    def create(self, room: str) -> str:
         """Create ``room``, empty; raise ChatError if it exists or the limit is reached."""
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def restore(self, room):
+    @abstractmethod
+    def restore(self, room: str) -> None:
         """Bring back a room that existed before a restart, empty from now."""
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def require(self, room):
+    def require(self, room: object) -> str:
         """Return ``room`` if it exists; raise ChatError if not."""
-        room = room_name(room)
-        if room not in self:
-            raise no_such_room(room)
-        return room
+        name: str = room_name(room)
+        if name not in self:
+            raise no_such_room(name)
+        return name
 
-    def occupied(self, room, occupied):
+    @abstractmethod
+    def occupied(self, room: str, occupied: bool) -> None:
         """Record whether anyone is in ``room`` now."""
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def expire(self):
+    @abstractmethod
+    def expire(self) -> list[str]:
         """Remove created rooms that have been empty for ``idle_seconds``; return their names."""
         raise NotImplementedError(UNIMPLEMENTED)
 
 
-class Typing:
+class Typing(ABC):
     """Typing states per (room, person), each ending ``timeout`` seconds after its last renewal."""
 
-    def start(self, room, member):
+    @abstractmethod
+    def start(self, room: str, member: Member) -> bool:
         """Start or renew ``member``'s typing in ``room``; return True if they were not typing there."""
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def stop(self, room, person_id):
+    @abstractmethod
+    def stop(self, room: str, person_id: str) -> bool:
         """Stop typing; return True if the person was typing there."""
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def expire(self):
+    @abstractmethod
+    def expire(self) -> list[Departure]:
         """End the states not renewed in time; return their (room, member) pairs."""
         raise NotImplementedError(UNIMPLEMENTED)
 
@@ -199,27 +242,27 @@ class History:
     A room's numbering never goes back, even when its messages are deleted or it is removed.
     """
 
-    def close(self):
+    def close(self) -> Any:
         """Let go of the storage."""
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def check(self):
+    def check(self) -> Any:
         """Return None if the storage answers, else what is wrong with it."""
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def rooms(self):
+    def rooms(self) -> Any:
         """Return the names of the rooms that exist."""
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def add_room(self, room):
+    def add_room(self, room: Any) -> Any:
         """Record that ``room`` exists."""
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def remove_room(self, room):
+    def remove_room(self, room: Any) -> Any:
         """Forget ``room`` and its messages; its numbering carries on if it is made again."""
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def append(self, room, user, text, client_id=None, mentions=()):
+    def append(self, room: Any, user: Any, text: Any, client_id: Any = None, mentions: Any = ()) -> Any:
         """Store a message (mentioning the person ids ``mentions``); return (message, True) with its id and timestamp.
 
         With a ``client_id`` already stored for ``room``, store nothing and return
@@ -227,31 +270,31 @@ class History:
         """
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def find(self, room, client_id):
+    def find(self, room: Any, client_id: Any) -> Any:
         """Return the stored message with the sender's ``client_id`` in ``room``, or None."""
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def latest(self, room, limit, upto=None):
+    def latest(self, room: Any, limit: Any, upto: Any = None) -> Any:
         """Return the last ``limit`` messages of ``room`` (up to id ``upto``), oldest first, and whether older exist."""
         return self.before(room, None if upto is None else upto + 1, limit)
 
-    def before(self, room, before_id, limit):
+    def before(self, room: Any, before_id: Any, limit: Any) -> Any:
         """Return up to ``limit`` messages of ``room`` older than ``before_id``, oldest first, and whether more exist."""
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def after(self, room, after_id, limit, upto=None):
+    def after(self, room: Any, after_id: Any, limit: Any, upto: Any = None) -> Any:
         """Return up to ``limit`` messages of ``room`` newer than ``after_id`` (up to ``upto``), oldest first."""
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def last_id(self, room):
+    def last_id(self, room: Any) -> Any:
         """Return the id of ``room``'s newest message ever, 0 if none."""
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def first_id(self, room):
+    def first_id(self, room: Any) -> Any:
         """Return the id of ``room``'s oldest stored message, or None."""
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def retain(self, per_room, max_age_seconds):
+    def retain(self, per_room: Any, max_age_seconds: Any) -> Any:
         """Delete messages beyond the newest ``per_room`` of each room or older than ``max_age_seconds``.
 
         Either limit may be 0, for none. Return how many messages were deleted.
@@ -273,16 +316,16 @@ class Delivery:
 
     LOCKS = 64  # rooms share a fixed set of locks, so the set does not grow with every room ever made
 
-    def __init__(self, history, emit):
+    def __init__(self, history: Any, emit: Any) -> None:
         self.history = history
         self._emit = emit
         self._room_locks = tuple(threading.Lock() for _ in range(self.LOCKS))
 
-    def room_lock(self, room):
+    def room_lock(self, room: Any) -> Any:
         """Return the lock that keeps ``room``'s messages numbered and delivered in one order."""
         return self._room_locks[hash(room) % len(self._room_locks)]
 
-    def post(self, room, member, text, client_id=None, to_seed=False, groups=None, mentions=()):
+    def post(self, room: Any, member: Any, text: Any, client_id: Any = None, to_seed: Any = False, groups: Any = None, mentions: Any = ()) -> Any:
         """Number, store and deliver ``member``'s ``text`` in ``room`` (mentioning ``mentions``); return (message, True).
 
         The message goes to the room's connections (or, given ``groups``, to those Socket.IO
@@ -293,7 +336,7 @@ class Delivery:
         """
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def enter(self, room, join, send_history):
+    def enter(self, room: Any, join: Any, send_history: Any) -> Any:
         """Meet a connection's history of ``room`` with its live delivery: nothing twice, nothing missed.
 
         Call ``join()`` (the connection joins the room's group) and ``send_history(upto)``
@@ -302,12 +345,12 @@ class Delivery:
         """
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def repair(self):
+    def repair(self) -> Any:
         """Deliver what live delivery lost, from the history; call it every second or so."""
         raise NotImplementedError(UNIMPLEMENTED)
 
 
-class FloodControl:
+class FloodControl(ABC):
     """Give each connection an allowance of events that reconnecting does not refill.
 
     Every connection has a token bucket: ``burst`` events at once, refilled at ``rate`` a
@@ -318,35 +361,42 @@ class FloodControl:
     still have one bucket each. A ``burst`` of 0 turns it off; ``rate`` is then unused.
     """
 
+    burst: int
+    rate: float
+
     @property
-    def enabled(self):
+    def enabled(self) -> bool:
         """Return whether the allowance is counted at all."""
         return self.burst > 0
 
-    def open(self, connection, address):
+    @abstractmethod
+    def open(self, connection: str, address: str) -> None:
         """Start counting events for a new ``connection`` from ``address``."""
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def take(self, connection):
+    @abstractmethod
+    def take(self, connection: str) -> float:
         """Count one event; return 0 if allowed, else the seconds until one is.
 
         A connection that was never opened (or is closed) is not counted: return 0.
         """
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def close(self, connection):
+    @abstractmethod
+    def close(self, connection: str) -> None:
         """Stop counting for ``connection``, parking its bucket if it is not full."""
         raise NotImplementedError(UNIMPLEMENTED)
 
 
-class ConnectionLimit:
+class ConnectionLimit(ABC):
     """Limit new connections per client address: a burst of ``per_minute``, refilled over a minute.
 
     With several processes the limit holds for all of them together. A ``per_minute`` of 0
     turns it off.
     """
 
-    def take(self, address):
+    @abstractmethod
+    def take(self, address: str) -> float:
         """Count a new connection from ``address``; return 0 if allowed, else the seconds to wait."""
         raise NotImplementedError(UNIMPLEMENTED)
 
@@ -361,34 +411,34 @@ class DirectMessages:
     be written to) are attributes of every backend.
     """
 
-    def open(self, dm, opener, other):
+    def open(self, dm: Any, opener: Any, other: Any) -> Any:
         """Record the direct message ``dm`` of the Members ``opener`` and ``other``; return whether it is new.
 
         Raise ChatError ``too_many_dms`` if it is new and ``opener`` has ``per_person`` already.
         """
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def people(self, dm):
+    def people(self, dm: Any) -> Any:
         """Return the two person ids of ``dm``, or None if there is no such direct message."""
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def of_person(self, person_id):
+    def of_person(self, person_id: Any) -> Any:
         """Return the person's direct messages as (id, the other person as a Member) pairs, by id."""
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def arrived(self, member):
+    def arrived(self, member: Any) -> Any:
         """Record that ``member`` is online with the full protocol, so others may open one with them."""
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def went(self, member):
+    def went(self, member: Any) -> Any:
         """Record that ``member``'s last connection ended now; they stay reachable for ``seen_seconds``."""
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def seen(self, person_id):
+    def seen(self, person_id: Any) -> Any:
         """Return the person as last seen, if online or gone for at most ``seen_seconds``; else None."""
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def groups(self, dm):
+    def groups(self, dm: Any) -> Any:
         """Return the Socket.IO groups ``dm``'s messages go to, its two people's; None if there is no such DM."""
         people = self.people(dm)
         return None if people is None else [full_person_group(person) for person in people]
@@ -406,14 +456,14 @@ class Changes:
     its text becomes "" and its reactions go.
     """
 
-    def __init__(self, history, emit, room_lock, max_reactions, retention):
+    def __init__(self, history: Any, emit: Any, room_lock: Any, max_reactions: Any, retention: Any) -> None:
         self.history = history
         self._emit = emit
         self.room_lock = room_lock
         self.max_reactions = max_reactions
         self.retention = retention
 
-    def edit(self, room, message_id, person_id, text, groups=None):
+    def edit(self, room: Any, message_id: Any, person_id: Any, text: Any, groups: Any = None) -> Any:
         """Replace the text of ``person_id``'s message; return the ``message-edited`` payload.
 
         Raise ChatError ``not_found`` for no such message (or a deleted one), ``forbidden``
@@ -422,7 +472,7 @@ class Changes:
         """
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def delete(self, room, message_id, person_id=None, groups=None):
+    def delete(self, room: Any, message_id: Any, person_id: Any = None, groups: Any = None) -> Any:
         """Make the message a tombstone; return the ``message-deleted`` payload.
 
         With ``person_id``, only that person's message (else ``forbidden``); None deletes
@@ -430,7 +480,7 @@ class Changes:
         """
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def react(self, room, message_id, person_id, emoji, on, groups=None):
+    def react(self, room: Any, message_id: Any, person_id: Any, emoji: Any, on: Any, groups: Any = None) -> Any:
         """Add (``on``) or take away ``person_id``'s ``emoji`` on a message; return the ``reaction`` payload.
 
         Return None, changing and delivering nothing, when the reaction is already so. Raise
@@ -439,7 +489,7 @@ class Changes:
         """
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def toggled(self, reactions, person_id, emoji, on):
+    def toggled(self, reactions: Any, person_id: Any, emoji: Any, on: Any) -> Any:
         """Return (the message's reactions with ``person_id``'s ``emoji`` on or off, that emoji's users).
 
         ``reactions`` is the message's {emoji: [person ids]} (None for none), left as it is;
@@ -459,11 +509,11 @@ class Changes:
             reactions.pop(emoji, None)
         return reactions or None, users
 
-    def last_change(self, room):
+    def last_change(self, room: Any) -> Any:
         """Return ``room``'s newest change number, 0 if none."""
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def after(self, room, after_change, upto_id=None, limit=500):
+    def after(self, room: Any, after_change: Any, upto_id: Any = None, limit: Any = 500) -> Any:
         """Return (changes, whether more exist, whether some were lost) of ``room`` after ``after_change``.
 
         Each change is its live payload with ``event`` added (``message-edited``, ...),
@@ -482,46 +532,46 @@ class Reads:
     the history.
     """
 
-    def mark(self, member, room, upto):
+    def mark(self, member: Any, room: Any, upto: Any) -> Any:
         """Move ``member``'s marker in ``room`` forward to ``upto``; return the previous one (None: not moved)."""
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def start(self, person_id, room, upto):
+    def start(self, person_id: Any, room: Any, upto: Any) -> Any:
         """Set the person's marker in ``room`` to ``upto`` unless they have one: what came before counts as read."""
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def marker(self, person_id, room):
+    def marker(self, person_id: Any, room: Any) -> Any:
         """Return the id the person has read up to in ``room``, 0 if none."""
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def readers(self, room, message_id, limit):
+    def readers(self, room: Any, message_id: Any, limit: Any) -> Any:
         """Return up to ``limit`` people whose marker has reached ``message_id``, and whether more have.
 
         The people are Members as they were when they last marked.
         """
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def mention(self, room, message_id, person_ids):
+    def mention(self, room: Any, message_id: Any, person_ids: Any) -> Any:
         """Record that message ``message_id`` of ``room`` mentions each of ``person_ids``."""
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def mentions_after(self, person_id, room, after_id):
+    def mentions_after(self, person_id: Any, room: Any, after_id: Any) -> Any:
         """Return how many messages of ``room`` newer than ``after_id`` mention the person."""
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def join(self, person_id, room):
+    def join(self, person_id: Any, room: Any) -> Any:
         """Record that the person belongs to ``room`` (signed identities: until they leave it)."""
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def leave(self, person_id, room):
+    def leave(self, person_id: Any, room: Any) -> Any:
         """Record that the person no longer belongs to ``room``."""
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def belongs(self, person_id):
+    def belongs(self, person_id: Any) -> Any:
         """Return the rooms the person belongs to, sorted."""
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def remove_room(self, room):
+    def remove_room(self, room: Any) -> Any:
         """Forget every marker, membership and mention of ``room``."""
         raise NotImplementedError(UNIMPLEMENTED)
 
@@ -537,38 +587,38 @@ class Moderation:
 
     KINDS = ("ban", "mute")
 
-    def __init__(self, keep=1000, wall_clock=None):
+    def __init__(self, keep: Any = 1000, wall_clock: Any = None) -> None:
         self.keep = keep
         self.wall_clock = wall_clock or time.time
 
-    def set_owner(self, room, person_id):
+    def set_owner(self, room: Any, person_id: Any) -> Any:
         """Record ``person_id`` (a signed identity) as ``room``'s owner."""
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def owner(self, room):
+    def owner(self, room: Any) -> Any:
         """Return the person id of ``room``'s owner, or None if it has none."""
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def restrict(self, kind, room, person_id, until):
+    def restrict(self, kind: Any, room: Any, person_id: Any, until: Any) -> Any:
         """Ban or mute (``kind``) the person in ``room`` until the Unix time ``until``, replacing any earlier one."""
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def lift(self, kind, room, person_id):
+    def lift(self, kind: Any, room: Any, person_id: Any) -> Any:
         """End the person's ban or mute in ``room``; return whether one was in force."""
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def until(self, kind, room, person_id):
+    def until(self, kind: Any, room: Any, person_id: Any) -> Any:
         """Return the Unix time the person's ban or mute in ``room`` ends, or None if none is in force now."""
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def record(self, room, action):
+    def record(self, room: Any, action: Any) -> Any:
         """Store the moderation ``action`` (a JSON-ready dict) in ``room``'s record, newest last."""
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def log(self, room, limit=100):
+    def log(self, room: Any, limit: Any = 100) -> Any:
         """Return ``room``'s latest ``limit`` recorded actions, oldest first."""
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def remove_room(self, room):
+    def remove_room(self, room: Any) -> Any:
         """Forget ``room``'s owner, bans and mutes (it was removed); keep its record."""
         raise NotImplementedError(UNIMPLEMENTED)

@@ -1,39 +1,14 @@
 """Token buckets, flood control and the connection limit, on a fake clock.
 
-The behaviour tests run twice: on the in-process classes, and on their Redis twins in
-chat/stores/redis/limits.py, which must behave the same, and for every process at once.
+The behaviour tests run twice, through make_flood and make_limit (tests/unit/conftest.py):
+on the in-process classes, and on their Redis twins in chat/stores/redis/limits.py, which
+must behave the same, and for every process at once.
 """
 
 import pytest
 
 from chat.stores.local.limits import LocalConnectionLimit, LocalFloodControl, TokenBucket
 from chat.stores.redis.limits import RedisConnectionLimit, RedisFloodControl
-
-
-@pytest.fixture(params=["in-process", "redis"])
-def shared(request):
-    """Return None to test the in-process classes, or a factory of Redis clients (one a process) for their twins."""
-    return request.getfixturevalue("redis_clients") if request.param == "redis" else None
-
-
-@pytest.fixture
-def make_flood(shared, clock):
-    """Return a factory of flood controls: make_flood(burst, rate), on one more process each with Redis."""
-    def make(burst, rate):
-        if shared is None:
-            return LocalFloodControl(burst, rate, clock=clock)
-        return RedisFloodControl(shared(), "flood", burst, rate, clock=clock)
-    return make
-
-
-@pytest.fixture
-def make_limit(shared, clock):
-    """Return a factory of connection limits: make_limit(per_minute), on one more process each with Redis."""
-    def make(per_minute):
-        if shared is None:
-            return LocalConnectionLimit(per_minute, clock=clock)
-        return RedisConnectionLimit(shared(), per_minute, clock=clock)
-    return make
 
 
 def test_bucket_allows_a_burst_then_refills_at_its_rate():

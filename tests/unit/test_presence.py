@@ -1,51 +1,12 @@
 """Presence, rooms and typing state, without sockets, on a fake clock.
 
-Every test runs twice: on the in-process classes, and on their Redis twins in
-chat/stores/redis/ (against the redis-server of test_shared_state.py), which must
-behave the same.
+Every test runs twice, through the fixtures of tests/unit/conftest.py: on the in-process
+stores, and on their Redis twins in chat/stores/redis/, which must behave the same.
 """
 
 import pytest
 
 from chat.model import ChatError, Member
-from chat.stores.local.presence import LocalPresence
-from chat.stores.local.rooms import LocalRooms
-from chat.stores.local.typing import LocalTyping
-from chat.stores.redis.presence import RedisPresence
-from chat.stores.redis.rooms import RedisRooms
-from chat.stores.redis.typing import RedisTyping
-
-
-@pytest.fixture(params=["in-process", "redis"])
-def shared(request):
-    """Return None to test the in-process classes, or an empty Redis to test their Redis twins."""
-    return request.getfixturevalue("redis_db") if request.param == "redis" else None
-
-
-@pytest.fixture
-def presence(shared, clock):
-    """Return presence with a 5-second grace period."""
-    if shared is None:
-        return LocalPresence(grace_seconds=5, clock=clock)
-    return RedisPresence(shared, "host-a", grace_seconds=5, clock=clock)
-
-
-@pytest.fixture
-def make_rooms(shared, clock):
-    """Return a factory of room registries: make_rooms(default, max_rooms, idle_seconds)."""
-    def make(default, max_rooms, idle_seconds):
-        if shared is None:
-            return LocalRooms(default, max_rooms, idle_seconds, clock=clock)
-        return RedisRooms(shared, default, max_rooms, idle_seconds, clock=clock)
-    return make
-
-
-@pytest.fixture
-def make_typing(shared, clock):
-    """Return a factory of typing states: make_typing(timeout)."""
-    def make(timeout):
-        return LocalTyping(timeout, clock=clock) if shared is None else RedisTyping(shared, timeout, clock=clock)
-    return make
 
 
 def names(members):
@@ -235,9 +196,9 @@ def test_exit_refuses_a_room_the_connection_is_not_in(presence):
     assert refused.value.code == "not_in_room"
 
 
-def test_no_grace_period_with_zero_seconds(shared, clock):
+def test_no_grace_period_with_zero_seconds(live_stores):
     """Let a person leave at once when the grace period is 0."""
-    presence = LocalPresence(0, clock=clock) if shared is None else RedisPresence(shared, "host-a", 0, clock=clock)
+    presence = live_stores(PRESENCE_GRACE=0).presence
     presence.connect("c1", "p1", "Alice")
     presence.enter("c1", "general")
     assert presence.disconnect("c1") == [("general", Member("p1", "Alice"))]

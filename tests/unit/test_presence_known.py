@@ -1,21 +1,11 @@
 """Presence says whether it still knew a connection it drops, so a departure is announced once.
 
-The first tests run on both backends; the last is what only several processes sharing
-Redis can do: drop a silent process's connections before they disconnect there.
+The first tests run on both backends (the ``presence`` fixture of tests/unit/conftest.py);
+the last is what only several processes sharing Redis can do: drop a silent process's
+connections before they disconnect there.
 """
 
-import pytest
-
-from chat.stores.local.presence import LocalPresence
 from chat.stores.redis.presence import RedisPresence
-
-
-@pytest.fixture(params=["in-process", "redis"])
-def presence(request, clock):
-    """Return presence with a 5-second grace period, in-process or on an emptied Redis."""
-    if request.param == "in-process":
-        return LocalPresence(grace_seconds=5, clock=clock)
-    return RedisPresence(request.getfixturevalue("redis_db"), "host-a", grace_seconds=5, clock=clock)
 
 
 def test_a_connection_is_known_until_it_is_dropped(presence):

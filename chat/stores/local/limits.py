@@ -17,17 +17,17 @@ class TokenBucket:
 
     __slots__ = ("burst", "rate", "tokens", "stamp")
 
-    def __init__(self, burst, rate, now):
+    def __init__(self, burst: int, rate: float, now: float) -> None:
         self.burst = burst
         self.rate = rate
         self.tokens = float(burst)
         self.stamp = now
 
-    def level(self, now):
+    def level(self, now: float) -> float:
         """Return the tokens available at ``now``."""
         return min(self.burst, self.tokens + (now - self.stamp) * self.rate)
 
-    def take(self, now):
+    def take(self, now: float) -> float:
         """Take one token; return 0 on success, else the seconds until one is free."""
         self.tokens = self.level(now)
         self.stamp = now
@@ -36,7 +36,7 @@ class TokenBucket:
             return 0.0
         return (1 - self.tokens) / self.rate
 
-    def full_in(self, now):
+    def full_in(self, now: float) -> float:
         """Return the seconds until the bucket is full again."""
         return (self.burst - self.level(now)) / self.rate
 
@@ -44,14 +44,14 @@ class TokenBucket:
 class LocalConnectionLimit(base.ConnectionLimit):
     """Limit new connections per client address: a burst of ``per_minute``, refilled over a minute."""
 
-    def __init__(self, per_minute, clock=time.monotonic):
+    def __init__(self, per_minute: int, clock: base.Clock = time.monotonic) -> None:
         self.per_minute = per_minute
         self._clock = clock
-        self._buckets = {}
-        self._expiry = deque()  # (when the bucket is full again at the latest, address)
+        self._buckets: dict[str, TokenBucket] = {}
+        self._expiry: deque[tuple[float, str]] = deque()  # (when the bucket is full again at the latest, address)
         self._lock = threading.Lock()
 
-    def take(self, address):
+    def take(self, address: str) -> float:
         if self.per_minute <= 0:
             return 0.0
         with self._lock:
@@ -65,7 +65,7 @@ class LocalConnectionLimit(base.ConnectionLimit):
                 self._expiry.append((now + 60.0, address))
             return wait
 
-    def _forget_full(self, now):
+    def _forget_full(self, now: float) -> None:
         # A bucket untouched for a minute is full: dropping it is the same as keeping it.
         while self._expiry and self._expiry[0][0] <= now:
             _, address = self._expiry.popleft()
@@ -77,16 +77,16 @@ class LocalConnectionLimit(base.ConnectionLimit):
 class LocalFloodControl(base.FloodControl):
     """Give each connection of this process an allowance of events that reconnecting does not refill."""
 
-    def __init__(self, burst, rate, clock=time.monotonic):
+    def __init__(self, burst: int, rate: float, clock: base.Clock = time.monotonic) -> None:
         self.burst = burst
         self.rate = rate
         self._clock = clock
-        self._open = {}  # connection -> (address, bucket)
-        self._parked = {}  # address -> [bucket, ...]
-        self._parked_order = deque()  # (when it is full at the latest, address, bucket)
+        self._open: dict[str, tuple[str, TokenBucket]] = {}  # connection -> (address, bucket)
+        self._parked: dict[str, list[TokenBucket]] = {}  # address -> [bucket, ...]
+        self._parked_order: deque[tuple[float, str, TokenBucket]] = deque()  # (when it is full at the latest, address, bucket)
         self._lock = threading.Lock()
 
-    def open(self, connection, address):
+    def open(self, connection: str, address: str) -> None:
         if not self.enabled:
             return
         with self._lock:
@@ -102,7 +102,7 @@ class LocalFloodControl(base.FloodControl):
                 bucket = TokenBucket(self.burst, self.rate, now)
             self._open[connection] = (address, bucket)
 
-    def take(self, connection):
+    def take(self, connection: str) -> float:
         if not self.enabled:
             return 0.0
         with self._lock:
@@ -111,7 +111,7 @@ class LocalFloodControl(base.FloodControl):
                 return 0.0
             return entry[1].take(self._clock())
 
-    def close(self, connection):
+    def close(self, connection: str) -> None:
         if not self.enabled:
             return
         with self._lock:
@@ -126,7 +126,7 @@ class LocalFloodControl(base.FloodControl):
                 self._parked_order.append((now + self.burst / self.rate, address, bucket))
             self._forget_full(now)
 
-    def _forget_full(self, now):
+    def _forget_full(self, now: float) -> None:
         while self._parked_order and self._parked_order[0][0] <= now:
             _, address, bucket = self._parked_order.popleft()
             parked = self._parked.get(address)

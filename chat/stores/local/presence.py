@@ -21,37 +21,39 @@ from .. import base
 class _Person:
     member: Member
     stable: bool  # the id outlives a connection (a guest credential or a token), so a reconnect is the same person
-    browser: str = None  # a guest's browser (the demo page's session cookie), if known
-    connections: set = field(default_factory=set)
-    rooms: dict = field(default_factory=dict)  # room -> this person's connections in it
-    leaving: dict = field(default_factory=dict)  # room -> deadline: dropped, not left, may come back
+    browser: str | None = None  # a guest's browser (the demo page's session cookie), if known
+    connections: set[str] = field(default_factory=set)
+    rooms: dict[str, set[str]] = field(default_factory=dict)  # room -> this person's connections in it
+    leaving: dict[str, float] = field(default_factory=dict)  # room -> deadline: dropped, not left, may come back
 
 
 class LocalPresence(base.Presence):
     """People online, per room; names unique among them after NFKC and case folding."""
 
-    def __init__(self, grace_seconds, clock=time.monotonic):
+    def __init__(self, grace_seconds: float, clock: base.Clock = time.monotonic) -> None:
         self.grace_seconds = grace_seconds
         self._clock = clock
-        self._people = {}  # person id -> _Person
-        self._owner = {}  # connection -> person id
+        self._people: dict[str, _Person] = {}  # person id -> _Person
+        self._owner: dict[str, str] = {}  # connection -> person id
         self._lock = threading.Lock()
 
-    def connect(self, connection, person_id, name=None, stable=True):
+    def connect(self, connection: str, person_id: str, name: str | None = None, stable: bool = True) -> Member:
         with self._lock:
             return self._add(connection, person_id, name, stable)
 
-    def connect_guest(self, connection, guest_id, name=None, browser=None):
+    def connect_guest(self, connection: str, guest_id: str, name: str | None = None,
+                      browser: str | None = None) -> tuple[Member | None, list[base.Departure]]:
         with self._lock:
             person = self._people.get(guest_id)
             if person is not None and person.connections:
                 return None, []
-            departures = []
+            departures: list[base.Departure] = []
             if person is None and name is not None and browser is not None:
                 departures = self._release(name_key(name), browser)
             return self._add(connection, guest_id, name, True, browser), departures
 
-    def _add(self, connection, person_id, name, stable, browser=None):
+    def _add(self, connection: str, person_id: str, name: str | None, stable: bool,
+             browser: str | None = None) -> Member:
         person = self._people.get(person_id)
         if person is None:
             chosen = with_suffix(name or guest_name(), self._taken_keys())
@@ -61,7 +63,7 @@ class LocalPresence(base.Presence):
         self._owner[connection] = person_id
         return person.member
 
-    def _release(self, key, browser):
+    def _release(self, key: str, browser: str) -> list[base.Departure]:
         """End the grace period of ``browser``'s unconnected guest named ``key`` now; return the departures."""
         for person in self._people.values():
             if name_key(person.member.name) == key and person.browser == browser and not person.connections:
@@ -71,14 +73,14 @@ class LocalPresence(base.Presence):
                 return departures
         return []
 
-    def disconnect_known(self, connection):
+    def disconnect_known(self, connection: str) -> tuple[bool, list[base.Departure]]:
         with self._lock:
             person_id = self._owner.pop(connection, None)
             if person_id is None:
                 return False, []
             person = self._people[person_id]
             person.connections.discard(connection)
-            departures = []
+            departures: list[base.Departure] = []
             for room, connections in list(person.rooms.items()):
                 connections.discard(connection)
                 if connections:
@@ -91,7 +93,7 @@ class LocalPresence(base.Presence):
             self._forget_if_gone(person)
             return True, departures
 
-    def enter(self, connection, room):
+    def enter(self, connection: str, room: str) -> tuple[Member, bool]:
         with self._lock:
             person = self._person_of(connection)
             returning = person.leaving.pop(room, None) is not None
@@ -99,7 +101,7 @@ class LocalPresence(base.Presence):
             person.rooms.setdefault(room, set()).add(connection)
             return person.member, is_new
 
-    def exit(self, connection, room):
+    def exit(self, connection: str, room: str) -> tuple[Member, bool]:
         with self._lock:
             person = self._person_of(connection)
             connections = person.rooms.get(room)
@@ -111,7 +113,7 @@ class LocalPresence(base.Presence):
             del person.rooms[room]
             return person.member, True
 
-    def rename(self, connection, name):
+    def rename(self, connection: str, name: str | None) -> tuple[Member, str]:
         with self._lock:
             person = self._person_of(connection)
             previous = person.member.name
@@ -119,47 +121,47 @@ class LocalPresence(base.Presence):
             person.member = replace(person.member, name=with_suffix(name, taken), guest=False)
             return person.member, previous
 
-    def member(self, connection):
+    def member(self, connection: str) -> Member:
         with self._lock:
             return self._person_of(connection).member
 
-    def rooms_of(self, connection):
+    def rooms_of(self, connection: str) -> set[str]:
         with self._lock:
             person = self._person_of(connection)
             return {room for room, connections in person.rooms.items() if connection in connections}
 
-    def rooms_of_person(self, person_id):
+    def rooms_of_person(self, person_id: str) -> set[str]:
         with self._lock:
             person = self._people.get(person_id)
             return set(person.rooms) | set(person.leaving) if person else set()
 
-    def connections_of_person(self, person_id):
+    def connections_of_person(self, person_id: str) -> set[str]:
         with self._lock:
             person = self._people.get(person_id)
             return set(person.connections) if person else set()
 
-    def members(self, room):
+    def members(self, room: str) -> list[Member]:
         with self._lock:
             return sorted((person.member for person in self._people.values()
                            if room in person.rooms or room in person.leaving),
                           key=lambda member: name_key(member.name))
 
-    def occupied(self, room):
+    def occupied(self, room: str) -> bool:
         with self._lock:
             return any(room in person.rooms or room in person.leaving for person in self._people.values())
 
     @property
-    def people(self):
+    def people(self) -> int:
         return len(self._people)
 
     @property
-    def connections(self):
+    def connections(self) -> int:
         return len(self._owner)
 
-    def expire(self):
+    def expire(self) -> list[base.Departure]:
         with self._lock:
             now = self._clock()
-            departures = []
+            departures: list[base.Departure] = []
             for person in list(self._people.values()):
                 for room, deadline in list(person.leaving.items()):
                     if deadline <= now:
@@ -168,20 +170,20 @@ class LocalPresence(base.Presence):
                 self._forget_if_gone(person)
             return departures
 
-    def heartbeat(self):
+    def heartbeat(self) -> bool:
         """Return True: one process alone is never given up for dead by another."""
         return True
 
-    def drop_silent_hosts(self):
+    def drop_silent_hosts(self) -> tuple[list[base.Departure], int]:
         """Return ([], 0): one process has no other process whose connections it could drop."""
         return [], 0
 
-    def _person_of(self, connection):
+    def _person_of(self, connection: str) -> _Person:
         return self._people[self._owner[connection]]
 
-    def _taken_keys(self):
+    def _taken_keys(self) -> set[str]:
         return {name_key(person.member.name) for person in self._people.values()}
 
-    def _forget_if_gone(self, person):
+    def _forget_if_gone(self, person: _Person) -> None:
         if not person.connections and not person.leaving:
             del self._people[person.member.id]

@@ -45,10 +45,12 @@ The scripts build key names from the prefix, so they need one Redis server (repl
 allowed), not a Redis Cluster. Each class needs a client made with decode_responses=True.
 """
 
+from redis import Redis
+
 PREFIX = "chat:"
 
 
-def decoding_client(redis):
+def decoding_client(redis: Redis) -> Redis:
     """Return ``redis`` if it decodes replies to str; raise ValueError if not."""
     if not redis.get_connection_kwargs().get("decode_responses"):
         raise ValueError("the Redis client must return str: make it with decode_responses=True, "

@@ -18,6 +18,8 @@ Times are wall-clock (time.time), which every process shares.
 
 import time
 
+from redis import Redis
+
 from .. import base
 from . import PREFIX, decoding_client
 
@@ -60,42 +62,43 @@ end
 """
 
 
-def _time(now):
+def _time(now: float) -> str:
     return repr(float(now))
 
 
 class RedisFloodControl(base.FloodControl):
     """Give each connection an allowance of events, parked per address in Redis for every process."""
 
-    def __init__(self, redis, name, burst, rate, clock=time.time, prefix=PREFIX):
+    def __init__(self, redis: Redis, name: str, burst: int, rate: float, clock: base.Clock = time.time,
+                 prefix: str = PREFIX) -> None:
         self.burst = burst
         self.rate = rate
         self._clock = clock
         self._prefix = f"{prefix}{name}:"
         # Only the process a connection is on counts for it, so its address stays here.
-        self._open = {}  # connection -> address
+        self._open: dict[str, str] = {}  # connection -> address
         redis = decoding_client(redis)
         self._take = redis.register_script(TAKE)
         self._open_script = redis.register_script(OPEN)
         self._close = redis.register_script(CLOSE)
 
-    def _keys(self, connection, address):
+    def _keys(self, connection: str, address: str) -> list[str]:
         return [f"{self._prefix}bucket:{connection}", f"{self._prefix}parked:{address or ''}"]
 
-    def open(self, connection, address):
+    def open(self, connection: str, address: str) -> None:
         if not self.enabled:
             return
         self._open[connection] = address
         self._open_script(keys=self._keys(connection, address), args=[_time(self._clock())])
 
-    def take(self, connection):
+    def take(self, connection: str) -> float:
         if not self.enabled or connection not in self._open:
             return 0.0
         wait = self._take(keys=[f"{self._prefix}bucket:{connection}"],
                           args=[_time(self._clock()), self.burst, repr(float(self.rate))])
         return float(wait)
 
-    def close(self, connection):
+    def close(self, connection: str) -> None:
         if not self.enabled or connection not in self._open:
             return
         address = self._open.pop(connection)
@@ -105,13 +108,13 @@ class RedisFloodControl(base.FloodControl):
 class RedisConnectionLimit(base.ConnectionLimit):
     """Limit new connections per client address, counted in Redis for every process together."""
 
-    def __init__(self, redis, per_minute, clock=time.time, prefix=PREFIX):
+    def __init__(self, redis: Redis, per_minute: int, clock: base.Clock = time.time, prefix: str = PREFIX) -> None:
         self.per_minute = per_minute
         self._clock = clock
         self._prefix = f"{prefix}connection-limit:"
         self._take = decoding_client(redis).register_script(TAKE)
 
-    def take(self, address):
+    def take(self, address: str) -> float:
         if self.per_minute <= 0:
             return 0.0
         wait = self._take(keys=[f"{self._prefix}{address or ''}"],

@@ -5,6 +5,9 @@ The keys, and the two rules every script keeps, are described in chat/stores/red
 
 import time
 from dataclasses import replace
+from typing import cast
+
+from redis import Redis
 
 from ...model import Member, not_in_room
 from ...names import guest_name, name_key, with_suffix
@@ -14,7 +17,7 @@ from . import PREFIX, decoding_client
 DEAD_HOST_MEMORY = 86400  # seconds a dropped host can still learn so from heartbeat()
 
 
-def _member(person_id, name, guest):
+def _member(person_id: str, name: str, guest: str) -> Member:
     return Member(person_id, name, guest == "1")
 
 
@@ -237,7 +240,8 @@ class RedisPresence(base.Presence):
     heartbeat before dropping its connections.
     """
 
-    def __init__(self, redis, host_id, grace_seconds, clock=time.time, host_timeout=10, prefix=PREFIX):
+    def __init__(self, redis: Redis, host_id: str, grace_seconds: float, clock: base.Clock = time.time,
+                 host_timeout: float = 10, prefix: str = PREFIX) -> None:
         self._redis = decoding_client(redis)
         self.host_id = host_id
         self.grace_seconds = grace_seconds
@@ -254,23 +258,25 @@ class RedisPresence(base.Presence):
         self._end_grace = redis.register_script(END_GRACE)
         self._drop_host = redis.register_script(DROP_HOST)
 
-    def _key(self, *parts):
+    def _key(self, *parts: str) -> str:
         return self.prefix + "".join(parts)
 
-    def _deadline(self):
+    def _deadline(self) -> float | str:
         """Return when a grace period starting now ends, or "" for no grace period."""
         return self._clock() + self.grace_seconds if self.grace_seconds > 0 else ""
 
-    def connect(self, connection, person_id, name=None, stable=True):
+    def connect(self, connection: str, person_id: str, name: str | None = None, stable: bool = True) -> Member:
         member, _ = self._add(connection, person_id, name, stable)
-        return member
+        return cast(Member, member)  # None only for a guest (alone), whose tab is open elsewhere
 
-    def connect_guest(self, connection, guest_id, name=None, browser=None):
+    def connect_guest(self, connection: str, guest_id: str, name: str | None = None,
+                      browser: str | None = None) -> tuple[Member | None, list[base.Departure]]:
         return self._add(connection, guest_id, name, True, alone=True, browser=browser)
 
-    def _add(self, connection, person_id, name, stable, alone=False, browser=None):
+    def _add(self, connection: str, person_id: str, name: str | None, stable: bool, alone: bool = False,
+             browser: str | None = None) -> tuple[Member | None, list[base.Departure]]:
         wanted = name or guest_name()
-        taken = set()
+        taken: set[str] = set()
         while True:
             chosen = with_suffix(wanted, taken)
             # Only the name asked for may be taken from the browser's closed tab, never a numbered one.
@@ -284,20 +290,20 @@ class RedisPresence(base.Presence):
                 found_name, guest, departures = found
                 return _member(person_id, found_name, guest), [
                     (room, _member(gone_id, gone_name, gone_guest)) for gone_id, gone_name, gone_guest, room in departures]
-            taken = set(self._redis.hkeys(self._key("names")))  # someone has that name: look, pick again
+            taken = set(cast(list[str], self._redis.hkeys(self._key("names"))))  # someone has that name: look, pick again
 
-    def disconnect_known(self, connection):
+    def disconnect_known(self, connection: str) -> tuple[bool, list[base.Departure]]:
         known, departures = self._disconnect(args=[self.prefix, connection, self.host_id, self._deadline()])
         return bool(known), [(room, _member(person_id, name, guest)) for person_id, name, guest, room in departures]
 
-    def enter(self, connection, room):
+    def enter(self, connection: str, room: str) -> tuple[Member, bool]:
         found = self._enter(args=[self.prefix, connection, room])
         if found is None:
             raise KeyError(connection)
         person_id, name, guest, is_new = found
         return _member(person_id, name, guest), bool(is_new)
 
-    def exit(self, connection, room):
+    def exit(self, connection: str, room: str) -> tuple[Member, bool]:
         found = self._exit(args=[self.prefix, connection, room])
         if found is None:
             raise KeyError(connection)
@@ -306,7 +312,7 @@ class RedisPresence(base.Presence):
         person_id, name, guest, left = found
         return _member(person_id, name, guest), bool(left)
 
-    def rename(self, connection, name):
+    def rename(self, connection: str, name: str | None) -> tuple[Member, str]:
         while True:
             member = self.member(connection)
             taken = {key for key, owner in self._redis.hgetall(self._key("names")).items() if owner != member.id}
@@ -315,13 +321,14 @@ class RedisPresence(base.Presence):
             if self._rename(args=[self.prefix, connection, member.name, chosen, name_key(chosen)]):
                 return replace(member, name=chosen, guest=False), member.name
 
-    def member(self, connection):
+    def member(self, connection: str) -> Member:
         found = self._member(args=[self.prefix, connection])
         if found is None:
             raise KeyError(connection)
         return _member(*found)
 
-    def rooms_of(self, connection):
+    def rooms_of(self, connection: str) -> set[str]:
+        rooms: set[str]
         with self._redis.pipeline() as transaction:
             transaction.hexists(self._key("connections"), connection)
             transaction.smembers(self._key("connection-rooms:", connection))
@@ -330,39 +337,39 @@ class RedisPresence(base.Presence):
             raise KeyError(connection)
         return rooms
 
-    def rooms_of_person(self, person_id):
+    def rooms_of_person(self, person_id: str) -> set[str]:
         with self._redis.pipeline() as transaction:
             transaction.hkeys(self._key("person-rooms:", person_id))
             transaction.hkeys(self._key("leaving:", person_id))
             present, leaving = transaction.execute()
         return set(present) | set(leaving)
 
-    def connections_of_person(self, person_id):
-        return self._redis.smembers(self._key("person-connections:", person_id))
+    def connections_of_person(self, person_id: str) -> set[str]:
+        return cast(set[str], self._redis.smembers(self._key("person-connections:", person_id)))
 
-    def members(self, room):
+    def members(self, room: str) -> list[Member]:
         return sorted((_member(*found) for found in self._members(args=[self.prefix, room])),
                       key=lambda member: name_key(member.name))
 
-    def occupied(self, room):
+    def occupied(self, room: str) -> bool:
         return bool(self._redis.exists(self._key("room:", room)))
 
     @property
-    def people(self):
+    def people(self) -> int:
         return self._redis.hlen(self._key("names"))
 
     @property
-    def connections(self):
+    def connections(self) -> int:
         return self._redis.hlen(self._key("connections"))
 
-    def heartbeat(self):
+    def heartbeat(self) -> bool:
         with self._redis.pipeline() as transaction:
             transaction.zadd(self._key("hosts"), {self.host_id: self._clock()})
             transaction.delete(self._key("dead-host:", self.host_id))
             _, dropped = transaction.execute()
         return not dropped
 
-    def drop_silent_hosts(self):
+    def drop_silent_hosts(self) -> tuple[list[base.Departure], int]:
         """Drop the connections of other processes silent too long; return (departures, connections dropped).
 
         Every other process whose heartbeat is more than ``host_timeout`` seconds old loses
@@ -371,15 +378,17 @@ class RedisPresence(base.Presence):
         a host counts its connections, so each is counted once among all processes.
         """
         cutoff = self._clock() - self.host_timeout
-        departures, dropped = [], 0
-        for host in self._redis.zrangebyscore(self._key("hosts"), "-inf", f"({cutoff!r}"):  # "(": before
+        departures: list[base.Departure] = []
+        dropped = 0
+        silent = cast(list[str], self._redis.zrangebyscore(self._key("hosts"), "-inf", f"({cutoff!r}"))  # "(": before
+        for host in silent:
             if host != self.host_id:  # this process is running, whatever its last heartbeat says
                 count, gone = self._drop_host(args=[self.prefix, host, cutoff, self._deadline(), DEAD_HOST_MEMORY])
                 departures += [(room, _member(person_id, name, guest)) for person_id, name, guest, room in gone]
                 dropped += count
         return departures, dropped
 
-    def expire(self):
+    def expire(self) -> list[base.Departure]:
         """End grace periods that ran out; return those (room, member) departures.
 
         First drop the connections of silent processes (``drop_silent_hosts``): those

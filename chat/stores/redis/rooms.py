@@ -1,6 +1,9 @@
 """The room registry, for every process sharing one Redis server: the twin of chat/stores/local/rooms.py."""
 
 import time
+from typing import cast
+
+from redis import Redis
 
 from ...model import room_exists, too_many_rooms_total
 from ...validation import room_name
@@ -56,7 +59,8 @@ return removed
 class RedisRooms(base.Rooms):
     """Rooms that exist, for every process: the default one for good, created ones until idle too long."""
 
-    def __init__(self, redis, default, max_rooms, idle_seconds, clock=time.time, prefix=PREFIX):
+    def __init__(self, redis: Redis, default: str, max_rooms: int, idle_seconds: float, clock: base.Clock = time.time,
+                 prefix: str = PREFIX) -> None:
         self._redis = decoding_client(redis)
         self.default = default
         self.max_rooms = max_rooms
@@ -69,13 +73,13 @@ class RedisRooms(base.Rooms):
         self._expire = redis.register_script(EXPIRE_ROOMS)
         redis.hset(self._rooms, default, "")  # never empty, so never removed
 
-    def __contains__(self, room):
+    def __contains__(self, room: str) -> bool:
         return bool(self._redis.hexists(self._rooms, room))
 
-    def names(self):
-        return sorted(self._redis.hkeys(self._rooms))
+    def names(self) -> list[str]:
+        return sorted(cast(list[str], self._redis.hkeys(self._rooms)))
 
-    def create(self, room):
+    def create(self, room: str) -> str:
         room = room_name(room)
         outcome = self._create(args=[self.prefix, room, self.max_rooms, self._clock()])
         if outcome == "exists":
@@ -84,11 +88,11 @@ class RedisRooms(base.Rooms):
             raise too_many_rooms_total(self.max_rooms)
         return room
 
-    def restore(self, room):
+    def restore(self, room: str) -> None:
         self._redis.hsetnx(self._rooms, room, self._clock())
 
-    def occupied(self, room, occupied):
+    def occupied(self, room: str, occupied: bool) -> None:
         self._occupied(args=[self.prefix, self.default, room, int(bool(occupied)), self._clock()])
 
-    def expire(self):
+    def expire(self) -> list[str]:
         return sorted(self._expire(args=[self.prefix, self.default, self._clock() - self.idle_seconds]))

@@ -3,6 +3,8 @@
 import json
 import time
 
+from redis import Redis
+
 from ...model import Member
 from .. import base
 from . import PREFIX, decoding_client
@@ -23,7 +25,7 @@ return ended
 class RedisTyping(base.Typing):
     """Typing states per (room, person) for every process, each ending ``timeout`` seconds after its last renewal."""
 
-    def __init__(self, redis, timeout, clock=time.time, prefix=PREFIX):
+    def __init__(self, redis: Redis, timeout: float, clock: base.Clock = time.time, prefix: str = PREFIX) -> None:
         self._redis = decoding_client(redis)
         self.timeout = timeout
         self.prefix = prefix
@@ -32,22 +34,24 @@ class RedisTyping(base.Typing):
         self._typists = prefix + "typists"
         self._end = redis.register_script(END_TYPING)
 
-    def start(self, room, member):
+    def start(self, room: str, member: Member) -> bool:
         field = json.dumps([room, member.id])
+        added: int  # ZADD: how many fields were new
         with self._redis.pipeline() as transaction:
             transaction.zadd(self._states, {field: self._clock() + self.timeout})
             transaction.hset(self._typists, field, json.dumps(member.as_dict()))
             added, _ = transaction.execute()
         return added == 1
 
-    def stop(self, room, person_id):
+    def stop(self, room: str, person_id: str) -> bool:
         field = json.dumps([room, person_id])
+        removed: int  # ZREM: how many fields went
         with self._redis.pipeline() as transaction:
             transaction.zrem(self._states, field)
             transaction.hdel(self._typists, field)
             removed, _ = transaction.execute()
         return removed == 1
 
-    def expire(self):
+    def expire(self) -> list[base.Departure]:
         ended = self._end(args=[self.prefix, self._clock()])
         return [(json.loads(field)[0], Member(**json.loads(typist))) for field, typist in ended]
