@@ -33,21 +33,20 @@ from typing import Any
 from flask import Flask
 
 from .connections import connections_by_transport, count_recipients, local_connections
-from .framing import frame
 from .message_queue import QueueManager, emit_message, encode, encoded_around
 from .options import socketio_options
-from .outbox import Outbox
-from .packets import REFUSED_EVENT, MalformedFrame, close_connection, guard_packets
+from .packets import REFUSED_EVENT, guard_packets
 from .polling import PollingGuard, allow_batched_packets
 from .send_queues import bound_send_queues
 from .sessions import AddressLimit, close_idle_sessions, keep_falsy_auth, limit_sessions
 from .versions import WRITTEN_FOR, check_versions
 from .websocket import configure_websockets
 
+# What the rest of the application uses; everything else is reached through its module.
 __all__ = [
-    "REFUSED_EVENT", "WRITTEN_FOR", "AddressLimit", "MalformedFrame", "Outbox", "PollingGuard",
-    "QueueManager", "check_versions", "close_connection", "connections_by_transport", "count_recipients",
-    "emit_message", "encode", "encoded_around", "frame", "install", "local_connections", "socketio_options",
+    "REFUSED_EVENT", "WRITTEN_FOR", "AddressLimit", "QueueManager", "check_versions", "connections_by_transport",
+    "count_recipients", "emit_message", "encode", "encoded_around", "install", "local_connections",
+    "socketio_options",
 ]
 
 
