@@ -35,24 +35,11 @@ def create_app(test_config=None, clock=time.monotonic):
 
     if app.config["CORS_ORIGINS"]:
         cors.init_app(app, origins=app.config["CORS_ORIGINS"])
-    transport.check_versions()
-    options = transport.socketio_options(app.config)
-    public, origins = app.config["PUBLIC_ORIGIN"], app.config["CORS_ORIGINS"]
-    if public and origins != ["*"]:
-        # Judge the Origin by the configured public origin, not by the Host header: a
-        # DNS-rebinding page sends its own name as both, and would pass a Host-based check.
-        options["cors_allowed_origins"] = [public, *origins]
-    socketio.init_app(app, client_manager=stores.client_manager, **options)
+    # The transport's changes to python-socketio and python-engineio: the options (after the
+    # version check) before init_app, everything else after it (chat/transport/).
+    socketio.init_app(app, client_manager=stores.client_manager, **transport.socketio_options(app.config))
     metrics.init_app(app, socketio.server)
-    transport.configure_websockets(socketio.server.eio, app.config["MAX_PACKET_BYTES"],
-                                app.config["WEBSOCKET_COMPRESSION"])
-    transport.allow_batched_packets(app.config["MAX_PACKETS_PER_REQUEST"])
-    transport.bound_send_queues(socketio.server.eio, app.config["MAX_QUEUED_PACKETS"], app.config["MAX_QUEUED_BYTES"])
-    transport.limit_sessions(socketio.server.eio, state.connections)
-    transport.close_idle_sessions(socketio.server, app.config["CONNECT_TIMEOUT"])
-    transport.keep_falsy_auth(socketio.server)
-    transport.guard_packets(socketio.server)
-    app.wsgi_app = transport.PollingGuard(app.wsgi_app, socketio.server, app.config["MAX_PACKET_BYTES"])
+    transport.install(app, socketio.server, state.connections, metrics.slow_client_cut)
 
     # Around Engine.IO's middleware too, so its own answers at /socket.io/ carry the headers.
     app.wsgi_app = SecurityHeaders(app.wsgi_app)

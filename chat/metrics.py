@@ -36,6 +36,7 @@ from prometheus_client import (CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry,
                                generate_latest, multiprocess)
 from prometheus_client.core import GaugeMetricFamily
 
+from . import transport
 from .model import FULL, SEED
 
 CONNECTIONS = Gauge("chat_connections", "Socket.IO connections, by protocol and transport",
@@ -49,7 +50,6 @@ HISTORY_SECONDS = Histogram("chat_history_seconds", "The history store's latency
 QUEUE_PUBLISH_FAILURES = Counter("chat_queue_publish_failures", "Publications to the Redis message queue that failed")
 
 PROTOCOLS = {SEED: "original", FULL: "full"}
-TRANSPORTS = ("polling", "websocket")
 OTHER_EVENT = "other"  # the event label of a refused event whose name is no handler's
 
 # History methods timed, and the operation each counts as.
@@ -114,17 +114,10 @@ def publish_failed():
 def count_deliveries(manager):
     """Count the recipients of every broadcast ``manager`` (python-socketio's client manager) sends.
 
-    Every emit, in this process's own or arriving from the Redis queue, asks the manager for
-    its participants once; their number is counted then, in one increment.
+    Every emit, in this process's own or arriving from the Redis queue, is counted once,
+    with its number of recipients, in one increment (chat/transport/connections.py).
     """
-    participants = manager.get_participants
-
-    def counted_participants(namespace, room):
-        recipients = list(participants(namespace, room))
-        delivered(len(recipients))
-        return recipients
-
-    manager.get_participants = counted_participants
+    transport.count_recipients(manager, delivered)
 
 
 def time_history(history):
@@ -161,16 +154,9 @@ def refresh_connections(sio_server):
     """Set ``chat_connections`` from this process's Socket.IO groups and each connection's transport now."""
     if not enabled:
         return
-    groups = sio_server.manager.rooms.get("/", {})
-    sockets = sio_server.eio.sockets
-    for group, protocol in PROTOCOLS.items():
-        counts = dict.fromkeys(TRANSPORTS, 0)
-        for eio_sid in list(groups.get(group, {}).values()):
-            engineio_socket = sockets.get(eio_sid)
-            if engineio_socket is not None:  # the Flask-SocketIO test client has none
-                counts["websocket" if engineio_socket.upgraded else "polling"] += 1
-        for transport, count in counts.items():
-            CONNECTIONS.labels(protocol, transport).set(count)
+    for group, counts in transport.connections_by_transport(sio_server, PROTOCOLS).items():
+        for transport_name, count in counts.items():
+            CONNECTIONS.labels(PROTOCOLS[group], transport_name).set(count)
 
 
 class _People:

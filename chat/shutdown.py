@@ -2,7 +2,7 @@
 
 import signal
 
-from . import socketio
+from . import socketio, transport
 
 
 def close_clients_on_sigterm():
@@ -27,5 +27,5 @@ def close_clients_on_sigterm():
 
 def disconnect_local_clients():
     """Disconnect every client of this process (with several processes, only this one's)."""
-    for sid, _ in list(socketio.server.manager.get_participants("/", None)):
+    for sid in transport.local_connections(socketio.server):
         socketio.server.disconnect(sid)

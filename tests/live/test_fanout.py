@@ -1,6 +1,6 @@
 """The WebSocket fast path: each broadcast written straight into every recipient's socket.
 
-Unit tests drive chat.transport.Outbox on real loopback sockets under gevent (in this
+Unit tests drive chat.transport.outbox.Outbox on real loopback sockets under gevent (in this
 process, without monkey-patching); the rest run the production server (gunicorn, one
 gevent worker) with real clients at the path's edges: a full socket buffer, an upgrade
 from long-polling while messages flow, recipients that vanish in the middle of a
@@ -21,7 +21,7 @@ import websocket
 from engineio import packet as eio_packet
 from wsproto.frame_protocol import FrameDecoder
 
-from chat.transport import Outbox
+from chat.transport.outbox import Outbox
 from support import TIMEOUT
 from support.clients import send_all_at_once
 

@@ -268,7 +268,7 @@ def test_the_longest_valid_message_still_fits(live_server, peer):
 
 
 def test_other_library_versions_stop_the_start(monkeypatch):
-    """Refuse to start on a python-socketio other than the one chat/transport.py was written for, naming both."""
+    """Refuse to start on a python-socketio other than the one chat/transport/ was written for, naming both."""
     real = metadata.version
     monkeypatch.setattr(metadata, "version", lambda name: "5.99.0" if name == "python-socketio" else real(name))
     with pytest.raises(RuntimeError, match=r"python-socketio 5\.18\.1.*python-socketio 5\.99\.0"):

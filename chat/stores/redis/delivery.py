@@ -1,10 +1,11 @@
 """Delivery for several processes: each room's messages whole and in id order, on every process.
 
 With several server processes every broadcast goes through Redis, Flask-SocketIO's message
-queue (python-socketio's RedisManager). Room messages are published by the history's own
-Lua script, atomically with their numbering (history.py), so they reach each process in
-id order. ``ChatRedisManager``, the client manager the Socket.IO server is given, also
-keeps, per room, the last id it delivered here (the watermark):
+queue (python-socketio's RedisManager, through the hooks of chat/transport/message_queue.py).
+Room messages are published by the history's own Lua script, atomically with their
+numbering (history.py), so they reach each process in id order. ``ChatRedisManager``, the
+client manager the Socket.IO server is given, also keeps, per room, the last id it
+delivered here (the watermark):
 
 - a connection entering a room gets the history up to the watermark and everything after
   it live, under the room's lock: nothing twice, nothing missed;
@@ -13,12 +14,9 @@ keeps, per room, the last id it delivered here (the watermark):
 - ``repair_lagging`` does the same for a room whose history moved on while nothing arrived.
 """
 
-import json
 import uuid
 
-import socketio
-
-from ... import metrics
+from ... import metrics, transport
 from ...model import SEED, room_group
 from .. import base
 
@@ -28,13 +26,10 @@ SYNC_EVENT = "chat-sync"
 # included, delivers these messages when they come back from Redis.
 PUBLISHER = "chat-history"
 
-_MESSAGE = "__MESSAGE__"  # stands for a message's JSON until the Lua script has numbered it
-
 
 def queue_message(event, data, room):
     """Return Flask-SocketIO's queue message that has every process emit ``event`` with ``data`` to ``room``."""
-    return {"method": "emit", "event": event, "data": [data], "binary": False, "namespace": "/",
-            "room": room, "skip_sid": None, "callback": None, "host_id": PUBLISHER}
+    return transport.emit_message(event, data, room, PUBLISHER)
 
 
 class RedisDelivery(base.Delivery):
@@ -47,9 +42,8 @@ class RedisDelivery(base.Delivery):
         manager.attach(history, self.room_lock)
 
     def post(self, room, member, text, client_id=None, to_seed=False, groups=None, mentions=()):
-        around = json.dumps(queue_message("room-message", _MESSAGE, groups or room_group(room))).split(
-            json.dumps(_MESSAGE))
-        also = json.dumps(queue_message("message", text, SEED)) if to_seed else ""
+        around = transport.encoded_around("room-message", groups or room_group(room), PUBLISHER)
+        also = transport.encode(queue_message("message", text, SEED)) if to_seed else ""
         try:
             return self.history.append_and_publish(room, member, text, client_id, self._manager.channel, around,
                                                    also, mentions)
@@ -70,7 +64,7 @@ class RedisDelivery(base.Delivery):
         self._manager.repair_lagging()
 
 
-class ChatRedisManager(socketio.RedisManager):
+class ChatRedisManager(transport.QueueManager):
     """A RedisManager that delivers each room's messages exactly once, in id order, in this process."""
 
     def __init__(self, url, channel="flask-socketio"):
@@ -88,24 +82,19 @@ class ChatRedisManager(socketio.RedisManager):
         self.history = history
         self.room_lock = room_lock
 
-    def _publish(self, data):
-        # python-socketio's RedisManager logs a failed publication and returns None; success
-        # returns the number of subscribers reached.
-        result = super()._publish(data)
-        if result is None:
-            metrics.publish_failed()
-        return result
+    def publish_failed(self):
+        """Count a publication to the queue that failed."""
+        metrics.publish_failed()
 
-    def _handle_emit(self, message):
-        event = message.get("event")
+    def receive_emit(self, event, data, message):
+        """Deliver an emit here: a room message once, in id order, after any it skipped; a sync wakes its waiter."""
         if event == SYNC_EVENT:
-            waiting = self._syncs.pop(message["data"][0], None)
+            waiting = self._syncs.pop(data, None)
             if waiting is not None:
                 waiting.set()
             return
         if event != "room-message" or self.history is None:
-            return super()._handle_emit(message)
-        data = message["data"][0]
+            return self.deliver(message)
         room = data["room"]
         with self.room_lock(room):
             last = self.delivered.get(room)
@@ -113,7 +102,7 @@ class ChatRedisManager(socketio.RedisManager):
                 return  # a repair delivered it already
             if last is not None and data["id"] > last + 1:
                 self._deliver_missing(room, last, data["id"] - 1)
-            super()._handle_emit(message)
+            self.deliver(message)
             self.delivered[room] = data["id"]
 
     def _deliver_missing(self, room, after, upto):
@@ -136,9 +125,9 @@ class ChatRedisManager(socketio.RedisManager):
             return self.delivered[room]
         last = self.history.last_id(room)
         token = uuid.uuid4().hex
-        arrived = self.server.eio.create_event()
+        arrived = self.create_event()
         self._syncs[token] = arrived
-        self._publish(queue_message(SYNC_EVENT, token, SYNC_EVENT))
+        self.publish(queue_message(SYNC_EVENT, token, SYNC_EVENT))
         arrived.wait(timeout)  # the queue delivers in order: after this, all up to `last` has been through
         self._syncs.pop(token, None)
         with self.room_lock(room):
