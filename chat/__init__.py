@@ -10,7 +10,6 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import metrics, settings, transport
 from .headers import SecurityHeaders
 from .session import ChatSessionInterface
-from .state import ChatState
 from .stores import open_stores
 
 socketio = SocketIO()
@@ -27,7 +26,9 @@ def create_app(test_config=None, clock=time.monotonic):
     settings.load(app, test_config)
     app.session_interface = ChatSessionInterface()
     stores = open_stores(app.config, socketio.emit, clock)
-    state = app.extensions["chat"] = ChatState.from_config(app.config, stores, clock)
+    from .core import Chat
+    from .events import SocketIOPort
+    app.extensions["chat"] = Chat.from_config(app.config, stores, SocketIOPort(socketio), clock)
 
     from . import cli, handlers, views  # noqa: F401  (handlers registers the Socket.IO handlers)
     app.register_blueprint(views.bp)
@@ -48,7 +49,7 @@ def create_app(test_config=None, clock=time.monotonic):
                                 app.config["WEBSOCKET_COMPRESSION"])
     transport.allow_batched_packets(app.config["MAX_PACKETS_PER_REQUEST"])
     transport.bound_send_queues(socketio.server.eio, app.config["MAX_QUEUED_PACKETS"], app.config["MAX_QUEUED_BYTES"])
-    transport.limit_sessions(socketio.server.eio, state.connections)
+    transport.limit_sessions(socketio.server.eio, stores.connection_limit)
     transport.close_idle_sessions(socketio.server, app.config["CONNECT_TIMEOUT"])
     transport.keep_falsy_auth(socketio.server)
     transport.guard_packets(socketio.server)

@@ -6,7 +6,7 @@ import pytest
 from itsdangerous import URLSafeSerializer
 
 from chat import socketio as server_socketio
-from chat.handlers import expiry
+from chat import sweeper
 from chat.identity import issue_token
 from support import TEST_SECRET
 from support.clients import only, received
@@ -18,7 +18,7 @@ def names_of(test_client, event):
 
 def sweep(app):
     with app.app_context():
-        expiry.sweep()
+        sweeper.sweep()
 
 
 def test_full_client_is_welcomed_with_a_presence_snapshot(full, socket_client):
@@ -425,7 +425,7 @@ def test_simultaneous_first_connections_start_one_expiry_loop(app, monkeypatch):
 
     def first_connection():
         with app.app_context():
-            expiry.start()
+            sweeper.start()
 
     connects = [threading.Thread(target=first_connection) for _ in range(2)]
     for connect in connects:
