@@ -9,6 +9,7 @@ from typing import Any
 class Settings:
     """The limits and sizes the chat's rules apply (chat/settings.py documents each key)."""
 
+    default_room: str = "general"
     max_message_length: int = 2000
     rooms_per_connection: int = 10
     history_limit: int = 50
@@ -27,6 +28,7 @@ class Settings:
     def from_config(cls, config: Mapping[str, Any]) -> "Settings":
         """Read the settings from a Flask config mapping, by their config keys."""
         return cls(
+            default_room=config["DEFAULT_ROOM"],
             max_message_length=config["MAX_MESSAGE_LENGTH"],
             rooms_per_connection=config["ROOMS_PER_CONNECTION"],
             history_limit=config["HISTORY_LIMIT"],

@@ -77,11 +77,14 @@ class Connections:
         """
         checked, full = validation.handshake_auth(auth)
         admin, token = False, None
+        person_id: str | None
+        name: str | None
         if self._tokens:
             token = checked.get("token")
             identity = self._tokens.verify(token)
             person_id, name, admin = identity.id, identity.name, identity.admin
-            self._policy.require_not_banned(self._rooms.default, person_id)  # from the default room: from the chat
+            # A ban from the default room is a ban from the chat.
+            self._policy.require_not_banned(self._settings.default_room, identity.id)
         else:
             credential = validation.guest_credential(checked, full)
             person_id = self._guests.verify(credential) if credential else None
@@ -89,7 +92,7 @@ class Connections:
         if not full:
             return Handshake(False, person_id, name, admin, token)
         per = self._settings.rooms_per_connection
-        rooms = validation.handshake_rooms(checked, self._rooms.default, per, dms_max=per)
+        rooms = validation.handshake_rooms(checked, self._settings.default_room, per, dms_max=per)
         return Handshake(True, person_id, name, admin, token, rooms, validation.handshake_changes(checked, rooms))
 
     def connect(self, connection: str, handshake: Handshake, address: str | None,
@@ -133,10 +136,10 @@ class Connections:
         for room, gone in departures:
             self._announce.departure(room, gone)
         if not handshake.full:
-            self._rooms.enter(connection, False, self._rooms.default)
+            self._rooms.enter(connection, False, self._settings.default_room)
             return
         welcome: dict[str, Any] = {"protocol": validation.FULL_PROTOCOL, "user": member.as_dict(),
-                                   "defaultRoom": self._rooms.default, "rooms": self._rooms.names()}
+                                   "defaultRoom": self._settings.default_room, "rooms": self._rooms.names()}
         if not self._tokens:
             welcome["guest"] = self._guests.issue(member.id)
         welcome["unread"] = self._reads.unread_on_connect(connection, member, handshake.rooms)

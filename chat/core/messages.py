@@ -31,14 +31,13 @@ class Messages:
     """Post messages, answer history pages, pass typing on."""
 
     def __init__(self, policy: Policy, announce: Announce, settings: Settings, presence: base.Presence,
-                 rooms: base.Rooms, history: base.History, delivery: base.Delivery, typing: base.Typing,
+                 history: base.History, delivery: base.Delivery, typing: base.Typing,
                  reads: base.Reads, dms: DirectMessages, flood: base.FloodControl,
                  typing_limit: base.FloodControl) -> None:
         self._policy = policy
         self._announce = announce
         self._settings = settings
         self._presence = presence
-        self._rooms = rooms
         self._history = history
         self._delivery = delivery
         self._typing = typing
@@ -55,7 +54,7 @@ class Messages:
 
     def post_default(self, connection: str, text: str) -> Sent:
         """Post ``text`` from ``connection`` to the default room, its ``@name`` mentions resolved."""
-        return self._post(connection, self._rooms.default, text)
+        return self._post(connection, self._settings.default_room, text)
 
     def send(self, connection: str, conversation: str, text: str, client_id: str | None,
              mentions: list[str]) -> Sent:
@@ -86,7 +85,7 @@ class Messages:
         member = self._policy.require_write(connection, conversation)
         mentioned = self._mentioned(connection, conversation, text, mentions)
         message, new = self._delivery.post(conversation, member, text, client_id,
-                                           to_seed=conversation == self._rooms.default,
+                                           to_seed=conversation == self._settings.default_room,
                                            groups=self._announce.audience(conversation), mentions=mentioned)
         if new and mentioned:
             self._reads.mention(conversation, message.id, mentioned)

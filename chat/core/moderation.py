@@ -14,6 +14,7 @@ from typing import Any
 from ..model import ChatError, Member, iso_time, room_group
 from ..stores import base
 from .announce import Announce
+from .config import Settings
 from .policy import Policy
 from .port import Port
 from .reads import Reads
@@ -23,13 +24,13 @@ class Moderation:
     """The moderators' actions, each checked by the policy, recorded and shown to the room."""
 
     def __init__(self, port: Port, policy: Policy, announce: Announce, reads: Reads,
-                 rooms: base.Rooms, presence: base.Presence, changes: base.Changes, moderation: base.Moderation,
+                 settings: Settings, presence: base.Presence, changes: base.Changes, moderation: base.Moderation,
                  wall_clock: Callable[[], float]) -> None:
         self._port = port
         self._policy = policy
         self._announce = announce
         self._reads = reads
-        self._rooms = rooms
+        self._default_room = settings.default_room
         self._presence = presence
         self._changes = changes
         self._moderation = moderation
@@ -55,7 +56,7 @@ class Moderation:
         """
         notice = self._restrict("ban", connection, admin, room, person, seconds, reason)
         connections = self._presence.connections_of_person(person)
-        if room == self._rooms.default:
+        if room == self._default_room:
             for other in connections:
                 self._port.disconnect(other)  # on another process too: through the message queue
         else:

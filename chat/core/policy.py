@@ -22,13 +22,15 @@ from collections.abc import Callable
 from ..model import ChatError, Member, banned, muted, no_such_conversation, not_a_moderator, not_in_room
 from ..stores import base
 from ..validation import is_dm
+from .config import Settings
 
 
 class Policy:
     """Decide every request about a conversation; raise ChatError to refuse it."""
 
-    def __init__(self, presence: base.Presence, rooms: base.Rooms, dms: base.DirectMessages, reads: base.Reads,
+    def __init__(self, settings: Settings, presence: base.Presence, rooms: base.Rooms, dms: base.DirectMessages, reads: base.Reads,
                  moderation: base.Moderation, signed: bool, wall_clock: Callable[[], float]) -> None:
+        self._default_room = settings.default_room
         self._presence = presence
         self._rooms = rooms
         self._dms = dms
@@ -121,7 +123,7 @@ class Policy:
         member = self.person(connection)
         if admin:
             return member
-        if room == self._rooms.default:
+        if room == self._default_room:
             raise not_a_moderator(f"only a server administrator may moderate the default room {room!r}")
         if self._moderation.owner(room) != member.id:
             raise not_a_moderator(f"only the owner of the room {room!r} or a server administrator may moderate it")

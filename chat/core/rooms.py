@@ -39,8 +39,7 @@ class Rooms:
     @property
     def default(self) -> str:
         """Return the default room's name: where every client starts, and clients of the original protocol live."""
-        default: str = self._rooms.default
-        return default
+        return self._settings.default_room
 
     def names(self) -> list[str]:
         """Return every room's name."""
