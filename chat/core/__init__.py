@@ -64,7 +64,6 @@ class Chat:
                                        tokens, token_expiry, guests)
         self.expiry = Expiry(port, announce, settings, s.presence, s.rooms, s.typing, s.history, s.delivery, s.reads,
                              moderation_store, token_expiry)
-        self.token_expiry = token_expiry
         s.history.add_room(settings.default_room)
         for room in s.history.rooms():
             if not is_dm(room):  # a DM's messages make it known to the history, never a room

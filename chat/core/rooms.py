@@ -5,6 +5,7 @@ from typing import Any
 from ..model import FULL, ChatError, Member, person_group, room_group, too_many_rooms_here
 from ..stores import base
 from ..validation import is_dm
+from .announce import Announce
 from .changes import Changes
 from .config import Settings
 from .dms import DirectMessages
@@ -12,7 +13,6 @@ from .moderation import Moderation
 from .policy import Policy
 from .port import Port
 from .reads import Reads
-from .announce import Announce
 
 CATCH_UP_CHUNK = 500  # messages per ``history`` event of a catch-up
 

@@ -1,9 +1,10 @@
-"""The core (chat/core/) knows nothing of Flask or Socket.IO: checked by reading its imports."""
+"""The core (chat/core/) knows nothing of Flask or Socket.IO, and no handler module imports another: read from the imports."""
 
 import ast
 from pathlib import Path
 
 import chat.core
+import chat.handlers
 
 CORE = Path(chat.core.__file__).parent
 FORBIDDEN = {"flask", "flask_socketio", "socketio", "engineio", "flask_cors"}
@@ -38,3 +39,17 @@ def test_each_core_module_stays_small():
     """Keep every module of the core under 400 lines."""
     for module in CORE.glob("*.py"):
         assert len(module.read_text().splitlines()) < 400, module.name
+
+
+def test_no_handler_module_imports_another():
+    """Find no import of a handler module in another (handlers/__init__.py only registers them)."""
+    handlers = Path(chat.handlers.__file__).parent
+    names = {module.stem for module in handlers.glob("*.py")} - {"__init__"}
+    assert len(names) >= 7
+    for module in handlers.glob("*.py"):
+        if module.stem == "__init__":
+            continue
+        for node in ast.walk(ast.parse(module.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                assert node.module is None or node.module.split(".")[0] not in names, module.name
+                assert node.module is not None or not {a.name for a in node.names} & names, module.name
