@@ -47,23 +47,24 @@ class Chat:
         s = stores
         moderation_store: base.Moderation = s.moderation
         changes_store: base.Changes = s.changes
-        self.policy = Policy(settings, s.presence, s.rooms, s.dms, s.reads, moderation_store, tokens is not None,
-                             wall_clock)
+        policy = Policy(settings, s.presence, s.rooms, s.dms, s.reads, moderation_store, tokens is not None,
+                        wall_clock)
         announce = Announce(port, s.presence, s.rooms, s.typing, s.dms)
-        self.dms = DirectMessages(port, self.policy, s.dms, s.history, s.delivery, s.read_limit, dm_key)
-        self.changes = Changes(port, self.policy, announce, changes_store)
-        self.reads = Reads(port, self.policy, settings, s.rooms, s.history, s.reads, s.dms, s.read_limit)
-        self.moderation = Moderation(port, self.policy, announce, self.reads, settings, s.presence, changes_store,
+        self.dms = DirectMessages(port, policy, s.dms, s.history, s.delivery, s.read_limit, dm_key)
+        self.changes = Changes(port, policy, announce, changes_store)
+        self.reads = Reads(port, policy, settings, s.rooms, s.history, s.reads, s.dms, s.read_limit)
+        self.moderation = Moderation(port, policy, announce, self.reads, settings, s.presence, changes_store,
                                      moderation_store, wall_clock)
-        self.rooms = Rooms(port, self.policy, announce, settings, s.presence, s.rooms, s.history, s.delivery,
+        self.rooms = Rooms(port, policy, announce, settings, s.presence, s.rooms, s.history, s.delivery,
                            self.dms, self.changes, self.reads, self.moderation)
-        self.messages = Messages(self.policy, announce, settings, s.presence, s.history, s.delivery,
+        self.messages = Messages(policy, announce, settings, s.presence, s.history, s.delivery,
                                  s.typing, s.reads, self.dms, s.flood, s.typing_limit)
-        self.connections = Connections(port, self.policy, announce, settings, s.presence, s.dms,
+        self.connections = Connections(port, policy, announce, settings, s.presence, s.dms,
                                        Limits(s.flood, s.typing_limit, s.read_limit), self.rooms, self.reads,
                                        tokens, token_expiry, guests)
         self.expiry = Expiry(port, announce, settings, s.presence, s.rooms, s.typing, s.history, s.delivery, s.reads,
                              moderation_store, token_expiry)
+        # The rooms the history knows of come back after a restart; the default room always exists.
         s.history.add_room(settings.default_room)
         for room in s.history.rooms():
             if not is_dm(room):  # a DM's messages make it known to the history, never a room
