@@ -121,3 +121,13 @@ def connect(chat: Chat, sid: str, auth: dict | None = None, address: str = "203.
     member, departures = chat.connections.connect(sid, handshake, address, None)
     chat.connections.arrive(sid, handshake, member, departures)
     return member
+
+
+def full(chat: Chat, sid: str, name: str, rooms=("general",), **auth):
+    """Connect ``sid`` as a full-protocol guest named ``name``, in ``rooms``; return its member."""
+    return connect(chat, sid, {"protocol": 2, "name": name, "rooms": list(rooms), **auth})
+
+
+def signed(chat: Chat, sid: str, person: str, name: str, rooms=("general",), roles=()):
+    """Connect ``sid`` as the signed person ``person`` named ``name``, in ``rooms``; return its member."""
+    return connect(chat, sid, {"protocol": 2, "token": token(person, name, roles), "rooms": list(rooms)})

@@ -3,12 +3,7 @@
 import pytest
 
 from chat.model import ChatError
-from support.core import connect
-
-
-def full(chat, sid, name, rooms=("general",), **auth):
-    """Connect ``sid`` as a full-protocol guest named ``name``; return its member."""
-    return connect(chat, sid, {"protocol": 2, "name": name, "rooms": list(rooms), **auth})
+from support.core import full
 
 
 def test_the_sender_edits_and_deletes_their_message_and_the_room_is_told(core):

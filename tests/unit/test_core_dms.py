@@ -3,12 +3,7 @@
 import pytest
 
 from chat.model import ChatError
-from support.core import connect
-
-
-def full(chat, sid, name, rooms=("general",)):
-    """Connect ``sid`` as a full-protocol guest named ``name``; return its member."""
-    return connect(chat, sid, {"protocol": 2, "name": name, "rooms": list(rooms)})
+from support.core import full
 
 
 def test_opening_a_dm_tells_the_other_person_and_the_openers_other_connections(core):

@@ -1,11 +1,6 @@
 """Expiry in the core: what a sweep ends is announced through the port, by the fake clock."""
 
-from support.core import connect, make_chat, token
-
-
-def full(chat, sid, name, rooms=("general",)):
-    """Connect ``sid`` as a full-protocol guest named ``name``; return its member."""
-    return connect(chat, sid, {"protocol": 2, "name": name, "rooms": list(rooms)})
+from support.core import connect, full, make_chat, token
 
 
 def test_a_grace_period_ends_with_member_left(core, clock):

@@ -1,12 +1,7 @@
 """Posting, resends, mentions, history pages and typing in the core, with a fake port and no socket."""
 
 from chat.model import ChatError
-from support.core import connect
-
-
-def full(chat, sid, name, rooms=("general",)):
-    """Connect ``sid`` as a full-protocol guest named ``name``; return its member."""
-    return connect(chat, sid, {"protocol": 2, "name": name, "rooms": list(rooms)})
+from support.core import connect, full
 
 
 def test_a_seed_message_goes_to_seed_as_bare_text_and_to_the_room(core):

@@ -3,12 +3,7 @@
 import pytest
 
 from chat.model import ChatError
-from support.core import connect, token
-
-
-def signed(chat, sid, person, name, rooms=("general",), roles=()):
-    """Connect ``sid`` as a signed person, in ``rooms``; return its member."""
-    return connect(chat, sid, {"protocol": 2, "token": token(person, name, roles), "rooms": list(rooms)})
+from support.core import signed
 
 
 @pytest.fixture

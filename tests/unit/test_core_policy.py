@@ -7,21 +7,11 @@ in its name, and a later change makes it pass.
 import pytest
 
 from chat.model import ChatError
-from support.core import connect, token
+from support.core import full, signed, token
 
 
 # A hole shows as a refusal that does not come, or an assertion that fails: never as another error.
 HOLE = (AssertionError, pytest.fail.Exception)
-
-
-def full(chat, sid, name, rooms=("general",)):
-    """Connect ``sid`` as a full-protocol guest named ``name``, in ``rooms``; return its member."""
-    return connect(chat, sid, {"protocol": 2, "name": name, "rooms": list(rooms)})
-
-
-def signed(chat, sid, person, name, rooms=("general",), roles=()):
-    """Connect ``sid`` as a signed person, in ``rooms``; return its member."""
-    return connect(chat, sid, {"protocol": 2, "token": token(person, name, roles), "rooms": list(rooms)})
 
 
 def refusal(call, *args):

@@ -3,12 +3,7 @@
 import pytest
 
 from chat.model import ChatError
-from support.core import connect
-
-
-def full(chat, sid, name, rooms=("general",)):
-    """Connect ``sid`` as a full-protocol guest named ``name``; return its member."""
-    return connect(chat, sid, {"protocol": 2, "name": name, "rooms": list(rooms)})
+from support.core import connect, full
 
 
 def test_marking_read_moves_the_marker_and_sends_one_receipt_per_sender(core):

@@ -3,12 +3,7 @@
 import pytest
 
 from chat.model import ChatError
-from support.core import connect
-
-
-def full(chat, sid, name, rooms=("general",)):
-    """Connect ``sid`` as a full-protocol guest named ``name``; return its member."""
-    return connect(chat, sid, {"protocol": 2, "name": name, "rooms": list(rooms)})
+from support.core import connect, full, token
 
 
 def test_connecting_welcomes_and_enters_the_rooms(core):
@@ -72,7 +67,6 @@ def test_a_rename_is_told_to_those_sharing_a_room(core):
 
 def test_a_signed_person_cannot_rename(signed_core):
     """Refuse a rename where names come from signed identities."""
-    from support.core import token
     chat, _ = signed_core
     connect(chat, "a1", {"protocol": 2, "token": token("alice", "Alice")})
     with pytest.raises(ChatError) as refused:
