@@ -10,7 +10,6 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import metrics, settings, transport
 from .headers import SecurityHeaders
 from .session import ChatSessionInterface
-from .state import ChatState
 from .stores import open_stores
 
 socketio = SocketIO()
@@ -27,7 +26,9 @@ def create_app(test_config=None, clock=time.monotonic):
     settings.load(app, test_config)
     app.session_interface = ChatSessionInterface()
     stores = open_stores(app.config, socketio.emit, clock)
-    state = app.extensions["chat"] = ChatState.from_config(app.config, stores, clock)
+    from .core import Chat
+    from .events import SocketIOPort
+    app.extensions["chat"] = Chat.from_config(app.config, stores, SocketIOPort(socketio), clock)
 
     from . import cli, handlers, views  # noqa: F401  (handlers registers the Socket.IO handlers)
     app.register_blueprint(views.bp)
@@ -39,7 +40,7 @@ def create_app(test_config=None, clock=time.monotonic):
     # version check) before init_app, everything else after it (chat/transport/).
     socketio.init_app(app, client_manager=stores.client_manager, **transport.socketio_options(app.config))
     metrics.init_app(app, socketio.server)
-    transport.install(app, socketio.server, state.connections, metrics.slow_client_cut)
+    transport.install(app, socketio.server, stores.connection_limit, metrics.slow_client_cut)
 
     # Around Engine.IO's middleware too, so its own answers at /socket.io/ carry the headers.
     app.wsgi_app = SecurityHeaders(app.wsgi_app)

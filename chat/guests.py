@@ -19,14 +19,14 @@ SALT = "chat-guest"
 class Guests:
     """Issue and check guest credentials signed with this server's secret key."""
 
-    def __init__(self, secret_key):
+    def __init__(self, secret_key: str | bytes) -> None:
         self._serializer = URLSafeSerializer(secret_key, salt=SALT)
 
-    def issue(self, guest_id):
+    def issue(self, guest_id: str) -> str:
         """Return the credential of guest ``guest_id``."""
         return self._serializer.dumps(guest_id)
 
-    def verify(self, credential):
+    def verify(self, credential: str) -> str | None:
         """Return the guest id ``credential`` carries, or None if this server did not issue it."""
         try:
             guest_id = self._serializer.loads(credential)

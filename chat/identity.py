@@ -11,7 +11,9 @@ RS256 / ES256 with a public key from a PEM file (``JWT_PUBLIC_KEY_FILE``) or fro
 import json
 import threading
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -78,7 +80,7 @@ class Tokens:
         self.wall_clock = wall_clock
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config: Mapping[str, Any]) -> "Tokens":
         """Build the checker the settings describe; raise ValueError naming a key file that cannot be used."""
         if config["JWT_JWKS_FILE"]:
             keys, secret = _jwks_keys(config["JWT_JWKS_FILE"]), None
@@ -95,13 +97,13 @@ class Tokens:
         """Return a checker of HS256 tokens signed with ``secret``."""
         return cls({None: (secret, "HS256")}, max_age, secret=secret, **options)
 
-    def issue(self, user_id, name):
+    def issue(self, user_id: str, name: object) -> str:
         """Return a demo token for ``user_id`` named ``name``, valid ``max_age`` seconds; HS256 only, no roles."""
         if self.secret is None:
             raise RuntimeError("demo tokens need an HS256 secret, not a public key")
         return issue_token(self.secret, user_id, name, self.max_age, self.audience, self.issuer)
 
-    def verify(self, token):
+    def verify(self, token: object) -> Identity:
         """Return the Identity ``token`` names; raise ChatError saying why it is refused."""
         if not isinstance(token, str) or not token:
             raise ChatError("token_required", "this server requires a signed token: connect with auth {\"token\": ...}")
@@ -115,7 +117,7 @@ class Tokens:
             raise ChatError("bad_token", f"the token is not valid: {error}") from None
         return self._identity(claims)
 
-    def seconds_left(self, token):
+    def seconds_left(self, token: object) -> float:
         """Return how many seconds the valid ``token`` has before it expires (0 if none is left)."""
         try:
             expires_at = self.verify(token).expires_at
@@ -212,23 +214,23 @@ class TokenExpiry:
     the token for as long as it stays open.
     """
 
-    def __init__(self, clock=time.monotonic):
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
-        self._deadlines = {}
+        self._deadlines: dict[str, float] = {}
         # Connections open and close in their own threads while the expiry loop reads them all.
         self._lock = threading.Lock()
 
-    def open(self, sid, seconds_left):
+    def open(self, sid: str, seconds_left: float) -> None:
         """Start timing connection ``sid``, whose token expires in ``seconds_left`` seconds."""
         with self._lock:
             self._deadlines[sid] = self._clock() + seconds_left
 
-    def close(self, sid):
+    def close(self, sid: str) -> None:
         """Forget connection ``sid``: it has ended."""
         with self._lock:
             self._deadlines.pop(sid, None)
 
-    def expire(self):
+    def expire(self) -> list[str]:
         """Return the connections whose token has expired by now, forgetting them."""
         with self._lock:
             now = self._clock()

@@ -3,13 +3,15 @@
 Pure functions, no chat state: the handlers pass in the room's members and the limit.
 """
 
-from .model import ChatError
+from collections.abc import Iterable
+
+from .model import ChatError, Member
 from .names import name_key
 
 MENTION_ID_MAX = 64  # a person id: as long as a token's sub (chat/identity.py SUB_MAX)
 
 
-def requested(value, max_mentions):
+def requested(value: object, max_mentions: int) -> list[str]:
     """Return the person ids a ``send-message`` names in ``mentions`` (none if absent); raise ChatError if bad."""
     if value is None:
         return []
@@ -21,24 +23,24 @@ def requested(value, max_mentions):
     return value
 
 
-def kept(person_ids, members, max_mentions):
+def kept(person_ids: Iterable[str], members: Iterable[Member], max_mentions: int) -> list[str]:
     """Return the ``person_ids`` among ``members`` (the room's at send time): once each, in order, at most the limit."""
     present = {member.id for member in members}
-    ids = []
+    ids: list[str] = []
     for person_id in person_ids:
         if person_id in present and person_id not in ids:
             ids.append(person_id)
     return ids[:max_mentions]
 
 
-def resolved(text, members, max_mentions):
+def resolved(text: str, members: Iterable[Member], max_mentions: int) -> list[str]:
     """Return the ids of the ``members`` that ``text`` names as ``@name``, by the longest name matching at each ``@``.
 
     Names compare as they do for uniqueness (NFKC, case folded); a match must end the text
     or be followed by a character that cannot continue a name (not a letter or digit).
     """
     by_key = sorted(((name_key(member.name), member.id) for member in members), key=lambda pair: -len(pair[0]))
-    ids = []
+    ids: list[str] = []
     start = text.find("@")
     while start >= 0 and len(ids) < max_mentions:
         rest = text[start + 1:]

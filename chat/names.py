@@ -26,7 +26,7 @@ def display_name(value):
     return name
 
 
-def name_key(name):
+def name_key(name: str) -> str:
     """Return what makes two names the same: NFKC-normalised, case-folded, spaces collapsed."""
     return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
 

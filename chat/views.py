@@ -44,7 +44,7 @@ def _identify_browser():
 def healthz():
     """Answer load balancers: 200 while the process and its storage work, else 503; with the online counts."""
     state = current_app.extensions["chat"]
-    problem = state.history.check()
+    problem = state.stores.history.check()
     if problem is not None:
         return {"status": "unavailable", "storage": problem}, 503
     return {"status": "ok", "connections": state.presence.connections, "people": state.presence.people}

@@ -78,6 +78,20 @@ def app(make_app):
 
 
 @pytest.fixture
+def core(tmp_path, clock):
+    """Return (chat, fake port): the chat's core on local stores in a temporary file, guests only, no socket."""
+    from support.core import make_chat
+    return make_chat(tmp_path, clock)
+
+
+@pytest.fixture
+def signed_core(tmp_path, clock):
+    """Return (chat, fake port) as ``core`` does, with signed identities on (TOKENS): bans, mutes and owners."""
+    from support.core import make_chat
+    return make_chat(tmp_path, clock, TOKENS=True)
+
+
+@pytest.fixture
 def client(app):
     """Return an HTTP test client for the app."""
     return app.test_client()

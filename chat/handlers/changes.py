@@ -1,92 +1,63 @@
-"""The change handlers: edit and delete your own messages, react to messages; catching up on changes.
+"""The change handlers: edit and delete your own messages, react to messages.
 
-Every change is delivered by the changes store (chat/stores/base.py Changes) to the room's
-full-protocol connections, numbered in the room's change sequence; seed clients are told
-nothing of it. In a direct message (``room`` a DM id) the same events go to both people's
-full-protocol connections, and anyone else is refused ``not_found``.
+Every change is delivered by the changes store to the room's full-protocol connections,
+numbered in the room's change sequence (chat/core/changes.py); seed clients are told nothing
+of it. In a direct message the same events go to both people's full-protocol connections,
+and anyone else is refused ``not_found``.
 """
+
+from typing import Any
 
 from flask import request
 
-from .. import socketio
+from ..events import chat, full_protocol_event
 from ..model import ChatError
-from ..validation import change_number, conversation, message_id, message_text, reaction_emoji, reaction_flag
-from . import chat_state, dms, full_protocol_event
-
-CATCH_UP_CHUNK = 500
+from ..validation import conversation, message_id, message_text, reaction_emoji, reaction_flag
 
 
-def _target(payload):
-    """Return (room, message id) of a change request from a connection in that room, or one of a DM's people."""
+def _target(payload: dict[str, Any]) -> tuple[str, int]:
+    """Return (room, message id) of a change request, checked for shape."""
     room = conversation(payload.get("room"))
-    dms.require_in(room)
     target = message_id(payload.get("id"), "id")
     if target is None:
         raise ChatError("bad_arguments", "id must be the id of a message in the room")
     return room, target
 
 
-def _person():
-    return chat_state().presence.member(request.sid).id
-
-
 @full_protocol_event("edit-message")
-def edit_message(payload):
+def edit_message(payload: dict[str, Any]) -> dict[str, Any]:
     """Sent by a full-protocol client with a room, a message id and new text: replace its own message's text.
 
     Everyone in the room, the sender included, gets ``message-edited``; in a DM, both people.
     """
-    state = chat_state()
+    core = chat()
     room, target = _target(payload)
-    text = message_text((payload.get("text"),), state.max_message_length)
-    return {"ok": True, **state.changes.edit(room, target, _person(), text, dms.audience(room))}
+    text = message_text((payload.get("text"),), core.settings.max_message_length)
+    return {"ok": True, **core.changes.edit(request.sid, room, target, text)}
 
 
 @full_protocol_event("delete-message")
-def delete_message(payload):
+def delete_message(payload: dict[str, Any]) -> dict[str, Any]:
     """Sent by a full-protocol client with a room and a message id: make its own message a tombstone.
 
     Everyone in the room, the sender included, gets ``message-deleted``; in a DM, both people.
     """
     room, target = _target(payload)
-    return {"ok": True, **chat_state().changes.delete(room, target, _person(), groups=dms.audience(room))}
+    return {"ok": True, **chat().changes.delete(request.sid, room, target)}
 
 
 @full_protocol_event("react")
-def react(payload):
+def react(payload: dict[str, Any]) -> dict[str, Any]:
     """Sent by a full-protocol client with a room, a message id, an emoji and on: add or take away its reaction.
 
     Everyone in the room (in a DM, both people), the sender included, gets ``reaction`` with
     who reacted with that emoji now; a toggle that changes nothing is acknowledged with ``unchanged`` and sent to nobody.
     """
-    state = chat_state()
+    core = chat()
     room, target = _target(payload)
-    emoji = reaction_emoji(payload.get("emoji"), state.max_emoji_length)
+    emoji = reaction_emoji(payload.get("emoji"), core.settings.max_emoji_length)
     on = reaction_flag(payload.get("on", True))
-    change = state.changes.react(room, target, _person(), emoji, on, dms.audience(room))
+    change = core.changes.react(request.sid, room, target, emoji, on)
     if change is None:
         return {"ok": True, "unchanged": True}
     return {"ok": True, **change}
-
-
-def send_changes(room, after_change, upto_id):
-    """Send the current connection ``room``'s changes after ``after_change`` to messages up to id ``upto_id``.
-
-    In chunks of ``changes`` events; ``gap`` says some changes were lost under retention
-    (reload the history to be sure of every message).
-    """
-    changes = chat_state().changes
-    last = changes.last_change(room)
-    records, more, gap = changes.after(room, after_change, upto_id, CATCH_UP_CHUNK)
-    while True:
-        socketio.emit("changes", {"room": room, "after": after_change, "changes": records, "last": last,
-                                  "gap": gap, "more": more}, to=request.sid)
-        if not more:
-            return
-        after_change, gap = records[-1]["change"], False
-        records, more, _ = changes.after(room, after_change, upto_id, CATCH_UP_CHUNK)
-
-
-def last_change_of(payload):
-    """Return the ``lastChange`` of a join-room request, or None."""
-    return change_number(payload.get("lastChange"), "lastChange")

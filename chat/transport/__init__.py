@@ -54,7 +54,7 @@ def install(app: Flask, sio_server: Any, connections: AddressLimit,
             count_slow_client_cut: Callable[[], object]) -> None:
     """Make every change to the libraries under ``sio_server`` (``SocketIO.server``), after ``SocketIO.init_app``.
 
-    ``connections`` is the per-address limit on new sessions (``state.connections``);
+    ``connections`` is the per-address limit on new sessions (``stores.connection_limit``);
     ``count_slow_client_cut`` is called once for each client cut by the send bounds. The
     limits come from ``app.config``. docs/transport.md describes each step, in this order.
     """

@@ -16,7 +16,7 @@ logger = logging.getLogger(__name__)
 
 
 class AddressLimit(Protocol):
-    """The per-address limit on new connections (``state.connections``): a ``ConnectionLimit`` store."""
+    """The per-address limit on new connections (``stores.connection_limit``): a ``ConnectionLimit`` store."""
 
     def take(self, address: str | None) -> float:
         """Count a new connection from ``address``; return 0 if allowed, else the seconds to wait."""

@@ -2,7 +2,7 @@
 
 import pytest
 
-from chat.handlers import rooms
+from chat.core import rooms
 from support.clients import only, received
 
 
@@ -125,7 +125,7 @@ def test_catch_up_says_when_retention_dropped_messages(make_app, full):
     alice = full("Alice", target_app=app)
     for n in range(1, 6):
         say(alice, f"m{n}")
-    app.extensions["chat"].retain()
+    app.extensions["chat"].expiry.retain()
     bob = full("Bob", target_app=app, lastSeen={"general": 1})
     _, _, history = only(bob, "welcome", "presence", "history")
     assert texts(history) == ["m4", "m5"] and history["gap"] is True

@@ -211,7 +211,7 @@ def test_the_event_length_bound_admits_a_handshake_full_of_dms():
 
 def test_typing_in_a_dm_ends_for_the_other_when_it_runs_out(three, app, clock):
     """Tell the other person when a DM typing state expires, as in a room."""
-    from chat.handlers import expiry
+    from chat import sweeper
 
     (alice, bob, carol), (a, b, c) = three
     dm = open_dm(alice, b)["dm"]["id"]
@@ -220,7 +220,7 @@ def test_typing_in_a_dm_ends_for_the_other_when_it_runs_out(three, app, clock):
     assert received(bob) == [("typing", {"room": dm, "user": a, "typing": True})]
     clock.advance(app.config["TYPING_TIMEOUT"] + 1)
     with app.app_context():
-        expiry.sweep()
+        sweeper.sweep()
     assert received(bob) == [("typing", {"room": dm, "user": a, "typing": False})]
     assert received(carol) == []
 

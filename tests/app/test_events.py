@@ -140,7 +140,7 @@ def test_unexpected_error_is_refused_and_server_keeps_serving(app, socket_client
     sender, other = socket_client(), socket_client()
     events(sender), events(other)
     state = app.extensions["chat"]
-    monkeypatch.setattr(state.flood, "take", lambda sid: 1 / 0)
+    monkeypatch.setattr(state.stores.flood, "take", lambda sid: 1 / 0)
     assert sender.emit("newMessage", "boom", callback=True) == {
         "ok": False, "error": "internal server error", "code": "internal"}
     assert events(other) == []

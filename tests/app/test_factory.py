@@ -97,7 +97,7 @@ def test_healthz(client):
 
 def test_healthz_answers_503_when_storage_fails(app, client):
     """Tell load balancers to stop sending clients when the history cannot be used."""
-    app.extensions["chat"].history.close()
+    app.extensions["chat"].stores.history.close()
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json["status"] == "unavailable" and response.json["storage"]

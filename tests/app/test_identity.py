@@ -10,7 +10,7 @@ import jwt
 import pytest
 from itsdangerous import URLSafeTimedSerializer
 
-from chat.handlers import expiry
+from chat import sweeper
 from chat.identity import TokenExpiry, Tokens, issue_token
 from chat.model import ChatError
 from support import TEST_SECRET
@@ -337,7 +337,7 @@ def test_seconds_left_counts_down_to_the_tokens_expiry():
 
 def sweep(app):
     with app.app_context():
-        expiry.sweep()
+        sweeper.sweep()
 
 
 def received_until_closed(test_client):

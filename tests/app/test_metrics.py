@@ -114,7 +114,7 @@ def test_an_internal_error_is_counted_as_a_refusal(metrics_app, socket_client, m
     def broken(*args, **kwargs):
         raise OSError("the disk is gone")
 
-    monkeypatch.setattr(metrics_app.extensions["chat"].delivery, "post", broken)
+    monkeypatch.setattr(metrics_app.extensions["chat"].stores.delivery, "post", broken)
     assert sender.emit("newMessage", "hello", callback=True)["code"] == "internal"
     after = scrape(metrics_app)
     assert (value(after, "chat_refusals_total", event="newMessage", code="internal")

@@ -154,7 +154,7 @@ def test_an_administrator_may_moderate_a_room_without_an_owner(signed, tokens_ap
     """Let an administrator mute in a room whose owner is gone from the store (as a guest's room has none)."""
     admin, bob = signed("admin-1", "Admin", admin=True), signed("bob", "Bob")
     ask(bob, "create-room", room="bobs")
-    tokens_app.extensions["chat"].moderation.remove_room("bobs")
+    tokens_app.extensions["chat"].stores.moderation.remove_room("bobs")
     assert ask(admin, "mute", room="bobs", person="bob", seconds=5)["ok"]
 
 
@@ -213,7 +213,7 @@ def test_every_action_is_recorded(team, tokens_app):
     alice, _, _ = team
     ask(alice, "mute", room="team", person="bob", seconds=10, reason="why")
     ask(alice, "remove-message", room="team", id=1)
-    log = tokens_app.extensions["chat"].moderation.log("team")
+    log = tokens_app.extensions["chat"].stores.moderation.log("team")
     assert [(a["action"], a["by"]["id"]) for a in log] == [("mute", "alice"), ("remove-message", "alice")]
     assert log[0]["reason"] == "why" and isinstance(log[0]["ts"], int)
 
@@ -280,7 +280,7 @@ def test_the_page_learns_who_may_moderate(signed):
 
 def test_a_room_removed_when_idle_takes_its_owner_and_bans_with_it(make_app, socket_client, clock):
     """Make a room of the same name, created again after the first was removed, its new creator's, with no bans."""
-    from chat.handlers import expiry
+    from chat import sweeper
 
     app = make_app(TOKENS=True, ROOM_IDLE_SECONDS=10)
 
@@ -292,7 +292,7 @@ def test_a_room_removed_when_idle_takes_its_owner_and_bans_with_it(make_app, soc
     assert ask(alice, "ban", room="books", person="bob", seconds=600)["ok"]
     clock.advance(11)
     with app.app_context():
-        expiry.sweep()  # nobody entered it: removed
+        sweeper.sweep()  # nobody entered it: removed
     assert ask(bob, "create-room", room="books")["ok"]
     assert ask(bob, "join-room", room="books")["ok"]
     assert ask(alice, "mute", room="books", person="bob", seconds=5)["code"] == "forbidden"

@@ -6,7 +6,7 @@ import pytest
 from itsdangerous import URLSafeSerializer
 
 from chat import socketio as server_socketio
-from chat.handlers import expiry
+from chat import sweeper
 from chat.identity import issue_token
 from support import TEST_SECRET
 from support.clients import only, received
@@ -18,7 +18,7 @@ def names_of(test_client, event):
 
 def sweep(app):
     with app.app_context():
-        expiry.sweep()
+        sweeper.sweep()
 
 
 def test_full_client_is_welcomed_with_a_presence_snapshot(full, socket_client):
@@ -166,8 +166,12 @@ def test_a_guest_credential_is_not_shared_by_two_connections(full):
 
 
 def _altered(credential):
-    """Return ``credential`` with one character of its signature changed."""
-    return credential[:-1] + ("A" if credential[-1] != "A" else "B")
+    """Return ``credential`` with the first character of its signature changed.
+
+    Not the last: its low bits are base64 padding, so changing it can leave the signature as it was.
+    """
+    payload, signature = credential.rsplit(".", 1)
+    return f"{payload}.{'B' if signature[0] == 'A' else 'A'}{signature[1:]}"
 
 
 @pytest.mark.parametrize("forge", [
@@ -425,7 +429,7 @@ def test_simultaneous_first_connections_start_one_expiry_loop(app, monkeypatch):
 
     def first_connection():
         with app.app_context():
-            expiry.start()
+            sweeper.start()
 
     connects = [threading.Thread(target=first_connection) for _ in range(2)]
     for connect in connects:

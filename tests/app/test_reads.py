@@ -265,7 +265,7 @@ def test_read_counts_must_be_whole_numbers(make_app, key):
 
 def test_a_removed_room_takes_its_markers_and_members_with_it(make_app, socket_client, clock):
     """Forget who belonged to a room removed when idle: made again, it is nobody's yet."""
-    from chat.handlers import expiry
+    from chat import sweeper
 
     app = make_app(TOKENS=True, ROOM_IDLE_SECONDS=10, PRESENCE_GRACE=1)
     alice = signed(socket_client, app, "u-alice", "Alice")
@@ -275,10 +275,10 @@ def test_a_removed_room_takes_its_markers_and_members_with_it(make_app, socket_c
     bob.disconnect()
     clock.advance(2)
     with app.app_context():
-        expiry.sweep()  # Bob's grace period ends: the room is empty
+        sweeper.sweep()  # Bob's grace period ends: the room is empty
     clock.advance(11)
     with app.app_context():
-        expiry.sweep()  # and removed
+        sweeper.sweep()  # and removed
     assert alice.emit("create-room", {"room": "books"}, callback=True)["ok"]
     again = signed(socket_client, app, "u-bob", "Bob", rooms=[])
     assert welcome_of(again)["unread"] == {}

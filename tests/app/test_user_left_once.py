@@ -18,7 +18,7 @@ def test_no_second_user_left_for_a_connection_already_dropped(app, socket_client
     # As other processes do with the connections of one they took for dead (and they
     # said it left then): presence no longer knows it when it disconnects here.
     sid = socketio.server.manager.sid_from_eio_sid(dropped.eio_sid, "/")
-    app.extensions["chat"].presence.disconnect(sid)
+    app.extensions["chat"].stores.presence.disconnect(sid)
     dropped.disconnect()
     leaves.disconnect()
     assert received(stays, "user-left") == [[USER_LEFT]]

@@ -1,0 +1,78 @@
+"""Changes to messages: edit and delete one's own, react to any; catching up on changes.
+
+Every change is delivered by the changes store (chat/stores/base.py Changes) to the room's
+full-protocol connections, numbered in the room's change sequence; seed clients are told
+nothing of it. In a DM the same events go to both people's full-protocol connections.
+"""
+
+from typing import Any
+
+from ..stores import base
+from .announce import Announce
+from .policy import Policy
+from .port import Port
+
+CATCH_UP_CHUNK = 500  # changes per ``changes`` event of a catch-up
+
+
+class Changes:
+    """Edit, delete and react to messages; send a connection the changes it missed."""
+
+    def __init__(self, port: Port, policy: Policy, announce: Announce, changes: base.Changes) -> None:
+        self._port = port
+        self._policy = policy
+        self._announce = announce
+        self._changes = changes
+
+    def edit(self, connection: str, conversation: str, message_id: int, text: str) -> dict[str, Any]:
+        """Replace the text of ``connection``'s person's own message; return the change.
+
+        Everyone in the room, the sender included, gets ``message-edited``; in a DM, both people.
+        """
+        member = self._policy.require_change(connection, conversation)
+        change: dict[str, Any] = self._changes.edit(conversation, message_id, member.id, text,
+                                                    self._announce.audience(conversation))
+        return change
+
+    def delete(self, connection: str, conversation: str, message_id: int) -> dict[str, Any]:
+        """Make ``connection``'s person's own message a tombstone; return the change.
+
+        Everyone in the room, the sender included, gets ``message-deleted``; in a DM, both people.
+        """
+        member = self._policy.require_change(connection, conversation)
+        change: dict[str, Any] = self._changes.delete(conversation, message_id, member.id,
+                                                      groups=self._announce.audience(conversation))
+        return change
+
+    def react(self, connection: str, conversation: str, message_id: int, emoji: str, on: bool) -> dict[str, Any] | None:
+        """Add or take away ``connection``'s person's reaction ``emoji``; return the change, or None if none.
+
+        Everyone in the room (in a DM, both people), the sender included, gets ``reaction``
+        with who reacted with that emoji now; a toggle that changes nothing is sent to nobody.
+        """
+        member = self._policy.require_change(connection, conversation)
+        change: dict[str, Any] | None = self._changes.react(conversation, message_id, member.id, emoji, on,
+                                                            self._announce.audience(conversation))
+        return change
+
+    def last_change(self, conversation: str) -> int:
+        """Return the number of the conversation's latest change (0 if none)."""
+        last: int = self._changes.last_change(conversation)
+        return last
+
+    def send_since(self, connection: str, conversation: str, after_change: int, upto_id: int | None) -> None:
+        """Send ``connection`` the changes after ``after_change`` to messages up to id ``upto_id``.
+
+        In chunks of ``changes`` events; ``gap`` says some changes were lost under retention
+        (reload the history to be sure of every message).
+        """
+        last = self._changes.last_change(conversation)
+        records, more, gap = self._changes.after(conversation, after_change, upto_id, CATCH_UP_CHUNK)
+        while True:
+            self._port.to_connection(connection, "changes", {
+                "room": conversation, "after": after_change, "changes": records, "last": last, "gap": gap,
+                "more": more})
+            if not more:
+                return
+            after_change, gap = records[-1]["change"], False
+            records, more, _ = self._changes.after(conversation, after_change, upto_id, CATCH_UP_CHUNK)

@@ -1,0 +1,202 @@
+"""Connections: the handshake, who a connection is and in which rooms, and its end.
+
+A connection speaks the original gateway's protocol (the seed's) or the full one. With
+signed identities on (TOKENS) its person and name come from its token alone; else a
+full-protocol connection is a guest (chat/guests.py), and one of the original protocol a
+person of its own, for that connection only.
+"""
+
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import validation
+from ..guests import Guests
+from ..identity import TokenExpiry, Tokens
+from ..model import FULL, SEED, ChatError, Member, full_person_group, person_group
+from ..names import name_key
+from ..stores import base
+from .announce import Announce
+from .config import Settings
+from .policy import Policy
+from .port import Port
+from .reads import Reads
+from .rooms import Rooms
+
+ERROR_EVENT = "chat-error"
+
+
+@dataclass(frozen=True)
+class Handshake:
+    """What a connecting client asked for, checked: its protocol, its person and name, its rooms."""
+
+    full: bool
+    person_id: str | None  # None: a new person
+    name: str | None  # None: a guest name
+    admin: bool = False  # a server administrator, by their token's roles
+    token: str | None = None  # the signed identity's token, with TOKENS on
+    rooms: dict[str, int | None] = field(default_factory=dict)  # {room or DM: the last message id seen, or None}
+    last_changes: dict[str, int] = field(default_factory=dict)  # {room: the last change number seen}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The allowances each connection has: sending, typing, and read requests."""
+
+    flood: base.FloodControl
+    typing: base.FloodControl
+    read: base.FloodControl
+
+
+class Connections:
+    """Check handshakes, connect and disconnect connections."""
+
+    def __init__(self, port: Port, policy: Policy, announce: Announce, settings: Settings, presence: base.Presence,
+                 dms: base.DirectMessages, limits: Limits, rooms: Rooms, reads: Reads, tokens: Tokens | None,
+                 token_expiry: TokenExpiry | None, guests: Guests) -> None:
+        self._port = port
+        self._policy = policy
+        self._announce = announce
+        self._settings = settings
+        self._presence = presence
+        self._dms = dms
+        self._limits = limits
+        self._rooms = rooms
+        self._reads = reads
+        self._tokens = tokens
+        self._token_expiry = token_expiry
+        self._guests = guests
+
+    def handshake(self, auth: object) -> Handshake:
+        """Return the handshake ``auth`` asks for, checked; raise ChatError to refuse the connection.
+
+        With signed identities on, the person and the name come from the token alone, and a
+        ban from the default room refuses the connection. Else a full-protocol client's
+        person is the guest of its credential (``auth.guest``), if this server issued it: a
+        made-up or altered one counts as none.
+        """
+        checked, full = validation.handshake_auth(auth)
+        admin, token = False, None
+        person_id: str | None
+        name: str | None
+        if self._tokens:
+            token = checked.get("token")
+            identity = self._tokens.verify(token)
+            person_id, name, admin = identity.id, identity.name, identity.admin
+            # A ban from the default room is a ban from the chat.
+            self._policy.require_not_banned(self._settings.default_room, identity.id)
+        else:
+            credential = validation.guest_credential(checked, full)
+            person_id = self._guests.verify(credential) if credential else None
+            name = validation.requested_name(checked, full)
+        if not full:
+            return Handshake(False, person_id, name, admin, token)
+        per = self._settings.rooms_per_connection
+        rooms = validation.handshake_rooms(checked, self._settings.default_room, per, dms_max=per)
+        return Handshake(True, person_id, name, admin, token, rooms, validation.handshake_changes(checked, rooms))
+
+    def connect(self, connection: str, handshake: Handshake, address: str | None,
+                browser: str | None) -> tuple[Member, list[tuple[str, Member]]]:
+        """Make ``connection`` its handshake's person, open its allowances, put it in its groups.
+
+        Return (its member, the departures its arrival caused): a new guest taking the name
+        of its browser's closed tab makes that tab's guest leave its rooms. ``arrive``
+        announces those after the seed's ``user-joined``.
+        """
+        departures: list[tuple[str, Member]] = []
+        if self._tokens:
+            member = self._presence.connect(connection, handshake.person_id, handshake.name)
+            if handshake.name is not None and not _is_name_or_numbered(member.name, handshake.name):
+                # A person already online keeps their name, but with tokens the newest token says it.
+                member = self._rooms.rename_person(connection, handshake.name)
+        elif handshake.full:
+            member, departures = self._connect_guest(connection, handshake.person_id, handshake.name, browser)
+        else:
+            member = self._presence.connect(connection, secrets.token_urlsafe(9), stable=False)
+        if self._token_expiry is not None and self._tokens is not None:
+            self._token_expiry.open(connection, self._tokens.seconds_left(handshake.token))
+        for limit in (self._limits.flood, self._limits.typing, self._limits.read):
+            limit.open(connection, address)
+        self._port.join(connection, FULL if handshake.full else SEED)
+        self._port.join(connection, person_group(member.id))
+        if handshake.full:
+            self._port.join(connection, full_person_group(member.id))
+            self._dms.arrived(member)
+        return member, departures
+
+    def arrive(self, connection: str, handshake: Handshake, member: Member,
+               departures: list[tuple[str, Member]]) -> None:
+        """Announce the departures ``connect`` caused; put ``connection`` in its rooms, welcoming a full one.
+
+        A full-protocol client gets ``welcome``, with its unread counts in every room its
+        person belongs to, then a ``presence`` snapshot of each room it enters; the others in
+        those rooms get ``member-joined``. A room it may not enter is refused with a
+        ``chat-error``, and the others are entered all the same.
+        """
+        for room, gone in departures:
+            self._announce.departure(room, gone)
+        if not handshake.full:
+            self._rooms.enter(connection, False, self._settings.default_room)
+            return
+        welcome: dict[str, Any] = {"protocol": validation.FULL_PROTOCOL, "user": member.as_dict(),
+                                   "defaultRoom": self._settings.default_room, "rooms": self._rooms.names()}
+        if not self._tokens:
+            welcome["guest"] = self._guests.issue(member.id)
+        welcome["unread"] = self._reads.unread_on_connect(connection, member, handshake.rooms)
+        if handshake.admin:
+            welcome["admin"] = True  # so the page offers moderation everywhere; the server checks each action
+        self._port.to_connection(connection, "welcome", welcome)
+        for room, after in handshake.rooms.items():
+            try:
+                self._rooms.enter(connection, True, room, after, handshake.last_changes.get(room))
+            except ChatError as error:
+                self._port.to_connection(connection, ERROR_EVENT, {"event": "connect", "room": room, **error.as_dict()})
+
+    def disconnect(self, connection: str, full: bool) -> bool:
+        """End ``connection``: close its allowances; its person leaves rooms now or after a grace period.
+
+        Return whether presence still knew it: when other processes took this one for dead,
+        they dropped it and said it left already, so the caller tells the seed only if known.
+        The rooms a person left now are told; a full-protocol person with no connection left
+        is marked gone for their DMs.
+        """
+        for limit in (self._limits.flood, self._limits.typing, self._limits.read):
+            limit.close(connection)
+        if self._token_expiry is not None:
+            self._token_expiry.close(connection)
+        person = self._full_person(connection) if full else None
+        known, departures = self._presence.disconnect_known(connection)
+        for room, member in departures:
+            self._announce.departure(room, member)
+        if person is not None and not self._presence.connections_of_person(person.id):
+            self._dms.went(person)
+        return bool(known)
+
+    def _full_person(self, connection: str) -> Member | None:
+        """Return ``connection``'s person if still known, else None (dropped by others, its process given up for dead)."""
+        try:
+            member: Member = self._presence.member(connection)
+        except KeyError:
+            return None
+        return member
+
+    def _connect_guest(self, connection: str, guest_id: str | None, name: str | None,
+                       browser: str | None) -> tuple[Member, list[tuple[str, Member]]]:
+        """Connect ``connection`` as guest ``guest_id`` (None: a new one); return (member, departures).
+
+        A guest already connected elsewhere (a duplicated tab copies its credential) stays
+        that tab's: the newcomer becomes a new guest. The browser is the demo page's session
+        cookie, which lets a new tab take the name of the same browser's closed tab.
+        """
+        if guest_id is not None:
+            member, departures = self._presence.connect_guest(connection, guest_id, name, browser)
+            if member is not None:
+                return member, departures
+        member, departures = self._presence.connect_guest(connection, secrets.token_urlsafe(9), name, browser)
+        return member, departures
+
+
+def _is_name_or_numbered(given: str, name: str) -> bool:
+    """Return whether ``given`` is ``name``, or ``name`` with a number the uniqueness rule added."""
+    given, name = name_key(given), name_key(name)
+    return given == name or (given.startswith(name + " ") and given[len(name) + 1:].isdigit())

@@ -1,0 +1,132 @@
+"""Messages: posting to a room or a DM, resends, history pages, typing.
+
+A message goes to the delivery store (chat/stores/base.py Delivery), which numbers and stores
+it, then delivers it in order: ``message`` with the bare text to the original protocol's
+clients when it is the default room's, ``room-message`` to the room's full-protocol
+connections (a DM's: both people's).
+"""
+
+from dataclasses import dataclass
+
+from ..mentions import kept, resolved
+from ..model import ChatError, Member, Message, no_such_conversation
+from ..stores import base
+from ..validation import is_dm, page_limit
+from .announce import Announce
+from .config import Settings
+from .dms import DirectMessages
+from .policy import Policy
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A message posted: ``new`` if stored and delivered now, ``duplicate`` if a resend found its original."""
+
+    message: Message
+    new: bool
+    duplicate: bool = False
+
+
+class Messages:
+    """Post messages, answer history pages, pass typing on."""
+
+    def __init__(self, policy: Policy, announce: Announce, settings: Settings, presence: base.Presence,
+                 history: base.History, delivery: base.Delivery, typing: base.Typing,
+                 reads: base.Reads, dms: DirectMessages, flood: base.FloodControl,
+                 typing_limit: base.FloodControl) -> None:
+        self._policy = policy
+        self._announce = announce
+        self._settings = settings
+        self._presence = presence
+        self._history = history
+        self._delivery = delivery
+        self._typing = typing
+        self._reads = reads
+        self._dms = dms
+        self._flood = flood
+        self._typing_limit = typing_limit
+
+    def take_flood(self, connection: str) -> None:
+        """Take a token from ``connection``'s flood allowance; raise ChatError ``rate_limited`` if none is left."""
+        wait = self._flood.take(connection)
+        if wait:
+            raise ChatError("rate_limited", f"too many messages: wait {wait:.1f} s before sending again")
+
+    def post_default(self, connection: str, text: str) -> Sent:
+        """Post ``text`` from ``connection`` to the default room, its ``@name`` mentions resolved."""
+        return self._post(connection, self._settings.default_room, text)
+
+    def send(self, connection: str, conversation: str, text: str, client_id: str | None,
+             mentions: list[str]) -> Sent:
+        """Post ``text`` from ``connection`` to ``conversation``.
+
+        ``mentions`` lists the ids of people it mentions; only the conversation's members are
+        kept. A resend with a ``client_id`` already stored for the conversation returns the
+        original, neither stored nor delivered again, and costs no flood allowance. The
+        resend is looked up before the room's membership is checked (a known hole); in a DM
+        the policy comes first, and its refusal costs a send's allowance, as ``not_in_room``
+        does in a room.
+        """
+        if is_dm(conversation) and not self._policy.is_dm_party(connection, conversation):
+            self.take_flood(connection)
+            raise no_such_conversation(conversation)
+        if client_id is not None and (original := self._history.find(conversation, client_id)) is not None:
+            return Sent(original, new=False, duplicate=True)
+        self.take_flood(connection)
+        return self._post(connection, conversation, text, client_id, mentions)
+
+    def _post(self, connection: str, conversation: str, text: str, client_id: str | None = None,
+              mentions: list[str] | None = None) -> Sent:
+        """Store ``text`` for ``conversation`` from ``connection`` and deliver it.
+
+        ``mentions`` is the person ids the sender names, kept only for the members; None
+        resolves ``@name`` in the text instead (protocol 1).
+        """
+        member = self._policy.require_write(connection, conversation)
+        mentioned = self._mentioned(connection, conversation, text, mentions)
+        message, new = self._delivery.post(conversation, member, text, client_id,
+                                           to_seed=conversation == self._settings.default_room,
+                                           groups=self._announce.audience(conversation), mentions=mentioned)
+        if new and mentioned:
+            self._reads.mention(conversation, message.id, mentioned)
+        if new and self._typing.stop(conversation, member.id):
+            self._announce.typing(conversation, member, False)
+        return Sent(message, new)
+
+    def _mentioned(self, connection: str, conversation: str, text: str, mentions: list[str] | None) -> list[str]:
+        """Return the person ids ``text`` mentions: those of ``mentions`` among the members, or its @names."""
+        def members() -> list[Member]:
+            if is_dm(conversation):
+                return self._dms.members(connection, conversation)
+            found: list[Member] = self._presence.members(conversation)
+            return found
+
+        if mentions is None:
+            # Only text with an @ can name anyone: most messages never look at the room's members.
+            return resolved(text, members(), self._settings.max_mentions) if "@" in text else []
+        return kept(mentions, members(), self._settings.max_mentions) if mentions else []
+
+    def history_page(self, connection: str, conversation: str, before: int | None,
+                     limit: int | None) -> tuple[list[Message], bool]:
+        """Return a page of ``conversation``'s messages before id ``before`` (the latest if None), and ``more``.
+
+        ``limit`` None is HISTORY_LIMIT, refused ``bad_arguments`` (after the access check) over HISTORY_PAGE_MAX.
+        """
+        self._policy.require_read(connection, conversation)
+        if limit is None:
+            limit = page_limit(self._settings.history_limit, self._settings.history_page_max)
+        messages, more = self._history.before(conversation, before, limit)
+        return messages, more
+
+    def typing(self, connection: str, conversation: str, is_typing: bool) -> None:
+        """Tell the others in ``conversation`` when ``connection``'s person starts or stops typing."""
+        member = self._policy.require_read(connection, conversation)
+        changed = self._typing.start(conversation, member) if is_typing else self._typing.stop(conversation, member.id)
+        if changed:
+            self._announce.typing(conversation, member, is_typing)
+
+    def take_typing_allowance(self, connection: str) -> bool:
+        """Take a token from ``connection``'s typing allowance; return False if none was left (drop the event)."""
+        return not self._typing_limit.take(connection)
+
+

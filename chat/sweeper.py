@@ -1,0 +1,52 @@
+"""The expiry loop: once a second, end what has run out (chat/core/expiry.py); once a minute, retention."""
+
+import threading
+
+from flask import current_app
+
+from . import metrics, socketio
+from .events import chat
+from .shutdown import disconnect_local_clients
+
+
+def sweep() -> None:
+    """Run one sweep of the current app's chat: what it ends is announced through its port."""
+    core = chat()
+    if not core.expiry.heartbeat():
+        # The other processes dropped this one's connections (it stalled too long): let its
+        # clients reconnect, so they come back as new connections the others know of.
+        disconnect_local_clients()
+    core.expiry.sweep()
+    metrics.refresh_connections(socketio.server)
+
+
+SWEEP_SECONDS = 1.0
+RETAIN_EVERY = 60  # sweeps between two retention passes
+
+_starting = threading.Lock()  # connects run at once: only one of them may start the loop
+
+
+def start() -> None:
+    """Start the current app's expiry loop, exactly once, on its first connection."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    with _starting:
+        if app.extensions.get("chat_sweeper"):
+            return
+        app.extensions["chat_sweeper"] = True
+    server = socketio.server
+
+    def run() -> None:
+        # A test may bind the module's socketio to a newer app: then this loop ends.
+        sweeps = 0
+        while socketio.server is server:
+            socketio.sleep(SWEEP_SECONDS)
+            with app.app_context():
+                try:
+                    sweep()
+                    if sweeps % RETAIN_EVERY == 0:
+                        chat().expiry.retain()
+                except Exception:  # storage or Redis away: try again next round
+                    app.logger.exception("expiry loop")
+            sweeps += 1
+
+    socketio.start_background_task(run)

@@ -1,0 +1,57 @@
+"""Expiry in the core: what a sweep ends is announced through the port, by the fake clock."""
+
+from support.core import connect, full, make_chat, token
+
+
+def test_a_grace_period_ends_with_member_left(core, clock):
+    """Keep a disconnected guest in their rooms for the grace period; then the room hears they left."""
+    chat, port = core
+    alice = full(chat, "a1", "Alice")
+    full(chat, "b1", "Bob")
+    assert chat.connections.disconnect("a1", True) is True
+    port.clear()
+    assert chat.expiry.sweep().departures == []
+    clock.advance(60)
+    swept = chat.expiry.sweep()
+    assert swept.departures == [("general", alice)]
+    assert port.heard("b1", "member-left") == [{"room": "general", "user": alice.as_dict()}]
+
+
+def test_typing_ends_by_itself(core, clock):
+    """Tell the room a typing state ended when it is not renewed."""
+    chat, port = core
+    full(chat, "a1", "Alice")
+    full(chat, "b1", "Bob")
+    chat.messages.typing("a1", "general", True)
+    clock.advance(60)
+    assert len(chat.expiry.sweep().typing_ended) == 1
+    assert port.heard("b1", "typing")[-1]["typing"] is False
+
+
+def test_an_idle_room_is_removed_and_announced(core, clock):
+    """Remove a room nobody entered for ROOM_IDLE_SECONDS, telling every full client."""
+    chat, port = core
+    full(chat, "a1", "Alice")
+    chat.rooms.create("a1", "quiet")
+    clock.advance(10 ** 6)
+    assert chat.expiry.sweep().rooms_removed == ["quiet"]
+    assert port.heard("a1", "room-removed") == [{"room": "quiet"}]
+    assert "quiet" not in chat.rooms.names()
+
+
+def test_an_expired_token_closes_its_connection(tmp_path, clock):
+    """Tell a connection its token expired, then close it, straight to it."""
+    chat, port = make_chat(tmp_path, clock, TOKENS=True)
+    connect(chat, "a1", {"protocol": 2, "token": token("alice", "Alice")})
+    clock.advance(4000)
+    assert chat.expiry.sweep().tokens_expired == ["a1"]
+    assert port.closed[0][0] == "a1" and port.closed[0][2]["code"] == "token_expired"
+
+
+def test_retention_drops_old_messages(tmp_path, clock):
+    """Keep RETENTION_MESSAGES messages per room when retention runs."""
+    chat, _ = make_chat(tmp_path, clock, RETENTION_MESSAGES=2)
+    full(chat, "a1", "Alice")
+    for n in range(5):
+        chat.messages.send("a1", "general", f"m{n}", None, [])
+    assert chat.expiry.retain() == 3
