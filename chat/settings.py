@@ -37,8 +37,13 @@ DEFAULTS = {
     # others may still open one with them.
     "DMS_PER_PERSON": 100,
     "DM_SEEN_SECONDS": 600,
-    # The SQLite file that keeps the history. None: "chat.sqlite3" in the instance folder.
+    # The SQL database of the durable data (docs/storage.md): a SQLite path (one process), or a
+    # postgresql:// URL that several processes share. None: HISTORY_DATABASE, its older name.
+    "DATABASE_URL": None,
+    # The older name of DATABASE_URL, still read. None (both): "chat.sqlite3" in the instance folder.
     "HISTORY_DATABASE": None,
+    # Apply the database's migrations when the app starts; false: run `flask --app app db-upgrade` instead.
+    "DATABASE_UPGRADE_ON_START": True,
     # Messages a full-protocol client receives on entering a room; the most one page request may ask for.
     "HISTORY_LIMIT": 50,
     "HISTORY_PAGE_MAX": 200,
@@ -83,8 +88,8 @@ DEFAULTS = {
     "JWT_AUDIENCE": None,
     "JWT_ISSUER": None,
     "JWT_LEEWAY": 5,
-    # Several server processes: the Redis URL they share (broadcasts, history, presence, rooms,
-    # typing), and the channel of Flask-SocketIO's message queue. None: one process, SQLite.
+    # Several server processes: the Redis URL they share (broadcasts, presence, rooms,
+    # typing: live state only), and the channel of Flask-SocketIO's message queue. None: one process, SQLite.
     "REDIS_URL": None,
     "REDIS_CHANNEL": "flask-socketio",
     # Most Engine.IO packets in one long-polling request (Engine.IO's own default, 16, drops a
@@ -146,6 +151,8 @@ def load(app, test_config=None):
         config["SECRET_KEY"] = _instance_secret(app)
     if not config["HISTORY_DATABASE"]:
         config["HISTORY_DATABASE"] = str(Path(app.instance_path) / "chat.sqlite3")
+    if not config["DATABASE_URL"]:
+        config["DATABASE_URL"] = config["HISTORY_DATABASE"]
 
 
 def flood_allowance_bytes(config):
@@ -230,9 +237,12 @@ def _check(config):
     from .validation import ROOM_NAME, ROOM_NAME_RULE
     if not isinstance(config["DEFAULT_ROOM"], str) or not ROOM_NAME.fullmatch(config["DEFAULT_ROOM"]):
         raise ValueError(f"CHAT_DEFAULT_ROOM must be a room name ({ROOM_NAME_RULE}), not {config['DEFAULT_ROOM']!r}")
-    for key in ("TOKENS", "DEMO_TOKENS", "WEBSOCKET_COMPRESSION", "METRICS"):
+    for key in ("TOKENS", "DEMO_TOKENS", "WEBSOCKET_COMPRESSION", "METRICS", "DATABASE_UPGRADE_ON_START"):
         if not isinstance(config[key], bool):
             raise ValueError(f"CHAT_{key} must be true or false, not {config[key]!r}")
+    if config["DATABASE_URL"] is not None and (not isinstance(config["DATABASE_URL"], str)
+                                               or not config["DATABASE_URL"].strip()):
+        raise ValueError(f"CHAT_DATABASE_URL must be a SQLite path or a database URL, not {config['DATABASE_URL']!r}")
     if config["ASYNC_MODE"] not in (None, "threading", "gevent"):
         raise ValueError(f"CHAT_ASYNC_MODE must be threading or gevent, not {config['ASYNC_MODE']!r}")
     if config["MAX_PACKET_BYTES"] is None:
