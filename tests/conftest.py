@@ -81,15 +81,25 @@ def full(socket_client, app):
 
 
 @pytest.fixture
-def live_server(tmp_path, peer):
-    """Return a factory of real server processes, ``live_server(kind, **settings)``, stopped at teardown."""
+def live_server(request, tmp_path, peer):
+    """Return a factory of real server processes, ``live_server(kind, **settings)``, stopped at teardown.
+
+    Servers given REDIS_URL (several processes) share a new PostgreSQL database of the test's
+    own, unless given DATABASE_URL.
+    """
     # ``kind`` names a command of support.servers.SERVER_COMMANDS, or is a function of the
     # port that returns one. This fixture depends on ``peer`` so that servers stop before
     # clients close: a python-socketio client closing a WebSocket to Werkzeug's server
     # waits three seconds for a close frame.
     servers = []
 
+    shared_database = []
+
     def start(kind="flask", **settings):
+        if settings.get("REDIS_URL") and "DATABASE_URL" not in settings:
+            if not shared_database:
+                shared_database.append(request.getfixturevalue("postgres").database())
+            settings["DATABASE_URL"] = shared_database[0]
         server = LiveServer(tmp_path / f"server-{len(servers)}.log", settings, kind)
         servers.append(server)
         return server.start()

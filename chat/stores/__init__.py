@@ -136,6 +136,7 @@ def _redis_stores(config: Mapping[str, Any], emit: Callable[..., Any], history: 
         raise StartupError("Redis holds messages an older release kept there: stop every server process and run "
                            "`flask --app chat.cli move-from-redis` once, which moves them into CHAT_DATABASE_URL")
     manager = ChatRedisManager(config["REDIS_URL"], config["REDIS_CHANNEL"])
+    history.also_check.append(lambda: _ping(client))
     dms = SqlDirectMessages(history.database, config["DMS_PER_PERSON"],
                             RedisLastSeen(client, config["DM_SEEN_SECONDS"]))
     manager.audience = lambda room: dms.groups(room) if is_dm(room) else None  # where a gap's repair goes
@@ -155,3 +156,12 @@ def _redis_stores(config: Mapping[str, Any], emit: Callable[..., Any], history: 
                   reads=reads,
                   moderation=moderation,
                   client_manager=manager)
+
+
+def _ping(redis: Any) -> str | None:
+    """Return None if Redis answers, else what is wrong with it."""
+    try:
+        redis.ping()
+    except Exception as error:  # any failure of the connection makes the process unusable
+        return f"redis: {error}"
+    return None

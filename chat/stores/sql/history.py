@@ -42,6 +42,8 @@ class SqlHistory(base.History):
     def __init__(self, database: Database, clock: Callable[[], float] = time.time) -> None:
         self.database = database
         self._clock = clock
+        # More storage a process cannot serve without (Redis, with several), asked after the database.
+        self.also_check: list[Callable[[], str | None]] = []
         self._next_id = (database.insert(rooms).values(name=sa.bindparam("room"), last_id=1)
                          .on_conflict_do_update(index_elements=[rooms.c.name], set_={"last_id": rooms.c.last_id + 1})
                          .returning(rooms.c.last_id))
@@ -50,7 +52,12 @@ class SqlHistory(base.History):
         self.database.close()
 
     def check(self) -> str | None:
-        return self.database.check()
+        """Return None if the database (and whatever ``also_check`` holds) answers, else what is wrong."""
+        for check in (self.database.check, *self.also_check):
+            problem = check()
+            if problem is not None:
+                return problem
+        return None
 
     # --- Rooms ---
 
