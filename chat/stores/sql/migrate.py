@@ -1,5 +1,6 @@
 """Bring the database's schema to the newest revision with Alembic (migrations/), or tell where it stands."""
 
+import threading
 from pathlib import Path
 
 from alembic import command
@@ -10,6 +11,8 @@ from alembic.script import ScriptDirectory
 from . import Database
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# Alembic's context is one per process (a module-level proxy): one upgrade at a time in a process.
+_UPGRADING = threading.Lock()
 
 
 def alembic_config(database: Database) -> Config:
@@ -23,7 +26,7 @@ def alembic_config(database: Database) -> Config:
 def upgrade(database: Database) -> None:
     """Upgrade ``database`` to the newest revision (env.py locks it on PostgreSQL; a no-op when current)."""
     config = alembic_config(database)
-    with database._lock, database.engine.connect() as connection:
+    with _UPGRADING, database._lock, database.engine.connect() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
