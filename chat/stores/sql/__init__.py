@@ -66,10 +66,13 @@ class Database:
             sa.event.listen(self.engine, "connect", _sqlite_connected)
             sa.event.listen(self.engine, "begin", _sqlite_begin)
             self._lock: Any = threading.Lock()
+            # One connection, kept: checking one out of the pool per transaction costs more than the INSERT.
+            self._connection: Connection | None = None
         else:
             # Pre-ping: a database restarted meanwhile leaves pooled connections dead.
             self.engine = sa.create_engine(self.url, pool_pre_ping=True, pool_size=5, max_overflow=20)
             self._lock = nullcontext()
+            self._connection = None
 
     @property
     def shared(self) -> bool:
@@ -79,6 +82,10 @@ class Database:
     def close(self) -> None:
         """Let go of every connection; the stores fail from now on."""
         self.closed = True
+        with self._lock:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
         self.engine.dispose()
 
     def _open(self) -> None:
@@ -89,15 +96,34 @@ class Database:
     def begin(self) -> Iterator[Connection]:
         """Yield a connection in a transaction, committed when the block ends, rolled back if it raises."""
         self._open()
-        with self._lock, self.engine.begin() as connection:
-            yield connection
+        if not self.sqlite:
+            with self.engine.begin() as connection:
+                yield connection
+            return
+        with self._lock:
+            connection = self._kept()
+            with connection.begin():
+                yield connection
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
         """Yield a connection for reads."""
         self._open()
-        with self._lock, self.engine.connect() as connection:
-            yield connection
+        if not self.sqlite:
+            with self.engine.connect() as connection:
+                yield connection
+            return
+        with self._lock:
+            connection = self._kept()
+            try:
+                yield connection
+            finally:
+                connection.rollback()  # end the read's transaction, so the file's WAL can move on
+
+    def _kept(self) -> Connection:
+        if self._connection is None:
+            self._connection = self.engine.connect()
+        return self._connection
 
     def transaction(self, work: Callable[[Connection], T]) -> T:
         """Run ``work(connection)`` in one transaction and return its result; ``Rollback(result)`` undoes it."""
