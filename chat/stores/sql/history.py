@@ -95,7 +95,8 @@ class SqlHistory(base.History):
         mentions = tuple(mentions)
 
         if self.database.sqlite:
-            return self.database.transaction(lambda db: self._append_sqlite(db, room, user, text, client_id, mentions))
+            return self.database.driver_transaction(
+                lambda raw: self._append_sqlite(raw, room, user, text, client_id, mentions))
 
         def work(db: Connection) -> tuple[Message, bool]:
             # Number first: the counter row's lock makes a concurrent resend of the same
@@ -113,11 +114,9 @@ class SqlHistory(base.History):
             return message, True
         return self.database.transaction(work)
 
-    def _append_sqlite(self, db: Connection, room: str, user: Member, text: str, client_id: str | None,
+    def _append_sqlite(self, raw: Any, room: str, user: Member, text: str, client_id: str | None,
                        mentions: tuple[str, ...]) -> tuple[Message, bool]:
-        """Append as ``append`` does on PostgreSQL, through the driver itself: SQLAlchemy's own work per
-        statement costs SQLite's one process several times what running it does (the fan-out's hot path)."""
-        raw = db.connection.driver_connection
+        """Append as ``append`` does on PostgreSQL, on the sqlite3 connection ``raw`` (Database.driver_transaction)."""
         (message_id,) = raw.execute(SQLITE_NEXT_ID, (room,)).fetchone()
         stored_id = None if client_id is None else client_id.encode("utf-8", "surrogatepass")
         if stored_id is not None:
