@@ -142,7 +142,8 @@ def _redis_stores(config: Mapping[str, Any], emit: Callable[..., Any], history: 
     manager.audience = lambda room: dms.groups(room) if is_dm(room) else None  # where a gap's repair goes
     delivery = RedisDelivery(history, manager, emit)
     return Stores(presence=RedisPresence(client, manager.host_id, config["PRESENCE_GRACE"]),
-                  rooms=RedisRooms(client, config["DEFAULT_ROOM"], config["MAX_ROOMS"], config["ROOM_IDLE_SECONDS"]),
+                  rooms=RedisRooms(client, config["DEFAULT_ROOM"], config["MAX_ROOMS"], config["ROOM_IDLE_SECONDS"],
+                                   durable_rooms=lambda: [room for room in history.rooms() if not is_dm(room)]),
                   typing=RedisTyping(client, config["TYPING_TIMEOUT"]),
                   history=history,
                   delivery=delivery,

@@ -70,7 +70,9 @@ class Database:
             self._connection: Connection | None = None
         else:
             # Pre-ping: a database restarted meanwhile leaves pooled connections dead.
-            self.engine = sa.create_engine(self.url, pool_pre_ping=True, pool_size=5, max_overflow=20)
+            # connect_timeout: a request waits at most this long for a database that went away.
+            self.engine = sa.create_engine(self.url, pool_pre_ping=True, pool_size=5, max_overflow=20,
+                                           connect_args={"connect_timeout": 5})
             self._lock = nullcontext()
             self._connection = None
 
