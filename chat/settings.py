@@ -212,9 +212,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DM_SEEN_SECONDS", float, 600, SECONDS,
             "seconds after a person's last connection ended during which others may still open a direct "
             "message with them"),
-    Setting("HISTORY_DATABASE", str, None, None,
-            "the SQLite file that keeps rooms and messages (one process; with Redis, Redis keeps them)",
+    Setting("DATABASE_URL", str, None, TEXT,
+            "the SQL database of the durable data ([docs/storage.md](docs/storage.md)): a SQLite path (one"
+            " process), or a `postgresql://` URL that several processes share",
+            shown="`HISTORY_DATABASE`"),
+    Setting("HISTORY_DATABASE", str, None, TEXT,
+            "the older name of `DATABASE_URL`, still read",
             shown="`instance/chat.sqlite3`"),
+    Setting("DATABASE_UPGRADE_ON_START", bool, True, BOOL,
+            "apply the database's migrations when the app starts; `false`: run `flask --app app db-upgrade`"
+            " before starting instead"),
     Setting("HISTORY_LIMIT", int, 50, POSITIVE,
             "messages sent on entering a room"),
     Setting("HISTORY_PAGE_MAX", int, 200, POSITIVE,
@@ -284,8 +291,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("JWT_LEEWAY", float, 5, LEEWAY,
             "seconds of clock difference allowed on `exp`, `nbf` and `iat` (0 to 300)"),
     Setting("REDIS_URL", str, None, None,
-            "Redis shared by several server processes: broadcasts, history, presence, rooms, typing ([Several"
-            " servers](#several-servers))",
+            "Redis shared by several server processes: broadcasts, presence, rooms, typing (live state only;"
+            " the durable data is in `DATABASE_URL`) ([Several servers](#several-servers))",
             shown="none: one process"),
     Setting("REDIS_CHANNEL", str, 'flask-socketio', None,
             "the Redis channel of the message queue"),
@@ -374,6 +381,8 @@ def load(app: Flask, test_config: Mapping[str, Any] | None = None) -> None:
         config["SECRET_KEY"] = _instance_secret(app)
     if not config["HISTORY_DATABASE"]:
         config["HISTORY_DATABASE"] = str(Path(app.instance_path) / "chat.sqlite3")
+    if not config["DATABASE_URL"]:
+        config["DATABASE_URL"] = config["HISTORY_DATABASE"]
 
 
 def check(config: Config) -> None:

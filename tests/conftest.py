@@ -13,7 +13,8 @@ from chat import create_app
 from chat import socketio as server_socketio
 from support import TEST_SETTINGS
 from support.clients import Peer
-from support.clock import Clock
+from support.clock import WALL_CLOCK_START, Clock
+from support.postgres import PostgresServer, empty_database
 from support.relay import TcpProxy
 from support.servers import LiveServer, RedisServer
 
@@ -129,15 +130,25 @@ def full(socket_client, app):
 
 
 @pytest.fixture
-def live_server(tmp_path, peer):
-    """Return a factory of real server processes, ``live_server(kind, **settings)``, stopped at teardown."""
+def live_server(request, tmp_path, peer):
+    """Return a factory of real server processes, ``live_server(kind, **settings)``, stopped at teardown.
+
+    Servers given REDIS_URL (several processes) share a new PostgreSQL database of the test's
+    own, unless given DATABASE_URL.
+    """
     # ``kind`` names a command of support.servers.SERVER_COMMANDS, or is a function of the
     # port that returns one. This fixture depends on ``peer`` so that servers stop before
     # clients close: a python-socketio client closing a WebSocket to Werkzeug's server
     # waits three seconds for a close frame.
     servers = []
 
+    shared_database = []
+
     def start(kind="flask", **settings):
+        if settings.get("REDIS_URL") and "DATABASE_URL" not in settings:
+            if not shared_database:
+                shared_database.append(request.getfixturevalue("postgres").database())
+            settings["DATABASE_URL"] = shared_database[0]
         server = LiveServer(tmp_path / f"server-{len(servers)}.log", settings, kind)
         servers.append(server)
         return server.start()
@@ -217,3 +228,79 @@ def redis_clients(shared_redis):
 def redis_db(redis_clients):
     """Return a client of an emptied Redis."""
     return redis_clients()
+
+
+# ---------------------------------------------------------------------------
+# The SQL database of the durable stores: SQLite, and a private PostgreSQL
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """Start one private PostgreSQL server for the session; stop and remove it at the end."""
+    server = PostgresServer().start()
+    yield server
+    server.remove()
+
+
+@pytest.fixture(scope="session")
+def postgres_database(postgres):
+    """Return the URL of one PostgreSQL database for the session's store tests, emptied by each (``database_url``)."""
+    return postgres.database()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request, tmp_path):
+    """Return the URL of an empty database: a SQLite file, or the session's PostgreSQL database emptied."""
+    if request.param == "sqlite":
+        return str(tmp_path / "chat.sqlite3")
+    url = request.getfixturevalue("postgres_database")
+    empty_database(url)
+    return url
+
+
+@pytest.fixture
+def wall_clock():
+    """Return a fake wall clock for the durable stores."""
+    return Clock(WALL_CLOCK_START)
+
+
+@pytest.fixture
+def make_durable(wall_clock):
+    """Return a factory of stores opened by open_stores on the database at a URL: ``make_durable(url, **settings)``.
+
+    Each call opens them afresh, as another process (or a restart) would; their emits are
+    recorded in the list ``make_durable.emitted`` as (event, data, to); their clocks are ``wall_clock``.
+    """
+    from chat import settings as chat_settings
+    from chat.stores import open_stores
+
+    opened = []
+    emitted = []
+
+    def emit(event, data, to=None):
+        emitted.append((event, data, to))
+
+    def open_durable(url, **settings):
+        stores = open_stores({**chat_settings.DEFAULTS, "DATABASE_URL": url, **settings}, emit,
+                             clock=wall_clock, wall_clock=wall_clock)
+        opened.append(stores)
+        return stores
+
+    open_durable.emitted = emitted
+    yield open_durable
+    for stores in opened:
+        stores.history.close()
+
+
+@pytest.fixture
+def durable(database_url, make_durable):
+    """Return a factory of stores opened by open_stores on an empty database (sqlite, postgresql): ``durable(**settings)``.
+
+    As ``make_durable``'s: each call opens them afresh; ``durable.emitted`` records their emits.
+    """
+    def open_durable(**settings):
+        return make_durable(database_url, **settings)
+
+    open_durable.emitted = make_durable.emitted
+    open_durable.url = database_url
+    return open_durable

@@ -1,13 +1,21 @@
-"""The chat's stores, and the one place that picks their backend from the settings.
+"""The chat's stores, and the one place that picks their backends from the settings.
 
-Without REDIS_URL everything lives in this process (chat/stores/local/: memory, and SQLite
-for the history). With it, everything several processes must agree on lives in Redis
-(chat/stores/redis/), and Flask-SocketIO's message queue runs through the same Redis.
+Two halves, chosen apart:
+
+- Durable data (rooms that exist, the history, direct messages, changes, read markers,
+  mentions, moderation) lives in one SQL database (chat/stores/sql/), from DATABASE_URL:
+  a SQLite file for one process, PostgreSQL for several.
+- Live state (presence, room occupancy, typing, limits, last seen, delivery) lives in this
+  process (chat/stores/local/) without REDIS_URL, else in Redis (chat/stores/redis/), whose
+  server also carries Flask-SocketIO's message queue. Redis holds nothing durable: losing it
+  loses no message, room, direct message or record.
+
 The handlers see only the interfaces of chat/stores/base.py, never which backend runs.
 """
 
 import time
-from typing import NamedTuple
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
 
 from .. import metrics
 from ..validation import is_dm
@@ -33,83 +41,160 @@ class Stores(NamedTuple):
     moderation: base.Moderation = None  # room owners, bans, mutes and the record of actions
 
 
-def open_stores(config, emit, clock=time.monotonic):
+class LiveStores(NamedTuple):
+    """The live state of one app (presence, rooms that exist, typing, limits): in this process or in Redis."""
+
+    presence: base.Presence
+    rooms: base.Rooms
+    typing: base.Typing
+    flood: base.FloodControl
+    typing_limit: base.FloodControl
+    read_limit: base.FloodControl
+    connection_limit: base.ConnectionLimit
+
+
+class StartupError(RuntimeError):
+    """The settings or the data found make this process unable to start; the message says what to do."""
+
+
+def open_database(config: Mapping[str, Any]) -> Any:
+    """Open the SQL database of ``config["DATABASE_URL"]``, upgraded to the newest schema unless told not to."""
+    from .sql import Database
+    from .sql.migrate import current, upgrade
+
+    database = Database(config["DATABASE_URL"])
+    if config.get("DATABASE_UPGRADE_ON_START", True):
+        upgrade(database)
+    else:
+        revision, head = current(database)
+        if revision != head:
+            database.close()
+            raise StartupError(f"the database's schema is at revision {revision}, not {head}: run "
+                               "`flask --app chat.cli db-upgrade` (or set CHAT_DATABASE_UPGRADE_ON_START=true)")
+    return database
+
+
+def open_stores(config: Mapping[str, Any], emit: Callable[..., Any], clock: Callable[[], float] = time.monotonic,
+                wall_clock: Callable[[], float] = time.time) -> Stores:
     """Open the stores the settings in ``config`` ask for; ``emit(event, data, to=group)`` delivers.
 
-    ``clock`` times the in-process stores' expiries and limits; Redis stores use wall-clock time,
-    which every process shares.
+    ``clock`` times the in-process stores' expiries and limits; Redis stores and the durable
+    ones use ``wall_clock``, which every process shares.
     """
-    if config["REDIS_URL"]:
-        return _redis_stores(config, emit)
-    from .local.changes import LocalChanges
-    from .local.delivery import LocalDelivery
-    from .local.dms import LocalDirectMessages
-    from .local.history import LocalHistory
-    from .local.limits import LocalConnectionLimit, LocalFloodControl
-    from .local.moderation import LocalModeration
-    from .local.presence import LocalPresence
-    from .local.reads import LocalReads
-    from .local.rooms import LocalRooms
-    from .local.typing import LocalTyping
+    from .sql.changes import SqlChanges
+    from .sql.dms import SqlDirectMessages
+    from .sql.history import SqlHistory
+    from .sql.moderation import SqlModeration
+    from .sql.reads import SqlReads
 
-    history = _timed(config, LocalHistory(config["HISTORY_DATABASE"]))
+    database = open_database(config)
+    if config["REDIS_URL"] and not database.shared:
+        database.close()
+        raise StartupError("REDIS_URL is set (several processes) but the database is SQLite, one file per "
+                           "process, whose ids would diverge: set CHAT_DATABASE_URL to a PostgreSQL URL "
+                           "(postgresql://user:password@host/db) shared by every process")
+    history = SqlHistory(database, wall_clock)
+    if config["METRICS"]:
+        metrics.time_history(history)
+    reads = SqlReads(database)
+    moderation = SqlModeration(database, config["MODERATION_LOG_KEEP"], wall_clock)
+    if config["REDIS_URL"]:
+        return _redis_stores(config, emit, history, reads, moderation)
+
+    from .local.delivery import LocalDelivery
+    from .local.dms import LocalLastSeen
+
     delivery = LocalDelivery(history, emit)
-    return Stores(presence=LocalPresence(config["PRESENCE_GRACE"], clock),
-                  rooms=LocalRooms(config["DEFAULT_ROOM"], config["MAX_ROOMS"], config["ROOM_IDLE_SECONDS"], clock),
-                  typing=LocalTyping(config["TYPING_TIMEOUT"], clock),
+    live = open_live_stores(config, clock)
+    return Stores(**live._asdict(),
                   history=history,
                   delivery=delivery,
-                  flood=LocalFloodControl(config["FLOOD_BURST"], config["FLOOD_RATE"], clock),
-                  typing_limit=LocalFloodControl(config["TYPING_BURST"], config["TYPING_RATE"], clock),
-                  read_limit=LocalFloodControl(config["READ_BURST"], config["READ_RATE"], clock),
-                  connection_limit=LocalConnectionLimit(config["CONNECTIONS_PER_MINUTE"], clock),
-                  dms=LocalDirectMessages(config["HISTORY_DATABASE"], config["DMS_PER_PERSON"],
-                                          config["DM_SEEN_SECONDS"], clock),
-                  changes=LocalChanges(history, emit, delivery.room_lock, config["MAX_REACTIONS_PER_MESSAGE"],
-                                       config["CHANGE_RETENTION"]),
-                  reads=LocalReads(config["HISTORY_DATABASE"]),
-                  moderation=LocalModeration(config["HISTORY_DATABASE"], config["MODERATION_LOG_KEEP"]),
+                  dms=SqlDirectMessages(database, config["DMS_PER_PERSON"],
+                                        LocalLastSeen(config["DM_SEEN_SECONDS"], clock)),
+                  changes=SqlChanges(history, emit, delivery.room_lock, config["MAX_REACTIONS_PER_MESSAGE"],
+                                     config["CHANGE_RETENTION"]),
+                  reads=reads,
+                  moderation=moderation,
                   client_manager=None)
 
 
-def _redis_stores(config, emit):
-    """Return the Redis-backed stores for several processes, with the message queue's client manager."""
-    from redis import Redis
+def open_live_stores(config: Mapping[str, Any], clock: Callable[[], float] = time.monotonic, redis: Any = None,
+                     host_id: str = "", durable_rooms: Callable[[], list[str]] = list) -> LiveStores:
+    """Open the live stores: in this process on ``clock`` without ``redis``, else in Redis on the wall clock.
 
-    from .redis.changes import RedisChanges
-    from .redis.delivery import ChatRedisManager, RedisDelivery
-    from .redis.dms import RedisDirectMessages
-    from .redis.history import RedisHistory
+    ``host_id`` names this process in Redis presence; ``durable_rooms()`` returns the rooms the
+    database holds, which Redis rooms bring back if Redis restarts empty.
+    """
+    if redis is None:
+        from .local.limits import LocalConnectionLimit, LocalFloodControl
+        from .local.presence import LocalPresence
+        from .local.rooms import LocalRooms
+        from .local.typing import LocalTyping
+
+        return LiveStores(
+            presence=LocalPresence(config["PRESENCE_GRACE"], clock),
+            rooms=LocalRooms(config["DEFAULT_ROOM"], config["MAX_ROOMS"], config["ROOM_IDLE_SECONDS"], clock),
+            typing=LocalTyping(config["TYPING_TIMEOUT"], clock),
+            flood=LocalFloodControl(config["FLOOD_BURST"], config["FLOOD_RATE"], clock),
+            typing_limit=LocalFloodControl(config["TYPING_BURST"], config["TYPING_RATE"], clock),
+            read_limit=LocalFloodControl(config["READ_BURST"], config["READ_RATE"], clock),
+            connection_limit=LocalConnectionLimit(config["CONNECTIONS_PER_MINUTE"], clock))
+
     from .redis.limits import RedisConnectionLimit, RedisFloodControl
-    from .redis.moderation import RedisModeration
     from .redis.presence import RedisPresence
-    from .redis.reads import RedisReads
     from .redis.rooms import RedisRooms
     from .redis.typing import RedisTyping
 
-    manager = ChatRedisManager(config["REDIS_URL"], config["REDIS_CHANNEL"])
+    return LiveStores(
+        presence=RedisPresence(redis, host_id, config["PRESENCE_GRACE"]),
+        rooms=RedisRooms(redis, config["DEFAULT_ROOM"], config["MAX_ROOMS"], config["ROOM_IDLE_SECONDS"],
+                         durable_rooms=durable_rooms),
+        typing=RedisTyping(redis, config["TYPING_TIMEOUT"]),
+        flood=RedisFloodControl(redis, "flood", config["FLOOD_BURST"], config["FLOOD_RATE"]),
+        typing_limit=RedisFloodControl(redis, "typing-limit", config["TYPING_BURST"], config["TYPING_RATE"]),
+        read_limit=RedisFloodControl(redis, "read-limit", config["READ_BURST"], config["READ_RATE"]),
+        connection_limit=RedisConnectionLimit(redis, config["CONNECTIONS_PER_MINUTE"]))
+
+
+def _redis_stores(config: Mapping[str, Any], emit: Callable[..., Any], history: Any, reads: Any,
+                  moderation: Any) -> Stores:
+    """Return the stores for several processes: live state in Redis, with the message queue's client manager."""
+    from redis import Redis
+
+    from .redis.delivery import ChatRedisManager, RedisDelivery
+    from .redis.dms import RedisLastSeen
+    from .sql.changes import SqlChanges
+    from .sql.dms import SqlDirectMessages
+    from .sql.from_redis import holds_durable_data
+
     client = Redis.from_url(config["REDIS_URL"], decode_responses=True)
-    history = _timed(config, RedisHistory(client))
-    dms = RedisDirectMessages(client, config["DMS_PER_PERSON"], config["DM_SEEN_SECONDS"])
+    if holds_durable_data(client):
+        client.close()
+        raise StartupError("Redis holds messages an older release kept there: stop every server process and run "
+                           "`flask --app chat.cli move-from-redis` once, which moves them into CHAT_DATABASE_URL")
+    manager = ChatRedisManager(config["REDIS_URL"], config["REDIS_CHANNEL"])
+    history.also_check.append(lambda: _ping(client))
+    dms = SqlDirectMessages(history.database, config["DMS_PER_PERSON"],
+                            RedisLastSeen(client, config["DM_SEEN_SECONDS"]))
     manager.audience = lambda room: dms.groups(room) if is_dm(room) else None  # where a gap's repair goes
     delivery = RedisDelivery(history, manager, emit)
-    return Stores(presence=RedisPresence(client, manager.host_id, config["PRESENCE_GRACE"]),
-                  rooms=RedisRooms(client, config["DEFAULT_ROOM"], config["MAX_ROOMS"], config["ROOM_IDLE_SECONDS"]),
-                  typing=RedisTyping(client, config["TYPING_TIMEOUT"]),
+    live = open_live_stores(config, redis=client, host_id=manager.host_id,
+                            durable_rooms=lambda: [room for room in history.rooms() if not is_dm(room)])
+    return Stores(**live._asdict(),
                   history=history,
                   delivery=delivery,
-                  flood=RedisFloodControl(client, "flood", config["FLOOD_BURST"], config["FLOOD_RATE"]),
-                  typing_limit=RedisFloodControl(client, "typing-limit", config["TYPING_BURST"], config["TYPING_RATE"]),
-                  read_limit=RedisFloodControl(client, "read-limit", config["READ_BURST"], config["READ_RATE"]),
-                  connection_limit=RedisConnectionLimit(client, config["CONNECTIONS_PER_MINUTE"]),
                   dms=dms,
-                  changes=RedisChanges(history, emit, delivery.room_lock, config["MAX_REACTIONS_PER_MESSAGE"],
-                                       config["CHANGE_RETENTION"], client, manager.channel),
-                  reads=RedisReads(client),
-                  moderation=RedisModeration(client, config["MODERATION_LOG_KEEP"]),
+                  changes=SqlChanges(history, emit, delivery.room_lock, config["MAX_REACTIONS_PER_MESSAGE"],
+                                     config["CHANGE_RETENTION"]),
+                  reads=reads,
+                  moderation=moderation,
                   client_manager=manager)
 
 
-def _timed(config, history):
-    """Return ``history``, its appends and reads timed when METRICS is on (chat/metrics.py)."""
-    return metrics.time_history(history) if config["METRICS"] else history
+def _ping(redis: Any) -> str | None:
+    """Return None if Redis answers, else what is wrong with it."""
+    try:
+        redis.ping()
+    except Exception as error:  # any failure of the connection makes the process unusable
+        return f"redis: {error}"
+    return None

@@ -14,10 +14,12 @@ import socketio
 
 from chat.model import SEED, Member, full_person_group, room_group
 from chat.stores.local.delivery import LocalDelivery
-from chat.stores.local.history import LocalHistory
 from chat.stores.redis.delivery import ChatRedisManager, RedisDelivery
-from chat.stores.redis.history import RedisHistory
+from chat.stores.sql import Database
+from chat.stores.sql.history import SqlHistory
+from chat.stores.sql.migrate import upgrade
 from support import TIMEOUT
+from support.postgres import empty_database
 
 ALICE = Member("p1", "Alice")
 
@@ -60,29 +62,74 @@ class Deliveries:
         return self.delivery.post(room, ALICE, text, client_id, to_seed)
 
 
-@pytest.fixture(params=["in-process", "redis"])
+def sql_history(url):
+    """Return a history on the database at ``url``, upgraded."""
+    database = Database(url)
+    upgrade(database)
+    return SqlHistory(database)
+
+
+def redis_process(request, url, channel):
+    """Return the recorded deliveries of one process on Redis (its message queue on ``channel``) and ``url``."""
+    client = request.getfixturevalue("redis_db")
+    port = request.getfixturevalue("shared_redis").port
+    manager = ChatRedisManager(f"redis://127.0.0.1:{port}/0", channel)
+    recorded = Deliveries(sql_history(url), manager)
+    subscribed = client.pubsub_numsub(channel)[0][1]
+    manager.initialize()
+    deadline = time.monotonic() + TIMEOUT
+    while client.pubsub_numsub(channel)[0][1] <= subscribed:  # Redis says nothing else when the listener subscribed
+        assert time.monotonic() < deadline, "the message queue never subscribed"
+        time.sleep(0.01)
+    return recorded
+
+
+def quiet(recorded):
+    """Keep a process's listener thread, which runs on until the test process ends, from logging Redis's end."""
+    recorded.delivery._manager.logger = logging.getLogger("tests.deliveries.finished")
+    recorded.delivery._manager.logger.disabled = True
+
+
+@pytest.fixture(params=["in-process", pytest.param("redis", marks=pytest.mark.postgres)])
 def deliveries(request, tmp_path):
-    """Return the recorded deliveries of one process, alone or on an emptied Redis."""
+    """Return the recorded deliveries of one process: alone on SQLite, or on an emptied Redis and PostgreSQL."""
     if request.param == "in-process":
-        history = LocalHistory(str(tmp_path / "chat.sqlite3"))
+        history = sql_history(str(tmp_path / "chat.sqlite3"))
         yield Deliveries(history)
         history.close()
         return
-    client = request.getfixturevalue("redis_db")
-    port = request.getfixturevalue("shared_redis").port
-    channel = f"deliveries-{uuid.uuid4().hex}"  # this test's own, so earlier tests' listeners hear nothing
-    manager = ChatRedisManager(f"redis://127.0.0.1:{port}/0", channel)
-    recorded = Deliveries(RedisHistory(client), manager)
-    manager.initialize()
-    deadline = time.monotonic() + TIMEOUT
-    while client.pubsub_numsub(channel)[0][1] < 1:  # Redis says nothing else when the listener has subscribed
-        assert time.monotonic() < deadline, "the message queue never subscribed"
-        time.sleep(0.01)
+    url = request.getfixturevalue("postgres_database")
+    empty_database(url)
+    recorded = redis_process(request, url, f"deliveries-{uuid.uuid4().hex}")  # its own channel: earlier tests' listeners hear nothing
     yield recorded
-    # Its listener thread runs on until the process ends: keep it from logging the Redis
-    # server's end after the last test as an error.
-    manager.logger = logging.getLogger("tests.deliveries.finished")
-    manager.logger.disabled = True
+    recorded.history.close()
+    quiet(recorded)
+
+
+@pytest.mark.postgres
+def test_two_processes_posting_at_once_deliver_in_id_order_everywhere(request, postgres_database):
+    """Deliver once and in id order on both processes, though each publishes after its commit and may be overtaken."""
+    empty_database(postgres_database)
+    channel = f"deliveries-{uuid.uuid4().hex}"
+    processes = [redis_process(request, postgres_database, channel) for _ in range(2)]
+    receivers = [(process, process.connection(room_group("general"))) for process in processes]
+    for process in processes:
+        process.delivery.enter("general", lambda: None, lambda upto: None)  # each process watches the room
+
+    def send(process, n):
+        for m in range(50):
+            process.post(f"{n}-{m}")
+
+    senders = [threading.Thread(target=send, args=(process, n)) for n, process in enumerate(processes * 2)]
+    for sender in senders:
+        sender.start()
+    for sender in senders:
+        sender.join()
+    for process, receiver in receivers:
+        assert [process.next(receiver)[1]["id"] for _ in range(200)] == list(range(1, 201))
+    for process in processes:
+        process.history.close()
+        quiet(process)
 
 
 def test_every_receiver_gets_a_room_s_messages_once_in_id_order(deliveries):

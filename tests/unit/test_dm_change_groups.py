@@ -1,20 +1,12 @@
-"""Where a change goes: to the groups it is given (a DM's two people's) or its room's own, on both backends.
+"""Where a change goes: to the groups it is given (a DM's two people's) or its room's own, on both databases.
 
-In one process the changes store emits; on Redis its script publishes Flask-SocketIO's
-queue message, which every process then emits. Each test reads the group from whichever.
+The changes store emits each change (with several processes, Flask-SocketIO's emit puts it
+on the message queue); each test reads the group from what it emitted.
 """
-
-import json
-import threading
-import uuid
 
 import pytest
 
 from chat.model import Member, full_person_group, room_group
-from chat.stores.local.changes import LocalChanges
-from chat.stores.local.history import LocalHistory
-from chat.stores.redis.changes import RedisChanges
-from chat.stores.redis.history import RedisHistory
 
 ALICE, BOB = Member("p1", "Alice"), Member("p2", "Bob")
 DM = "dm:" + "ab" * 12
@@ -22,47 +14,21 @@ GROUPS = [full_person_group(ALICE.id), full_person_group(BOB.id)]
 
 
 class Sent:
-    """What the changes store delivered, as (event, data, group): emitted, or published on Redis."""
+    """What the changes store emitted, as (event, data, group), oldest first."""
 
-    def __init__(self):
-        self.emitted = []
-        self.subscription = None
-
-    def __call__(self, event, data, to):
-        self.emitted.append((event, data, to))
+    def __init__(self, emitted):
+        self.emitted = emitted
 
     def next(self):
         """Return the next delivery."""
-        if self.subscription is None:
-            return self.emitted.pop(0)
-        while True:
-            # A published change is on the channel already when the store returns: no waiting on a timer.
-            message = self.subscription.get_message(timeout=5)
-            assert message is not None, "nothing was published"
-            if message["type"] == "message":
-                queued = json.loads(message["data"])
-                return queued["event"], queued["data"][0], queued["room"]
+        return self.emitted.pop(0)
 
 
-@pytest.fixture(params=["in-process", "redis"])
-def changes(request, tmp_path):
-    """Return (history, changes, sent): the stores on SQLite, or on an emptied Redis publishing on a channel."""
-    lock = threading.Lock()
-    sent = Sent()
-    if request.param == "redis":
-        redis = request.getfixturevalue("redis_db")
-        channel = f"dm-changes-{uuid.uuid4().hex}"
-        sent.subscription = redis.pubsub()
-        sent.subscription.subscribe(channel)
-        history = RedisHistory(redis)
-        store = RedisChanges(history, sent, lambda room: lock, 3, 5, redis, channel)
-    else:
-        history = LocalHistory(str(tmp_path / "chat.sqlite3"))
-        store = LocalChanges(history, sent, lambda room: lock, 3, 5)
-    yield history, store, sent
-    if sent.subscription is not None:
-        sent.subscription.close()
-    history.close()
+@pytest.fixture
+def changes(durable):
+    """Return (history, changes, sent): the stores opened on an empty database (sqlite, postgresql)."""
+    opened = durable(MAX_REACTIONS_PER_MESSAGE=3, CHANGE_RETENTION=5)
+    return opened.history, opened.changes, Sent(durable.emitted)
 
 
 def test_every_kind_of_change_goes_to_the_groups_given(changes):

@@ -1,40 +1,40 @@
-"""The direct message store, without sockets: every test runs twice, in one process (SQLite and memory)
-and on an emptied redis-server, where two clients stand for two processes."""
+"""The direct message store, without sockets: every test runs twice, through open_stores in one
+process (a SQLite file, last seen in memory), and as two processes sharing a PostgreSQL database
+and an emptied redis-server (last seen there)."""
 
 import pytest
 
 from chat.model import ChatError, Member
-from chat.stores.local.dms import LocalDirectMessages
-from chat.stores.redis.dms import RedisDirectMessages
-from support.clock import WALL_CLOCK_START, Clock
+from chat.stores.local.dms import LocalLastSeen
+from chat.stores.redis.dms import RedisLastSeen
 
 ALICE, BOB, CAROL = Member("a", "Alice"), Member("b", "Bob", True), Member("c", "Carol")
 
 
 @pytest.fixture
-def clock():
-    """Return a fake clock."""
-    return Clock(WALL_CLOCK_START)
+def clock(wall_clock):
+    """Return the stores' fake clock."""
+    return wall_clock
 
 
-@pytest.fixture(params=["in-process", "redis"])
-def shared(request, tmp_path, clock):
-    """Return a factory of the store as two processes see it: one store, or two on one Redis."""
+@pytest.fixture
+def shared(request, durable):
+    """Return a factory of the store as two processes see it: one on SQLite, or two on PostgreSQL and one Redis."""
+    several = durable.url.startswith("postgresql")
+    if several:
+        request.getfixturevalue("redis_db")  # emptied
     stores = []
 
     def make(per_person=3, seen_seconds=60):
-        if request.param == "redis":
-            store = RedisDirectMessages(request.getfixturevalue("redis_clients")(), per_person, seen_seconds, clock)
-        elif stores:
+        if stores and not several:
             return stores[0]
-        else:
-            store = LocalDirectMessages(str(tmp_path / "chat.sqlite3"), per_person, seen_seconds, clock)
-        stores.append(store)
-        return store
+        settings = {"DMS_PER_PERSON": per_person, "DM_SEEN_SECONDS": seen_seconds}
+        if several:
+            settings["REDIS_URL"] = request.getfixturevalue("shared_redis").url
+        stores.append(durable(**settings).dms)
+        return stores[-1]
 
-    yield make
-    for store in stores:
-        store.close()
+    return make
 
 
 def test_open_records_the_dm_for_both_people(shared):
@@ -83,9 +83,9 @@ def test_a_person_is_seen_while_online_and_for_seen_seconds_after(shared, clock)
     assert there.seen("a") == ALICE and there.seen("b") == BOB
 
 
-def test_in_process_a_person_gone_longer_than_seen_seconds_is_forgotten(tmp_path, clock):
+def test_in_process_a_person_gone_longer_than_seen_seconds_is_forgotten(clock):
     """Forget a person seen_seconds after they went (Redis lets the key expire by itself, in real time)."""
-    store = LocalDirectMessages(str(tmp_path / "chat.sqlite3"), 3, 60, clock)
+    store = LocalLastSeen(60, clock)
     store.arrived(ALICE)
     store.went(ALICE)
     clock.now += 60
@@ -96,22 +96,20 @@ def test_in_process_a_person_gone_longer_than_seen_seconds_is_forgotten(tmp_path
 
 def test_redis_sets_the_last_seen_to_expire_after_seen_seconds(redis_db, clock):
     """Keep a gone person's record for seen_seconds alone, and an online one's for good."""
-    store = RedisDirectMessages(redis_db, 3, 60, clock)
+    store = RedisLastSeen(redis_db, 60)
     store.arrived(ALICE)
     assert redis_db.ttl("chat:dm-seen:a") == -1
     store.went(ALICE)
     assert 0 < redis_db.ttl("chat:dm-seen:a") <= 60
 
 
-def test_in_process_dms_outlive_a_restart(tmp_path, clock):
-    """Keep the DMs in the history's SQLite file, so they come back with their messages."""
-    path = str(tmp_path / "chat.sqlite3")
-    first = LocalDirectMessages(path, 3, 60, clock)
+def test_dms_outlive_a_restart(durable):
+    """Keep the DMs in the history's database, so they come back with their messages."""
+    first = durable().dms
     first.open("dm:1", ALICE, BOB)
     first.close()
-    again = LocalDirectMessages(path, 3, 60, clock)
+    again = durable().dms
     assert again.people("dm:1") == ("a", "b") and again.of_person("b") == [("dm:1", ALICE)]
-    again.close()
 
 
 def test_a_dm_id_is_the_same_for_its_two_people_and_no_room_name():

@@ -1,34 +1,26 @@
-"""The history, without sockets: every test but the SQLite file's own runs twice, on the
-SQLite history in a temporary file and on the Redis history in an emptied redis-server."""
+"""The history, without sockets: every test runs twice, through open_stores on a SQLite file
+and on a PostgreSQL database (the ``durable`` fixture)."""
 
 import threading
 
 import pytest
 
 from chat.model import Member
-from chat.stores.local.history import LocalHistory
-from chat.stores.redis.history import RedisHistory
-from support.clock import WALL_CLOCK_START, Clock
 from support.databases import first_release_history
 
 ALICE = Member("p1", "Alice")
 
 
 @pytest.fixture
-def clock():
-    """Return a fake wall clock."""
-    return Clock(WALL_CLOCK_START)
+def clock(wall_clock):
+    """Return the durable stores' fake wall clock."""
+    return wall_clock
 
 
-@pytest.fixture(params=["in-process", "redis"])
-def history(request, tmp_path, clock):
-    """Return a history in a temporary SQLite file, or in an emptied Redis."""
-    if request.param == "redis":
-        store = RedisHistory(request.getfixturevalue("redis_db"), clock=clock)
-    else:
-        store = LocalHistory(str(tmp_path / "chat.sqlite3"), clock)
-    yield store
-    store.close()
+@pytest.fixture
+def history(durable):
+    """Return the history of stores opened on an empty database."""
+    return durable().history
 
 
 def texts(messages):
@@ -90,17 +82,15 @@ def test_a_resent_client_id_returns_the_original(history):
     assert history.find("a", "uuid-1") == first
 
 
-def test_messages_survive_reopening(tmp_path, clock):
+def test_messages_survive_reopening(durable):
     """Keep messages and numbering across a restart."""
-    path = str(tmp_path / "chat.sqlite3")
-    store = LocalHistory(path, clock)
+    store = durable().history
     store.append("a", ALICE, "before the restart", client_id="u1")
     store.close()
-    reopened = LocalHistory(path, clock)
+    reopened = durable().history
     assert texts(reopened.latest("a", 10)[0]) == ["before the restart"]
     assert reopened.append("a", ALICE, "after")[0].id == 2
     assert reopened.find("a", "u1").text == "before the restart"
-    reopened.close()
 
 
 def test_retention_by_count_and_age(history, clock):
@@ -136,6 +126,16 @@ def test_text_is_kept_exactly_even_with_a_lone_surrogate(history):
     assert history.latest("a", 1)[0][0].text == text
 
 
+def test_text_and_client_ids_are_kept_exactly_with_nul_and_surrogates(history):
+    """Keep U+0000 (which PostgreSQL's text refuses) and lone surrogates, in the text and the clientId."""
+    text, client_id = "nul \x00 here, \udc00 low and \ud83d\ude00 a pair kept apart", "id\x00\ud800"
+    message, _ = history.append("a", ALICE, text, client_id)
+    assert (message.text, message.client_id) == (text, client_id)
+    assert history.after("a", 0, 10)[0][0].text == text
+    assert history.find("a", client_id) == message
+    assert history.append("a", ALICE, "again", client_id) == (message, False)
+
+
 def test_mentions_are_kept_with_the_message(history):
     """Return a message's mentioned person ids wherever the message is read back."""
     message, _ = history.append("a", ALICE, "hi @Bob and @Carol", "c1", mentions=("p2", "p 3"))
@@ -146,11 +146,10 @@ def test_mentions_are_kept_with_the_message(history):
     assert history.find("a", "c1").mentions == ("p2", "p 3")
 
 
-def test_an_older_database_gains_the_mentions_column(tmp_path):
+def test_an_older_database_gains_the_mentions_column(tmp_path, make_durable):
     """Open a database made before mentions existed, keeping its messages and adding the column."""
     path = first_release_history(str(tmp_path / "old.sqlite3"), ts=0)
-    history = LocalHistory(path)
+    history = make_durable(path).history
     assert [(m.text, m.mentions) for m in history.latest("a", 10)[0]] == [("old", ())]
     message, _ = history.append("a", ALICE, "new", mentions=("p2",))
     assert (message.id, history.latest("a", 10)[0][-1].mentions) == (2, ("p2",))
-    history.close()

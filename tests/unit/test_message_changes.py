@@ -1,51 +1,33 @@
-"""Edits, deletions and reactions, without sockets: every test on the SQLite history and on its
-Redis twin, which must behave the same."""
+"""Edits, deletions and reactions, without sockets: every test through open_stores on a SQLite
+file and on a PostgreSQL database (the ``durable`` fixture), which must behave the same."""
 
 
 import pytest
 
 from chat.model import ChatError, Member
-from chat.stores.local.changes import LocalChanges
-from chat.stores.local.history import LocalHistory
-from chat.stores.redis.changes import RedisChanges
-from chat.stores.redis.history import RedisHistory
-from support.clock import WALL_CLOCK_START, Clock
 from support.databases import first_release_history
 
 ALICE, BOB = Member("p1", "Alice"), Member("p2", "Bob")
 
 
-class Recorder:
-    """An ``emit`` that keeps what it was given."""
+class Emitted:
+    """What the stores emitted: ``sent``, a list of (event, data, to)."""
 
-    def __init__(self):
-        self.sent = []
-
-    def __call__(self, event, data, to):
-        self.sent.append((event, data, to))
+    def __init__(self, sent):
+        self.sent = sent
 
 
 @pytest.fixture
-def emitted():
-    """Return what the changes store emitted (in one process; Redis publishes instead)."""
-    return Recorder()
+def emitted(durable):
+    """Return what the stores of ``durable`` emitted."""
+    return Emitted(durable.emitted)
 
 
-@pytest.fixture(params=["in-process", "redis"])
-def stores(request, tmp_path, emitted):
-    """Return (history, changes) on SQLite in a temporary file, or in an emptied Redis."""
-    import threading
-    lock = threading.Lock()
-    clock = Clock(WALL_CLOCK_START)
-    if request.param == "redis":
-        redis = request.getfixturevalue("redis_db")
-        history = RedisHistory(redis, clock=clock)
-        changes = RedisChanges(history, emitted, lambda room: lock, 3, 5, redis)
-    else:
-        history = LocalHistory(str(tmp_path / "chat.sqlite3"), clock)
-        changes = LocalChanges(history, emitted, lambda room: lock, 3, 5)
-    yield history, changes
-    history.close()
+@pytest.fixture
+def stores(durable):
+    """Return (history, changes) opened on an empty database, keeping 5 change records and 3 emoji a message."""
+    opened = durable(MAX_REACTIONS_PER_MESSAGE=3, CHANGE_RETENTION=5)
+    return opened.history, opened.changes
 
 
 def one(history, room, message_id):
@@ -165,11 +147,10 @@ def test_edits_keep_any_text_exactly(stores):
     assert history.find("a", "c1").text == text
 
 
-def test_a_change_is_emitted_to_the_room_in_one_process(tmp_path, emitted):
+def test_a_change_is_emitted_to_the_room_in_one_process(durable, emitted):
     """Emit each change to the room's group as its live event, in change order."""
-    import threading
-    history = LocalHistory(str(tmp_path / "chat.sqlite3"))
-    changes = LocalChanges(history, emitted, lambda room: threading.Lock(), 20, 0)
+    opened = durable(MAX_REACTIONS_PER_MESSAGE=20, CHANGE_RETENTION=0)
+    history, changes = opened.history, opened.changes
     history.append("a", ALICE, "x")
     changes.edit("a", 1, ALICE.id, "y")
     changes.react("a", 1, BOB.id, "👍", True)
@@ -178,33 +159,40 @@ def test_a_change_is_emitted_to_the_room_in_one_process(tmp_path, emitted):
         ("message-edited", 1, "room:a"), ("reaction", 2, "room:a"), ("message-deleted", 3, "room:a")]
 
 
-def test_an_older_database_gains_the_new_columns(tmp_path):
+def test_an_older_database_gains_the_new_columns(tmp_path, make_durable):
     """Open a history file made before edits and reactions: its messages read unchanged, and can be edited."""
     path = first_release_history(str(tmp_path / "old.sqlite3"), ts=5)
-    history = LocalHistory(path)
+    opened = make_durable(path)
+    history = opened.history
     assert one(history, "a", 1).as_dict() == {"room": "a", "id": 1, "ts": 5, "user": ALICE.as_dict(), "text": "old"}
-    LocalChanges(history, Recorder(), lambda room: __import__("threading").Lock(), 20, 0).edit("a", 1, "p1", "new")
+    opened.changes.edit("a", 1, "p1", "new")
     assert one(history, "a", 1).text == "new"
-    history.close()
 
 
-def test_redis_publishes_each_change_from_the_same_step(redis_db):
-    """Publish Flask-SocketIO's queue message for each change on the channel, with the users' empty list as []."""
-    import json
+@pytest.mark.postgres
+def test_two_processes_emit_a_rooms_changes_in_change_order(postgres, make_durable):
+    """Emit every change, from two processes reacting at once, in change order, with the users' empty list as []."""
     import threading
-    history = RedisHistory(redis_db)
-    changes = RedisChanges(history, Recorder(), lambda room: threading.Lock(), 20, 0, redis_db, "chan")
-    history.append("a", ALICE, "x")
-    listener = redis_db.pubsub()
-    listener.subscribe("chan")
-    assert listener.get_message(timeout=5)["type"] == "subscribe"
-    changes.react("a", 1, BOB.id, "👍", True)
-    changes.react("a", 1, BOB.id, "👍", False)
-    published = [json.loads(listener.get_message(timeout=5)["data"]) for _ in range(2)]
-    assert [(p["event"], p["room"], p["data"][0]["change"], p["data"][0]["users"]) for p in published] == [
-        ("reaction", "room:a", 1, [BOB.id]), ("reaction", "room:a", 2, [])]
-    assert published[0]["method"] == "emit" and published[0]["namespace"] == "/"
-    listener.close()
+    url = postgres.database()
+    first, second = make_durable(url), make_durable(url)
+    first.history.append("a", ALICE, "x")
+    start = threading.Barrier(2)
+
+    def react(stores, person):
+        start.wait()
+        for _ in range(10):
+            stores.changes.react("a", 1, person, "👍", True)
+            stores.changes.react("a", 1, person, "👍", False)
+
+    threads = [threading.Thread(target=react, args=pair) for pair in ((first, "p1"), (second, "p2"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    sent = make_durable.emitted
+    assert [data["change"] for _, data, _ in sent] == list(range(1, 41))
+    assert all(event == "reaction" and to == "room:a" for event, _, to in sent)
+    assert sent[-1][1]["users"] == [] or sent[-2][1]["users"] == []
 
 
 def test_half_an_emoji_survives_edits_and_reactions(stores):

@@ -1,11 +1,9 @@
-"""The metrics hooks without an app: the timed history on both backends, deliveries counted once per emit."""
+"""The metrics hooks without an app: the timed history on both databases, deliveries counted once per emit."""
 
 import pytest
 
 from chat import metrics
 from chat.model import Member
-from chat.stores.local.history import LocalHistory
-from chat.stores.redis.history import RedisHistory
 
 ALICE = Member("p1", "Alice")
 
@@ -16,15 +14,10 @@ def counting(monkeypatch):
     monkeypatch.setattr(metrics, "enabled", True)
 
 
-@pytest.fixture(params=["in-process", "redis"])
-def history(request, tmp_path):
-    """Return a history in a temporary SQLite file, or in an emptied Redis, timed by chat/metrics.py."""
-    if request.param == "redis":
-        store = RedisHistory(request.getfixturevalue("redis_db"))
-    else:
-        store = LocalHistory(str(tmp_path / "chat.sqlite3"))
-    yield metrics.time_history(store)
-    store.close()
+@pytest.fixture
+def history(durable):
+    """Return the history of stores opened with METRICS on an empty database, timed by chat/metrics.py."""
+    return durable(METRICS=True).history
 
 
 def _count(operation):
@@ -46,9 +39,9 @@ def test_a_timed_history_behaves_as_before_and_is_timed(history):
     assert _count("read") - reads == 4
 
 
-def test_a_timed_history_still_times_a_failing_call(tmp_path):
+def test_a_timed_history_still_times_a_failing_call(history):
     """Observe a call that raises, and let the error through."""
-    store = metrics.time_history(LocalHistory(str(tmp_path / "chat.sqlite3")))
+    store = history
     reads = _count("read")
     store.close()
     with pytest.raises(Exception):

@@ -1,25 +1,12 @@
 """Room owners, bans, mutes and the moderation record, without sockets: every test runs twice,
-on the SQLite store in a temporary file and on the Redis store in an emptied redis-server."""
+through open_stores on a SQLite file and on a PostgreSQL database (the ``durable`` fixture)."""
 
 import pytest
 
-from chat.stores.local.moderation import LocalModeration
-from chat.stores.redis.moderation import RedisModeration
-from support.clock import WALL_CLOCK_START, Clock
-
-
 @pytest.fixture
-def wall_clock():
-    """Return a wall clock the test moves."""
-    return Clock(WALL_CLOCK_START)
-
-
-@pytest.fixture(params=["in-process", "redis"])
-def moderation(request, tmp_path, wall_clock):
-    """Return the moderation store in a temporary SQLite file, or in an emptied Redis, keeping 3 actions a room."""
-    if request.param == "redis":
-        return RedisModeration(request.getfixturevalue("redis_db"), keep=3, wall_clock=wall_clock)
-    return LocalModeration(str(tmp_path / "chat.sqlite3"), keep=3, wall_clock=wall_clock)
+def moderation(durable):
+    """Return the moderation store of stores opened on an empty database, keeping 3 actions a room."""
+    return durable(MODERATION_LOG_KEEP=3).moderation
 
 
 def test_a_room_has_the_owner_recorded_and_none_otherwise(moderation):

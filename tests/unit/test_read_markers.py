@@ -1,22 +1,18 @@
-"""Read markers, memberships and mentions, without sockets: every test runs twice, on the
-SQLite store in a temporary file and on the Redis store in an emptied redis-server."""
+"""Read markers, memberships and mentions, without sockets: every test runs twice, through
+open_stores on a SQLite file and on a PostgreSQL database (the ``durable`` fixture)."""
 
 import pytest
 
 from chat.model import Member
-from chat.stores.local.reads import LocalReads
-from chat.stores.redis.reads import RedisReads
 
 ALICE = Member("p1", "Alice")
 BOB = Member("p2", "Bob")
 
 
-@pytest.fixture(params=["in-process", "redis"])
-def reads(request, tmp_path):
-    """Return read markers in a temporary SQLite file, or in an emptied Redis."""
-    if request.param == "redis":
-        return RedisReads(request.getfixturevalue("redis_db"))
-    return LocalReads(str(tmp_path / "chat.sqlite3"))
+@pytest.fixture
+def reads(durable):
+    """Return the read markers of stores opened on an empty database."""
+    return durable().reads
 
 
 def test_a_marker_only_moves_forward(reads):
@@ -100,13 +96,12 @@ def test_removing_a_room_forgets_its_markers_members_and_mentions(reads):
     assert reads.mentions_after("p1", "general", 0) == 1
 
 
-def test_markers_survive_a_restart(tmp_path):
-    """Keep markers and memberships in the database file, as the history is."""
-    path = str(tmp_path / "chat.sqlite3")
-    first = LocalReads(path)
+def test_markers_survive_a_restart(durable):
+    """Keep markers and memberships in the database, as the history is."""
+    first = durable().reads
     first.mark(ALICE, "general", 3)
     first.join("p1", "general")
     first.close()
-    again = LocalReads(path)
+    again = durable().reads
     assert again.marker("p1", "general") == 3
     assert again.belongs("p1") == ["general"]

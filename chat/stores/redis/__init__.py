@@ -1,9 +1,14 @@
-"""The stores for several server processes sharing one Redis server, on one host or many.
+"""The live stores for several server processes sharing one Redis server, on one host or many.
+
+Redis holds nothing durable: messages, rooms that exist, direct messages, changes, read
+markers and moderation are in the SQL database (chat/stores/sql/, PostgreSQL when several
+processes share it). A Redis that loses everything loses only live state, which rebuilds
+itself as clients reconnect.
 
 Each module here implements the store of the same name in chat/stores/base.py, as its twin
 in chat/stores/local/ does for one process: the same methods, arguments, results and rules,
 so the handlers never ask which one runs. Presence, rooms and typing are described here;
-history.py, delivery.py, limits.py and changes.py describe their own keys (and channel).
+delivery.py, limits.py and dms.py describe their own keys (and channel).
 
 Two rules make that work:
 

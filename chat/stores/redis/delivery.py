@@ -2,15 +2,19 @@
 
 With several server processes every broadcast goes through Redis, Flask-SocketIO's message
 queue (python-socketio's RedisManager, through the hooks of chat/transport/message_queue.py).
-Room messages are published by the history's own Lua script, atomically with their
-numbering (history.py), so they reach each process in id order. ``ChatRedisManager``, the
-client manager the Socket.IO server is given, also keeps, per room, the last id it
-delivered here (the watermark):
+Room messages are numbered and stored in one transaction of the SQL database
+(chat/stores/sql/history.py) and published after the commit: two processes posting to one
+room at once may publish id n + 1 before id n (each process publishes its own in order,
+under the room's lock). ``ChatRedisManager``, the client manager the Socket.IO server is
+given, also keeps, per room, the last id it delivered here (the watermark):
 
 - a connection entering a room gets the history up to the watermark and everything after
   it live, under the room's lock: nothing twice, nothing missed;
-- a message whose id jumps past the watermark (the queue lost some, as Redis pub/sub does
-  while a subscriber reconnects) is preceded by the missing ones, read from the history;
+- a message whose id jumps past the watermark (another process's publication of an earlier
+  id is still to come, or the queue lost some, as Redis pub/sub does while a subscriber
+  reconnects) is preceded by the missing ones, read from the history, where they are
+  committed already (the database commits a room's ids in order); the late publication is
+  then dropped as delivered;
 - ``repair_lagging`` does the same for a room whose history moved on while nothing arrived.
 """
 
@@ -36,20 +40,23 @@ class RedisDelivery(base.Delivery):
     """Deliver through Redis: the history sends each message out as it numbers it; each process delivers it."""
 
     def __init__(self, history, manager, emit):
-        """Use the RedisHistory ``history`` and the ChatRedisManager ``manager`` of this process."""
+        """Use the SQL history ``history`` and the ChatRedisManager ``manager`` of this process."""
         super().__init__(history, emit)
         self._manager = manager
         manager.attach(history, self.room_lock)
 
     def post(self, room, member, text, client_id=None, to_seed=False, groups=None, mentions=()):
-        around = transport.encoded_around("room-message", groups or room_group(room), PUBLISHER)
-        also = transport.encode(queue_message("message", text, SEED)) if to_seed else ""
-        try:
-            return self.history.append_and_publish(room, member, text, client_id, self._manager.channel, around,
-                                                   also, mentions)
-        except Exception:
-            metrics.publish_failed()  # the script stores and publishes in one step: neither happened
-            raise
+        # The database numbers and commits; only then is the message published. Under the
+        # room's lock this process publishes its own messages in id order; another process's
+        # may overtake them on the queue, and the receiving process repairs that from the
+        # history (receive_emit), where every id below a published one is committed already.
+        with self.room_lock(room):
+            message, new = self.history.append(room, member, text, client_id, mentions)
+            if new:
+                self._manager.publish(queue_message("room-message", message.as_dict(), groups or room_group(room)))
+                if to_seed:
+                    self._manager.publish(queue_message("message", text, SEED))
+            return message, new
 
     def enter(self, room, join, send_history):
         # The watermark waits for the room's lock to deliver what is in flight: not under it.

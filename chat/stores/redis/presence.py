@@ -366,8 +366,11 @@ class RedisPresence(base.Presence):
         with self._redis.pipeline() as transaction:
             transaction.zadd(self._key("hosts"), {self.host_id: self._clock()})
             transaction.delete(self._key("dead-host:", self.host_id))
-            _, dropped = transaction.execute()
-        return not dropped
+            added, dropped = transaction.execute()
+        # Missing from the hosts after a heartbeat of its own: Redis lost everything (a restart
+        # without persistence), this process's connections with it, so they must reconnect too.
+        lost, self._beaten = added and getattr(self, "_beaten", False), True
+        return not dropped and not lost
 
     def drop_silent_hosts(self) -> tuple[list[base.Departure], int]:
         """Drop the connections of other processes silent too long; return (departures, connections dropped).

@@ -1,6 +1,7 @@
 """The room registry, for every process sharing one Redis server: the twin of chat/stores/local/rooms.py."""
 
 import time
+from collections.abc import Callable, Iterable
 from typing import cast
 
 from redis import Redis
@@ -60,7 +61,8 @@ class RedisRooms(base.Rooms):
     """Rooms that exist, for every process: the default one for good, created ones until idle too long."""
 
     def __init__(self, redis: Redis, default: str, max_rooms: int, idle_seconds: float, clock: base.Clock = time.time,
-                 prefix: str = PREFIX) -> None:
+                 prefix: str = PREFIX, durable_rooms: Callable[[], Iterable[str]] | None = None) -> None:
+        """Use ``redis``; ``durable_rooms()`` returns the rooms the database says exist."""
         self._redis = decoding_client(redis)
         self.default = default
         self.max_rooms = max_rooms
@@ -71,6 +73,7 @@ class RedisRooms(base.Rooms):
         self._create = redis.register_script(CREATE_ROOM)
         self._occupied = redis.register_script(ROOM_OCCUPIED)
         self._expire = redis.register_script(EXPIRE_ROOMS)
+        self._durable_rooms = durable_rooms or (lambda: [])
         redis.hset(self._rooms, default, "")  # never empty, so never removed
 
     def __contains__(self, room: str) -> bool:
@@ -95,4 +98,10 @@ class RedisRooms(base.Rooms):
         self._occupied(args=[self.prefix, self.default, room, int(bool(occupied)), self._clock()])
 
     def expire(self) -> list[str]:
+        if not self._redis.hexists(self._rooms, self.default):
+            # Redis lost everything (the default room is never removed): bring back the rooms
+            # the database holds, empty from now, as a restart of every process would.
+            self._redis.hset(self._rooms, self.default, "")
+            for room in self._durable_rooms():
+                self.restore(room)
         return sorted(self._expire(args=[self.prefix, self.default, self._clock() - self.idle_seconds]))

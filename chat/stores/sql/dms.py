@@ -1,0 +1,77 @@
+"""Direct messages in the SQL database: whose each one is and each person's list of them.
+
+Who was seen when is live state, not kept here: the ``last_seen`` store given (in memory
+for one process, chat/stores/local/dms.py; in Redis for several, chat/stores/redis/dms.py)
+answers ``arrived``, ``went`` and ``seen``.
+"""
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from ...model import Member, too_many_dms
+from .. import base
+from . import Database, Rollback
+from .schema import dm_people
+
+
+class SqlDirectMessages(base.DirectMessages):
+    """Direct messages and their two people, in the SQL database; last seen in ``last_seen``."""
+
+    def __init__(self, database: Database, per_person: int, last_seen: Any) -> None:
+        self.database = database
+        self.per_person = per_person
+        self.last_seen = last_seen
+        self.seen_seconds = last_seen.seen_seconds
+        # A dm id's two people are written once, when it is opened, and never change: kept once read.
+        self._pairs: dict[str, tuple[str, ...]] = {}
+        insert = database.insert(dm_people)
+        self._person = insert.on_conflict_do_update(
+            index_elements=[dm_people.c.person, dm_people.c.dm],
+            set_={"other_name": insert.excluded.other_name, "other_guest": insert.excluded.other_guest})
+
+    def close(self) -> None:
+        self.database.close()
+
+    def open(self, dm: str, opener: Member, other: Member) -> bool:
+        def work(db: Connection) -> bool:
+            known = db.execute(sa.select(sa.literal(1)).where(dm_people.c.person == opener.id,
+                                                              dm_people.c.dm == dm)).first() is not None
+            if not known:
+                count = db.execute(sa.select(sa.func.count()).select_from(dm_people)
+                                   .where(dm_people.c.person == opener.id)).scalar_one()
+                if count >= self.per_person:
+                    raise Rollback(None)
+            for person, them in ((opener, other), (other, opener)):
+                db.execute(self._person.values(person=person.id, dm=dm, other_id=them.id, other_name=them.name,
+                                               other_guest=int(them.guest)))
+            return not known
+        new = self.database.transaction(work)
+        if new is None:
+            raise too_many_dms(self.per_person)
+        return new
+
+    def people(self, dm: str) -> tuple[str, ...] | None:
+        if dm not in self._pairs:
+            query = sa.select(dm_people.c.person).where(dm_people.c.dm == dm).order_by(dm_people.c.person)
+            people = self.database.read(lambda db: tuple(db.execute(query).scalars()))
+            if not people:
+                return None
+            self._pairs[dm] = people
+        return self._pairs[dm]
+
+    def of_person(self, person_id: str) -> list[tuple[str, Member]]:
+        query = (sa.select(dm_people.c.dm, dm_people.c.other_id, dm_people.c.other_name, dm_people.c.other_guest)
+                 .where(dm_people.c.person == person_id).order_by(dm_people.c.dm))
+        rows = self.database.read(lambda db: db.execute(query).all())
+        return [(dm, Member(other_id, name, bool(guest))) for dm, other_id, name, guest in rows]
+
+    def arrived(self, member: Member) -> None:
+        self.last_seen.arrived(member)
+
+    def went(self, member: Member) -> None:
+        self.last_seen.went(member)
+
+    def seen(self, person_id: str) -> Member | None:
+        return self.last_seen.seen(person_id)

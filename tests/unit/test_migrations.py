@@ -1,0 +1,87 @@
+"""The schema's migrations (Alembic): databases earlier releases wrote are upgraded in place, keeping everything."""
+
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+from chat.cli import create_app as maintenance_app
+from chat.model import Member
+from chat.stores import StartupError
+from chat.stores.sql import Database
+from chat.stores.sql.migrate import current, upgrade
+from support import ROOT, TIMEOUT
+from support.clock import WALL_CLOCK_START
+from support.databases import first_release_history, last_hand_written_release
+
+ALICE, BOB = Member("p1", "Alice"), Member("p2", "Bob", True)
+
+
+def test_the_first_release_database_is_upgraded_keeping_its_message(tmp_path, make_durable):
+    """Upgrade the first release's file in place: its message reads back, numbering goes on, the rest is added."""
+    path = first_release_history(str(tmp_path / "old.sqlite3"), ts=7)
+    stores = make_durable(path)
+    assert [(m.id, m.ts, m.text, m.user) for m in stores.history.after("a", 0, 10)[0]] == [(1, 7, "old", ALICE)]
+    assert stores.history.append("a", ALICE, "new", "c1")[0].id == 2
+    assert stores.dms.open("dm:1", ALICE, BOB) and stores.reads.mark(ALICE, "a", 2) == 0
+    assert current(Database(path)) == ("0001", "0001")
+
+
+def test_the_last_hand_written_release_database_keeps_every_row(tmp_path, make_durable):
+    """Upgrade the last hand-written schema: messages, changes, DMs, markers, mentions and moderation all kept."""
+    ts = WALL_CLOCK_START * 1000
+    path = last_hand_written_release(str(tmp_path / "old.sqlite3"), ts)
+    stores = make_durable(path)
+    history = stores.history
+    messages, _ = history.after("a", 0, 10)
+    assert [(m.id, m.text, m.client_id, m.deleted) for m in messages] == [
+        (1, "plain", "c1", False), (2, "half \ud83d", None, False), (3, "", None, True)]
+    assert messages[0].edited_at == ts + 5 and messages[0].reactions == {"👍": ["p2"]}
+    assert messages[1].mentions == ("p2",)
+    assert history.append("a", ALICE, "resent", "c1") == (messages[0], False)
+    assert history.append("a", ALICE, "next")[0].id == 4
+    assert history.after("dm:1", 0, 10)[0][0].text == "just us"
+    assert stores.changes.after("a", 0) == ([{"event": "message-edited", "room": "a", "id": 1, "text": "plain",
+                                              "change": 1}], False, False)
+    assert stores.changes.edit("a", 1, "p1", "edited")["change"] == 2
+    assert stores.dms.people("dm:1") == ("p1", "p2") and stores.dms.of_person("p1") == [("dm:1", BOB)]
+    assert stores.reads.marker("p2", "a") == 2 and stores.reads.belongs("p2") == ["a"]
+    assert stores.reads.mentions_after("p2", "a", 0) == 1
+    assert stores.moderation.owner("a") == "p1" and stores.moderation.until("ban", "a", "p2") == ts / 1000 + 3600
+    assert stores.moderation.log("a") == [{"action": "ban"}]
+    with sqlite3.connect(path) as db:  # text is bytes from now on, as new rows are
+        assert {kind for (kind,) in db.execute("SELECT typeof(text) FROM messages")} == {"blob"}
+
+
+def test_upgrading_twice_changes_nothing(database_url):
+    """Leave a database at the newest revision as it is (every process start asks)."""
+    database = Database(database_url)
+    upgrade(database)
+    upgrade(database)
+    assert current(database) == ("0001", "0001")
+    database.close()
+
+
+def test_without_upgrading_on_start_the_command_does_it(tmp_path, make_durable, monkeypatch):
+    """Refuse to start on a schema behind, naming the command; start once `db-upgrade` ran."""
+    path = first_release_history(str(tmp_path / "old.sqlite3"), ts=7)
+    with pytest.raises(StartupError, match="db-upgrade"):
+        make_durable(path, DATABASE_UPGRADE_ON_START=False)
+    monkeypatch.setenv("CHAT_DATABASE_URL", path)
+    result = maintenance_app().test_cli_runner().invoke(args=["db-upgrade"])
+    assert result.exit_code == 0 and "database at revision 0001" in result.output, result.output
+    stores = make_durable(path, DATABASE_UPGRADE_ON_START=False)
+    assert stores.history.after("a", 0, 10)[0][0].text == "old"
+
+
+@pytest.mark.postgres
+def test_processes_starting_at_once_upgrade_one_postgresql_database_once(postgres):
+    """Upgrade under the advisory lock: four processes at once, one schema, no error."""
+    url = postgres.database()
+    script = ("import sys; from chat.stores.sql import Database; from chat.stores.sql.migrate import upgrade; "
+              "upgrade(Database(sys.argv[1]))")
+    processes = [subprocess.Popen([sys.executable, "-c", script, url], cwd=ROOT, stderr=subprocess.PIPE)
+                 for _ in range(4)]
+    failures = [process.communicate(timeout=TIMEOUT * 4)[1] for process in processes if process.wait() != 0]
+    assert failures == [] and current(Database(url)) == ("0001", "0001")
