@@ -39,8 +39,14 @@ def measure_rounds(args: argparse.Namespace) -> list[dict[str, Any]]:
                 try:
                     record = measure(MODE, load, workdir)
                 except RuntimeError as error:
-                    record = {"mode": MODE, "clients": args.clients, "metrics": metrics, "ok": False, "exit": 3,
-                              "error": str(error)}
+                    record = {
+                        "mode": MODE,
+                        "clients": args.clients,
+                        "metrics": metrics,
+                        "ok": False,
+                        "exit": 3,
+                        "error": str(error),
+                    }
                 records.append(record)
                 if args.out:
                     with open(args.out, "a") as out:
@@ -56,15 +62,21 @@ def report(records: list[dict[str, Any]]) -> int:
         cost = steps[-1].get("server_us_per_delivery")
         side = record.get("metrics", "off")
         rate = steps[-1].get("deliveries_per_s")
-        print(f"metrics {side:3}  {record.get('mode')} N={record.get('clients')}  "
-              f"{rate} deliveries/s  {cost} us/delivery  {'ok' if record.get('ok') else 'FAILED'}")
+        print(
+            f"metrics {side:3}  {record.get('mode')} N={record.get('clients')}  "
+            f"{rate} deliveries/s  {cost} us/delivery  {'ok' if record.get('ok') else 'FAILED'}"
+        )
         if not record.get("ok"):
-            problems = [record.get("error")] if record.get("error") else record.get("violations") or record.get("errors")
+            problems = (
+                [record.get("error")] if record.get("error") else record.get("violations") or record.get("errors")
+            )
             print(f"a run failed, so its figures do not count: {problems}", file=sys.stderr)
             return 1
         if cost is None:
-            print("a run's server used too little CPU to measure (under a clock tick): raise --rate or --duration",
-                  file=sys.stderr)
+            print(
+                "a run's server used too little CPU to measure (under a clock tick): raise --rate or --duration",
+                file=sys.stderr,
+            )
             return 1
         runs[side].append(cost)
     if not runs["off"] or not runs["on"]:
@@ -72,8 +84,10 @@ def report(records: list[dict[str, Any]]) -> int:
         return 1
     off, on = statistics.median(runs["off"]), statistics.median(runs["on"])
     extra = on / off - 1
-    print(f"median us/delivery: off {off:.2f} ({len(runs['off'])} runs), on {on:.2f} ({len(runs['on'])} runs): "
-          f"{extra:+.1%} (bound {BOUND:.0%})")
+    print(
+        f"median us/delivery: off {off:.2f} ({len(runs['off'])} runs), on {on:.2f} ({len(runs['on'])} runs): "
+        f"{extra:+.1%} (bound {BOUND:.0%})"
+    )
     return 0 if extra < BOUND else 1
 
 
@@ -85,8 +99,13 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=100, help="messages a second, all senders together")
     parser.add_argument("--duration", type=float, default=10, help="seconds of sending per run")
     parser.add_argument("--out", type=Path, help="append every run's JSON line to this file")
-    parser.add_argument("--from", dest="source", type=Path, metavar="FILE",
-                        help="measure nothing: report on the JSON lines of earlier runs (run.py --out)")
+    parser.add_argument(
+        "--from",
+        dest="source",
+        type=Path,
+        metavar="FILE",
+        help="measure nothing: report on the JSON lines of earlier runs (run.py --out)",
+    )
     args = parser.parse_args()
     if args.source:
         with open(args.source) as lines:

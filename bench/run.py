@@ -52,16 +52,50 @@ RUN_ENV = ROOT / ".venv"
 FLASK, GUNICORN = str(RUN_ENV / "bin" / "flask"), str(RUN_ENV / "bin" / "gunicorn")
 MODES: dict[str, Callable[[int], list[str]]] = {
     "flask": lambda port: [FLASK, "--app", "app", "run", "--host", "127.0.0.1", "--port", str(port)],
-    "gunicorn-threads": lambda port: [GUNICORN, "--workers", "1", "--threads", "200",
-                                      "--no-control-socket", "--graceful-timeout", "2",
-                                      "--bind", f"127.0.0.1:{port}", "wsgi:app"],
-    "gunicorn-gevent": lambda port: [GUNICORN, "--worker-class", "gevent", "--workers", "1",
-                                     "--worker-connections", "10000", "--no-control-socket", "--graceful-timeout", "2",
-                                     "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+    "gunicorn-threads": lambda port: [
+        GUNICORN,
+        "--workers",
+        "1",
+        "--threads",
+        "200",
+        "--no-control-socket",
+        "--graceful-timeout",
+        "2",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "wsgi:app",
+    ],
+    "gunicorn-gevent": lambda port: [
+        GUNICORN,
+        "--worker-class",
+        "gevent",
+        "--workers",
+        "1",
+        "--worker-connections",
+        "10000",
+        "--no-control-socket",
+        "--graceful-timeout",
+        "2",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "wsgi:app",
+    ],
     # Several processes: two gevent workers on one Redis (WebSocket clients), with a redis-server of its own.
-    "gunicorn-gevent-redis": lambda port: [GUNICORN, "--worker-class", "gevent", "--workers", "2",
-                                           "--worker-connections", "10000", "--no-control-socket",
-                                           "--graceful-timeout", "2", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+    "gunicorn-gevent-redis": lambda port: [
+        GUNICORN,
+        "--worker-class",
+        "gevent",
+        "--workers",
+        "2",
+        "--worker-connections",
+        "10000",
+        "--no-control-socket",
+        "--graceful-timeout",
+        "2",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "wsgi:app",
+    ],
     # Not this project: the yardstick, plain Node socket.io 4.8 with the original gateway's contract.
     "node": lambda port: ["node", str(BENCH / "reference" / "server.js"), str(port)],
 }
@@ -70,9 +104,11 @@ DEFAULT_MODES = ["flask", "gunicorn-threads", "gunicorn-gevent"]
 # Every client comes from 127.0.0.1 and senders send far more than a person does: the only
 # settings changed from production are these two limits.
 LIMITS = {"CHAT_FLOOD_BURST": "0", "CHAT_CONNECTIONS_PER_MINUTE": "0"}
-LIMITS_NOTE = ("Production settings, except flood control and the per-address connection limit, "
-               "turned off (CHAT_FLOOD_BURST=0, CHAT_CONNECTIONS_PER_MINUTE=0): all clients share "
-               "one address and senders send many messages a second.")
+LIMITS_NOTE = (
+    "Production settings, except flood control and the per-address connection limit, "
+    "turned off (CHAT_FLOOD_BURST=0, CHAT_CONNECTIONS_PER_MINUTE=0): all clients share "
+    "one address and senders send many messages a second."
+)
 PAGE = os.sysconf("SC_PAGE_SIZE")
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -101,8 +137,9 @@ def install_node_packages() -> None:
     if stamp.exists() and stamp.read_bytes() == lock.read_bytes():
         return
     print("run.py: installing the Node packages (npm ci in bench/)", file=sys.stderr)
-    subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=BENCH, check=True,
-                   stdout=sys.stderr)
+    subprocess.run(
+        ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=BENCH, check=True, stdout=sys.stderr
+    )
     shutil.copyfile(lock, stamp)
 
 
@@ -158,9 +195,26 @@ class Sampler(threading.Thread):
 def start_redis(workdir: str) -> tuple[subprocess.Popen[bytes], str]:
     """Start a redis-server that keeps what it acknowledges; return (process, URL)."""
     port = free_port()
-    redis = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", str(workdir),
-                              "--appendonly", "yes", "--appendfsync", "always", "--save", ""],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    redis = subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(workdir),
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "always",
+            "--save",
+            "",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         try:
@@ -171,12 +225,16 @@ def start_redis(workdir: str) -> tuple[subprocess.Popen[bytes], str]:
     raise RuntimeError("redis-server did not start")
 
 
-def start_server(mode: str, port: int, workdir: str, redis_url: str | None = None,
-                 metrics: bool = False) -> subprocess.Popen[bytes]:
+def start_server(
+    mode: str, port: int, workdir: str, redis_url: str | None = None, metrics: bool = False
+) -> subprocess.Popen[bytes]:
     """Start ``mode`` on ``port`` with the production settings but LIMITS; return once /healthz answers."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CHAT_", "FLASK_", "PROMETHEUS_"))}
-    env.update(LIMITS, CHAT_SECRET_KEY=secrets.token_hex(32),
-               CHAT_HISTORY_DATABASE=str(Path(workdir) / f"{mode}-{port}.sqlite3"))
+    env.update(
+        LIMITS,
+        CHAT_SECRET_KEY=secrets.token_hex(32),
+        CHAT_HISTORY_DATABASE=str(Path(workdir) / f"{mode}-{port}.sqlite3"),
+    )
     if metrics:
         # As in production with several workers: counted in prometheus_client's multiprocess files.
         directory = Path(workdir) / f"metrics-{port}"
@@ -185,8 +243,9 @@ def start_server(mode: str, port: int, workdir: str, redis_url: str | None = Non
     if redis_url:
         env["CHAT_REDIS_URL"] = redis_url
     with open(Path(workdir) / f"{mode}-{port}.log", "wb") as log:
-        server = subprocess.Popen(MODES[mode](port), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                  start_new_session=True)  # its own process group: stopped as one
+        server = subprocess.Popen(
+            MODES[mode](port), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )  # its own process group: stopped as one
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if server.poll() is not None:
@@ -222,10 +281,26 @@ def measure(mode: str, load: Load, workdir: str) -> dict[str, Any]:
     started = time.time() * 1000
     idle = [s[1] for s in sampler.samples]
     rate = load.start_rate()
-    command = ["node", str(BENCH / "load.js"), "--url", f"http://127.0.0.1:{port}", "--clients", str(n),
-               "--senders", str(load.senders), "--rate", str(rate), "--duration", str(load.duration),
-               "--transport", load.transport, "--saturate", str(load.saturate or 0),
-               "--max-steps", str(load.max_steps)]
+    command = [
+        "node",
+        str(BENCH / "load.js"),
+        "--url",
+        f"http://127.0.0.1:{port}",
+        "--clients",
+        str(n),
+        "--senders",
+        str(load.senders),
+        "--rate",
+        str(rate),
+        "--duration",
+        str(load.duration),
+        "--transport",
+        load.transport,
+        "--saturate",
+        str(load.saturate or 0),
+        "--max-steps",
+        str(load.max_steps),
+    ]
     try:
         generator = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=False, timeout=1800)
         lines = generator.stdout.strip().splitlines()
@@ -239,11 +314,20 @@ def measure(mode: str, load: Load, workdir: str) -> dict[str, Any]:
         stop_server(server)
         if redis is not None:
             stop_server(redis)
-    record = {"mode": mode, "clients": n, "transport": load.transport, "rate": rate, "duration": load.duration,
-              "saturate": load.saturate or None, "settings": {} if mode == REFERENCE else LIMITS,
-              "metrics": load.metrics, **result,
-              "server_exited_early": crashed, "idle_rss_mb": round(min(idle) / 2**20, 1) if idle else None,
-              "peak_rss_mb": round(max(s[1] for s in sampler.samples) / 2**20, 1)}
+    record = {
+        "mode": mode,
+        "clients": n,
+        "transport": load.transport,
+        "rate": rate,
+        "duration": load.duration,
+        "saturate": load.saturate or None,
+        "settings": {} if mode == REFERENCE else LIMITS,
+        "metrics": load.metrics,
+        **result,
+        "server_exited_early": crashed,
+        "idle_rss_mb": round(min(idle) / 2**20, 1) if idle else None,
+        "peak_rss_mb": round(max(s[1] for s in sampler.samples) / 2**20, 1),
+    }
     connected = [s[1] for s in sampler.window(result.get("t_connected", 0), result.get("t_send", 0))]
     if idle and connected:
         record["connected_rss_mb"] = round(max(connected) / 2**20, 1)
@@ -256,12 +340,26 @@ def measure(mode: str, load: Load, workdir: str) -> dict[str, Any]:
     return record
 
 
-COLUMNS = [("mode", 16, "mode"), ("N", 4, "clients"), ("R msg/s", 8, "rate"), ("deliv/s", 8, "deliveries_per_s"),
-           ("deliv %", 7, "delivered_pct"), ("p50", 7, "p50"), ("p90", 7, "p90"), ("p99", 7, "p99"),
-           ("max", 7, "max"), ("srv CPU%", 8, "server_cpu_pct"), ("us/deliv", 8, "server_us_per_delivery"),
-           ("gen CPU%", 8, "loadgen_cpu_pct"),
-           ("connect ms", 10, "connect_ms"), ("joins ms", 8, "joins_ms"), ("idle MB", 7, "idle_rss_mb"),
-           ("N conn MB", 9, "connected_rss_mb"), ("KB/conn", 7, "kb_per_connection"), ("result", 6, "result")]
+COLUMNS = [
+    ("mode", 16, "mode"),
+    ("N", 4, "clients"),
+    ("R msg/s", 8, "rate"),
+    ("deliv/s", 8, "deliveries_per_s"),
+    ("deliv %", 7, "delivered_pct"),
+    ("p50", 7, "p50"),
+    ("p90", 7, "p90"),
+    ("p99", 7, "p99"),
+    ("max", 7, "max"),
+    ("srv CPU%", 8, "server_cpu_pct"),
+    ("us/deliv", 8, "server_us_per_delivery"),
+    ("gen CPU%", 8, "loadgen_cpu_pct"),
+    ("connect ms", 10, "connect_ms"),
+    ("joins ms", 8, "joins_ms"),
+    ("idle MB", 7, "idle_rss_mb"),
+    ("N conn MB", 9, "connected_rss_mb"),
+    ("KB/conn", 7, "kb_per_connection"),
+    ("result", 6, "result"),
+]
 
 
 def print_table(records: list[dict[str, Any]]) -> None:
@@ -274,8 +372,11 @@ def print_table(records: list[dict[str, Any]]) -> None:
             if r.get("saturate"):
                 status = "pass" if step.get("pass") else "fail"
             row = {**(r if i == 0 else {"mode": "", "clients": ""}), **step, "result": status}
-            print("  ".join(("-" if row.get(key) is None else str(row.get(key))).rjust(width)
-                            for _, width, key in COLUMNS))
+            print(
+                "  ".join(
+                    ("-" if row.get(key) is None else str(row.get(key))).rjust(width) for _, width, key in COLUMNS
+                )
+            )
         if r.get("saturate"):
             best = r.get("max_sustained_deliveries_per_s")
             print(f"  {r['mode']} N={r['clients']}: max sustained {best} deliveries/s")
@@ -296,19 +397,32 @@ def prepare(modes: list[str]) -> None:
 def main() -> int:
     """Run every mode at every N; print the table and the JSON lines; return 1 if a run failed."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--mode", default=",".join(DEFAULT_MODES),
-                        help=f"comma-separated: {', '.join(MODES)} (default: {','.join(DEFAULT_MODES)})")
+    parser.add_argument(
+        "--mode",
+        default=",".join(DEFAULT_MODES),
+        help=f"comma-separated: {', '.join(MODES)} (default: {','.join(DEFAULT_MODES)})",
+    )
     parser.add_argument("--clients", default="50,200", help="comma-separated client counts N")
     parser.add_argument("--senders", type=int, default=10, help="clients that send (at most N)")
     parser.add_argument("--rate", type=float, help="messages a second, all senders together (default 20)")
     parser.add_argument("--duration", type=float, default=5, help="seconds of sending per step")
     parser.add_argument("--transport", choices=["websocket", "polling"], default="websocket")
-    parser.add_argument("--saturate", type=float, nargs="?", const=1.5, metavar="FACTOR",
-                        help="raise R by FACTOR each step until one fails")
+    parser.add_argument(
+        "--saturate",
+        type=float,
+        nargs="?",
+        const=1.5,
+        metavar="FACTOR",
+        help="raise R by FACTOR each step until one fails",
+    )
     parser.add_argument("--max-steps", type=int, default=20, help="most steps of one --saturate run")
     parser.add_argument("--out", type=Path, help="append the JSON lines to this file too")
-    parser.add_argument("--metrics", choices=["off", "on"], default="off",
-                        help="serve /metrics and count (CHAT_METRICS, in multiprocess mode); default off")
+    parser.add_argument(
+        "--metrics",
+        choices=["off", "on"],
+        default="off",
+        help="serve /metrics and count (CHAT_METRICS, in multiprocess mode); default off",
+    )
     args = parser.parse_args()
     modes = args.mode.split(",")
     if unknown := set(modes) - set(MODES):
@@ -319,8 +433,16 @@ def main() -> int:
         for mode in modes:
             for n in map(int, args.clients.split(",")):
                 print(f"run.py: {mode}, N={n}", file=sys.stderr)
-                load = Load(n, args.senders, args.rate, args.duration, args.transport, args.saturate,
-                            args.max_steps, args.metrics)
+                load = Load(
+                    n,
+                    args.senders,
+                    args.rate,
+                    args.duration,
+                    args.transport,
+                    args.saturate,
+                    args.max_steps,
+                    args.metrics,
+                )
                 try:
                     records.append(measure(mode, load, workdir))
                 except RuntimeError as error:

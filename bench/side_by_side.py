@@ -36,11 +36,18 @@ Record = dict[str, Any]
 
 def machine() -> str:
     """Describe the machine, the date and the commit the figures come from."""
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), platform.processor() or "unknown CPU")
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "unknown CPU",
+    )
     try:
-        commit = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True,
-                                text=True, check=True).stdout.strip()
+        commit = subprocess.run(
+            ["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         commit = "unknown"  # not a git checkout
     load = ", ".join(f"{figure:.1f}" for figure in os.getloadavg())
@@ -91,11 +98,14 @@ def cell(key: str, fixed: Record, saturated: Record) -> str:
     return ("≥ " if steps[-1].get("pass") else "") + figure(saturated.get("max_sustained_deliveries_per_s"))
 
 
-def report(rounds: list[dict[str, tuple[Record, Record]]], servers: list[str], args: argparse.Namespace,
-           header: str) -> None:
+def report(
+    rounds: list[dict[str, tuple[Record, Record]]], servers: list[str], args: argparse.Namespace, header: str
+) -> None:
     """Print the Markdown table: a row per measure, a column per server, every round in each cell."""
-    names = {server: "Node socket.io 4.8 (reference)" if server == REFERENCE else f"this server, {server}"
-             for server in servers}
+    names = {
+        server: "Node socket.io 4.8 (reference)" if server == REFERENCE else f"this server, {server}"
+        for server in servers
+    }
     print(f"\n{header}")
     print(f"N = {args.clients}, {len(rounds)} round(s), each cell round 1 / 2 / ...:\n")
     print("| measure | " + " | ".join(names[server] for server in servers) + " |")
@@ -107,19 +117,29 @@ def report(rounds: list[dict[str, tuple[Record, Record]]], servers: list[str], a
     for number, runs in enumerate(rounds, 1):
         for server in servers:
             for record in runs[server]:
-                for problem in (record.get("violations") or []) + (record.get("errors") or []) + (
-                        [record["error"]] if record.get("error") else []):
+                for problem in (
+                    (record.get("violations") or [])
+                    + (record.get("errors") or [])
+                    + ([record["error"]] if record.get("error") else [])
+                ):
                     print(f"- round {number}, {server}: {problem}")
 
 
 def main() -> int:
     """Alternate the servers for --rounds rounds; print every round; return 1 if a run failed."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--servers", default=f"{REFERENCE},gunicorn-gevent",
-                        help=f"comma-separated modes of run.py, in the order each round runs them: {', '.join(MODES)}")
+    parser.add_argument(
+        "--servers",
+        default=f"{REFERENCE},gunicorn-gevent",
+        help=f"comma-separated modes of run.py, in the order each round runs them: {', '.join(MODES)}",
+    )
     parser.add_argument("--clients", type=int, default=500, help="N, the clients every message reaches")
-    parser.add_argument("--deliveries", type=int, default=20000,
-                        help="deliveries a second of the fixed-rate run (messages a second = this / N)")
+    parser.add_argument(
+        "--deliveries",
+        type=int,
+        default=20000,
+        help="deliveries a second of the fixed-rate run (messages a second = this / N)",
+    )
     parser.add_argument("--duration", type=float, default=4, help="seconds of sending per step")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--factor", type=float, default=1.5, help="how much each saturation step raises the rate")
@@ -132,10 +152,10 @@ def main() -> int:
         parser.error(f"unknown server {', '.join(sorted(unknown))}")
     prepare(servers)
     header = f"Measured {machine()}."
-    fixed_load = Load(args.clients, args.senders, rate=round(args.deliveries / args.clients, 2),
-                      duration=args.duration)
-    saturating = Load(args.clients, args.senders, duration=args.duration, saturate=args.factor,
-                      max_steps=args.max_steps)
+    fixed_load = Load(args.clients, args.senders, rate=round(args.deliveries / args.clients, 2), duration=args.duration)
+    saturating = Load(
+        args.clients, args.senders, duration=args.duration, saturate=args.factor, max_steps=args.max_steps
+    )
     rounds: list[dict[str, tuple[Record, Record]]] = []
     with tempfile.TemporaryDirectory(prefix="chat-bench-") as workdir:
         for number in range(1, args.rounds + 1):
@@ -143,8 +163,11 @@ def main() -> int:
             for server in servers:
                 records = []
                 for load in (fixed_load, saturating):
-                    print(f"side_by_side.py: round {number}, {server}, "
-                          f"{'saturating' if load.saturate else f'{args.deliveries} deliveries/s'}", file=sys.stderr)
+                    print(
+                        f"side_by_side.py: round {number}, {server}, "
+                        f"{'saturating' if load.saturate else f'{args.deliveries} deliveries/s'}",
+                        file=sys.stderr,
+                    )
                     try:
                         record = measure(server, load, workdir)
                     except RuntimeError as error:
@@ -155,8 +178,11 @@ def main() -> int:
                         with open(args.out, "a") as out:
                             out.write(json.dumps(record) + "\n")
                 runs[server] = (records[0], records[1])
-                print(f"side_by_side.py: round {number}, {server}: {cell('cpu', *runs[server])} µs a delivery, "
-                      f"max {cell('max', *runs[server])} deliveries/s", file=sys.stderr)
+                print(
+                    f"side_by_side.py: round {number}, {server}: {cell('cpu', *runs[server])} µs a delivery, "
+                    f"max {cell('max', *runs[server])} deliveries/s",
+                    file=sys.stderr,
+                )
             rounds.append(runs)
     report(rounds, servers, args, header)
     failed = [record for runs in rounds for pair in runs.values() for record in pair if not record.get("ok")]

@@ -21,16 +21,17 @@ def create_app(test_config=None, clock=time.monotonic):
 
     ``clock`` times the chat's limits and expiries: tests pass a fake one.
     """
-    app = Flask(__name__, instance_relative_config=True,
-                template_folder="../templates", static_folder="../static")
+    app = Flask(__name__, instance_relative_config=True, template_folder="../templates", static_folder="../static")
     settings.load(app, test_config)
     app.session_interface = ChatSessionInterface()
     stores = open_stores(app.config, socketio.emit, clock)
     from .core import Chat
     from .events import SocketIOPort
+
     app.extensions["chat"] = Chat.from_config(app.config, stores, SocketIOPort(socketio), clock)
 
     from . import cli, handlers, views  # noqa: F401  (handlers registers the Socket.IO handlers)
+
     app.register_blueprint(views.bp)
     cli.init_app(app)
 

@@ -95,8 +95,10 @@ def client_event(name: str, limit: bool = True) -> Callable[[Handler], Handler]:
                 return handler(*args)
             except ChatError as error:
                 return refuse(name, error)
+
         registered: Handler = socketio.on(name)(handle)
         return registered
+
     return register
 
 
@@ -109,12 +111,17 @@ def refuse(name: str, error: ChatError) -> dict[str, Any]:
 
 def full_protocol_event(name: str, limit: bool = True) -> Callable[[Handler], Handler]:
     """Register a handler for an event of the full protocol, taking one object argument."""
+
     def register(handler: Handler) -> Handler:
         @functools.wraps(handler)
         def handle(*args: Any) -> Any:
             if not is_full():
-                raise ChatError("unknown_event", f"{name} is part of the full protocol: connect with "
-                                                 f"auth {{\"protocol\": {FULL_PROTOCOL}}} to use it")
+                raise ChatError(
+                    "unknown_event",
+                    f'{name} is part of the full protocol: connect with auth {{"protocol": {FULL_PROTOCOL}}} to use it',
+                )
             return handler(event_object(name, args))
+
         return client_event(name, limit)(handle)
+
     return register

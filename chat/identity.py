@@ -19,8 +19,8 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from .names import display_name
 from .model import ChatError
+from .names import display_name
 
 ADMIN_ROLE = "admin"
 # The shortest RSA key accepted: 2048 bits, the floor NIST and every JWT library recommend.
@@ -68,8 +68,17 @@ class Tokens:
     ``kid``, which is how a secret or a single PEM key is kept.
     """
 
-    def __init__(self, keys, max_age=3600, name_claim="name", audience=None, issuer=None, leeway=0,
-                 secret=None, wall_clock=time.time):
+    def __init__(
+        self,
+        keys,
+        max_age=3600,
+        name_claim="name",
+        audience=None,
+        issuer=None,
+        leeway=0,
+        secret=None,
+        wall_clock=time.time,
+    ):
         self.keys = keys
         self.max_age = max_age
         self.name_claim = name_claim
@@ -89,8 +98,15 @@ class Tokens:
         else:
             secret = config["JWT_SECRET"] or config["SECRET_KEY"]
             keys = {None: (secret, "HS256")}
-        return cls(keys, config["TOKEN_MAX_AGE"], config["JWT_NAME_CLAIM"], config["JWT_AUDIENCE"],
-                   config["JWT_ISSUER"], config["JWT_LEEWAY"], secret)
+        return cls(
+            keys,
+            config["TOKEN_MAX_AGE"],
+            config["JWT_NAME_CLAIM"],
+            config["JWT_AUDIENCE"],
+            config["JWT_ISSUER"],
+            config["JWT_LEEWAY"],
+            secret,
+        )
 
     @classmethod
     def with_secret(cls, secret, max_age=3600, **options):
@@ -106,11 +122,18 @@ class Tokens:
     def verify(self, token: object) -> Identity:
         """Return the Identity ``token`` names; raise ChatError saying why it is refused."""
         if not isinstance(token, str) or not token:
-            raise ChatError("token_required", "this server requires a signed token: connect with auth {\"token\": ...}")
+            raise ChatError("token_required", 'this server requires a signed token: connect with auth {"token": ...}')
         try:
             key, algorithm = self._key_for(token)
-            claims = jwt.decode(token, key, algorithms=[algorithm], audience=self.audience, issuer=self.issuer,
-                                leeway=self.leeway, options={"require": ["exp", "sub"]})
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[algorithm],
+                audience=self.audience,
+                issuer=self.issuer,
+                leeway=self.leeway,
+                options={"require": ["exp", "sub"]},
+            )
         except jwt.ExpiredSignatureError:
             raise ChatError("token_expired", "the token has expired: get a new one") from None
         except jwt.InvalidTokenError as error:
@@ -137,11 +160,15 @@ class Tokens:
         if not 0 < len(sub) <= SUB_MAX:
             raise ChatError("bad_token", f"the token is not valid: sub must be 1 to {SUB_MAX} characters")
         if name is None:
-            raise ChatError("bad_token", f"the token is not valid: it has no {self.name_claim!r} claim (the display name)")
+            raise ChatError(
+                "bad_token", f"the token is not valid: it has no {self.name_claim!r} claim (the display name)"
+            )
         try:
             name = display_name(name)
         except ChatError as error:
-            raise ChatError("bad_token", f"the token is not valid: its {self.name_claim!r} claim: {error.reason}") from None
+            raise ChatError(
+                "bad_token", f"the token is not valid: its {self.name_claim!r} claim: {error.reason}"
+            ) from None
         if not isinstance(roles, list) or not all(isinstance(role, str) for role in roles):
             raise ChatError("bad_token", "the token is not valid: roles must be a list of strings")
         # Valid until exp itself, plus the leeway PyJWT granted it.
@@ -169,7 +196,7 @@ def _jwks_keys(path):
         if not isinstance(entries, list) or not entries:
             raise ValueError("keys must be a non-empty list")
     except (OSError, ValueError, KeyError, TypeError) as error:
-        raise ValueError(f"CHAT_JWT_JWKS_FILE: cannot read a JWKS {{\"keys\": [...]}} from {path}: {error}") from None
+        raise ValueError(f'CHAT_JWT_JWKS_FILE: cannot read a JWKS {{"keys": [...]}} from {path}: {error}') from None
     keys = {}
     for entry in entries:
         kid = entry.get("kid") if isinstance(entry, dict) else None
@@ -183,8 +210,10 @@ def _jwks_keys(path):
         # The key's type decides its algorithm, never its "alg" member, which may only agree.
         algorithm = "RS256" if entry["kty"] == "RSA" else "ES256"
         if entry.get("alg", algorithm) != algorithm:
-            raise ValueError(f"CHAT_JWT_JWKS_FILE: {path}: key {kid!r} says alg {entry['alg']!r}; "
-                             f"only {algorithm} is accepted for an {entry['kty']} key")
+            raise ValueError(
+                f"CHAT_JWT_JWKS_FILE: {path}: key {kid!r} says alg {entry['alg']!r}; "
+                f"only {algorithm} is accepted for an {entry['kty']} key"
+            )
         try:
             key = jwt.PyJWK(entry, algorithm).key
             _algorithm(key)

@@ -15,8 +15,9 @@ def requested(value: object, max_mentions: int) -> list[str]:
     """Return the person ids a ``send-message`` names in ``mentions`` (none if absent); raise ChatError if bad."""
     if value is None:
         return []
-    if not isinstance(value, list) or not all(isinstance(item, str) and 0 < len(item) <= MENTION_ID_MAX
-                                              for item in value):
+    if not isinstance(value, list) or not all(
+        isinstance(item, str) and 0 < len(item) <= MENTION_ID_MAX for item in value
+    ):
         raise ChatError("bad_arguments", "mentions must be a list of person ids")
     if len(value) > max_mentions:
         raise ChatError("too_many_mentions", f"a message may mention at most {max_mentions} people, not {len(value)}")
@@ -43,13 +44,13 @@ def resolved(text: str, members: Iterable[Member], max_mentions: int) -> list[st
     ids: list[str] = []
     start = text.find("@")
     while start >= 0 and len(ids) < max_mentions:
-        rest = text[start + 1:]
+        rest = text[start + 1 :]
         if not rest[:1] or rest[:1].isspace():
             start = text.find("@", start + 1)
             continue
         for key, person_id in by_key:
             # Compare the text's next characters, normalised as names are, with each name, longest first.
-            candidate = name_key(rest[:len(key) + 8])
+            candidate = name_key(rest[: len(key) + 8])
             if candidate.startswith(key) and (len(candidate) == len(key) or not candidate[len(key)].isalnum()):
                 if person_id not in ids:
                     ids.append(person_id)

@@ -32,29 +32,51 @@ import threading
 import time
 
 from flask import Blueprint, Response, abort, current_app, request
-from prometheus_client import (CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Gauge, Histogram,
-                               generate_latest, multiprocess)
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 from prometheus_client.core import GaugeMetricFamily
 
 from . import transport
 from .model import FULL, SEED
 
-CONNECTIONS = Gauge("chat_connections", "Socket.IO connections, by protocol and transport",
-                    ["protocol", "transport"], multiprocess_mode="livesum")
+CONNECTIONS = Gauge(
+    "chat_connections",
+    "Socket.IO connections, by protocol and transport",
+    ["protocol", "transport"],
+    multiprocess_mode="livesum",
+)
 MESSAGES_ACCEPTED = Counter("chat_messages_accepted", "Messages accepted: stored and delivered")
 REFUSALS = Counter("chat_refusals", "Client events refused to their sender, by event and code", ["event", "code"])
 DELIVERIES = Counter("chat_deliveries", "Events delivered: the recipients of every broadcast")
 SLOW_CLIENTS_CUT = Counter("chat_slow_clients_cut", "Connections closed because too much waited to be sent to them")
-HISTORY_SECONDS = Histogram("chat_history_seconds", "The history store's latency, by operation", ["operation"],
-                            buckets=(.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5))
+HISTORY_SECONDS = Histogram(
+    "chat_history_seconds",
+    "The history store's latency, by operation",
+    ["operation"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+)
 QUEUE_PUBLISH_FAILURES = Counter("chat_queue_publish_failures", "Publications to the Redis message queue that failed")
 
 PROTOCOLS = {SEED: "original", FULL: "full"}
 OTHER_EVENT = "other"  # the event label of a refused event whose name is no handler's
 
 # History methods timed, and the operation each counts as.
-HISTORY_OPERATIONS = {"append": "append", "append_and_publish": "append",
-                      "find": "read", "latest": "read", "before": "read", "after": "read"}
+HISTORY_OPERATIONS = {
+    "append": "append",
+    "append_and_publish": "append",
+    "find": "read",
+    "latest": "read",
+    "before": "read",
+    "after": "read",
+}
 
 # On once an app of this process has METRICS on, then for good: the hooks below read it on the
 # hot path, outside any app context. Production runs one app per process; tests make many,
@@ -145,6 +167,7 @@ def _timed(method, histogram):
         finally:
             histogram.observe(time.perf_counter() - start)
             _timing.active = False
+
     timed.__name__ = timed.__qualname__ = method.__name__
     timed.__doc__ = method.__doc__
     return timed
@@ -184,9 +207,14 @@ def scrape():
     if token:
         given = request.headers.get("Authorization", "")
         if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
-            return Response("a bearer token is required\n", 401, {"WWW-Authenticate": 'Bearer realm="metrics"'},
-                            mimetype="text/plain")
+            return Response(
+                "a bearer token is required\n",
+                401,
+                {"WWW-Authenticate": 'Bearer realm="metrics"'},
+                mimetype="text/plain",
+            )
     from . import socketio
+
     refresh_connections(socketio.server)
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Every worker writes its figures to files there; this reads them all.

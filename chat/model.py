@@ -9,7 +9,7 @@ import hmac
 import json
 import math
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 
@@ -37,11 +37,19 @@ class Message:
     client_id: str | None = None  # the sender's own id for it, if the sender gave one
     edited_at: int | None = None  # when its sender last edited it, in milliseconds; None if never
     deleted: bool = False  # a tombstone: its sender deleted it, its text is "" and its id stays in place
-    reactions: dict[str, list[str]] | None = None  # emoji -> the ids of the people who reacted with it, in the order they did
+    reactions: dict[str, list[str]] | None = (
+        None  # emoji -> the ids of the people who reacted with it, in the order they did
+    )
     mentions: tuple[str, ...] = ()  # the ids of the people it mentions, as resolved at send time
 
     def as_dict(self) -> dict[str, Any]:
-        message: dict[str, Any] = {"room": self.room, "id": self.id, "ts": self.ts, "user": self.user.as_dict(), "text": self.text}
+        message: dict[str, Any] = {
+            "room": self.room,
+            "id": self.id,
+            "ts": self.ts,
+            "user": self.user.as_dict(),
+            "text": self.text,
+        }
         if self.client_id is not None:
             message["clientId"] = self.client_id
         if self.edited_at is not None:
@@ -125,19 +133,21 @@ def too_many_reactions(max_reactions: int) -> ChatError:
 
 def iso_time(unix_seconds: float) -> str:
     """Return the Unix time ``unix_seconds`` as an ISO 8601 UTC time to the second, e.g. 2026-12-01T22:30:00Z."""
-    return datetime.fromtimestamp(unix_seconds, timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return datetime.fromtimestamp(unix_seconds, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def banned(room: str, until: float, now: float) -> ChatError:
     """Return the refusal of entering ``room`` (connecting, for the default room) for a person banned until ``until``."""
-    return ChatError("banned", f"you are banned from the room {room!r} until {iso_time(until)} "
-                               f"({math.ceil(until - now)} s left)")
+    return ChatError(
+        "banned", f"you are banned from the room {room!r} until {iso_time(until)} ({math.ceil(until - now)} s left)"
+    )
 
 
 def muted(room: str, until: float, now: float) -> ChatError:
     """Return the refusal of a send to ``room`` from a person muted there until ``until``."""
-    return ChatError("muted", f"you are muted in the room {room!r} until {iso_time(until)} "
-                              f"({math.ceil(until - now)} s left)")
+    return ChatError(
+        "muted", f"you are muted in the room {room!r} until {iso_time(until)} ({math.ceil(until - now)} s left)"
+    )
 
 
 def not_a_moderator(reason: str) -> ChatError:

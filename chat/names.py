@@ -38,7 +38,7 @@ def with_suffix(name, taken):
     number = 2
     while True:
         suffix = f" {number}"
-        candidate = name[:MAX_NAME_LENGTH - len(suffix)].rstrip() + suffix
+        candidate = name[: MAX_NAME_LENGTH - len(suffix)].rstrip() + suffix
         if name_key(candidate) not in taken:
             return candidate
         number += 1

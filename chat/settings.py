@@ -65,9 +65,13 @@ def longest_packet(config: Mapping[str, Any]) -> int:
     """
     # lastChange lists the rooms a third time: room names are plain ASCII, so their share counted
     # escaped at its longest (12 characters each) already holds it several times over.
-    code_points = (config["MAX_MESSAGE_LENGTH"] + CLIENT_ID_CODE_POINTS + NAME_CODE_POINTS
-                   + (2 * config["ROOMS_PER_CONNECTION"] + 1) * ROOM_NAME_CODE_POINTS
-                   + config["MAX_MENTIONS"] * (MENTION_ID_CODE_POINTS + 3))
+    code_points = (
+        config["MAX_MESSAGE_LENGTH"]
+        + CLIENT_ID_CODE_POINTS
+        + NAME_CODE_POINTS
+        + (2 * config["ROOMS_PER_CONNECTION"] + 1) * ROOM_NAME_CODE_POINTS
+        + config["MAX_MENTIONS"] * (MENTION_ID_CODE_POINTS + 3)
+    )
     # A ban or mute (a room, a person's id, a reason) is shorter at the defaults; a long MAX_MODERATION_REASON is not.
     code_points = max(code_points, ROOM_NAME_CODE_POINTS + PERSON_ID_MAX + config["MAX_MODERATION_REASON"])
     return int(code_points * WORST_BYTES_PER_CODE_POINT + TOKEN_BYTES + 4 * PACKET_OVERHEAD_BYTES)
@@ -109,13 +113,16 @@ SECONDS = Check("a number of seconds, 0 or more", lambda value: _number(value) a
 DAYS = Check("a number of days, 0 or more", lambda value: _number(value) and value >= 0)
 BOOL = Check("true or false", lambda value: isinstance(value, bool))
 BYTES = Check("a whole number of bytes", _whole)
-ROOM = Check(f"a room name ({ROOM_NAME_RULE})",
-             lambda value: isinstance(value, str) and ROOM_NAME.fullmatch(value) is not None)
+ROOM = Check(
+    f"a room name ({ROOM_NAME_RULE})", lambda value: isinstance(value, str) and ROOM_NAME.fullmatch(value) is not None
+)
 ASYNC_MODE = Check("threading or gevent", lambda value: value in (None, "threading", "gevent"))
 TEXT = Check("a non-empty string", lambda value: value is None or isinstance(value, str) and value != "")
 # A JWT secret may also be bytes (from test_config), as SECRET_KEY may.
-SECRET = Check("a non-empty string",
-               lambda value: value is None or isinstance(value, bytes) or isinstance(value, str) and value != "")
+SECRET = Check(
+    "a non-empty string",
+    lambda value: value is None or isinstance(value, bytes) or isinstance(value, str) and value != "",
+)
 CLAIM = Check("a claim name", lambda value: isinstance(value, str) and value != "")
 LEEWAY = Check("a number of seconds from 0 to 300", lambda value: _number(value) and 0 <= value <= 300)
 
@@ -167,181 +174,325 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("SECRET_KEY", str, None, None,
-            "Flask's secret key, at least 32 bytes (a shorter one stops the start): `python3 -c 'import "
-            "secrets; print(secrets.token_hex(32))'`. When unset, one is generated once, kept in "
-            "`SECRET_KEY_FILE`, and a warning is logged. **Several processes must share one key: set it "
-            "explicitly.**",
-            shown="generated"),
-    Setting("SECRET_KEY_FILE", str, None, None,
-            "where the generated key is kept (mode 0600)",
-            shown="`instance/secret_key`"),
-    Setting("MAX_MESSAGE_LENGTH", int, 2000, POSITIVE,
-            "longest message, in Unicode code points"),
-    Setting("FLOOD_BURST", int, 30, WHOLE,
-            "messages a connection may send at once; `0` turns flood control off"),
-    Setting("FLOOD_RATE", float, 5.0, None,
-            "messages a second the allowance refills at"),
-    Setting("CONNECTIONS_PER_MINUTE", int, 120, WHOLE,
-            "new connections per client address: a burst of this many, refilled at this many a minute; `0` "
-            "turns it off. Counted once per Engine.IO session, at its handshake, whether or not it goes on to"
-            " connect to Socket.IO; with `CHAT_REDIS_URL`, for all processes together"),
-    Setting("CONNECT_TIMEOUT", float, 5.0, POSITIVE,
-            "seconds an Engine.IO session may stay open without a Socket.IO connect before the server closes "
-            "it"),
-    Setting("TYPING_BURST", int, 5, WHOLE,
-            "typing events a connection may send at once; more are dropped quietly"),
-    Setting("TYPING_RATE", float, 2.0, POSITIVE,
-            "typing events a second that allowance refills at"),
-    Setting("TYPING_TIMEOUT", float, 5.0, POSITIVE,
-            "seconds a typing state lasts without renewal"),
-    Setting("PRESENCE_GRACE", float, 5.0, SECONDS,
-            "seconds a person whose last connection dropped stays in their rooms, so a quick reconnect does "
-            "not flap"),
-    Setting("DEFAULT_ROOM", str, 'general', ROOM,
-            "the room every client starts in, where original-protocol clients live; never removed"),
-    Setting("MAX_ROOMS", int, 100, POSITIVE,
-            "rooms in total, the default one included"),
-    Setting("ROOMS_PER_CONNECTION", int, 10, POSITIVE,
-            "rooms one connection may be in at once"),
-    Setting("ROOM_IDLE_SECONDS", float, 300, SECONDS,
-            "seconds a created room may stay empty before it is removed"),
-    Setting("DMS_PER_PERSON", int, 100, POSITIVE,
-            "direct messages one person may open (those others open with them do not count); not counted in "
-            "`MAX_ROOMS` or `ROOMS_PER_CONNECTION`"),
-    Setting("DM_SEEN_SECONDS", float, 600, SECONDS,
-            "seconds after a person's last connection ended during which others may still open a direct "
-            "message with them"),
-    Setting("DATABASE_URL", str, None, TEXT,
-            "the SQL database of the durable data ([docs/storage.md](docs/storage.md)): a SQLite path (one"
-            " process), or a `postgresql://` URL that several processes share",
-            shown="`HISTORY_DATABASE`"),
-    Setting("HISTORY_DATABASE", str, None, TEXT,
-            "the older name of `DATABASE_URL`, still read",
-            shown="`instance/chat.sqlite3`"),
-    Setting("DATABASE_UPGRADE_ON_START", bool, True, BOOL,
-            "apply the database's migrations when the app starts; `false`: run `flask --app app db-upgrade`"
-            " before starting instead"),
-    Setting("HISTORY_LIMIT", int, 50, POSITIVE,
-            "messages sent on entering a room"),
-    Setting("HISTORY_PAGE_MAX", int, 200, POSITIVE,
-            "most messages one history page request may ask for"),
-    Setting("RETENTION_MESSAGES", int, 10000, WHOLE,
-            "messages kept per room; `0` keeps any number"),
-    Setting("RETENTION_DAYS", float, 30, DAYS,
-            "days a message is kept; `0` keeps them forever"),
-    Setting("CHANGE_RETENTION", int, 1000, WHOLE,
-            "change records (edits, deletions, reactions) kept per room for clients catching up with "
-            "`lastChange`; older ones go, and a catch-up from before them says `gap`; `0` keeps all"),
-    Setting("MAX_REACTIONS_PER_MESSAGE", int, 20, POSITIVE,
-            "distinct emoji one message may carry"),
-    Setting("MAX_EMOJI_LENGTH", int, 16, POSITIVE,
-            "longest reaction, in Unicode code points"),
-    Setting("MAX_BAN_SECONDS", float, 7 * 86400, POSITIVE,
-            "longest ban from a room ([moderation](docs/protocol.md#moderation))",
-            shown="`604800` (7 days)"),
-    Setting("MAX_MUTE_SECONDS", float, 7 * 86400, POSITIVE,
-            "longest mute in a room",
-            shown="`604800` (7 days)"),
-    Setting("MAX_MODERATION_REASON", int, 200, POSITIVE,
-            "longest reason of a ban or mute, in Unicode code points"),
-    Setting("MODERATION_LOG_KEEP", int, 1000, WHOLE,
-            "moderation actions each room's record keeps; `0` keeps all"),
-    Setting("MAX_MENTIONS", int, 20, COUNT,
-            "people one message may mention ([mentions](docs/protocol.md#read-markers-receipts-and-mentions))"),
-    Setting("SEEN_BY_MAX", int, 50, COUNT,
-            "readers one `seen-by` answer lists at most"),
-    Setting("READ_BURST", int, 10, COUNT,
-            "`mark-read`, `seen-by` and `list-dms` requests a connection may send at once, apart from the "
-            "flood allowance; more `mark-read` and `seen-by` are dropped quietly, more `list-dms` refused "
-            "`rate_limited`"),
-    Setting("READ_RATE", float, 2.0, POSITIVE,
-            "those requests a second that allowance refills at"),
-    Setting("RECEIPTS_SCAN", int, 200, COUNT,
-            "the newest messages a read marker's move looks through for receipts to their senders: a move "
-            "costs at most this many messages read and one receipt per sender"),
-    Setting("TOKENS", bool, False, BOOL,
-            "require a signed identity token on every connection ([how](docs/protocol.md#signed-identities))"),
-    Setting("TOKEN_MAX_AGE", float, 3600, POSITIVE,
-            "seconds a token this server issues (`POST /token`, `issue_token`) is valid; a site's tokens say "
-            "their own `exp`. A connection whose token expires is told (`token_expired`) and disconnected"),
-    Setting("DEMO_TOKENS", bool, False, BOOL,
-            "with `CHAT_TOKENS`, let anyone get a token for any name from `POST /token`: demos only. HS256, "
-            "never with a role; with a public key file set it stops the start"),
-    Setting("JWT_SECRET", str, None, SECRET,
-            "the HS256 secret tokens are signed with, at least 32 bytes (a shorter one stops the start); "
-            "better one of its own, so the site holds no key to the chat's cookies",
-            shown="`CHAT_SECRET_KEY`"),
-    Setting("JWT_PUBLIC_KEY_FILE", str, None, TEXT,
-            "a PEM public key (RSA of 2048 bits or more: RS256; EC P-256: ES256) that checks tokens instead "
-            "of a secret",
-            shown="none"),
-    Setting("JWT_JWKS_FILE", str, None, TEXT,
-            "a JWKS file of RSA or EC P-256 public keys, each with a `kid`; the token's `kid` picks the key. "
-            "One of `JWT_SECRET`, `JWT_PUBLIC_KEY_FILE`, `JWT_JWKS_FILE` (two stop the start)",
-            shown="none"),
-    Setting("JWT_NAME_CLAIM", str, 'name', CLAIM,
-            "the claim that holds the display name; required in every token"),
-    Setting("JWT_AUDIENCE", str, None, TEXT,
-            "the `aud` every token must name (without it, a token with an `aud` is refused)",
-            shown="none: not checked"),
-    Setting("JWT_ISSUER", str, None, TEXT,
-            "the `iss` every token must have",
-            shown="none: not checked"),
-    Setting("JWT_LEEWAY", float, 5, LEEWAY,
-            "seconds of clock difference allowed on `exp`, `nbf` and `iat` (0 to 300)"),
-    Setting("REDIS_URL", str, None, None,
-            "Redis shared by several server processes: broadcasts, presence, rooms, typing (live state only;"
-            " the durable data is in `DATABASE_URL`) ([Several servers](#several-servers))",
-            shown="none: one process"),
-    Setting("REDIS_CHANNEL", str, 'flask-socketio', None,
-            "the Redis channel of the message queue"),
-    Setting("MAX_PACKET_BYTES", int, None, BYTES, derive=_packet_bytes, meaning=
-            "largest Engine.IO packet or long-polling request; more closes the sender's connection (a POST "
-            "gets 413 at once). Never less than a full flood burst of longest messages (checked)"),
-    Setting("MAX_EVENT_LENGTH", int, None, None, derive=longest_packet, meaning=
-            "longest Socket.IO packet a client may send, in characters, judged before it is parsed: a longer "
-            "event is refused `too_long`. Never less than the longest valid packet, derived from "
-            "`MAX_MESSAGE_LENGTH`, `MAX_MENTIONS` and `ROOMS_PER_CONNECTION` (checked)"),
-    Setting("MAX_PACKETS_PER_REQUEST", int, 500, WHOLE,
-            "most packets in one long-polling request (Engine.IO's default of 16 drops batched bursts)"),
-    Setting("MAX_QUEUED_PACKETS", int, 5000, POSITIVE,
-            "packets that may wait to be sent to one client; past it the client (which stopped reading) is "
-            "disconnected and catches up when it returns"),
-    Setting("MAX_QUEUED_BYTES", int, 4000000, POSITIVE,
-            "bytes that may wait to be sent to one client (the memory its waiting packets hold; over "
-            "WebSocket under gevent, the frame bytes its socket has not taken yet; a room's history on "
-            "entering it is not counted); past it the client is disconnected, as above"),
-    Setting("WEBSOCKET_COMPRESSION", bool, False, BOOL,
-            "accept permessage-deflate on WebSocket frames; costs a compression per frame per recipient"),
-    Setting("CORS_ORIGINS", list, [], None,
-            "origins allowed to connect and to read the HTTP routes, comma-separated or a JSON list; `*` for "
-            "any",
-            shown="none: same origin"),
-    Setting("PUBLIC_ORIGIN", str, None, None,
-            "the origin the chat is served at (`https://chat.example.com`): Socket.IO then accepts this "
-            "`Origin` (and `CORS_ORIGINS`) instead of comparing it with the `Host` header, which a "
-            "DNS-rebinding page controls ([Origins](docs/protocol.md#origins-both-protocols)). Set it in "
-            "production",
-            shown="none: judged by `Host`; or `CHAT_PREFERRED_URL_SCHEME://CHAT_SERVER_NAME` when "
-                  "`CHAT_SERVER_NAME` is set"),
-    Setting("ASYNC_MODE", str, None, ASYNC_MODE,
-            "`threading` or `gevent`; by default gevent when gevent has patched the standard library "
-            "(gunicorn's gevent worker), else threading",
-            shown="automatic"),
-    Setting("TRUSTED_PROXIES", int, 0, WHOLE,
-            "how many reverse proxies in front set `X-Forwarded-For`/`-Proto`/`-Host`; `0` trusts none"),
-    Setting("PING_INTERVAL", float, 25, POSITIVE,
-            "Engine.IO heartbeat interval, seconds"),
-    Setting("PING_TIMEOUT", float, 20, POSITIVE,
-            "seconds without a heartbeat answer before a client counts as gone"),
-    Setting("METRICS", bool, False, BOOL,
-            "serve Prometheus metrics at `/metrics` ([Metrics](#metrics)); off, `/metrics` answers 404"),
-    Setting("METRICS_TOKEN", str, None, None,
-            "a scrape of `/metrics` must send `Authorization: Bearer <token>`, else 401; at least 32 "
-            "printable characters without spaces (`python3 -c 'import secrets; "
-            "print(secrets.token_hex(16))'`)",
-            shown="none: no token"),
+    Setting(
+        "SECRET_KEY",
+        str,
+        None,
+        None,
+        "Flask's secret key, at least 32 bytes (a shorter one stops the start): `python3 -c 'import "
+        "secrets; print(secrets.token_hex(32))'`. When unset, one is generated once, kept in "
+        "`SECRET_KEY_FILE`, and a warning is logged. **Several processes must share one key: set it "
+        "explicitly.**",
+        shown="generated",
+    ),
+    Setting(
+        "SECRET_KEY_FILE", str, None, None, "where the generated key is kept (mode 0600)", shown="`instance/secret_key`"
+    ),
+    Setting("MAX_MESSAGE_LENGTH", int, 2000, POSITIVE, "longest message, in Unicode code points"),
+    Setting("FLOOD_BURST", int, 30, WHOLE, "messages a connection may send at once; `0` turns flood control off"),
+    Setting("FLOOD_RATE", float, 5.0, None, "messages a second the allowance refills at"),
+    Setting(
+        "CONNECTIONS_PER_MINUTE",
+        int,
+        120,
+        WHOLE,
+        "new connections per client address: a burst of this many, refilled at this many a minute; `0` "
+        "turns it off. Counted once per Engine.IO session, at its handshake, whether or not it goes on to"
+        " connect to Socket.IO; with `CHAT_REDIS_URL`, for all processes together",
+    ),
+    Setting(
+        "CONNECT_TIMEOUT",
+        float,
+        5.0,
+        POSITIVE,
+        "seconds an Engine.IO session may stay open without a Socket.IO connect before the server closes it",
+    ),
+    Setting("TYPING_BURST", int, 5, WHOLE, "typing events a connection may send at once; more are dropped quietly"),
+    Setting("TYPING_RATE", float, 2.0, POSITIVE, "typing events a second that allowance refills at"),
+    Setting("TYPING_TIMEOUT", float, 5.0, POSITIVE, "seconds a typing state lasts without renewal"),
+    Setting(
+        "PRESENCE_GRACE",
+        float,
+        5.0,
+        SECONDS,
+        "seconds a person whose last connection dropped stays in their rooms, so a quick reconnect does not flap",
+    ),
+    Setting(
+        "DEFAULT_ROOM",
+        str,
+        "general",
+        ROOM,
+        "the room every client starts in, where original-protocol clients live; never removed",
+    ),
+    Setting("MAX_ROOMS", int, 100, POSITIVE, "rooms in total, the default one included"),
+    Setting("ROOMS_PER_CONNECTION", int, 10, POSITIVE, "rooms one connection may be in at once"),
+    Setting("ROOM_IDLE_SECONDS", float, 300, SECONDS, "seconds a created room may stay empty before it is removed"),
+    Setting(
+        "DMS_PER_PERSON",
+        int,
+        100,
+        POSITIVE,
+        "direct messages one person may open (those others open with them do not count); not counted in "
+        "`MAX_ROOMS` or `ROOMS_PER_CONNECTION`",
+    ),
+    Setting(
+        "DM_SEEN_SECONDS",
+        float,
+        600,
+        SECONDS,
+        "seconds after a person's last connection ended during which others may still open a direct message with them",
+    ),
+    Setting(
+        "DATABASE_URL",
+        str,
+        None,
+        TEXT,
+        "the SQL database of the durable data ([docs/storage.md](docs/storage.md)): a SQLite path (one"
+        " process), or a `postgresql://` URL that several processes share",
+        shown="`HISTORY_DATABASE`",
+    ),
+    Setting(
+        "HISTORY_DATABASE",
+        str,
+        None,
+        TEXT,
+        "the older name of `DATABASE_URL`, still read",
+        shown="`instance/chat.sqlite3`",
+    ),
+    Setting(
+        "DATABASE_UPGRADE_ON_START",
+        bool,
+        True,
+        BOOL,
+        "apply the database's migrations when the app starts; `false`: run `flask --app app db-upgrade`"
+        " before starting instead",
+    ),
+    Setting("HISTORY_LIMIT", int, 50, POSITIVE, "messages sent on entering a room"),
+    Setting("HISTORY_PAGE_MAX", int, 200, POSITIVE, "most messages one history page request may ask for"),
+    Setting("RETENTION_MESSAGES", int, 10000, WHOLE, "messages kept per room; `0` keeps any number"),
+    Setting("RETENTION_DAYS", float, 30, DAYS, "days a message is kept; `0` keeps them forever"),
+    Setting(
+        "CHANGE_RETENTION",
+        int,
+        1000,
+        WHOLE,
+        "change records (edits, deletions, reactions) kept per room for clients catching up with "
+        "`lastChange`; older ones go, and a catch-up from before them says `gap`; `0` keeps all",
+    ),
+    Setting("MAX_REACTIONS_PER_MESSAGE", int, 20, POSITIVE, "distinct emoji one message may carry"),
+    Setting("MAX_EMOJI_LENGTH", int, 16, POSITIVE, "longest reaction, in Unicode code points"),
+    Setting(
+        "MAX_BAN_SECONDS",
+        float,
+        7 * 86400,
+        POSITIVE,
+        "longest ban from a room ([moderation](docs/protocol.md#moderation))",
+        shown="`604800` (7 days)",
+    ),
+    Setting("MAX_MUTE_SECONDS", float, 7 * 86400, POSITIVE, "longest mute in a room", shown="`604800` (7 days)"),
+    Setting("MAX_MODERATION_REASON", int, 200, POSITIVE, "longest reason of a ban or mute, in Unicode code points"),
+    Setting("MODERATION_LOG_KEEP", int, 1000, WHOLE, "moderation actions each room's record keeps; `0` keeps all"),
+    Setting(
+        "MAX_MENTIONS",
+        int,
+        20,
+        COUNT,
+        "people one message may mention ([mentions](docs/protocol.md#read-markers-receipts-and-mentions))",
+    ),
+    Setting("SEEN_BY_MAX", int, 50, COUNT, "readers one `seen-by` answer lists at most"),
+    Setting(
+        "READ_BURST",
+        int,
+        10,
+        COUNT,
+        "`mark-read`, `seen-by` and `list-dms` requests a connection may send at once, apart from the "
+        "flood allowance; more `mark-read` and `seen-by` are dropped quietly, more `list-dms` refused "
+        "`rate_limited`",
+    ),
+    Setting("READ_RATE", float, 2.0, POSITIVE, "those requests a second that allowance refills at"),
+    Setting(
+        "RECEIPTS_SCAN",
+        int,
+        200,
+        COUNT,
+        "the newest messages a read marker's move looks through for receipts to their senders: a move "
+        "costs at most this many messages read and one receipt per sender",
+    ),
+    Setting(
+        "TOKENS",
+        bool,
+        False,
+        BOOL,
+        "require a signed identity token on every connection ([how](docs/protocol.md#signed-identities))",
+    ),
+    Setting(
+        "TOKEN_MAX_AGE",
+        float,
+        3600,
+        POSITIVE,
+        "seconds a token this server issues (`POST /token`, `issue_token`) is valid; a site's tokens say "
+        "their own `exp`. A connection whose token expires is told (`token_expired`) and disconnected",
+    ),
+    Setting(
+        "DEMO_TOKENS",
+        bool,
+        False,
+        BOOL,
+        "with `CHAT_TOKENS`, let anyone get a token for any name from `POST /token`: demos only. HS256, "
+        "never with a role; with a public key file set it stops the start",
+    ),
+    Setting(
+        "JWT_SECRET",
+        str,
+        None,
+        SECRET,
+        "the HS256 secret tokens are signed with, at least 32 bytes (a shorter one stops the start); "
+        "better one of its own, so the site holds no key to the chat's cookies",
+        shown="`CHAT_SECRET_KEY`",
+    ),
+    Setting(
+        "JWT_PUBLIC_KEY_FILE",
+        str,
+        None,
+        TEXT,
+        "a PEM public key (RSA of 2048 bits or more: RS256; EC P-256: ES256) that checks tokens instead of a secret",
+        shown="none",
+    ),
+    Setting(
+        "JWT_JWKS_FILE",
+        str,
+        None,
+        TEXT,
+        "a JWKS file of RSA or EC P-256 public keys, each with a `kid`; the token's `kid` picks the key. "
+        "One of `JWT_SECRET`, `JWT_PUBLIC_KEY_FILE`, `JWT_JWKS_FILE` (two stop the start)",
+        shown="none",
+    ),
+    Setting("JWT_NAME_CLAIM", str, "name", CLAIM, "the claim that holds the display name; required in every token"),
+    Setting(
+        "JWT_AUDIENCE",
+        str,
+        None,
+        TEXT,
+        "the `aud` every token must name (without it, a token with an `aud` is refused)",
+        shown="none: not checked",
+    ),
+    Setting("JWT_ISSUER", str, None, TEXT, "the `iss` every token must have", shown="none: not checked"),
+    Setting("JWT_LEEWAY", float, 5, LEEWAY, "seconds of clock difference allowed on `exp`, `nbf` and `iat` (0 to 300)"),
+    Setting(
+        "REDIS_URL",
+        str,
+        None,
+        None,
+        "Redis shared by several server processes: broadcasts, presence, rooms, typing (live state only;"
+        " the durable data is in `DATABASE_URL`) ([Several servers](#several-servers))",
+        shown="none: one process",
+    ),
+    Setting("REDIS_CHANNEL", str, "flask-socketio", None, "the Redis channel of the message queue"),
+    Setting(
+        "MAX_PACKET_BYTES",
+        int,
+        None,
+        BYTES,
+        derive=_packet_bytes,
+        meaning="largest Engine.IO packet or long-polling request; more closes the sender's connection (a POST "
+        "gets 413 at once). Never less than a full flood burst of longest messages (checked)",
+    ),
+    Setting(
+        "MAX_EVENT_LENGTH",
+        int,
+        None,
+        None,
+        derive=longest_packet,
+        meaning="longest Socket.IO packet a client may send, in characters, judged before it is parsed: a longer "
+        "event is refused `too_long`. Never less than the longest valid packet, derived from "
+        "`MAX_MESSAGE_LENGTH`, `MAX_MENTIONS` and `ROOMS_PER_CONNECTION` (checked)",
+    ),
+    Setting(
+        "MAX_PACKETS_PER_REQUEST",
+        int,
+        500,
+        WHOLE,
+        "most packets in one long-polling request (Engine.IO's default of 16 drops batched bursts)",
+    ),
+    Setting(
+        "MAX_QUEUED_PACKETS",
+        int,
+        5000,
+        POSITIVE,
+        "packets that may wait to be sent to one client; past it the client (which stopped reading) is "
+        "disconnected and catches up when it returns",
+    ),
+    Setting(
+        "MAX_QUEUED_BYTES",
+        int,
+        4000000,
+        POSITIVE,
+        "bytes that may wait to be sent to one client (the memory its waiting packets hold; over "
+        "WebSocket under gevent, the frame bytes its socket has not taken yet; a room's history on "
+        "entering it is not counted); past it the client is disconnected, as above",
+    ),
+    Setting(
+        "WEBSOCKET_COMPRESSION",
+        bool,
+        False,
+        BOOL,
+        "accept permessage-deflate on WebSocket frames; costs a compression per frame per recipient",
+    ),
+    Setting(
+        "CORS_ORIGINS",
+        list,
+        [],
+        None,
+        "origins allowed to connect and to read the HTTP routes, comma-separated or a JSON list; `*` for any",
+        shown="none: same origin",
+    ),
+    Setting(
+        "PUBLIC_ORIGIN",
+        str,
+        None,
+        None,
+        "the origin the chat is served at (`https://chat.example.com`): Socket.IO then accepts this "
+        "`Origin` (and `CORS_ORIGINS`) instead of comparing it with the `Host` header, which a "
+        "DNS-rebinding page controls ([Origins](docs/protocol.md#origins-both-protocols)). Set it in "
+        "production",
+        shown="none: judged by `Host`; or `CHAT_PREFERRED_URL_SCHEME://CHAT_SERVER_NAME` when "
+        "`CHAT_SERVER_NAME` is set",
+    ),
+    Setting(
+        "ASYNC_MODE",
+        str,
+        None,
+        ASYNC_MODE,
+        "`threading` or `gevent`; by default gevent when gevent has patched the standard library "
+        "(gunicorn's gevent worker), else threading",
+        shown="automatic",
+    ),
+    Setting(
+        "TRUSTED_PROXIES",
+        int,
+        0,
+        WHOLE,
+        "how many reverse proxies in front set `X-Forwarded-For`/`-Proto`/`-Host`; `0` trusts none",
+    ),
+    Setting("PING_INTERVAL", float, 25, POSITIVE, "Engine.IO heartbeat interval, seconds"),
+    Setting("PING_TIMEOUT", float, 20, POSITIVE, "seconds without a heartbeat answer before a client counts as gone"),
+    Setting(
+        "METRICS",
+        bool,
+        False,
+        BOOL,
+        "serve Prometheus metrics at `/metrics` ([Metrics](#metrics)); off, `/metrics` answers 404",
+    ),
+    Setting(
+        "METRICS_TOKEN",
+        str,
+        None,
+        None,
+        "a scrape of `/metrics` must send `Authorization: Bearer <token>`, else 401; at least 32 "
+        "printable characters without spaces (`python3 -c 'import secrets; "
+        "print(secrets.token_hex(16))'`)",
+        shown="none: no token",
+    ),
 )
 
 DEFAULTS: dict[str, Any] = {setting.name: setting.default for setting in SETTINGS}
@@ -418,8 +569,15 @@ def _public_origin(config: Mapping[str, Any]) -> str | None:
     if not origin:
         return None
     parts = urlsplit(origin) if isinstance(origin, str) else None
-    if (not parts or parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/")
-            or parts.query or parts.fragment or parts.username):
+    if (
+        not parts
+        or parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+        or parts.username
+    ):
         raise ValueError(f"CHAT_PUBLIC_ORIGIN must be an origin such as https://chat.example.com, not {origin!r}")
     return str(origin).rstrip("/")
 
@@ -433,8 +591,10 @@ def _flood(config: Mapping[str, Any]) -> None:
     if config["FLOOD_BURST"] and (not _number(config["FLOOD_RATE"]) or config["FLOOD_RATE"] <= 0):
         raise ValueError(f"CHAT_FLOOD_RATE must be a positive number, not {config['FLOOD_RATE']!r}")
     if config["MAX_PACKETS_PER_REQUEST"] < config["FLOOD_BURST"] + 16:
-        raise ValueError(f"CHAT_MAX_PACKETS_PER_REQUEST must leave room for a full flood burst "
-                         f"and Engine.IO's own packets: at least {config['FLOOD_BURST'] + 16}")
+        raise ValueError(
+            f"CHAT_MAX_PACKETS_PER_REQUEST must leave room for a full flood burst "
+            f"and Engine.IO's own packets: at least {config['FLOOD_BURST'] + 16}"
+        )
 
 
 def _packet_bytes_fit(config: Mapping[str, Any]) -> None:
@@ -442,15 +602,18 @@ def _packet_bytes_fit(config: Mapping[str, Any]) -> None:
     if config["MAX_PACKET_BYTES"] < flood_allowance_bytes(config):
         raise ValueError(
             f"CHAT_MAX_PACKET_BYTES ({config['MAX_PACKET_BYTES']}) is too small for a full flood burst "
-            f"of longest messages in one long-polling request ({flood_allowance_bytes(config)} bytes)")
+            f"of longest messages in one long-polling request ({flood_allowance_bytes(config)} bytes)"
+        )
 
 
 def _secret_key(config: Mapping[str, Any]) -> None:
     """Refuse a secret key short enough to guess."""
     key = config["SECRET_KEY"]
     if key and len(key.encode() if isinstance(key, str) else key) < MIN_SECRET_KEY_BYTES:
-        raise ValueError(f"CHAT_SECRET_KEY is too short: at least {MIN_SECRET_KEY_BYTES} bytes, such as the output of "
-                         f"`python3 -c 'import secrets; print(secrets.token_hex(32))'`")
+        raise ValueError(
+            f"CHAT_SECRET_KEY is too short: at least {MIN_SECRET_KEY_BYTES} bytes, such as the output of "
+            f"`python3 -c 'import secrets; print(secrets.token_hex(32))'`"
+        )
 
 
 def _jwt(config: Mapping[str, Any]) -> None:
@@ -465,25 +628,32 @@ def _jwt(config: Mapping[str, Any]) -> None:
         # One way of checking tokens: a secret beside public keys would let HS256 tokens in too.
         raise ValueError(f"CHAT_JWT_SECRET and CHAT_{public[0]} are both set: choose HS256 or public keys")
     if public and config["DEMO_TOKENS"]:
-        raise ValueError(f"CHAT_DEMO_TOKENS is on with CHAT_{public[0]}: demo tokens are HS256 only, so they "
-                         f"are off whenever public keys check tokens; turn CHAT_DEMO_TOKENS off")
+        raise ValueError(
+            f"CHAT_DEMO_TOKENS is on with CHAT_{public[0]}: demo tokens are HS256 only, so they "
+            f"are off whenever public keys check tokens; turn CHAT_DEMO_TOKENS off"
+        )
 
 
 def _metrics_token(config: Mapping[str, Any]) -> None:
     """Refuse a METRICS_TOKEN that is not a string, or short enough to guess."""
     token = config["METRICS_TOKEN"]
-    if token is not None and (not isinstance(token, str) or len(token) < MIN_METRICS_TOKEN_LENGTH
-                              or not token.isprintable() or " " in token):
-        raise ValueError(f"CHAT_METRICS_TOKEN must be at least {MIN_METRICS_TOKEN_LENGTH} printable characters "
-                         f"without spaces, such as the output of `python3 -c 'import secrets; "
-                         f"print(secrets.token_hex(16))'`")
+    if token is not None and (
+        not isinstance(token, str) or len(token) < MIN_METRICS_TOKEN_LENGTH or not token.isprintable() or " " in token
+    ):
+        raise ValueError(
+            f"CHAT_METRICS_TOKEN must be at least {MIN_METRICS_TOKEN_LENGTH} printable characters "
+            f"without spaces, such as the output of `python3 -c 'import secrets; "
+            f"print(secrets.token_hex(16))'`"
+        )
 
 
 def _event_length(config: Mapping[str, Any]) -> None:
     """Refuse an event length limit below the longest valid packet."""
     if not _whole(config["MAX_EVENT_LENGTH"]) or config["MAX_EVENT_LENGTH"] < longest_packet(config):
-        raise ValueError(f"CHAT_MAX_EVENT_LENGTH must be a whole number of characters, at least the longest "
-                         f"valid packet ({longest_packet(config)}), not {config['MAX_EVENT_LENGTH']!r}")
+        raise ValueError(
+            f"CHAT_MAX_EVENT_LENGTH must be a whole number of characters, at least the longest "
+            f"valid packet ({longest_packet(config)}), not {config['MAX_EVENT_LENGTH']!r}"
+        )
 
 
 def _cors(config: Mapping[str, Any]) -> None:
@@ -493,7 +663,14 @@ def _cors(config: Mapping[str, Any]) -> None:
 
 
 RELATIONS: tuple[Callable[[Mapping[str, Any]], None], ...] = (
-    _flood, _packet_bytes_fit, _secret_key, _jwt, _metrics_token, _event_length, _cors)
+    _flood,
+    _packet_bytes_fit,
+    _secret_key,
+    _jwt,
+    _metrics_token,
+    _event_length,
+    _cors,
+)
 
 
 def _instance_secret(app: Flask) -> str:
@@ -516,7 +693,9 @@ def _instance_secret(app: Flask) -> str:
         draft.unlink()
     app.logger.warning(
         "CHAT_SECRET_KEY is not set: generated a secret key and saved it in %s. "
-        "Several server processes must share one key: set CHAT_SECRET_KEY for all of them.", path)
+        "Several server processes must share one key: set CHAT_SECRET_KEY for all of them.",
+        path,
+    )
     return path.read_text().strip()
 
 
@@ -547,7 +726,7 @@ def write_readme_table(path: Path) -> None:
     old = readme_table(readme)
     start = readme.index(TABLE_BEGIN + "\n") + len(TABLE_BEGIN) + 1
     # Blank lines around the table, so Markdown never reads a marker as a row of it.
-    path.write_text(readme[:start] + "\n" + table() + "\n" + readme[start + len(old):], encoding="utf-8")
+    path.write_text(readme[:start] + "\n" + table() + "\n" + readme[start + len(old) :], encoding="utf-8")
 
 
 def main(argv: list[str]) -> int:

@@ -20,7 +20,7 @@ DM_ID = re.compile(r"dm:[0-9a-f]{24}")
 
 # The largest id exact both as a JavaScript number and as a Redis score (a double); SQLite's
 # INTEGER would overflow only at 2**63, so the two backends agree only below this.
-MAX_MESSAGE_ID = 2 ** 53 - 1
+MAX_MESSAGE_ID = 2**53 - 1
 
 CLIENT_ID_MAX = 64
 
@@ -179,8 +179,12 @@ def reaction_emoji(value, max_length):
 
     Raise ChatError ``bad_emoji`` if it is not one.
     """
-    if (not isinstance(value, str) or not 0 < len(value) <= max_length or not value.strip()
-            or any(unicodedata.category(c) in ("Cc", "Cs", "Zl", "Zp") for c in value)):
+    if (
+        not isinstance(value, str)
+        or not 0 < len(value) <= max_length
+        or not value.strip()
+        or any(unicodedata.category(c) in ("Cc", "Cs", "Zl", "Zp") for c in value)
+    ):
         raise ChatError("bad_emoji", f"a reaction is 1 to {max_length} characters, no control characters")
     return value
 
@@ -215,8 +219,9 @@ PERSON_ID_MAX = 256
 def person_id(value):
     """Return ``value`` as a person's id, as ``user.id`` shows it; raise ChatError if it cannot be one."""
     if not isinstance(value, str) or not 0 < len(value) <= PERSON_ID_MAX:
-        raise ChatError("bad_arguments", f"person must be a person's id (user.id), a string of 1 to {PERSON_ID_MAX} "
-                                         f"characters")
+        raise ChatError(
+            "bad_arguments", f"person must be a person's id (user.id), a string of 1 to {PERSON_ID_MAX} characters"
+        )
     return value
 
 

@@ -67,8 +67,10 @@ def clock():
 @pytest.fixture
 def make_app(clock):
     """Return a factory of apps with test settings, some changed, whose chat state runs on ``clock``."""
+
     def make(**settings):
         return create_app({**TEST_SETTINGS, **settings}, clock=clock)
+
     return make
 
 
@@ -82,6 +84,7 @@ def app(make_app):
 def core(tmp_path, clock):
     """Return (chat, fake port): the chat's core on local stores in a temporary file, guests only, no socket."""
     from support.core import make_chat
+
     return make_chat(tmp_path, clock)
 
 
@@ -89,6 +92,7 @@ def core(tmp_path, clock):
 def signed_core(tmp_path, clock):
     """Return (chat, fake port) as ``core`` does, with signed identities on (TOKENS): bans, mutes and owners."""
     from support.core import make_chat
+
     return make_chat(tmp_path, clock, TOKENS=True)
 
 
@@ -118,10 +122,12 @@ def socket_client(app):
 @pytest.fixture
 def full(socket_client, app):
     """Return a factory of full-protocol test clients: full("Alice", rooms=[...], target_app=...)."""
+
     def connect(name=None, target_app=None, browser=None, **auth):
         if name is not None:
             auth["name"] = name
         return socket_client(target_app or app, auth={"protocol": 2, **auth}, flask_test_client=browser)
+
     return connect
 
 
@@ -281,8 +287,9 @@ def make_durable(wall_clock):
         emitted.append((event, data, to))
 
     def open_durable(url, **settings):
-        stores = open_stores({**chat_settings.DEFAULTS, "DATABASE_URL": url, **settings}, emit,
-                             clock=wall_clock, wall_clock=wall_clock)
+        stores = open_stores(
+            {**chat_settings.DEFAULTS, "DATABASE_URL": url, **settings}, emit, clock=wall_clock, wall_clock=wall_clock
+        )
         opened.append(stores)
         return stores
 
@@ -298,6 +305,7 @@ def durable(database_url, make_durable):
 
     As ``make_durable``'s: each call opens them afresh; ``durable.emitted`` records their emits.
     """
+
     def open_durable(**settings):
         return make_durable(database_url, **settings)
 

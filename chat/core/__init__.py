@@ -36,9 +36,17 @@ __all__ = ["Chat", "Handshake", "Port", "Sent", "Settings"]
 class Chat:
     """The chat: its operations by concern, over the stores it is given, announcing through ``port``."""
 
-    def __init__(self, stores: Stores, port: Port, settings: Settings, tokens: Tokens | None, guests: Guests,
-                 dm_key: bytes, clock: Callable[[], float] = time.monotonic,
-                 wall_clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        stores: Stores,
+        port: Port,
+        settings: Settings,
+        tokens: Tokens | None,
+        guests: Guests,
+        dm_key: bytes,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
         self.stores = stores  # for the health check and the metrics; the operations below are the rules
         self.settings = settings
         self.tokens = tokens  # None unless signed identities are required
@@ -47,23 +55,68 @@ class Chat:
         s = stores
         moderation_store: base.Moderation = s.moderation
         changes_store: base.Changes = s.changes
-        policy = Policy(settings, s.presence, s.rooms, s.dms, s.reads, moderation_store, tokens is not None,
-                        wall_clock)
+        policy = Policy(settings, s.presence, s.rooms, s.dms, s.reads, moderation_store, tokens is not None, wall_clock)
         announce = Announce(port, s.presence, s.rooms, s.typing, s.dms)
         self.dms = DirectMessages(port, policy, s.dms, s.history, s.delivery, s.read_limit, dm_key)
         self.changes = Changes(port, policy, announce, changes_store)
         self.reads = Reads(port, policy, settings, s.rooms, s.history, s.reads, s.dms, s.read_limit)
-        self.moderation = Moderation(port, policy, announce, self.reads, settings, s.presence, changes_store,
-                                     moderation_store, wall_clock)
-        self.rooms = Rooms(port, policy, announce, settings, s.presence, s.rooms, s.history, s.delivery,
-                           self.dms, self.changes, self.reads, self.moderation)
-        self.messages = Messages(policy, announce, settings, s.presence, s.history, s.delivery,
-                                 s.typing, s.reads, self.dms, s.flood, s.typing_limit)
-        self.connections = Connections(port, policy, announce, settings, s.presence, s.dms,
-                                       Limits(s.flood, s.typing_limit, s.read_limit), self.rooms, self.reads,
-                                       tokens, token_expiry, guests)
-        self.expiry = Expiry(port, announce, settings, s.presence, s.rooms, s.typing, s.history, s.delivery, s.reads,
-                             moderation_store, token_expiry)
+        self.moderation = Moderation(
+            port, policy, announce, self.reads, settings, s.presence, changes_store, moderation_store, wall_clock
+        )
+        self.rooms = Rooms(
+            port,
+            policy,
+            announce,
+            settings,
+            s.presence,
+            s.rooms,
+            s.history,
+            s.delivery,
+            self.dms,
+            self.changes,
+            self.reads,
+            self.moderation,
+        )
+        self.messages = Messages(
+            policy,
+            announce,
+            settings,
+            s.presence,
+            s.history,
+            s.delivery,
+            s.typing,
+            s.reads,
+            self.dms,
+            s.flood,
+            s.typing_limit,
+        )
+        self.connections = Connections(
+            port,
+            policy,
+            announce,
+            settings,
+            s.presence,
+            s.dms,
+            Limits(s.flood, s.typing_limit, s.read_limit),
+            self.rooms,
+            self.reads,
+            tokens,
+            token_expiry,
+            guests,
+        )
+        self.expiry = Expiry(
+            port,
+            announce,
+            settings,
+            s.presence,
+            s.rooms,
+            s.typing,
+            s.history,
+            s.delivery,
+            s.reads,
+            moderation_store,
+            token_expiry,
+        )
         # The rooms the history knows of come back after a restart; the default room always exists.
         s.history.add_room(settings.default_room)
         for room in s.history.rooms():
@@ -71,16 +124,21 @@ class Chat:
                 s.rooms.restore(room)
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any], stores: Stores, port: Port,
-                    clock: Callable[[], float] = time.monotonic) -> "Chat":
+    def from_config(
+        cls, config: Mapping[str, Any], stores: Stores, port: Port, clock: Callable[[], float] = time.monotonic
+    ) -> "Chat":
         """Build the chat from a Flask config mapping, the ``stores`` it opened and ``port``; ``clock`` times tokens."""
         key = config["SECRET_KEY"]
         key_bytes = key.encode() if isinstance(key, str) else bytes(key)
-        return cls(stores, port, Settings.from_config(config),
-                   tokens=Tokens.from_config(config) if config["TOKENS"] else None,
-                   guests=Guests(config["SECRET_KEY"]),
-                   dm_key=hmac.new(key_bytes, b"direct messages", hashlib.sha256).digest(),
-                   clock=clock)
+        return cls(
+            stores,
+            port,
+            Settings.from_config(config),
+            tokens=Tokens.from_config(config) if config["TOKENS"] else None,
+            guests=Guests(config["SECRET_KEY"]),
+            dm_key=hmac.new(key_bytes, b"direct messages", hashlib.sha256).digest(),
+            clock=clock,
+        )
 
     @property
     def presence(self) -> base.Presence:

@@ -9,8 +9,9 @@ from .port import Groups, Port
 class Announce:
     """Tell a room (or a DM's two people) about typing and departures, through the port."""
 
-    def __init__(self, port: Port, presence: base.Presence, rooms: base.Rooms, typing: base.Typing,
-                 dms: base.DirectMessages) -> None:
+    def __init__(
+        self, port: Port, presence: base.Presence, rooms: base.Rooms, typing: base.Typing, dms: base.DirectMessages
+    ) -> None:
         self._port = port
         self._presence = presence
         self._rooms = rooms
@@ -27,8 +28,12 @@ class Announce:
     def typing(self, conversation: str, member: Member, is_typing: bool) -> None:
         """Tell the room, or a DM's two people, that ``member`` started or stopped typing; not the typist's connections."""
         to: Groups = self.audience(conversation) or room_group(conversation)
-        self._port.to_groups(to, "typing", {"room": conversation, "user": member.as_dict(), "typing": is_typing},
-                             skip=list(self._presence.connections_of_person(member.id)))
+        self._port.to_groups(
+            to,
+            "typing",
+            {"room": conversation, "user": member.as_dict(), "typing": is_typing},
+            skip=list(self._presence.connections_of_person(member.id)),
+        )
 
     def departure(self, room: str, member: Member) -> None:
         """Tell a room that a person left it, and end their typing there."""

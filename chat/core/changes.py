@@ -30,8 +30,9 @@ class Changes:
         Everyone in the room, the sender included, gets ``message-edited``; in a DM, both people.
         """
         member = self._policy.require_change(connection, conversation)
-        change: dict[str, Any] = self._changes.edit(conversation, message_id, member.id, text,
-                                                    self._announce.audience(conversation))
+        change: dict[str, Any] = self._changes.edit(
+            conversation, message_id, member.id, text, self._announce.audience(conversation)
+        )
         return change
 
     def delete(self, connection: str, conversation: str, message_id: int) -> dict[str, Any]:
@@ -40,8 +41,9 @@ class Changes:
         Everyone in the room, the sender included, gets ``message-deleted``; in a DM, both people.
         """
         member = self._policy.require_change(connection, conversation)
-        change: dict[str, Any] = self._changes.delete(conversation, message_id, member.id,
-                                                      groups=self._announce.audience(conversation))
+        change: dict[str, Any] = self._changes.delete(
+            conversation, message_id, member.id, groups=self._announce.audience(conversation)
+        )
         return change
 
     def react(self, connection: str, conversation: str, message_id: int, emoji: str, on: bool) -> dict[str, Any] | None:
@@ -51,8 +53,9 @@ class Changes:
         with who reacted with that emoji now; a toggle that changes nothing is sent to nobody.
         """
         member = self._policy.require_change(connection, conversation)
-        change: dict[str, Any] | None = self._changes.react(conversation, message_id, member.id, emoji, on,
-                                                            self._announce.audience(conversation))
+        change: dict[str, Any] | None = self._changes.react(
+            conversation, message_id, member.id, emoji, on, self._announce.audience(conversation)
+        )
         return change
 
     def last_change(self, conversation: str) -> int:
@@ -69,9 +72,18 @@ class Changes:
         last = self._changes.last_change(conversation)
         records, more, gap = self._changes.after(conversation, after_change, upto_id, CATCH_UP_CHUNK)
         while True:
-            self._port.to_connection(connection, "changes", {
-                "room": conversation, "after": after_change, "changes": records, "last": last, "gap": gap,
-                "more": more})
+            self._port.to_connection(
+                connection,
+                "changes",
+                {
+                    "room": conversation,
+                    "after": after_change,
+                    "changes": records,
+                    "last": last,
+                    "gap": gap,
+                    "more": more,
+                },
+            )
             if not more:
                 return
             after_change, gap = records[-1]["change"], False

@@ -51,9 +51,21 @@ class Limits:
 class Connections:
     """Check handshakes, connect and disconnect connections."""
 
-    def __init__(self, port: Port, policy: Policy, announce: Announce, settings: Settings, presence: base.Presence,
-                 dms: base.DirectMessages, limits: Limits, rooms: Rooms, reads: Reads, tokens: Tokens | None,
-                 token_expiry: TokenExpiry | None, guests: Guests) -> None:
+    def __init__(
+        self,
+        port: Port,
+        policy: Policy,
+        announce: Announce,
+        settings: Settings,
+        presence: base.Presence,
+        dms: base.DirectMessages,
+        limits: Limits,
+        rooms: Rooms,
+        reads: Reads,
+        tokens: Tokens | None,
+        token_expiry: TokenExpiry | None,
+        guests: Guests,
+    ) -> None:
         self._port = port
         self._policy = policy
         self._announce = announce
@@ -95,8 +107,9 @@ class Connections:
         rooms = validation.handshake_rooms(checked, self._settings.default_room, per, dms_max=per)
         return Handshake(True, person_id, name, admin, token, rooms, validation.handshake_changes(checked, rooms))
 
-    def connect(self, connection: str, handshake: Handshake, address: str | None,
-                browser: str | None) -> tuple[Member, list[tuple[str, Member]]]:
+    def connect(
+        self, connection: str, handshake: Handshake, address: str | None, browser: str | None
+    ) -> tuple[Member, list[tuple[str, Member]]]:
         """Make ``connection`` its handshake's person, open its allowances, put it in its groups.
 
         Return (its member, the departures its arrival caused): a new guest taking the name
@@ -124,8 +137,9 @@ class Connections:
             self._dms.arrived(member)
         return member, departures
 
-    def arrive(self, connection: str, handshake: Handshake, member: Member,
-               departures: list[tuple[str, Member]]) -> None:
+    def arrive(
+        self, connection: str, handshake: Handshake, member: Member, departures: list[tuple[str, Member]]
+    ) -> None:
         """Announce the departures ``connect`` caused; put ``connection`` in its rooms, welcoming a full one.
 
         A full-protocol client gets ``welcome``, with its unread counts in every room its
@@ -138,8 +152,12 @@ class Connections:
         if not handshake.full:
             self._rooms.enter(connection, False, self._settings.default_room)
             return
-        welcome: dict[str, Any] = {"protocol": validation.FULL_PROTOCOL, "user": member.as_dict(),
-                                   "defaultRoom": self._settings.default_room, "rooms": self._rooms.names()}
+        welcome: dict[str, Any] = {
+            "protocol": validation.FULL_PROTOCOL,
+            "user": member.as_dict(),
+            "defaultRoom": self._settings.default_room,
+            "rooms": self._rooms.names(),
+        }
         if not self._tokens:
             welcome["guest"] = self._guests.issue(member.id)
         welcome["unread"] = self._reads.unread_on_connect(connection, member, handshake.rooms)
@@ -180,8 +198,9 @@ class Connections:
             return None
         return member
 
-    def _connect_guest(self, connection: str, guest_id: str | None, name: str | None,
-                       browser: str | None) -> tuple[Member, list[tuple[str, Member]]]:
+    def _connect_guest(
+        self, connection: str, guest_id: str | None, name: str | None, browser: str | None
+    ) -> tuple[Member, list[tuple[str, Member]]]:
         """Connect ``connection`` as guest ``guest_id`` (None: a new one); return (member, departures).
 
         A guest already connected elsewhere (a duplicated tab copies its credential) stays
@@ -199,4 +218,4 @@ class Connections:
 def _is_name_or_numbered(given: str, name: str) -> bool:
     """Return whether ``given`` is ``name``, or ``name`` with a number the uniqueness rule added."""
     given, name = name_key(given), name_key(name)
-    return given == name or (given.startswith(name + " ") and given[len(name) + 1:].isdigit())
+    return given == name or (given.startswith(name + " ") and given[len(name) + 1 :].isdigit())

@@ -22,8 +22,16 @@ def _as_dict(dm: str, other: Member) -> dict[str, Any]:
 class DirectMessages:
     """Open and list DMs; give a DM's history to one of its people."""
 
-    def __init__(self, port: Port, policy: Policy, dms: base.DirectMessages, history: base.History,
-                 delivery: base.Delivery, read_limit: base.FloodControl, key: bytes) -> None:
+    def __init__(
+        self,
+        port: Port,
+        policy: Policy,
+        dms: base.DirectMessages,
+        history: base.History,
+        delivery: base.Delivery,
+        read_limit: base.FloodControl,
+        key: bytes,
+    ) -> None:
         self._port = port
         self._policy = policy
         self._dms = dms
@@ -66,7 +74,9 @@ class DirectMessages:
         if wait:
             raise ChatError("rate_limited", f"too many requests: wait {wait:.1f} s before asking again")
         me = self._policy.person(connection)
-        return [{**_as_dict(dm, other), "lastId": self._history.last_id(dm)} for dm, other in self._dms.of_person(me.id)]
+        return [
+            {**_as_dict(dm, other), "lastId": self._history.last_id(dm)} for dm, other in self._dms.of_person(me.id)
+        ]
 
     def members(self, connection: str, dm: str) -> list[Member]:
         """Return ``dm``'s two people, ``connection``'s person first: who a mention in it may name."""

@@ -15,8 +15,11 @@ from .config import Settings
 from .port import Port
 
 USER_LEFT = {"message": "A user left the chat"}
-TOKEN_EXPIRED = {"event": "connect", "error": "your token has expired: connect again with a new one",
-                 "code": "token_expired"}
+TOKEN_EXPIRED = {
+    "event": "connect",
+    "error": "your token has expired: connect again with a new one",
+    "code": "token_expired",
+}
 ERROR_EVENT = "chat-error"
 
 
@@ -34,9 +37,20 @@ class Swept:
 class Expiry:
     """Sweep what has run out, and apply the history's retention."""
 
-    def __init__(self, port: Port, announce: Announce, settings: Settings, presence: base.Presence,
-                 rooms: base.Rooms, typing: base.Typing, history: base.History, delivery: base.Delivery,
-                 reads: base.Reads, moderation: base.Moderation, token_expiry: TokenExpiry | None) -> None:
+    def __init__(
+        self,
+        port: Port,
+        announce: Announce,
+        settings: Settings,
+        presence: base.Presence,
+        rooms: base.Rooms,
+        typing: base.Typing,
+        history: base.History,
+        delivery: base.Delivery,
+        reads: base.Reads,
+        moderation: base.Moderation,
+        token_expiry: TokenExpiry | None,
+    ) -> None:
         self._port = port
         self._announce = announce
         self._settings = settings

@@ -30,10 +30,20 @@ class Sent:
 class Messages:
     """Post messages, answer history pages, pass typing on."""
 
-    def __init__(self, policy: Policy, announce: Announce, settings: Settings, presence: base.Presence,
-                 history: base.History, delivery: base.Delivery, typing: base.Typing,
-                 reads: base.Reads, dms: DirectMessages, flood: base.FloodControl,
-                 typing_limit: base.FloodControl) -> None:
+    def __init__(
+        self,
+        policy: Policy,
+        announce: Announce,
+        settings: Settings,
+        presence: base.Presence,
+        history: base.History,
+        delivery: base.Delivery,
+        typing: base.Typing,
+        reads: base.Reads,
+        dms: DirectMessages,
+        flood: base.FloodControl,
+        typing_limit: base.FloodControl,
+    ) -> None:
         self._policy = policy
         self._announce = announce
         self._settings = settings
@@ -56,8 +66,7 @@ class Messages:
         """Post ``text`` from ``connection`` to the default room, its ``@name`` mentions resolved."""
         return self._post(connection, self._settings.default_room, text)
 
-    def send(self, connection: str, conversation: str, text: str, client_id: str | None,
-             mentions: list[str]) -> Sent:
+    def send(self, connection: str, conversation: str, text: str, client_id: str | None, mentions: list[str]) -> Sent:
         """Post ``text`` from ``connection`` to ``conversation``.
 
         ``mentions`` lists the ids of people it mentions; only the conversation's members are
@@ -75,8 +84,14 @@ class Messages:
         self.take_flood(connection)
         return self._post(connection, conversation, text, client_id, mentions)
 
-    def _post(self, connection: str, conversation: str, text: str, client_id: str | None = None,
-              mentions: list[str] | None = None) -> Sent:
+    def _post(
+        self,
+        connection: str,
+        conversation: str,
+        text: str,
+        client_id: str | None = None,
+        mentions: list[str] | None = None,
+    ) -> Sent:
         """Store ``text`` for ``conversation`` from ``connection`` and deliver it.
 
         ``mentions`` is the person ids the sender names, kept only for the members; None
@@ -84,9 +99,15 @@ class Messages:
         """
         member = self._policy.require_write(connection, conversation)
         mentioned = self._mentioned(connection, conversation, text, mentions)
-        message, new = self._delivery.post(conversation, member, text, client_id,
-                                           to_seed=conversation == self._settings.default_room,
-                                           groups=self._announce.audience(conversation), mentions=mentioned)
+        message, new = self._delivery.post(
+            conversation,
+            member,
+            text,
+            client_id,
+            to_seed=conversation == self._settings.default_room,
+            groups=self._announce.audience(conversation),
+            mentions=mentioned,
+        )
         if new and mentioned:
             self._reads.mention(conversation, message.id, mentioned)
         if new and self._typing.stop(conversation, member.id):
@@ -95,6 +116,7 @@ class Messages:
 
     def _mentioned(self, connection: str, conversation: str, text: str, mentions: list[str] | None) -> list[str]:
         """Return the person ids ``text`` mentions: those of ``mentions`` among the members, or its @names."""
+
         def members() -> list[Member]:
             if is_dm(conversation):
                 return self._dms.members(connection, conversation)
@@ -106,8 +128,9 @@ class Messages:
             return resolved(text, members(), self._settings.max_mentions) if "@" in text else []
         return kept(mentions, members(), self._settings.max_mentions) if mentions else []
 
-    def history_page(self, connection: str, conversation: str, before: int | None,
-                     limit: int | None) -> tuple[list[Message], bool]:
+    def history_page(
+        self, connection: str, conversation: str, before: int | None, limit: int | None
+    ) -> tuple[list[Message], bool]:
         """Return a page of ``conversation``'s messages before id ``before`` (the latest if None), and ``more``.
 
         ``limit`` None is HISTORY_LIMIT, refused ``bad_arguments`` (after the access check) over HISTORY_PAGE_MAX.
@@ -128,5 +151,3 @@ class Messages:
     def take_typing_allowance(self, connection: str) -> bool:
         """Take a token from ``connection``'s typing allowance; return False if none was left (drop the event)."""
         return not self._typing_limit.take(connection)
-
-

@@ -23,9 +23,18 @@ from .reads import Reads
 class Moderation:
     """The moderators' actions, each checked by the policy, recorded and shown to the room."""
 
-    def __init__(self, port: Port, policy: Policy, announce: Announce, reads: Reads,
-                 settings: Settings, presence: base.Presence, changes: base.Changes, moderation: base.Moderation,
-                 wall_clock: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        port: Port,
+        policy: Policy,
+        announce: Announce,
+        reads: Reads,
+        settings: Settings,
+        presence: base.Presence,
+        changes: base.Changes,
+        moderation: base.Moderation,
+        wall_clock: Callable[[], float],
+    ) -> None:
         self._port = port
         self._policy = policy
         self._announce = announce
@@ -75,8 +84,9 @@ class Moderation:
         """End ``person``'s ban or mute (``kind``) in ``room``; return the notice the room gets."""
         member = self._policy.require_moderate(connection, room, admin)
         if not self._moderation.lift(kind, room, person):
-            raise ChatError("not_found", f"{person!r} is not {'banned from' if kind == 'ban' else 'muted in'} "
-                                         f"the room {room!r}")
+            raise ChatError(
+                "not_found", f"{person!r} is not {'banned from' if kind == 'ban' else 'muted in'} the room {room!r}"
+            )
         return self._notice(room, member, "un" + kind, person=self._as_seen(person))
 
     def log(self, connection: str, admin: bool, room: str, limit: int) -> list[dict[str, Any]]:
@@ -95,15 +105,17 @@ class Moderation:
         owner = self._moderation.owner(room) if self._policy.signed else None
         return {"owner": owner} if owner else {}
 
-    def _restrict(self, kind: str, connection: str, admin: bool, room: str, person: str, seconds: int,
-                  reason: str) -> dict[str, Any]:
+    def _restrict(
+        self, kind: str, connection: str, admin: bool, room: str, person: str, seconds: int, reason: str
+    ) -> dict[str, Any]:
         """Ban or mute (``kind``) ``person`` in ``room``; return the notice."""
         member = self._policy.require_moderate(connection, room, admin)
         self._policy.refuse_self(member, person)
         until = self._wall_clock() + seconds
         self._moderation.restrict(kind, room, person, until)
-        return self._notice(room, member, kind, person=self._as_seen(person), until=iso_time(until), seconds=seconds,
-                            reason=reason)
+        return self._notice(
+            room, member, kind, person=self._as_seen(person), until=iso_time(until), seconds=seconds, reason=reason
+        )
 
     def _as_seen(self, person: str) -> dict[str, Any]:
         """Return the person ``person`` (an id) as others see them: as they are online, or by id alone."""
@@ -117,8 +129,12 @@ class Moderation:
 
     def _notice(self, room: str, member: Member, action: str, **details: Any) -> dict[str, Any]:
         """Record a moderation action in ``room`` and show it there as a ``moderation`` notice; return the notice."""
-        notice = {"room": room, "action": action, "by": member.as_dict(),
-                  **{key: value for key, value in details.items() if value not in (None, "")}}
+        notice = {
+            "room": room,
+            "action": action,
+            "by": member.as_dict(),
+            **{key: value for key, value in details.items() if value not in (None, "")},
+        }
         self._moderation.record(room, {**notice, "ts": int(self._wall_clock() * 1000)})
         self._port.to_groups(room_group(room), "moderation", notice)
         return notice

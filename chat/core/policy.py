@@ -28,8 +28,17 @@ from .config import Settings
 class Policy:
     """Decide every request about a conversation; raise ChatError to refuse it."""
 
-    def __init__(self, settings: Settings, presence: base.Presence, rooms: base.Rooms, dms: base.DirectMessages, reads: base.Reads,
-                 moderation: base.Moderation, signed: bool, wall_clock: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        presence: base.Presence,
+        rooms: base.Rooms,
+        dms: base.DirectMessages,
+        reads: base.Reads,
+        moderation: base.Moderation,
+        signed: bool,
+        wall_clock: Callable[[], float],
+    ) -> None:
         self._default_room = settings.default_room
         self._presence = presence
         self._rooms = rooms

@@ -21,8 +21,17 @@ from .port import Port
 class Reads:
     """Move read markers, say who has read a message, count what is unread."""
 
-    def __init__(self, port: Port, policy: Policy, settings: Settings, rooms: base.Rooms, history: base.History,
-                 reads: base.Reads, dms: base.DirectMessages, read_limit: base.FloodControl) -> None:
+    def __init__(
+        self,
+        port: Port,
+        policy: Policy,
+        settings: Settings,
+        rooms: base.Rooms,
+        history: base.History,
+        reads: base.Reads,
+        dms: base.DirectMessages,
+        read_limit: base.FloodControl,
+    ) -> None:
         self._port = port
         self._policy = policy
         self._settings = settings
@@ -35,8 +44,11 @@ class Reads:
     def unread(self, person_id: str, conversation: str) -> dict[str, int]:
         """Return the person's unread count in ``conversation``: {"count", "mentions", "readUpTo"}."""
         upto: int = self._reads.marker(person_id, conversation)
-        return {"count": max(0, self._history.last_id(conversation) - upto),
-                "mentions": self._reads.mentions_after(person_id, conversation, upto), "readUpTo": upto}
+        return {
+            "count": max(0, self._history.last_id(conversation) - upto),
+            "mentions": self._reads.mentions_after(person_id, conversation, upto),
+            "readUpTo": upto,
+        }
 
     def unread_on_connect(self, connection: str, member: Member, entering: Iterable[str]) -> dict[str, dict[str, int]]:
         """Return ``welcome``'s unread counts: {room: unread(...)} for every room the person belongs to or is entering.
@@ -77,8 +89,13 @@ class Reads:
         previous = self._reads.mark(member, conversation, upto)
         counts = self.unread(member.id, conversation)
         if previous is None:
-            return {"room": conversation, "id": counts["readUpTo"], "unread": counts["count"],
-                    "mentions": counts["mentions"], "moved": False}
+            return {
+                "room": conversation,
+                "id": counts["readUpTo"],
+                "unread": counts["count"],
+                "mentions": counts["mentions"],
+                "moved": False,
+            }
         marker = {"room": conversation, "id": upto, "unread": counts["count"], "mentions": counts["mentions"]}
         self._port.to_person(member.id, "read-marker", marker)
         self._send_receipts(conversation, member, previous, upto)

@@ -20,9 +20,21 @@ CATCH_UP_CHUNK = 500  # messages per ``history`` event of a catch-up
 class Rooms:
     """Create, enter, leave and list rooms; rename people."""
 
-    def __init__(self, port: Port, policy: Policy, announce: Announce, settings: Settings, presence: base.Presence,
-                 rooms: base.Rooms, history: base.History, delivery: base.Delivery, dms: DirectMessages,
-                 changes: Changes, reads: Reads, moderation: Moderation) -> None:
+    def __init__(
+        self,
+        port: Port,
+        policy: Policy,
+        announce: Announce,
+        settings: Settings,
+        presence: base.Presence,
+        rooms: base.Rooms,
+        history: base.History,
+        delivery: base.Delivery,
+        dms: DirectMessages,
+        changes: Changes,
+        reads: Reads,
+        moderation: Moderation,
+    ) -> None:
         self._port = port
         self._policy = policy
         self._announce = announce
@@ -58,8 +70,9 @@ class Rooms:
         self._port.to_groups(FULL, "room-created", {"room": room})
         return room
 
-    def enter(self, connection: str, full: bool, room: str, after: int | None = None,
-              last_change: int | None = None) -> None:
+    def enter(
+        self, connection: str, full: bool, room: str, after: int | None = None, last_change: int | None = None
+    ) -> None:
         """Put ``connection`` in ``room`` (which must exist), announcing a newcomer.
 
         A full-protocol client gets the room's presence, then its history: the latest
@@ -69,6 +82,7 @@ class Rooms:
         A DM (``room`` a DM id) gives its history (and changes) alone: its people are not
         announced, and need not join.
         """
+
         def send(upto: int | None) -> None:
             self._send_history_and_changes(connection, room, after, upto, last_change)
 
@@ -84,14 +98,16 @@ class Rooms:
         member, is_new = self._presence.enter(connection, room)
         self._rooms.occupied(room, True)
         if is_new:
-            self._port.to_groups(room_group(room), "member-joined", {"room": room, "user": member.as_dict()},
-                                 skip=connection)
+            self._port.to_groups(
+                room_group(room), "member-joined", {"room": room, "user": member.as_dict()}, skip=connection
+            )
         if not full:
             return
         self._reads.entered(member, room)
         members = [m.as_dict() for m in self._presence.members(room)]
-        self._port.to_connection(connection, "presence",
-                                 {"room": room, "members": members, **self._moderation.owner_of(room)})
+        self._port.to_connection(
+            connection, "presence", {"room": room, "members": members, **self._moderation.owner_of(room)}
+        )
         self._delivery.enter(room, lambda: self._port.join(connection, room_group(room)), send)
 
     def leave(self, connection: str, room: str) -> None:
@@ -123,8 +139,9 @@ class Rooms:
         renamed: Member = member
         return renamed
 
-    def _send_history_and_changes(self, connection: str, room: str, after: int | None, upto: int | None,
-                                  last_change: int | None) -> None:
+    def _send_history_and_changes(
+        self, connection: str, room: str, after: int | None, upto: int | None, last_change: int | None
+    ) -> None:
         """Send the history as ``_send_history`` does; then, with ``last_change``, the changes since to what it had."""
         self._send_history(connection, room, after, upto)
         if last_change is not None:
@@ -139,16 +156,28 @@ class Rooms:
         changed = {"lastChange": since} if since else {}
         if after is None:
             messages, more = history.latest(room, self._settings.history_limit, upto)
-            self._port.to_connection(connection, "history", {
-                "room": room, "messages": [m.as_dict() for m in messages], "more": more, **changed})
+            self._port.to_connection(
+                connection,
+                "history",
+                {"room": room, "messages": [m.as_dict() for m in messages], "more": more, **changed},
+            )
             return
         first = history.first_id(room)
         gap = (first if first is not None else history.last_id(room) + 1) > after + 1
         while True:
             messages, more = history.after(room, after, CATCH_UP_CHUNK, upto)
-            self._port.to_connection(connection, "history", {
-                "room": room, "messages": [m.as_dict() for m in messages], "after": after, "gap": gap, "more": more,
-                **changed})
+            self._port.to_connection(
+                connection,
+                "history",
+                {
+                    "room": room,
+                    "messages": [m.as_dict() for m in messages],
+                    "after": after,
+                    "gap": gap,
+                    "more": more,
+                    **changed,
+                },
+            )
             if not more:
                 return
             after, gap = messages[-1].id, False

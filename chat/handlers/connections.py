@@ -22,7 +22,7 @@ def connect(auth: object = None) -> None:
         handshake = core.connections.handshake(auth)
     except ChatError as error:
         metrics.refused("connect", error.code)
-        raise ConnectionRefusedError(error.reason, error.as_dict())
+        raise ConnectionRefusedError(error.reason, error.as_dict()) from error
     sweeper.start()
     if handshake.admin:
         session["admin"] = True

@@ -106,8 +106,10 @@ def refused_unread(refusal: dict[str, Any]) -> dict[str, Any]:
                 session["reserved_event_logged"] = True
                 current_app.logger.warning("refused the reserved event name %r from %s", event, sid)
             raise ChatError("reserved_event", f"{event!r} is a name the server reserves: it cannot be sent as an event")
-        raise ChatError("too_long", f"the {event!r} event is too long: {refusal['length']:,} characters, "
-                                    f"the limit is {refusal['limit']:,}")
+        raise ChatError(
+            "too_long",
+            f"the {event!r} event is too long: {refusal['length']:,} characters, the limit is {refusal['limit']:,}",
+        )
     except ChatError as error:
         return refuse(event, error)
 

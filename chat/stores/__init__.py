@@ -69,13 +69,19 @@ def open_database(config: Mapping[str, Any]) -> Any:
         revision, head = current(database)
         if revision != head:
             database.close()
-            raise StartupError(f"the database's schema is at revision {revision}, not {head}: run "
-                               "`flask --app chat.cli db-upgrade` (or set CHAT_DATABASE_UPGRADE_ON_START=true)")
+            raise StartupError(
+                f"the database's schema is at revision {revision}, not {head}: run "
+                "`flask --app chat.cli db-upgrade` (or set CHAT_DATABASE_UPGRADE_ON_START=true)"
+            )
     return database
 
 
-def open_stores(config: Mapping[str, Any], emit: Callable[..., Any], clock: Callable[[], float] = time.monotonic,
-                wall_clock: Callable[[], float] = time.time) -> Stores:
+def open_stores(
+    config: Mapping[str, Any],
+    emit: Callable[..., Any],
+    clock: Callable[[], float] = time.monotonic,
+    wall_clock: Callable[[], float] = time.time,
+) -> Stores:
     """Open the stores the settings in ``config`` ask for; ``emit(event, data, to=group)`` delivers.
 
     ``clock`` times the in-process stores' expiries and limits; Redis stores and the durable
@@ -90,9 +96,11 @@ def open_stores(config: Mapping[str, Any], emit: Callable[..., Any], clock: Call
     database = open_database(config)
     if config["REDIS_URL"] and not database.shared:
         database.close()
-        raise StartupError("REDIS_URL is set (several processes) but the database is SQLite, one file per "
-                           "process, whose ids would diverge: set CHAT_DATABASE_URL to a PostgreSQL URL "
-                           "(postgresql://user:password@host/db) shared by every process")
+        raise StartupError(
+            "REDIS_URL is set (several processes) but the database is SQLite, one file per "
+            "process, whose ids would diverge: set CHAT_DATABASE_URL to a PostgreSQL URL "
+            "(postgresql://user:password@host/db) shared by every process"
+        )
     history = SqlHistory(database, wall_clock)
     if config["METRICS"]:
         metrics.time_history(history)
@@ -106,20 +114,27 @@ def open_stores(config: Mapping[str, Any], emit: Callable[..., Any], clock: Call
 
     delivery = LocalDelivery(history, emit)
     live = open_live_stores(config, clock)
-    return Stores(**live._asdict(),
-                  history=history,
-                  delivery=delivery,
-                  dms=SqlDirectMessages(database, config["DMS_PER_PERSON"],
-                                        LocalLastSeen(config["DM_SEEN_SECONDS"], clock)),
-                  changes=SqlChanges(history, emit, delivery.room_lock, config["MAX_REACTIONS_PER_MESSAGE"],
-                                     config["CHANGE_RETENTION"]),
-                  reads=reads,
-                  moderation=moderation,
-                  client_manager=None)
+    return Stores(
+        **live._asdict(),
+        history=history,
+        delivery=delivery,
+        dms=SqlDirectMessages(database, config["DMS_PER_PERSON"], LocalLastSeen(config["DM_SEEN_SECONDS"], clock)),
+        changes=SqlChanges(
+            history, emit, delivery.room_lock, config["MAX_REACTIONS_PER_MESSAGE"], config["CHANGE_RETENTION"]
+        ),
+        reads=reads,
+        moderation=moderation,
+        client_manager=None,
+    )
 
 
-def open_live_stores(config: Mapping[str, Any], clock: Callable[[], float] = time.monotonic, redis: Any = None,
-                     host_id: str = "", durable_rooms: Callable[[], list[str]] = list) -> LiveStores:
+def open_live_stores(
+    config: Mapping[str, Any],
+    clock: Callable[[], float] = time.monotonic,
+    redis: Any = None,
+    host_id: str = "",
+    durable_rooms: Callable[[], list[str]] = list,
+) -> LiveStores:
     """Open the live stores: in this process on ``clock`` without ``redis``, else in Redis on the wall clock.
 
     ``host_id`` names this process in Redis presence; ``durable_rooms()`` returns the rooms the
@@ -138,7 +153,8 @@ def open_live_stores(config: Mapping[str, Any], clock: Callable[[], float] = tim
             flood=LocalFloodControl(config["FLOOD_BURST"], config["FLOOD_RATE"], clock),
             typing_limit=LocalFloodControl(config["TYPING_BURST"], config["TYPING_RATE"], clock),
             read_limit=LocalFloodControl(config["READ_BURST"], config["READ_RATE"], clock),
-            connection_limit=LocalConnectionLimit(config["CONNECTIONS_PER_MINUTE"], clock))
+            connection_limit=LocalConnectionLimit(config["CONNECTIONS_PER_MINUTE"], clock),
+        )
 
     from .redis.limits import RedisConnectionLimit, RedisFloodControl
     from .redis.presence import RedisPresence
@@ -147,17 +163,20 @@ def open_live_stores(config: Mapping[str, Any], clock: Callable[[], float] = tim
 
     return LiveStores(
         presence=RedisPresence(redis, host_id, config["PRESENCE_GRACE"]),
-        rooms=RedisRooms(redis, config["DEFAULT_ROOM"], config["MAX_ROOMS"], config["ROOM_IDLE_SECONDS"],
-                         durable_rooms=durable_rooms),
+        rooms=RedisRooms(
+            redis, config["DEFAULT_ROOM"], config["MAX_ROOMS"], config["ROOM_IDLE_SECONDS"], durable_rooms=durable_rooms
+        ),
         typing=RedisTyping(redis, config["TYPING_TIMEOUT"]),
         flood=RedisFloodControl(redis, "flood", config["FLOOD_BURST"], config["FLOOD_RATE"]),
         typing_limit=RedisFloodControl(redis, "typing-limit", config["TYPING_BURST"], config["TYPING_RATE"]),
         read_limit=RedisFloodControl(redis, "read-limit", config["READ_BURST"], config["READ_RATE"]),
-        connection_limit=RedisConnectionLimit(redis, config["CONNECTIONS_PER_MINUTE"]))
+        connection_limit=RedisConnectionLimit(redis, config["CONNECTIONS_PER_MINUTE"]),
+    )
 
 
-def _redis_stores(config: Mapping[str, Any], emit: Callable[..., Any], history: Any, reads: Any,
-                  moderation: Any) -> Stores:
+def _redis_stores(
+    config: Mapping[str, Any], emit: Callable[..., Any], history: Any, reads: Any, moderation: Any
+) -> Stores:
     """Return the stores for several processes: live state in Redis, with the message queue's client manager."""
     from redis import Redis
 
@@ -170,25 +189,35 @@ def _redis_stores(config: Mapping[str, Any], emit: Callable[..., Any], history: 
     client = Redis.from_url(config["REDIS_URL"], decode_responses=True)
     if holds_durable_data(client):
         client.close()
-        raise StartupError("Redis holds messages an older release kept there: stop every server process and run "
-                           "`flask --app chat.cli move-from-redis` once, which moves them into CHAT_DATABASE_URL")
+        raise StartupError(
+            "Redis holds messages an older release kept there: stop every server process and run "
+            "`flask --app chat.cli move-from-redis` once, which moves them into CHAT_DATABASE_URL"
+        )
     manager = ChatRedisManager(config["REDIS_URL"], config["REDIS_CHANNEL"])
     history.also_check.append(lambda: _ping(client))
-    dms = SqlDirectMessages(history.database, config["DMS_PER_PERSON"],
-                            RedisLastSeen(client, config["DM_SEEN_SECONDS"]))
+    dms = SqlDirectMessages(
+        history.database, config["DMS_PER_PERSON"], RedisLastSeen(client, config["DM_SEEN_SECONDS"])
+    )
     manager.audience = lambda room: dms.groups(room) if is_dm(room) else None  # where a gap's repair goes
     delivery = RedisDelivery(history, manager, emit)
-    live = open_live_stores(config, redis=client, host_id=manager.host_id,
-                            durable_rooms=lambda: [room for room in history.rooms() if not is_dm(room)])
-    return Stores(**live._asdict(),
-                  history=history,
-                  delivery=delivery,
-                  dms=dms,
-                  changes=SqlChanges(history, emit, delivery.room_lock, config["MAX_REACTIONS_PER_MESSAGE"],
-                                     config["CHANGE_RETENTION"]),
-                  reads=reads,
-                  moderation=moderation,
-                  client_manager=manager)
+    live = open_live_stores(
+        config,
+        redis=client,
+        host_id=manager.host_id,
+        durable_rooms=lambda: [room for room in history.rooms() if not is_dm(room)],
+    )
+    return Stores(
+        **live._asdict(),
+        history=history,
+        delivery=delivery,
+        dms=dms,
+        changes=SqlChanges(
+            history, emit, delivery.room_lock, config["MAX_REACTIONS_PER_MESSAGE"], config["CHANGE_RETENTION"]
+        ),
+        reads=reads,
+        moderation=moderation,
+        client_manager=manager,
+    )
 
 
 def _ping(redis: Any) -> str | None:

@@ -49,8 +49,9 @@ class Presence(ABC):
         raise NotImplementedError(UNIMPLEMENTED)
 
     @abstractmethod
-    def connect_guest(self, connection: str, guest_id: str, name: str | None = None,
-                      browser: str | None = None) -> tuple[Member | None, list[Departure]]:
+    def connect_guest(
+        self, connection: str, guest_id: str, name: str | None = None, browser: str | None = None
+    ) -> tuple[Member | None, list[Departure]]:
         """Add ``connection`` as guest ``guest_id`` of ``browser``; return (member, departures now).
 
         A guest has one connection at a time: while ``guest_id`` has an open one (a
@@ -325,7 +326,16 @@ class Delivery:
         """Return the lock that keeps ``room``'s messages numbered and delivered in one order."""
         return self._room_locks[hash(room) % len(self._room_locks)]
 
-    def post(self, room: Any, member: Any, text: Any, client_id: Any = None, to_seed: Any = False, groups: Any = None, mentions: Any = ()) -> Any:
+    def post(
+        self,
+        room: Any,
+        member: Any,
+        text: Any,
+        client_id: Any = None,
+        to_seed: Any = False,
+        groups: Any = None,
+        mentions: Any = (),
+    ) -> Any:
         """Number, store and deliver ``member``'s ``text`` in ``room`` (mentioning ``mentions``); return (message, True).
 
         The message goes to the room's connections (or, given ``groups``, to those Socket.IO

@@ -44,14 +44,25 @@ from .websocket import configure_websockets
 
 # What the rest of the application uses; everything else is reached through its module.
 __all__ = [
-    "REFUSED_EVENT", "WRITTEN_FOR", "AddressLimit", "QueueManager", "check_versions", "connections_by_transport",
-    "count_recipients", "emit_message", "encode", "encoded_around", "install", "local_connections",
+    "REFUSED_EVENT",
+    "WRITTEN_FOR",
+    "AddressLimit",
+    "QueueManager",
+    "check_versions",
+    "connections_by_transport",
+    "count_recipients",
+    "emit_message",
+    "encode",
+    "encoded_around",
+    "install",
+    "local_connections",
     "socketio_options",
 ]
 
 
-def install(app: Flask, sio_server: Any, connections: AddressLimit,
-            count_slow_client_cut: Callable[[], object]) -> None:
+def install(
+    app: Flask, sio_server: Any, connections: AddressLimit, count_slow_client_cut: Callable[[], object]
+) -> None:
     """Make every change to the libraries under ``sio_server`` (``SocketIO.server``), after ``SocketIO.init_app``.
 
     ``connections`` is the per-address limit on new sessions (``stores.connection_limit``);

@@ -63,8 +63,9 @@ def serve_websocket(engineio_socket: Any, websocket: Any) -> list[bytes]:
         decoded = eio_packet.Packet(encoded_packet=encoded)
         if decoded.packet_type != eio_packet.UPGRADE:
             s.upgraded = False
-            server.logger.info("%s: Failed websocket upgrade, expected UPGRADE packet, received %s instead.",
-                               s.sid, encoded)
+            server.logger.info(
+                "%s: Failed websocket upgrade, expected UPGRADE packet, received %s instead.", s.sid, encoded
+            )
             s.upgrading = False
             return []
         s.upgraded = True

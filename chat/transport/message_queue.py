@@ -26,8 +26,17 @@ def emit_message(event: str, data: Any, room: str, host_id: str) -> QueueMessage
     binary, in the default namespace, skipping nobody, with no callback. A ``host_id``
     that no process has makes every process deliver it, the publisher's included.
     """
-    return {"method": "emit", "event": event, "data": [data], "binary": False, "namespace": "/",
-            "room": room, "skip_sid": None, "callback": None, "host_id": host_id}
+    return {
+        "method": "emit",
+        "event": event,
+        "data": [data],
+        "binary": False,
+        "namespace": "/",
+        "room": room,
+        "skip_sid": None,
+        "callback": None,
+        "host_id": host_id,
+    }
 
 
 def encode(message: QueueMessage) -> str:

@@ -46,8 +46,18 @@ class Outbox:
     ``join``) keep their meaning.
     """
 
-    __slots__ = ("engineio_socket", "sock", "close_websocket", "max_packets", "max_bytes",
-                 "chunks", "bytes", "writer", "ended", "broken")
+    __slots__ = (
+        "engineio_socket",
+        "sock",
+        "close_websocket",
+        "max_packets",
+        "max_bytes",
+        "chunks",
+        "bytes",
+        "writer",
+        "ended",
+        "broken",
+    )
 
     engineio_socket: Any  # Engine.IO's Socket, untyped
     sock: Any  # gevent's socket, whose stubs know no MSG_DONTWAIT sendmsg on a memoryview
@@ -144,6 +154,7 @@ class Outbox:
     def _start_writer(self) -> None:
         if self.writer is None:
             import gevent  # only under gevent, which the fast path is for
+
             self.writer = gevent.spawn(self._write)
 
     def _write(self) -> None:

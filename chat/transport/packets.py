@@ -93,8 +93,9 @@ class ChatPacket(sio_packet.Packet):  # type: ignore[misc]  # python-socketio is
         """Decode a packet past the length limit from its head alone, as a too_long refusal of its event."""
         head = EVENT_HEAD.match(encoded_packet, 0, HEAD_SCAN)
         if head is None:
-            raise MalformedFrame(f"it sent a packet of {len(encoded_packet):,} characters that is not an event "
-                                 f"whose name can be read")
+            raise MalformedFrame(
+                f"it sent a packet of {len(encoded_packet):,} characters that is not an event whose name can be read"
+            )
         namespace, ack_id, quoted = head.group(1, 2, 3)
         try:
             name = json.loads(f'"{quoted}"')
@@ -104,8 +105,10 @@ class ChatPacket(sio_packet.Packet):  # type: ignore[misc]  # python-socketio is
         self.packet_type = sio_packet.EVENT
         self.namespace = namespace[:-1].split("?")[0] if namespace else None
         self.id = int(ack_id) if ack_id else None
-        self.data = [REFUSED_EVENT, {"event": name, "code": code, "length": len(encoded_packet),
-                                     "limit": self.max_length}]
+        self.data = [
+            REFUSED_EVENT,
+            {"event": name, "code": code, "length": len(encoded_packet), "limit": self.max_length},
+        ]
         return 0
 
 
@@ -127,8 +130,11 @@ def guard_packets(sio_server: Any) -> None:
         engineio_socket = eio_server.sockets.get(eio_sid)
         if engineio_socket is None or engineio_socket.closed:
             return None  # the rest of a long-polling batch after its session closed: python-socketio forgot it
-        problem = "it sent a binary message, which this chat never uses" if not isinstance(data, str) \
+        problem = (
+            "it sent a binary message, which this chat never uses"
+            if not isinstance(data, str)
             else _packet_problem(data)
+        )
         if problem is None:
             try:
                 return handle_message(eio_sid, data)

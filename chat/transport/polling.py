@@ -60,8 +60,12 @@ class PollingGuard:
         if length is not None and not length.isdigit():
             return self._refuse(sid, start_response, "400 BAD REQUEST", f"a Content-Length of {length[:20]!r}")
         if length is not None and int(length) > self.max_bytes:
-            return self._refuse(sid, start_response, "413 CONTENT TOO LARGE",
-                                f"a long-polling request of {int(length):,} bytes, over {self.max_bytes:,}")
+            return self._refuse(
+                sid,
+                start_response,
+                "413 CONTENT TOO LARGE",
+                f"a long-polling request of {int(length):,} bytes, over {self.max_bytes:,}",
+            )
         if length is not None:
             body = environ["wsgi.input"].read(int(length))
         elif environ.get("wsgi.input_terminated"):  # chunked: read no more than the limit and one byte
@@ -69,8 +73,12 @@ class PollingGuard:
         else:
             body = b""  # neither a length nor chunks: no body
         if len(body) > self.max_bytes:
-            return self._refuse(sid, start_response, "413 CONTENT TOO LARGE",
-                                f"a long-polling request of more than {self.max_bytes:,} bytes")
+            return self._refuse(
+                sid,
+                start_response,
+                "413 CONTENT TOO LARGE",
+                f"a long-polling request of more than {self.max_bytes:,} bytes",
+            )
         problem = _payload_problem(body)
         if problem:
             return self._refuse(sid, start_response, "400 BAD REQUEST", problem.removeprefix("it sent "))
@@ -78,8 +86,9 @@ class PollingGuard:
         environ["CONTENT_LENGTH"] = str(len(body))
         return self.wsgi_app(environ, start_response)
 
-    def _refuse(self, sid: str | None, start_response: Callable[..., Any], status: str, problem: str,
-                close: bool = True) -> list[bytes]:
+    def _refuse(
+        self, sid: str | None, start_response: Callable[..., Any], status: str, problem: str, close: bool = True
+    ) -> list[bytes]:
         if close and sid is not None and sid in self.sio_server.eio.sockets:
             close_connection(self.sio_server, sid, f"it sent {problem}")
         else:

@@ -60,6 +60,7 @@ def send_queue_class(base: type[Any]) -> type[Any]:
     WebSocket writer task and a long-polling GET) take them out only through ``get`` in
     ``Socket.poll``, so counting in ``put`` and ``get`` sees every packet once each way.
     """
+
     class _SendQueue(base):  # type: ignore[misc]  # a class found at run time: Any to mypy
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)

@@ -3,8 +3,12 @@
 from importlib import metadata
 
 # gevent too: the WebSocket fast path relies on its sendmsg raising at once with MSG_DONTWAIT.
-WRITTEN_FOR = {"python-engineio": "4.15.1", "python-socketio": "5.18.1", "simple-websocket": "1.1.0",
-               "gevent": "26.9.0"}
+WRITTEN_FOR = {
+    "python-engineio": "4.15.1",
+    "python-socketio": "5.18.1",
+    "simple-websocket": "1.1.0",
+    "gevent": "26.9.0",
+}
 
 
 def check_versions() -> None:
@@ -14,4 +18,5 @@ def check_versions() -> None:
         if found != expected:
             raise RuntimeError(
                 f"chat/transport/ was written for {package} {expected}, but {package} {found} is installed: "
-                f"install the version in requirements.txt, or check chat/transport/ against {found} first")
+                f"install the version in requirements.txt, or check chat/transport/ against {found} first"
+            )

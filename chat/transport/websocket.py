@@ -79,7 +79,8 @@ def configure_websockets(eio_server: Any, max_bytes: int, compression: bool) -> 
             # On the fast path the connection's own greenlet reads its socket (read_inline), so
             # simple-websocket is given a reader thread that never starts.
             self.inline = not compression and is_gevent_socket(
-                environ.get("werkzeug.socket") or environ.get("gunicorn.socket"))
+                environ.get("werkzeug.socket") or environ.get("gunicorn.socket")
+            )
             args = {**self.server_args, "thread_class": _UnstartedThread} if self.inline else self.server_args
             self.ws = _BoundedWebSocket(environ, max_message_size=max_bytes, **args)
             # Chat frames are small and each should leave at once: without TCP_NODELAY, Nagle's
@@ -136,6 +137,7 @@ def configure_websockets(eio_server: Any, max_bytes: int, compression: bool) -> 
             return ws.input_buffer.pop(0)  # type: ignore[no-any-return]  # simple-websocket is untyped
 
         if not compression:
+
             def send(self, message: str | bytes) -> None:
                 # Every delivery of a broadcast ends here, once per recipient. Without
                 # compression a server's frame is a 2-to-10-byte header and the payload,

@@ -1,6 +1,7 @@
 """Edits, deletions and reactions through the test client: who is told, the refusals, catching up."""
 
 import pytest
+
 from support.clients import only, received
 
 
@@ -33,7 +34,11 @@ def test_an_edit_reaches_everyone_in_the_room_and_no_one_else(room):
     for client in (alice, bob):
         edited = only(client, "message-edited")
         assert {k: edited[k] for k in ("room", "id", "text", "change")} == {
-            "room": "general", "id": 1, "text": "hello", "change": 1}
+            "room": "general",
+            "id": 1,
+            "text": "hello",
+            "change": 1,
+        }
         assert isinstance(edited["editedAt"], int)
     assert received(seed) == [] and received(carol) == []
 
@@ -56,8 +61,14 @@ def test_reactions_toggle_and_everyone_in_the_room_sees_who(room):
     alice, bob, seed, carol = room
     ack = ask(bob, "react", room="general", id=1, emoji="👍", on=True)
     bob_id = ack["users"][0]
-    assert only(alice, "reaction") == {"room": "general", "id": 1, "emoji": "👍", "count": 1, "users": [bob_id],
-                                       "change": 1}
+    assert only(alice, "reaction") == {
+        "room": "general",
+        "id": 1,
+        "emoji": "👍",
+        "count": 1,
+        "users": [bob_id],
+        "change": 1,
+    }
     received(bob)
     assert ask(bob, "react", room="general", id=1, emoji="👍", on=True) == {"ok": True, "unchanged": True}
     assert received(alice) == [] and received(bob) == []
@@ -82,22 +93,25 @@ def test_only_the_sender_may_edit_or_delete_a_message(room):
     assert received(seed) == []
 
 
-@pytest.mark.parametrize("event, payload, code", [
-    ("edit-message", "not an object", "bad_arguments"),
-    ("edit-message", {"room": "general", "id": "1", "text": "x"}, "bad_arguments"),
-    ("edit-message", {"room": "general", "text": "x"}, "bad_arguments"),
-    ("edit-message", {"room": "general", "id": 1, "text": 5}, "not_text"),
-    ("edit-message", {"room": "general", "id": 1, "text": "  "}, "empty"),
-    ("edit-message", {"room": "general", "id": 1, "text": "x" * 2001}, "too_long"),
-    ("edit-message", {"room": "Bad Room", "id": 1, "text": "x"}, "bad_room"),
-    ("delete-message", {"room": "general", "id": -1}, "bad_arguments"),
-    ("delete-message", ["general", 1], "bad_arguments"),
-    ("react", {"room": "general", "id": 1, "emoji": ""}, "bad_emoji"),
-    ("react", {"room": "general", "id": 1, "emoji": "x" * 17}, "bad_emoji"),
-    ("react", {"room": "general", "id": 1, "emoji": "a\nb"}, "bad_emoji"),
-    ("react", {"room": "general", "id": 1, "emoji": 7}, "bad_emoji"),
-    ("react", {"room": "general", "id": 1, "emoji": "👍", "on": "yes"}, "bad_arguments"),
-])
+@pytest.mark.parametrize(
+    "event, payload, code",
+    [
+        ("edit-message", "not an object", "bad_arguments"),
+        ("edit-message", {"room": "general", "id": "1", "text": "x"}, "bad_arguments"),
+        ("edit-message", {"room": "general", "text": "x"}, "bad_arguments"),
+        ("edit-message", {"room": "general", "id": 1, "text": 5}, "not_text"),
+        ("edit-message", {"room": "general", "id": 1, "text": "  "}, "empty"),
+        ("edit-message", {"room": "general", "id": 1, "text": "x" * 2001}, "too_long"),
+        ("edit-message", {"room": "Bad Room", "id": 1, "text": "x"}, "bad_room"),
+        ("delete-message", {"room": "general", "id": -1}, "bad_arguments"),
+        ("delete-message", ["general", 1], "bad_arguments"),
+        ("react", {"room": "general", "id": 1, "emoji": ""}, "bad_emoji"),
+        ("react", {"room": "general", "id": 1, "emoji": "x" * 17}, "bad_emoji"),
+        ("react", {"room": "general", "id": 1, "emoji": "a\nb"}, "bad_emoji"),
+        ("react", {"room": "general", "id": 1, "emoji": 7}, "bad_emoji"),
+        ("react", {"room": "general", "id": 1, "emoji": "👍", "on": "yes"}, "bad_arguments"),
+    ],
+)
 def test_bad_change_requests_are_refused_to_their_sender(room, event, payload, code):
     """Refuse a wrong type, size or shape with a code, to the sender alone; change nothing."""
     alice, bob, seed, carol = room
@@ -155,9 +169,16 @@ def test_a_client_catching_up_learns_of_changes_to_messages_it_had(full):
     _, _, history, changes = only(bob, "welcome", "presence", "history", "changes")
     assert [(m["id"], m["text"], m.get("edited")) for m in history["messages"]] == [(3, "tres", True)]
     assert [(c["event"], c["id"], c["change"]) for c in changes["changes"]] == [
-        ("message-deleted", 2, 2), ("reaction", 1, 3)]
+        ("message-deleted", 2, 2),
+        ("reaction", 1, 3),
+    ]
     assert (changes["room"], changes["after"], changes["last"], changes["gap"], changes["more"]) == (
-        "general", 1, 4, False, False)
+        "general",
+        1,
+        4,
+        False,
+        False,
+    )
     carol = full("Carol", rooms=[])
     assert ask(carol, "join-room", room="general", lastSeen=2, lastChange=3)["ok"]
     assert only(carol, "welcome", "presence", "history", "changes")[3]["changes"] == []
@@ -205,11 +226,16 @@ def test_the_history_says_where_the_change_sequence_stands(full):
     assert only(full("Dan", lastSeen={"general": 0}), "welcome", "presence", "history")[2]["lastChange"] == 2
 
 
-@pytest.mark.parametrize("setting, value", [
-    ("MAX_REACTIONS_PER_MESSAGE", 0), ("MAX_EMOJI_LENGTH", "16"), ("CHANGE_RETENTION", -1), ("CHANGE_RETENTION", 1.5),
-])
+@pytest.mark.parametrize(
+    "setting, value",
+    [
+        ("MAX_REACTIONS_PER_MESSAGE", 0),
+        ("MAX_EMOJI_LENGTH", "16"),
+        ("CHANGE_RETENTION", -1),
+        ("CHANGE_RETENTION", 1.5),
+    ],
+)
 def test_change_settings_that_make_no_sense_stop_the_start(make_app, setting, value):
     """Refuse a bound on reactions or emoji below one, and a retention that is not a whole number, naming it."""
     with pytest.raises(ValueError, match=f"CHAT_{setting}"):
         make_app(**{setting: value})
-

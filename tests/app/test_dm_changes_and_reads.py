@@ -38,7 +38,7 @@ def dm(full, credentials):
     people = [welcome["user"] for welcome in welcomes]
     alice, bob, _ = clients
     dm_id = ask(alice, "open-dm", person=people[1]["id"])["dm"]["id"]
-    for person, welcome in zip(people, welcomes):
+    for person, welcome in zip(people, welcomes, strict=True):
         credentials[person["id"]] = welcome["guest"]
     assert ask(alice, "send-message", room=dm_id, text="helo")["ok"]
     for client in clients:
@@ -97,11 +97,13 @@ def test_a_third_person_gets_not_found_for_every_change_and_read_in_a_dm(dm):
     (alice, bob, carol), _, dm_id = dm
     nowhere = "dm:" + "0" * 24
     for room in (dm_id, nowhere):
-        for event, payload in (("edit-message", {"id": 1, "text": "x"}),
-                               ("delete-message", {"id": 1}),
-                               ("react", {"id": 1, "emoji": "👍"}),
-                               ("mark-read", {"id": 1}),
-                               ("seen-by", {"id": 1})):
+        for event, payload in (
+            ("edit-message", {"id": 1, "text": "x"}),
+            ("delete-message", {"id": 1}),
+            ("react", {"id": 1, "emoji": "👍"}),
+            ("mark-read", {"id": 1}),
+            ("seen-by", {"id": 1}),
+        ):
             ack = ask(carol, event, room=room, **payload)
             assert ack["ok"] is False and ack["code"] == "not_found", (event, ack)
             assert ack["error"] == f"there is no conversation {room!r} of yours"
@@ -112,14 +114,17 @@ def test_a_third_person_gets_not_found_for_every_change_and_read_in_a_dm(dm):
     assert (message["text"], message.get("reactions"), message.get("edited")) == ("helo", None, None)
 
 
-@pytest.mark.parametrize("event, payload, code", [
-    ("edit-message", {"id": 1, "text": 5}, "not_text"),
-    ("edit-message", {"id": 1, "text": "x" * 2001}, "too_long"),
-    ("react", {"id": 1, "emoji": "x" * 100}, "bad_emoji"),
-    ("react", {"id": "1", "emoji": "👍"}, "bad_arguments"),
-    ("mark-read", {"id": -1}, "bad_arguments"),
-    ("edit-message", {"id": 9, "text": "x"}, "not_found"),
-])
+@pytest.mark.parametrize(
+    "event, payload, code",
+    [
+        ("edit-message", {"id": 1, "text": 5}, "not_text"),
+        ("edit-message", {"id": 1, "text": "x" * 2001}, "too_long"),
+        ("react", {"id": 1, "emoji": "x" * 100}, "bad_emoji"),
+        ("react", {"id": "1", "emoji": "👍"}, "bad_arguments"),
+        ("mark-read", {"id": -1}, "bad_arguments"),
+        ("edit-message", {"id": 9, "text": "x"}, "not_found"),
+    ],
+)
 def test_bad_change_and_read_requests_in_a_dm_are_refused_to_their_sender(dm, event, payload, code):
     """Refuse a bad payload in a DM to its sender with a code; the other person is told nothing."""
     (alice, bob, _), _, dm_id = dm
@@ -174,8 +179,9 @@ def test_reconnecting_with_a_dm_in_the_handshake_brings_its_changes_missed(dm, f
     (alice, bob, _), (_, b, _), dm_id = dm
     bob.disconnect()
     ask(alice, "delete-message", room=dm_id, id=1)
-    again = full("Bob", guest=credentials[b["id"]], rooms=["general", dm_id], lastSeen={dm_id: 1},
-                 lastChange={dm_id: 0})
+    again = full(
+        "Bob", guest=credentials[b["id"]], rooms=["general", dm_id], lastSeen={dm_id: 1}, lastChange={dm_id: 0}
+    )
     got = received(again)
     [changes] = [payload for name, payload in got if name == "changes"]
     assert changes["room"] == dm_id and changes["last"] == 1

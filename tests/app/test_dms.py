@@ -58,12 +58,14 @@ def test_a_third_person_gets_not_found_for_everything_about_a_dm(three):
     received(carol)
     nowhere = "dm:" + "0" * 24
     for room in (dm, nowhere):
-        for event, payload in (("send-message", {"room": room, "text": "x"}),
-                               ("send-message", {"room": room, "text": "x", "clientId": "c1"}),
-                               ("history", {"room": room}),
-                               ("typing", {"room": room}),
-                               ("join-room", {"room": room, "lastSeen": 0}),
-                               ("leave-room", {"room": room})):
+        for event, payload in (
+            ("send-message", {"room": room, "text": "x"}),
+            ("send-message", {"room": room, "text": "x", "clientId": "c1"}),
+            ("history", {"room": room}),
+            ("typing", {"room": room}),
+            ("join-room", {"room": room, "lastSeen": 0}),
+            ("leave-room", {"room": room}),
+        ):
             ack = carol.emit(event, payload, callback=True)
             assert ack["ok"] is False and ack["code"] == "not_found", (event, ack)
             assert ack["error"] == f"there is no conversation {room!r} of yours"
@@ -142,13 +144,16 @@ def test_someone_seen_recently_can_be_written_to_and_then_not(three, full, make_
     assert open_dm(alice, b)["ok"]  # a DM that exists can be reopened whenever
 
 
-@pytest.mark.parametrize("payload, code", [
-    ({}, "bad_arguments"),
-    ({"person": 7}, "bad_arguments"),
-    ({"person": ""}, "bad_arguments"),
-    ({"person": "x" * 257}, "bad_arguments"),
-    ({"person": "nobody"}, "not_found"),
-])
+@pytest.mark.parametrize(
+    "payload, code",
+    [
+        ({}, "bad_arguments"),
+        ({"person": 7}, "bad_arguments"),
+        ({"person": ""}, "bad_arguments"),
+        ({"person": "x" * 257}, "bad_arguments"),
+        ({"person": "nobody"}, "not_found"),
+    ],
+)
 def test_open_dm_refuses_bad_payloads(full, payload, code):
     """Refuse open-dm without a person's id, or with one nobody online has, to the sender alone."""
     alice = full("Alice")
@@ -203,9 +208,11 @@ def test_the_event_length_bound_admits_a_handshake_full_of_dms():
         return '"' + "".join(f"\\u{ord(c):04x}" for c in text) + '"'
 
     rooms = [f"r{n:031d}" for n in range(40)] + [f"dm:{n:024x}" for n in range(40)]
-    last_seen = ",".join(f"{worst(room)}:{2 ** 53 - 1}" for room in rooms)
-    auth = (f'{{"protocol":2,"name":{worst("x" * 32)},"rooms":[{",".join(worst(r) for r in rooms)}],'
-            f'"lastSeen":{{{last_seen}}},"token":"{"t" * 4096}"}}')
+    last_seen = ",".join(f"{worst(room)}:{2**53 - 1}" for room in rooms)
+    auth = (
+        f'{{"protocol":2,"name":{worst("x" * 32)},"rooms":[{",".join(worst(r) for r in rooms)}],'
+        f'"lastSeen":{{{last_seen}}},"token":"{"t" * 4096}"}}'
+    )
     assert len("0" + auth) <= settings.longest_packet(config)
 
 
@@ -238,8 +245,10 @@ def test_when_a_guest_is_gone_for_good_the_other_keeps_the_dm(three, clock):
     assert bob.emit("send-message", {"room": dm, "text": "still here"}, callback=True)["ok"]
 
 
-@pytest.mark.parametrize("setting, value", [("DMS_PER_PERSON", 0), ("DMS_PER_PERSON", "many"),
-                                            ("DM_SEEN_SECONDS", -1), ("DM_SEEN_SECONDS", "soon")])
+@pytest.mark.parametrize(
+    "setting, value",
+    [("DMS_PER_PERSON", 0), ("DMS_PER_PERSON", "many"), ("DM_SEEN_SECONDS", -1), ("DM_SEEN_SECONDS", "soon")],
+)
 def test_bad_dm_settings_stop_the_start(make_app, setting, value):
     """Refuse to start with a DM limit that makes no sense, naming the setting."""
     with pytest.raises(ValueError, match=f"CHAT_{setting}"):
@@ -251,6 +260,8 @@ def test_a_refused_send_to_a_dm_costs_flood_allowance(make_app, full):
     app = make_app(FLOOD_BURST=2)
     carol = full("Carol", target_app=app)
     nowhere = "dm:" + "0" * 24
-    codes = [carol.emit("send-message", {"room": nowhere, "text": "x", "clientId": f"c{n}"}, callback=True)["code"]
-             for n in range(3)]
+    codes = [
+        carol.emit("send-message", {"room": nowhere, "text": "x", "clientId": f"c{n}"}, callback=True)["code"]
+        for n in range(3)
+    ]
     assert codes == ["not_found", "not_found", "rate_limited"]

@@ -9,8 +9,10 @@ USER_LEFT = {"message": "A user left the chat"}
 def events(test_client, name=None):
     """Drain what ``test_client`` received; return (name, args) pairs, or the args of ``name``."""
     # The test client unwraps the arguments of an event named "message"; wrap them back.
-    received = [(item["name"], [item["args"]] if item["name"] == "message" else item["args"])
-                for item in test_client.get_received()]
+    received = [
+        (item["name"], [item["args"]] if item["name"] == "message" else item["args"])
+        for item in test_client.get_received()
+    ]
     return received if name is None else [args for event, args in received if event == name]
 
 
@@ -52,19 +54,22 @@ def test_message_without_callback_is_broadcast(socket_client):
     assert events(other) == [("message", ["hi"])]
 
 
-@pytest.mark.parametrize(("args", "code"), [
-    ((), "bad_arguments"),
-    (("one", "two"), "bad_arguments"),
-    ((42,), "not_text"),
-    ((True,), "not_text"),
-    ((None,), "not_text"),
-    (({"text": "hi"},), "not_text"),
-    ((["hi"],), "not_text"),
-    ((b"\x00\x01",), "not_text"),
-    (("",), "empty"),
-    ((" \t\n",), "empty"),
-    (("x" * 2001,), "too_long"),
-])
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        ((), "bad_arguments"),
+        (("one", "two"), "bad_arguments"),
+        ((42,), "not_text"),
+        ((True,), "not_text"),
+        ((None,), "not_text"),
+        (({"text": "hi"},), "not_text"),
+        ((["hi"],), "not_text"),
+        ((b"\x00\x01",), "not_text"),
+        (("",), "empty"),
+        ((" \t\n",), "empty"),
+        (("x" * 2001,), "too_long"),
+    ],
+)
 def test_bad_input_is_refused_to_the_sender_alone(socket_client, args, code):
     """Answer bad input with an ack and a chat-error to the sender; broadcast nothing."""
     sender, bystander = socket_client(), socket_client()
@@ -142,7 +147,10 @@ def test_unexpected_error_is_refused_and_server_keeps_serving(app, socket_client
     state = app.extensions["chat"]
     monkeypatch.setattr(state.stores.flood, "take", lambda sid: 1 / 0)
     assert sender.emit("newMessage", "boom", callback=True) == {
-        "ok": False, "error": "internal server error", "code": "internal"}
+        "ok": False,
+        "error": "internal server error",
+        "code": "internal",
+    }
     assert events(other) == []
     monkeypatch.undo()
     assert sender.emit("newMessage", "fine", callback=True) == {"ok": True}

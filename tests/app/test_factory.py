@@ -30,17 +30,20 @@ def test_settings_come_from_chat_environment_variables(monkeypatch):
     assert config["CORS_ORIGINS"] == ["http://localhost:3001", "https://chat.example"]
 
 
-@pytest.mark.parametrize("settings", [
-    {"MAX_MESSAGE_LENGTH": 0},
-    {"MAX_MESSAGE_LENGTH": "long"},
-    {"FLOOD_BURST": -1},
-    {"FLOOD_BURST": 1.5},
-    {"FLOOD_RATE": 0},
-    {"CONNECTIONS_PER_MINUTE": -5},
-    {"ASYNC_MODE": "eventlet"},
-    {"MAX_PACKET_BYTES": 1000},
-    {"CORS_ORIGINS": ["*", "http://a.example"]},
-])
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"MAX_MESSAGE_LENGTH": 0},
+        {"MAX_MESSAGE_LENGTH": "long"},
+        {"FLOOD_BURST": -1},
+        {"FLOOD_BURST": 1.5},
+        {"FLOOD_RATE": 0},
+        {"CONNECTIONS_PER_MINUTE": -5},
+        {"ASYNC_MODE": "eventlet"},
+        {"MAX_PACKET_BYTES": 1000},
+        {"CORS_ORIGINS": ["*", "http://a.example"]},
+    ],
+)
 def test_bad_settings_stop_the_start(settings):
     """Refuse to start with a setting that makes no sense, naming it."""
     with pytest.raises(ValueError, match=f"CHAT_{next(iter(settings))}"):
@@ -120,10 +123,13 @@ def test_index_serves_the_demo_page_with_local_assets(client):
     assert client.get("/static/vendor/socket.io/socket.io.min.js").status_code == 200
 
 
-@pytest.mark.parametrize(("origin", "allowed"), [
-    ("http://localhost", True),
-    ("http://evil.example", False),
-])
+@pytest.mark.parametrize(
+    ("origin", "allowed"),
+    [
+        ("http://localhost", True),
+        ("http://evil.example", False),
+    ],
+)
 def test_socketio_is_same_origin_by_default(client, origin, allowed):
     """Accept Socket.IO handshakes from the page's own origin only."""
     response = client.get(HANDSHAKE, headers={"Origin": origin})
@@ -139,7 +145,9 @@ def test_configured_origins_apply_to_socketio_and_http(make_app):
     assert response.headers["Access-Control-Allow-Origin"] == "http://localhost:3001"
     assert client.get("/healthz", headers=allowed).headers["Access-Control-Allow-Origin"] == "http://localhost:3001"
     assert client.get(HANDSHAKE, headers={"Origin": "http://evil.example"}).status_code == 400
-    assert "Access-Control-Allow-Origin" not in client.get("/healthz", headers={"Origin": "http://evil.example"}).headers
+    assert (
+        "Access-Control-Allow-Origin" not in client.get("/healthz", headers={"Origin": "http://evil.example"}).headers
+    )
 
 
 def test_http_routes_send_no_cors_headers_by_default(client):
@@ -154,23 +162,28 @@ def test_any_origin_only_when_configured(make_app):
     assert client.get(HANDSHAKE, headers={"Origin": "http://anywhere.example"}).status_code == 200
 
 
-
 # --- Signed identities: how tokens are checked ----------------------------------------------
 
 
-@pytest.mark.parametrize(("settings", "named"), [
-    ({"JWT_SECRET": "s" * 31}, "CHAT_JWT_SECRET is too short"),
-    ({"JWT_SECRET": 42}, "CHAT_JWT_SECRET"),
-    ({"JWT_LEEWAY": -1}, "CHAT_JWT_LEEWAY"),
-    ({"JWT_LEEWAY": 3600}, "CHAT_JWT_LEEWAY"),
-    ({"JWT_NAME_CLAIM": ""}, "CHAT_JWT_NAME_CLAIM"),
-    ({"JWT_AUDIENCE": ["a", "b"]}, "CHAT_JWT_AUDIENCE"),
-    ({"JWT_PUBLIC_KEY_FILE": "a.pem", "JWT_JWKS_FILE": "b.json"}, "CHAT_JWT_PUBLIC_KEY_FILE and CHAT_JWT_JWKS_FILE"),
-    ({"JWT_SECRET": "s" * 32, "JWT_PUBLIC_KEY_FILE": "a.pem"}, "CHAT_JWT_SECRET and CHAT_JWT_PUBLIC_KEY_FILE"),
-    ({"JWT_SECRET": "s" * 32, "JWT_JWKS_FILE": "b.json"}, "CHAT_JWT_SECRET and CHAT_JWT_JWKS_FILE"),
-    ({"TOKENS": True, "DEMO_TOKENS": True, "JWT_PUBLIC_KEY_FILE": "a.pem"}, "CHAT_DEMO_TOKENS"),
-    ({"TOKENS": True, "DEMO_TOKENS": True, "JWT_JWKS_FILE": "b.json"}, "CHAT_DEMO_TOKENS"),
-])
+@pytest.mark.parametrize(
+    ("settings", "named"),
+    [
+        ({"JWT_SECRET": "s" * 31}, "CHAT_JWT_SECRET is too short"),
+        ({"JWT_SECRET": 42}, "CHAT_JWT_SECRET"),
+        ({"JWT_LEEWAY": -1}, "CHAT_JWT_LEEWAY"),
+        ({"JWT_LEEWAY": 3600}, "CHAT_JWT_LEEWAY"),
+        ({"JWT_NAME_CLAIM": ""}, "CHAT_JWT_NAME_CLAIM"),
+        ({"JWT_AUDIENCE": ["a", "b"]}, "CHAT_JWT_AUDIENCE"),
+        (
+            {"JWT_PUBLIC_KEY_FILE": "a.pem", "JWT_JWKS_FILE": "b.json"},
+            "CHAT_JWT_PUBLIC_KEY_FILE and CHAT_JWT_JWKS_FILE",
+        ),
+        ({"JWT_SECRET": "s" * 32, "JWT_PUBLIC_KEY_FILE": "a.pem"}, "CHAT_JWT_SECRET and CHAT_JWT_PUBLIC_KEY_FILE"),
+        ({"JWT_SECRET": "s" * 32, "JWT_JWKS_FILE": "b.json"}, "CHAT_JWT_SECRET and CHAT_JWT_JWKS_FILE"),
+        ({"TOKENS": True, "DEMO_TOKENS": True, "JWT_PUBLIC_KEY_FILE": "a.pem"}, "CHAT_DEMO_TOKENS"),
+        ({"TOKENS": True, "DEMO_TOKENS": True, "JWT_JWKS_FILE": "b.json"}, "CHAT_DEMO_TOKENS"),
+    ],
+)
 def test_inconsistent_token_settings_stop_the_start(settings, named):
     """Refuse a malformed token setting, or two ways of checking tokens at once, naming the settings."""
     with pytest.raises(ValueError, match=re.escape(named)):
@@ -182,6 +195,7 @@ def public_key_cases():
     from cryptography.hazmat.primitives.asymmetric import ec
 
     from support.jwt_keys import ec_key, jwk, private_pem, public_pem, rsa_key
+
     rsa = rsa_key()
     return [
         ("JWT_PUBLIC_KEY_FILE", None, "cannot read a PEM public key"),
@@ -200,8 +214,11 @@ def public_key_cases():
     ]
 
 
-@pytest.mark.parametrize(("setting", "contents", "says"), public_key_cases(),
-                         ids=lambda value: value if isinstance(value, str) and len(value) < 40 else "")
+@pytest.mark.parametrize(
+    ("setting", "contents", "says"),
+    public_key_cases(),
+    ids=lambda value: value if isinstance(value, str) and len(value) < 40 else "",
+)
 def test_an_unusable_public_key_stops_the_start(tmp_path, setting, contents, says):
     """Refuse a missing or unreadable key file, a private, weak or unsupported key, or a JWKS that is not one."""
     path = tmp_path / "key"
@@ -214,8 +231,14 @@ def test_an_unusable_public_key_stops_the_start(tmp_path, setting, contents, say
 def test_jwt_secret_defaults_to_the_secret_key():
     """Check HS256 tokens with SECRET_KEY unless JWT_SECRET is set, then with it alone."""
     from chat.identity import issue_token
-    assert create_app({"SECRET_KEY": KEY, "TOKENS": True}).extensions["chat"].tokens.verify(
-        issue_token(KEY, "u1", "Alice")).id == "u1"
+
+    assert (
+        create_app({"SECRET_KEY": KEY, "TOKENS": True})
+        .extensions["chat"]
+        .tokens.verify(issue_token(KEY, "u1", "Alice"))
+        .id
+        == "u1"
+    )
     own = create_app({"SECRET_KEY": KEY, "TOKENS": True, "JWT_SECRET": "j" * 32}).extensions["chat"].tokens
     assert own.verify(issue_token("j" * 32, "u1", "Alice")).id == "u1"
     with pytest.raises(Exception, match="not valid"):

@@ -15,8 +15,18 @@ from chat.identity import TokenExpiry, Tokens, issue_token
 from chat.model import ChatError
 from support import TEST_SECRET
 from support.clients import only, received
-from support.jwt_keys import claims, ec_key, hs256_with, jwk, private_pem, public_pem, rsa_key, unsigned, \
-    write_jwks, write_public_pem
+from support.jwt_keys import (
+    claims,
+    ec_key,
+    hs256_with,
+    jwk,
+    private_pem,
+    public_pem,
+    rsa_key,
+    unsigned,
+    write_jwks,
+    write_public_pem,
+)
 
 SECRET = TEST_SECRET
 OTHER_SECRET = "another-secret-of-thirty-two-bytes"
@@ -52,39 +62,45 @@ def test_a_token_says_when_it_expires():
     assert Tokens.with_secret(SECRET, leeway=5).verify(token).expires_at == 2_000_000_005
 
 
-@pytest.mark.parametrize(("roles", "admin"), [
-    (["admin"], True),
-    (["editor", "admin"], True),
-    (["moderator"], False),
-    ([], False),
-])
+@pytest.mark.parametrize(
+    ("roles", "admin"),
+    [
+        (["admin"], True),
+        (["editor", "admin"], True),
+        (["moderator"], False),
+        ([], False),
+    ],
+)
 def test_the_admin_role_is_read_from_the_roles_claim(roles, admin):
     """Read the administrator role from the token's roles."""
     assert Tokens.with_secret(SECRET).verify(hs256(claims(roles=roles))).admin is admin
 
 
-@pytest.mark.parametrize(("token", "code"), [
-    (None, "token_required"),
-    ("", "token_required"),
-    (42, "token_required"),
-    ("not-a-token", "bad_token"),
-    (issue_token(OTHER_SECRET, "u1", "Alice"), "bad_token"),
-    # The retired itsdangerous format, with the right key and salt.
-    (URLSafeTimedSerializer(SECRET, salt="chat-identity").dumps({"id": "u1", "name": "A"}), "bad_token"),
-    (unsigned(claims()), "bad_token"),
-    (hs256(claims(exp=None)), "bad_token"),
-    (hs256(claims(sub=None)), "bad_token"),
-    (hs256(claims(sub="")), "bad_token"),
-    (hs256(claims(sub="u" * 65)), "bad_token"),
-    (hs256(claims(sub=42)), "bad_token"),
-    (hs256(claims(name=None)), "bad_token"),
-    (hs256(claims(name="\u202e")), "bad_token"),
-    (hs256(claims(name="A" * 33)), "bad_token"),
-    (hs256(claims(roles="admin")), "bad_token"),
-    (hs256(claims(nbf=2_000_000_000)), "bad_token"),
-    (hs256(claims(aud="someone-else")), "bad_token"),
-    (hs256(claims(exp=1_700_000_000)), "token_expired"),
-])
+@pytest.mark.parametrize(
+    ("token", "code"),
+    [
+        (None, "token_required"),
+        ("", "token_required"),
+        (42, "token_required"),
+        ("not-a-token", "bad_token"),
+        (issue_token(OTHER_SECRET, "u1", "Alice"), "bad_token"),
+        # The retired itsdangerous format, with the right key and salt.
+        (URLSafeTimedSerializer(SECRET, salt="chat-identity").dumps({"id": "u1", "name": "A"}), "bad_token"),
+        (unsigned(claims()), "bad_token"),
+        (hs256(claims(exp=None)), "bad_token"),
+        (hs256(claims(sub=None)), "bad_token"),
+        (hs256(claims(sub="")), "bad_token"),
+        (hs256(claims(sub="u" * 65)), "bad_token"),
+        (hs256(claims(sub=42)), "bad_token"),
+        (hs256(claims(name=None)), "bad_token"),
+        (hs256(claims(name="\u202e")), "bad_token"),
+        (hs256(claims(name="A" * 33)), "bad_token"),
+        (hs256(claims(roles="admin")), "bad_token"),
+        (hs256(claims(nbf=2_000_000_000)), "bad_token"),
+        (hs256(claims(aud="someone-else")), "bad_token"),
+        (hs256(claims(exp=1_700_000_000)), "token_expired"),
+    ],
+)
 def test_bad_tokens_are_refused(token, code):
     """Refuse a missing, malformed, foreign, unsigned, incomplete or expired token, saying which."""
     assert refusal(Tokens.with_secret(SECRET), token) == code
@@ -112,14 +128,17 @@ def test_leeway_admits_a_token_just_expired():
     assert refusal(Tokens.with_secret(SECRET), token) == "token_expired"
 
 
-@pytest.mark.parametrize(("changes", "accepted"), [
-    ({"aud": "chat", "iss": "https://site.example"}, True),
-    ({"aud": ["other", "chat"], "iss": "https://site.example"}, True),
-    ({"aud": "other", "iss": "https://site.example"}, False),
-    ({"iss": "https://site.example"}, False),
-    ({"aud": "chat", "iss": "https://evil.example"}, False),
-    ({"aud": "chat"}, False),
-])
+@pytest.mark.parametrize(
+    ("changes", "accepted"),
+    [
+        ({"aud": "chat", "iss": "https://site.example"}, True),
+        ({"aud": ["other", "chat"], "iss": "https://site.example"}, True),
+        ({"aud": "other", "iss": "https://site.example"}, False),
+        ({"iss": "https://site.example"}, False),
+        ({"aud": "chat", "iss": "https://evil.example"}, False),
+        ({"aud": "chat"}, False),
+    ],
+)
 def test_audience_and_issuer_are_checked_when_configured(changes, accepted):
     """Accept a token only when it names the configured audience and issuer."""
     tokens = Tokens.with_secret(SECRET, audience="chat", issuer="https://site.example")
@@ -146,9 +165,11 @@ def signed(key, algorithm, payload=None, **header):
 @pytest.fixture
 def pem_tokens(make_app, tmp_path):
     """Return a function: the Tokens of an app that checks tokens against the public half of ``key``."""
+
     def tokens(key):
         path = write_public_pem(tmp_path / "public.pem", key)
         return make_app(TOKENS=True, JWT_PUBLIC_KEY_FILE=path).extensions["chat"].tokens
+
     return tokens
 
 
@@ -159,19 +180,22 @@ def test_a_token_signed_with_the_private_key_is_accepted(keys, pem_tokens, kind,
     assert (identity.id, identity.name, identity.admin) == ("user-42", "Alice", True)
 
 
-@pytest.mark.parametrize(("kind", "token"), [
-    ("rsa", lambda k: signed(k["rsa2"], "RS256")),  # another key
-    ("ec", lambda k: signed(k["ec2"], "ES256")),
-    ("ec", lambda k: signed(k["rsa"], "RS256")),  # right signer, but the server expects ES256
-    ("rsa", lambda k: signed(k["rsa"], "RS512")),  # an algorithm not configured
-    ("rsa", lambda k: unsigned(claims())),
-    ("rsa", lambda k: hs256(claims())),  # signed with the server's HS256 secret: off with public keys
-    # Algorithm confusion: HS256 keyed with the server's public key, which anyone may know.
-    ("rsa", lambda k: hs256_with(public_pem(k["rsa"]), claims())),
-    ("ec", lambda k: hs256_with(public_pem(k["ec"]), claims())),
-    ("rsa", lambda k: signed(k["rsa"], "RS256", claims(exp=None))),
-    ("rsa", lambda k: signed(k["rsa"], "RS256", claims(sub=None))),
-])
+@pytest.mark.parametrize(
+    ("kind", "token"),
+    [
+        ("rsa", lambda k: signed(k["rsa2"], "RS256")),  # another key
+        ("ec", lambda k: signed(k["ec2"], "ES256")),
+        ("ec", lambda k: signed(k["rsa"], "RS256")),  # right signer, but the server expects ES256
+        ("rsa", lambda k: signed(k["rsa"], "RS512")),  # an algorithm not configured
+        ("rsa", lambda k: unsigned(claims())),
+        ("rsa", lambda k: hs256(claims())),  # signed with the server's HS256 secret: off with public keys
+        # Algorithm confusion: HS256 keyed with the server's public key, which anyone may know.
+        ("rsa", lambda k: hs256_with(public_pem(k["rsa"]), claims())),
+        ("ec", lambda k: hs256_with(public_pem(k["ec"]), claims())),
+        ("rsa", lambda k: signed(k["rsa"], "RS256", claims(exp=None))),
+        ("rsa", lambda k: signed(k["rsa"], "RS256", claims(sub=None))),
+    ],
+)
 def test_bad_public_key_tokens_are_refused(keys, pem_tokens, kind, token):
     """Refuse a token from another key, with another algorithm, unsigned, confused or incomplete."""
     assert refusal(pem_tokens(keys[kind]), token(keys)) == "bad_token"
@@ -196,25 +220,31 @@ def test_a_jwks_key_is_chosen_by_kid(keys, jwks_tokens):
     assert jwks_tokens.verify(signed(keys["ec"], "ES256", {**payload, "sub": "u7"}, kid="site-ec")).id == "u7"
 
 
-@pytest.mark.parametrize("token", [
-    lambda k, p: signed(k["rsa"], "RS256", p),  # no kid
-    lambda k, p: signed(k["rsa"], "RS256", p, kid="unknown"),
-    lambda k, p: signed(k["rsa"], "RS256", p, kid="site-ec"),  # the other key's kid
-    lambda k, p: signed(k["rsa2"], "RS256", p, kid="site-rsa"),  # a key not in the set
-    lambda k, p: hs256_with(public_pem(k["rsa"]), p, kid="site-rsa"),
-    lambda k, p: signed(k["rsa"], "RS256", {**p, "aud": "other"}, kid="site-rsa"),
-    lambda k, p: signed(k["rsa"], "RS256", {**p, "iss": "other"}, kid="site-rsa"),
-])
+@pytest.mark.parametrize(
+    "token",
+    [
+        lambda k, p: signed(k["rsa"], "RS256", p),  # no kid
+        lambda k, p: signed(k["rsa"], "RS256", p, kid="unknown"),
+        lambda k, p: signed(k["rsa"], "RS256", p, kid="site-ec"),  # the other key's kid
+        lambda k, p: signed(k["rsa2"], "RS256", p, kid="site-rsa"),  # a key not in the set
+        lambda k, p: hs256_with(public_pem(k["rsa"]), p, kid="site-rsa"),
+        lambda k, p: signed(k["rsa"], "RS256", {**p, "aud": "other"}, kid="site-rsa"),
+        lambda k, p: signed(k["rsa"], "RS256", {**p, "iss": "other"}, kid="site-rsa"),
+    ],
+)
 def test_bad_jwks_tokens_are_refused(keys, jwks_tokens, token):
     """Refuse a token whose kid names no key, or the wrong one, or whose audience or issuer is wrong."""
     assert refusal(jwks_tokens, token(keys, claims(aud="chat", iss="site"))) == "bad_token"
 
 
-@pytest.mark.parametrize("auth", [
-    {"protocol": 2, "name": "Alice"},
-    {"protocol": 2, "token": "forged"},
-    {},
-])
+@pytest.mark.parametrize(
+    "auth",
+    [
+        {"protocol": 2, "name": "Alice"},
+        {"protocol": 2, "token": "forged"},
+        {},
+    ],
+)
 def test_connections_without_a_good_token_are_refused(tokens_app, socket_client, auth):
     """Refuse every connection, seed or full, that has no valid token."""
     assert not socket_client(tokens_app, auth=auth).is_connected()
@@ -357,6 +387,7 @@ def test_a_connection_is_told_and_ended_when_its_token_expires(tokens_app, socke
 
     def token(sub, name, lifetime=60):
         return hs256(claims(sub=sub, name=name, exp=wall[0] + lifetime))
+
     alice = socket_client(tokens_app, auth={"protocol": 2, "token": token("user-42", "Alice")})
     wall[0] += 30
     clock.advance(30)  # the chat's clock moves with the wall clock

@@ -10,7 +10,7 @@ import pytest
 from support import MAX_MESSAGE_ID
 from support.clients import only, received
 
-OUT_OF_RANGE = [-1, MAX_MESSAGE_ID + 1, 2 ** 63, 2 ** 70, 1.5, 2.0, True, "3"]
+OUT_OF_RANGE = [-1, MAX_MESSAGE_ID + 1, 2**63, 2**70, 1.5, 2.0, True, "3"]
 
 
 @pytest.mark.parametrize("before", OUT_OF_RANGE)
@@ -50,19 +50,22 @@ def test_join_room_with_last_seen_out_of_range_joins_nothing(full, last_seen):
     assert only(alice, "member-joined")["room"] == "games"
 
 
-@pytest.mark.parametrize("auth", [
-    {"protocol": 2, "lastSeen": {"general": 2 ** 70}},
-    {"protocol": 2, "lastSeen": {"general": MAX_MESSAGE_ID + 1}},
-    {"protocol": 2, "lastSeen": {"general": 1.0}},
-    {"protocol": True},
-    {"protocol": 2.0},
-    {"protocol": 1.0},
-    {"protocol": "2"},
-    [],
-    [{"protocol": 2}],
-    False,
-    "",
-])
+@pytest.mark.parametrize(
+    "auth",
+    [
+        {"protocol": 2, "lastSeen": {"general": 2**70}},
+        {"protocol": 2, "lastSeen": {"general": MAX_MESSAGE_ID + 1}},
+        {"protocol": 2, "lastSeen": {"general": 1.0}},
+        {"protocol": True},
+        {"protocol": 2.0},
+        {"protocol": 1.0},
+        {"protocol": "2"},
+        [],
+        [{"protocol": 2}],
+        False,
+        "",
+    ],
+)
 def test_bad_ids_and_protocols_in_the_handshake_are_refused(socket_client, auth):
     """Refuse a handshake with an id out of range, a protocol that is not exactly 1 or 2, or auth that is no object."""
     seed = socket_client()
@@ -71,10 +74,16 @@ def test_bad_ids_and_protocols_in_the_handshake_are_refused(socket_client, auth)
     assert received(seed) == []
 
 
-@pytest.mark.parametrize(("auth", "full_protocol"), [
-    ({"protocol": 1}, False), ({"protocol": 2}, True), ({}, False), (None, False),
-    ({"protocol": 2, "lastSeen": {"general": MAX_MESSAGE_ID}}, True),
-])
+@pytest.mark.parametrize(
+    ("auth", "full_protocol"),
+    [
+        ({"protocol": 1}, False),
+        ({"protocol": 2}, True),
+        ({}, False),
+        (None, False),
+        ({"protocol": 2, "lastSeen": {"general": MAX_MESSAGE_ID}}, True),
+    ],
+)
 def test_good_handshakes_still_connect(socket_client, auth, full_protocol):
     """Connect with exactly 1 or 2, an empty or absent auth, and the largest lastSeen."""
     client = socket_client(auth=auth)

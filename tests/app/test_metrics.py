@@ -42,12 +42,15 @@ def test_a_token_does_not_turn_metrics_on(make_app):
     assert make_app(METRICS_TOKEN=SCRAPE_TOKEN).test_client().get("/metrics", headers=BEARER).status_code == 404
 
 
-@pytest.mark.parametrize("settings, named", [
-    ({"METRICS": "yes"}, "CHAT_METRICS"),
-    ({"METRICS": True, "METRICS_TOKEN": "short"}, "CHAT_METRICS_TOKEN"),
-    ({"METRICS": True, "METRICS_TOKEN": 12345678901234567890123456789012345}, "CHAT_METRICS_TOKEN"),
-    ({"METRICS": True, "METRICS_TOKEN": "a token with spaces in it, long enough"}, "CHAT_METRICS_TOKEN"),
-])
+@pytest.mark.parametrize(
+    "settings, named",
+    [
+        ({"METRICS": "yes"}, "CHAT_METRICS"),
+        ({"METRICS": True, "METRICS_TOKEN": "short"}, "CHAT_METRICS_TOKEN"),
+        ({"METRICS": True, "METRICS_TOKEN": 12345678901234567890123456789012345}, "CHAT_METRICS_TOKEN"),
+        ({"METRICS": True, "METRICS_TOKEN": "a token with spaces in it, long enough"}, "CHAT_METRICS_TOKEN"),
+    ],
+)
 def test_bad_metrics_settings_stop_the_start(make_app, settings, named):
     """Refuse to start with a METRICS that is not a boolean or a METRICS_TOKEN that is guessable."""
     with pytest.raises(ValueError, match=named):
@@ -93,8 +96,9 @@ def test_history_latency_is_observed(metrics_app, full):
     assert alice.emit("history", {"room": "general"}, callback=True)["ok"]
     after = scrape(metrics_app)
     for operation in ("append", "read"):
-        observed = (value(after, "chat_history_seconds_count", operation=operation)
-                    - value(before, "chat_history_seconds_count", operation=operation))
+        observed = value(after, "chat_history_seconds_count", operation=operation) - value(
+            before, "chat_history_seconds_count", operation=operation
+        )
         assert observed >= 1, operation
 
 
@@ -117,8 +121,10 @@ def test_an_internal_error_is_counted_as_a_refusal(metrics_app, socket_client, m
     monkeypatch.setattr(metrics_app.extensions["chat"].stores.delivery, "post", broken)
     assert sender.emit("newMessage", "hello", callback=True)["code"] == "internal"
     after = scrape(metrics_app)
-    assert (value(after, "chat_refusals_total", event="newMessage", code="internal")
-            - value(before, "chat_refusals_total", event="newMessage", code="internal")) == 1
+    assert (
+        value(after, "chat_refusals_total", event="newMessage", code="internal")
+        - value(before, "chat_refusals_total", event="newMessage", code="internal")
+    ) == 1
 
 
 def test_a_refused_connection_is_counted(make_app, socket_client):
@@ -128,5 +134,7 @@ def test_a_refused_connection_is_counted(make_app, socket_client):
     refused = socket_client(app, auth={"protocol": 2})
     assert not refused.is_connected()
     after = scrape(app)
-    assert (value(after, "chat_refusals_total", event="connect", code="token_required")
-            - value(before, "chat_refusals_total", event="connect", code="token_required")) == 1
+    assert (
+        value(after, "chat_refusals_total", event="connect", code="token_required")
+        - value(before, "chat_refusals_total", event="connect", code="token_required")
+    ) == 1

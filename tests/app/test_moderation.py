@@ -16,13 +16,13 @@ def ask(client, event, **payload):
 @pytest.fixture
 def tokens_app(make_app):
     """Return an app that requires signed tokens, the demo issuer on, short moderation limits."""
-    return make_app(TOKENS=True, DEMO_TOKENS=True, MAX_BAN_SECONDS=600, MAX_MUTE_SECONDS=300,
-                    MAX_MODERATION_REASON=20)
+    return make_app(TOKENS=True, DEMO_TOKENS=True, MAX_BAN_SECONDS=600, MAX_MUTE_SECONDS=300, MAX_MODERATION_REASON=20)
 
 
 @pytest.fixture
 def signed(tokens_app, socket_client):
     """Return a factory of full-protocol clients signed as ``sub`` (an administrator with ``admin``)."""
+
     def connect(sub, name, admin=False, protocol=2, rooms=None):
         token = issue_token(TEST_SECRET, sub, name, roles=["admin"] if admin else ())
         auth = {"token": token}
@@ -31,6 +31,7 @@ def signed(tokens_app, socket_client):
         if rooms is not None:
             auth["rooms"] = rooms
         return socket_client(tokens_app, auth=auth)
+
     return connect
 
 
@@ -55,8 +56,12 @@ def test_the_owner_removes_anyones_message_and_the_room_sees_the_notice(team):
     for client in (alice, bob):
         deleted, notice = only(client, "message-deleted", "moderation")
         assert deleted["id"] == 1
-        assert notice == {"room": "team", "action": "remove-message", "id": 1,
-                          "by": {"id": "alice", "name": "Alice", "guest": False}}
+        assert notice == {
+            "room": "team",
+            "action": "remove-message",
+            "id": 1,
+            "by": {"id": "alice", "name": "Alice", "guest": False},
+        }
     assert ask(bob, "history", room="team")["messages"][0]["deleted"] is True
     assert received(carol) == []
 
@@ -118,9 +123,14 @@ def test_a_muted_protocol_1_client_is_refused_with_the_code(signed):
     assert other_seed.emit("newMessage", "hi", callback=True) == {"ok": True}
 
 
-ACTIONS = [("remove-message", {"id": 1}), ("ban", {"person": "bob", "seconds": 60}),
-           ("mute", {"person": "bob", "seconds": 60}), ("unban", {"person": "bob"}), ("unmute", {"person": "bob"}),
-           ("moderation-log", {})]
+ACTIONS = [
+    ("remove-message", {"id": 1}),
+    ("ban", {"person": "bob", "seconds": 60}),
+    ("mute", {"person": "bob", "seconds": 60}),
+    ("unban", {"person": "bob"}),
+    ("unmute", {"person": "bob"}),
+    ("moderation-log", {}),
+]
 
 
 @pytest.mark.parametrize("event, payload", ACTIONS)
@@ -158,21 +168,24 @@ def test_an_administrator_may_moderate_a_room_without_an_owner(signed, tokens_ap
     assert ask(admin, "mute", room="bobs", person="bob", seconds=5)["ok"]
 
 
-@pytest.mark.parametrize("payload, code", [
-    ({"room": 7}, "bad_room"),
-    ({"room": "team", "person": 3, "seconds": 10}, "bad_arguments"),
-    ({"room": "team", "person": "", "seconds": 10}, "bad_arguments"),
-    ({"room": "team", "person": "x" * 257, "seconds": 10}, "bad_arguments"),
-    ({"room": "team", "person": "bob"}, "bad_arguments"),
-    ({"room": "team", "person": "bob", "seconds": 0}, "bad_arguments"),
-    ({"room": "team", "person": "bob", "seconds": 301}, "bad_arguments"),
-    ({"room": "team", "person": "bob", "seconds": 1.5}, "bad_arguments"),
-    ({"room": "team", "person": "bob", "seconds": True}, "bad_arguments"),
-    ({"room": "team", "person": "bob", "seconds": 10, "reason": 5}, "bad_arguments"),
-    ({"room": "team", "person": "bob", "seconds": 10, "reason": "r" * 21}, "too_long"),
-    ({"room": "team", "person": "alice", "seconds": 10}, "bad_arguments"),
-    ({"room": "nowhere", "person": "bob", "seconds": 10}, "no_such_room"),
-])
+@pytest.mark.parametrize(
+    "payload, code",
+    [
+        ({"room": 7}, "bad_room"),
+        ({"room": "team", "person": 3, "seconds": 10}, "bad_arguments"),
+        ({"room": "team", "person": "", "seconds": 10}, "bad_arguments"),
+        ({"room": "team", "person": "x" * 257, "seconds": 10}, "bad_arguments"),
+        ({"room": "team", "person": "bob"}, "bad_arguments"),
+        ({"room": "team", "person": "bob", "seconds": 0}, "bad_arguments"),
+        ({"room": "team", "person": "bob", "seconds": 301}, "bad_arguments"),
+        ({"room": "team", "person": "bob", "seconds": 1.5}, "bad_arguments"),
+        ({"room": "team", "person": "bob", "seconds": True}, "bad_arguments"),
+        ({"room": "team", "person": "bob", "seconds": 10, "reason": 5}, "bad_arguments"),
+        ({"room": "team", "person": "bob", "seconds": 10, "reason": "r" * 21}, "too_long"),
+        ({"room": "team", "person": "alice", "seconds": 10}, "bad_arguments"),
+        ({"room": "nowhere", "person": "bob", "seconds": 10}, "no_such_room"),
+    ],
+)
 def test_bad_mutes_are_refused_and_tell_nobody(team, payload, code):
     """Refuse a mute with a bad room, person, duration or reason, or of oneself; broadcast nothing."""
     alice, bob, _ = team
@@ -221,8 +234,9 @@ def test_every_action_is_recorded(team, tokens_app):
 def test_the_moderation_events_need_the_full_protocol(signed):
     """Refuse a moderation event from a seed client as unknown_event."""
     seed = signed("admin-1", "Admin", admin=True, protocol=1)
-    assert seed.emit("mute", {"room": "general", "person": "bob", "seconds": 5}, callback=True)["code"] == \
-        "unknown_event"
+    assert (
+        seed.emit("mute", {"room": "general", "person": "bob", "seconds": 5}, callback=True)["code"] == "unknown_event"
+    )
 
 
 def test_the_demo_token_route_never_grants_admin(tokens_app, signed):
@@ -235,8 +249,7 @@ def test_the_demo_token_route_never_grants_admin(tokens_app, signed):
 def test_the_issue_token_command_prints_an_admin_token(tokens_app):
     """Print an HS256 token with roles ["admin"] only when --admin is given, valid for --lifetime."""
     runner = tokens_app.test_cli_runner()
-    result = runner.invoke(args=["issue-token", "--admin", "--name", "Admin", "--sub", "admin-1",
-                                 "--lifetime", "120"])
+    result = runner.invoke(args=["issue-token", "--admin", "--name", "Admin", "--sub", "admin-1", "--lifetime", "120"])
     assert result.exit_code == 0, result.output
     identity = Tokens.with_secret(TEST_SECRET).verify(result.output.strip())
     assert (identity.id, identity.name, identity.admin) == ("admin-1", "Admin", True)
@@ -247,10 +260,16 @@ def test_the_issue_token_command_prints_an_admin_token(tokens_app):
     assert runner.invoke(args=["issue-token", "--name", "Bob", "--sub", ""]).exit_code != 0
 
 
-@pytest.mark.parametrize("setting, value", [
-    ("MAX_BAN_SECONDS", 0), ("MAX_MUTE_SECONDS", "60"), ("MAX_MODERATION_REASON", -1),
-    ("MODERATION_LOG_KEEP", -1), ("MODERATION_LOG_KEEP", 2.5),
-])
+@pytest.mark.parametrize(
+    "setting, value",
+    [
+        ("MAX_BAN_SECONDS", 0),
+        ("MAX_MUTE_SECONDS", "60"),
+        ("MAX_MODERATION_REASON", -1),
+        ("MODERATION_LOG_KEEP", -1),
+        ("MODERATION_LOG_KEEP", 2.5),
+    ],
+)
 def test_moderation_settings_that_make_no_sense_stop_the_start(make_app, setting, value):
     """Refuse a longest ban, mute or reason below one, and a record size that is not a whole number, naming it."""
     with pytest.raises(ValueError, match=f"CHAT_{setting}"):
@@ -260,6 +279,7 @@ def test_moderation_settings_that_make_no_sense_stop_the_start(make_app, setting
 def test_a_long_reason_setting_raises_the_longest_event_allowed(make_app):
     """Derive MAX_EVENT_LENGTH long enough for a ban with the longest reason, however long that is set."""
     from chat.validation import PERSON_ID_MAX
+
     app = make_app(MAX_MODERATION_REASON=100_000)
     assert app.config["MAX_EVENT_LENGTH"] > 100_000 + PERSON_ID_MAX
     assert make_app().config["MAX_EVENT_LENGTH"] == 53648  # the default, as before

@@ -56,8 +56,10 @@ def test_messages_are_numbered_per_room(full):
     alice = full("Alice")
     alice.emit("create-room", {"room": "games"}, callback=True)
     alice.emit("join-room", {"room": "games"}, callback=True)
-    ids = [alice.emit("send-message", {"room": room, "text": "x"}, callback=True)["message"]["id"]
-           for room in ("general", "games", "general", "general", "games")]
+    ids = [
+        alice.emit("send-message", {"room": room, "text": "x"}, callback=True)["message"]["id"]
+        for room in ("general", "games", "general", "general", "games")
+    ]
     assert ids == [1, 1, 2, 3, 2]
 
 
@@ -80,14 +82,17 @@ def test_names_are_unique_with_a_number(full):
     assert bob.emit("rename", {"name": "alice"}, callback=True)["user"]["name"] == "alice 3"
 
 
-@pytest.mark.parametrize("auth", [
-    {"protocol": 2, "name": "zero\u200bwidth"},
-    {"protocol": 2, "name": ""},
-    {"protocol": 2, "name": 42},
-    {"protocol": 3},
-    {"protocol": 2, "rooms": "general"},
-    {"protocol": 2, "rooms": ["Not A Room"]},
-])
+@pytest.mark.parametrize(
+    "auth",
+    [
+        {"protocol": 2, "name": "zero\u200bwidth"},
+        {"protocol": 2, "name": ""},
+        {"protocol": 2, "name": 42},
+        {"protocol": 3},
+        {"protocol": 2, "rooms": "general"},
+        {"protocol": 2, "rooms": ["Not A Room"]},
+    ],
+)
 def test_bad_handshakes_are_refused(socket_client, auth):
     """Refuse a connection whose handshake breaks the rules; tell nobody about it."""
     seed = socket_client()
@@ -108,8 +113,10 @@ def test_two_tabs_are_two_people(app, full, client, clock):
     assert welcome["user"]["name"] == "Alice 2" and welcome["user"]["id"] != first["user"]["id"]
     assert welcome["guest"] != first["guest"]
     assert [m["name"] for m in presence["members"]] == ["Alice", "Alice 2", "Bob"]
-    assert names_of(bob, "member-joined") == [{"room": "general", "user": first["user"]},
-                                              {"room": "general", "user": welcome["user"]}]
+    assert names_of(bob, "member-joined") == [
+        {"room": "general", "user": first["user"]},
+        {"room": "general", "user": welcome["user"]},
+    ]
     tab2.disconnect()
     clock.advance(5)
     sweep(app)
@@ -174,14 +181,17 @@ def _altered(credential):
     return f"{payload}.{'B' if signature[0] == 'A' else 'A'}{signature[1:]}"
 
 
-@pytest.mark.parametrize("forge", [
-    lambda alice: _altered(alice["guest"]),
-    lambda alice: alice["user"]["id"],  # an id of the client's choosing, unsigned
-    lambda alice: URLSafeSerializer("another-secret", salt="chat-guest").dumps(alice["user"]["id"]),
-    lambda alice: URLSafeSerializer(TEST_SECRET, salt="chat-identity").dumps(alice["user"]["id"]),
-    lambda alice: issue_token(TEST_SECRET, alice["user"]["id"], "Alice"),
-    lambda alice: "made-up",
-])
+@pytest.mark.parametrize(
+    "forge",
+    [
+        lambda alice: _altered(alice["guest"]),
+        lambda alice: alice["user"]["id"],  # an id of the client's choosing, unsigned
+        lambda alice: URLSafeSerializer("another-secret", salt="chat-guest").dumps(alice["user"]["id"]),
+        lambda alice: URLSafeSerializer(TEST_SECRET, salt="chat-identity").dumps(alice["user"]["id"]),
+        lambda alice: issue_token(TEST_SECRET, alice["user"]["id"], "Alice"),
+        lambda alice: "made-up",
+    ],
+)
 def test_a_forged_guest_credential_gets_a_new_guest(app, full, forge):
     """Give a made-up, altered or foreign credential a new guest, never the guest it names."""
     bob = full("Bob")
@@ -227,8 +237,10 @@ def test_a_new_tab_takes_its_browser_s_name_from_a_tab_closed_within_the_grace(a
     reopened = full("Alice", browser=client)
     new = names_of(reopened, "welcome")[0]["user"]
     assert new["name"] == "Alice" and new["id"] != old["id"]
-    assert received(bob) == [("member-left", {"room": "general", "user": old}),
-                             ("member-joined", {"room": "general", "user": new})]
+    assert received(bob) == [
+        ("member-left", {"room": "general", "user": old}),
+        ("member-joined", {"room": "general", "user": new}),
+    ]
     reopened.disconnect()
     other_browser = app.test_client()
     other_browser.get("/")
@@ -279,21 +291,24 @@ def test_list_rooms_counts_people(full):
     assert ack == {"ok": True, "rooms": [{"name": "games", "people": 0}, {"name": "general", "people": 2}]}
 
 
-@pytest.mark.parametrize(("event", "payload", "code"), [
-    ("join-room", {"room": "nowhere"}, "no_such_room"),
-    ("join-room", {"room": "general"}, "already_in_room"),
-    ("join-room", {"room": "Bad Name"}, "bad_room"),
-    ("create-room", {"room": "general"}, "room_exists"),
-    ("create-room", {}, "bad_room"),
-    ("leave-room", {"room": "games"}, "bad_room"),
-    ("send-message", {"room": "general"}, "not_text"),
-    ("send-message", {"room": "general", "text": " "}, "empty"),
-    ("send-message", "general", "bad_arguments"),
-    ("rename", {"name": "\u202eevil"}, "bad_name"),
-    ("typing", {"room": "elsewhere"}, "not_in_room"),
-    ("typing", {"room": "general", "typing": "false"}, "bad_arguments"),
-    ("typing", {"room": "general", "typing": 0}, "bad_arguments"),
-])
+@pytest.mark.parametrize(
+    ("event", "payload", "code"),
+    [
+        ("join-room", {"room": "nowhere"}, "no_such_room"),
+        ("join-room", {"room": "general"}, "already_in_room"),
+        ("join-room", {"room": "Bad Name"}, "bad_room"),
+        ("create-room", {"room": "general"}, "room_exists"),
+        ("create-room", {}, "bad_room"),
+        ("leave-room", {"room": "games"}, "bad_room"),
+        ("send-message", {"room": "general"}, "not_text"),
+        ("send-message", {"room": "general", "text": " "}, "empty"),
+        ("send-message", "general", "bad_arguments"),
+        ("rename", {"name": "\u202eevil"}, "bad_name"),
+        ("typing", {"room": "elsewhere"}, "not_in_room"),
+        ("typing", {"room": "general", "typing": "false"}, "bad_arguments"),
+        ("typing", {"room": "general", "typing": 0}, "bad_arguments"),
+    ],
+)
 def test_bad_requests_are_refused_to_the_sender_alone(full, event, payload, code):
     """Refuse a bad request with an ack and a chat-error to its sender; tell nobody else."""
     if event == "leave-room":
@@ -366,8 +381,9 @@ def test_typing_is_relayed_to_others_in_the_room_only(make_app, socket_client, f
     alice = {"protocol": 2, "token": issue_token(TEST_SECRET, "user-1", "Alice")}
     tab1, tab2 = socket_client(app, auth=alice), socket_client(app, auth=alice)
     bob = socket_client(app, auth={"protocol": 2, "token": issue_token(TEST_SECRET, "user-2", "Bob")})
-    outsider = socket_client(app, auth={"protocol": 2, "token": issue_token(TEST_SECRET, "user-3", "Carol"),
-                                        "rooms": []})
+    outsider = socket_client(
+        app, auth={"protocol": 2, "token": issue_token(TEST_SECRET, "user-3", "Carol"), "rooms": []}
+    )
     for c in (tab1, tab2, bob, outsider):
         received(c)
     tab1.emit("typing", {"room": "general", "typing": True}, callback=True)
@@ -388,7 +404,9 @@ def test_sending_a_message_ends_typing(full):
     received(bob)
     alice.emit("send-message", {"room": "general", "text": "done"}, callback=True)
     assert [(event, payload.get("typing")) for event, payload in received(bob)] == [
-        ("room-message", None), ("typing", False)]
+        ("room-message", None),
+        ("typing", False),
+    ]
 
 
 def test_typing_over_its_limit_is_dropped_quietly(make_app, full):
@@ -396,8 +414,7 @@ def test_typing_over_its_limit_is_dropped_quietly(make_app, full):
     app = make_app(TYPING_BURST=2, TYPING_RATE=0.01)
     alice, bob = full("Alice", target_app=app), full("Bob", target_app=app)
     received(alice), received(bob)
-    acks = [alice.emit("typing", {"room": "general", "typing": flag}, callback=True)
-            for flag in (True, False, True)]
+    acks = [alice.emit("typing", {"room": "general", "typing": flag}, callback=True) for flag in (True, False, True)]
     assert acks == [{"ok": True}, {"ok": True}, {"ok": True, "dropped": True}]
     assert [payload["typing"] for _, payload in received(bob)] == [True, False]
     assert received(alice) == []

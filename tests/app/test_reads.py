@@ -82,8 +82,10 @@ def test_a_signed_person_is_counted_in_every_room_they_joined_until_they_leave(m
     say(alice, "nobody", room="books")
     say(alice, "games", room="games")
     again = signed(socket_client, app, "u-bob", "Bob", rooms=[])
-    assert welcome_of(again)["unread"] == {"books": {"count": 2, "mentions": 1, "readUpTo": 0},
-                                           "general": {"count": 0, "mentions": 0, "readUpTo": 0}}
+    assert welcome_of(again)["unread"] == {
+        "books": {"count": 2, "mentions": 1, "readUpTo": 0},
+        "general": {"count": 0, "mentions": 0, "readUpTo": 0},
+    }
 
 
 def test_a_guest_belongs_to_the_rooms_of_its_connections(full):
@@ -192,14 +194,17 @@ def test_protocol_1_text_mentions_by_the_longest_name(full, socket_client):
 
 
 @pytest.mark.parametrize("event", ["mark-read", "seen-by"])
-@pytest.mark.parametrize("payload, code", [
-    ("general", "bad_arguments"),
-    ({"room": "general"}, "bad_arguments"),
-    ({"room": "general", "id": "1"}, "bad_arguments"),
-    ({"room": "general", "id": -1}, "bad_arguments"),
-    ({"room": "Bad Room", "id": 1}, "bad_room"),
-    ({"room": "nowhere", "id": 1}, "not_in_room"),
-])
+@pytest.mark.parametrize(
+    "payload, code",
+    [
+        ("general", "bad_arguments"),
+        ({"room": "general"}, "bad_arguments"),
+        ({"room": "general", "id": "1"}, "bad_arguments"),
+        ({"room": "general", "id": -1}, "bad_arguments"),
+        ({"room": "Bad Room", "id": 1}, "bad_room"),
+        ({"room": "nowhere", "id": 1}, "not_in_room"),
+    ],
+)
 def test_bad_read_requests_are_refused_to_their_sender(full, socket_client, event, payload, code):
     """Refuse a bad payload or another room's marker with a code, to the sender alone."""
     alice, bob = full("Alice"), full("Bob")
@@ -220,9 +225,14 @@ def test_read_events_are_full_protocol_only(socket_client):
         assert ack["code"] == "unknown_event" and "full protocol" in ack["error"]
 
 
-@pytest.mark.parametrize("mentions, code", [
-    ("someone", "bad_arguments"), ([1, 2], "bad_arguments"), (["x"] * 4, "too_many_mentions"),
-])
+@pytest.mark.parametrize(
+    "mentions, code",
+    [
+        ("someone", "bad_arguments"),
+        ([1, 2], "bad_arguments"),
+        (["x"] * 4, "too_many_mentions"),
+    ],
+)
 def test_bad_mentions_are_refused_and_not_delivered(make_app, full, mentions, code):
     """Refuse mentions that are not a short list of ids; deliver nothing."""
     app = make_app(MAX_MENTIONS=3)

@@ -15,11 +15,28 @@ import pytest
 from playwright.sync_api import expect
 
 from support.page import (
-    GUEST, LONG_NAME, PHONE, RECONNECT_TIMEOUT_MS, TIMEOUT_MS, TYPING, authors, create_room, current_room,
-    delivery, message_box, message_line, name_box, notices, open_chat, people, remember_name, room_button,
-    send_with_enter, shown, texts,
+    GUEST,
+    LONG_NAME,
+    PHONE,
+    RECONNECT_TIMEOUT_MS,
+    TIMEOUT_MS,
+    TYPING,
+    authors,
+    create_room,
+    current_room,
+    delivery,
+    message_box,
+    message_line,
+    name_box,
+    notices,
+    open_chat,
+    people,
+    remember_name,
+    room_button,
+    send_with_enter,
+    shown,
+    texts,
 )
-
 
 # --- The seed's tests, now with names ---------------------------------------------------------
 
@@ -41,14 +58,14 @@ def test_two_pages_chat_through_the_demo(live_server, new_page):
 
     message_box(b).fill("hello from B")
     b.get_by_role("button", name="Send").click()
-    expect(shown(a)).to_have_text(["Bob joined", re.compile(r"^Alice .*hello from A sent$"),
-                                   re.compile(r"^Bob .*hello from B$")])
+    expect(shown(a)).to_have_text(
+        ["Bob joined", re.compile(r"^Alice .*hello from A sent$"), re.compile(r"^Bob .*hello from B$")]
+    )
     expect(texts(b)).to_have_text(["hello from A", "hello from B"])
     expect(authors(b)).to_have_text(["Alice", "Bob"])
     expect(message_box(b)).to_have_value("")
     # Each message carries the server's time, readable and machine-readable.
-    expect(a.locator("#messages li.message time").first).to_have_attribute(
-        "datetime", re.compile(r"^\d{4}-\d\d-\d\dT"))
+    expect(a.locator("#messages li.message time").first).to_have_attribute("datetime", re.compile(r"^\d{4}-\d\d-\d\dT"))
 
 
 def test_html_in_a_message_or_a_name_is_shown_as_text(live_server, new_page):
@@ -94,13 +111,13 @@ def test_a_refusal_is_shown_to_the_sender_only(live_server, new_page):
 
     send_with_enter(a, "first")
     send_with_enter(a, "second")
-    expect(a.get_by_role("alert")).to_have_text(
-        re.compile(r"^too many messages: wait [\d.]+ s before sending again$"))
+    expect(a.get_by_role("alert")).to_have_text(re.compile(r"^too many messages: wait [\d.]+ s before sending again$"))
     # The refused text stays in the log, marked failed with the reason, not lost...
     delivery(a, "first", "sent")
     refused = delivery(a, "second", "failed")
     expect(refused.locator(".delivery")).to_have_text(
-        re.compile(r"^failed: too many messages: wait [\d.]+ s before sending again$"))
+        re.compile(r"^failed: too many messages: wait [\d.]+ s before sending again$")
+    )
     # ... and Edit gives it back to change or send later.
     refused.get_by_role("button", name="Edit").click()
     expect(message_box(a)).to_have_value("second")
@@ -131,8 +148,7 @@ def test_the_page_reconnects_after_a_server_restart(live_server, new_page):
 
     server.start()
     for page in (a, b):
-        expect(page.locator("#status")).to_have_attribute("data-state", "connected",
-                                                          timeout=RECONNECT_TIMEOUT_MS)
+        expect(page.locator("#status")).to_have_attribute("data-state", "connected", timeout=RECONNECT_TIMEOUT_MS)
         expect(page.locator("#status")).to_have_text("Connected")
     expect(name_box(a)).to_have_value("Zed")
     expect(people(b)).to_have_text(["Bob (you)", "Zed"])
@@ -265,7 +281,8 @@ def test_a_refused_name_can_be_replaced(live_server, new_page):
 
     expect(page.locator("#status")).to_have_attribute("data-state", "offline")
     expect(page.get_by_role("alert")).to_have_text(
-        "Your name was refused: the name contains a character that is not allowed (U+200B). Pick another one.")
+        "Your name was refused: the name contains a character that is not allowed (U+200B). Pick another one."
+    )
     expect(name_box(page)).to_be_focused()
     expect(name_box(page)).to_have_attribute("aria-invalid", "true")
 
@@ -412,8 +429,8 @@ def test_creating_and_switching_rooms(live_server, new_page):
 
     create_room(page, "Dev Team")
     expect(page.get_by_role("alert")).to_have_text(
-        "a room name is 1 to 32 characters: lower-case letters a-z, digits, - and _, "
-        "starting with a letter or digit")
+        "a room name is 1 to 32 characters: lower-case letters a-z, digits, - and _, starting with a letter or digit"
+    )
     expect(page.get_by_label("New room")).to_have_value("Dev Team")  # kept, to correct
     create_room(page, "general")
     expect(page.get_by_role("alert")).to_have_text("the room 'general' exists already")
@@ -455,12 +472,15 @@ def test_creating_and_switching_rooms(live_server, new_page):
     expect(room_button(page, "dev-team")).to_have_attribute("title", "2 people")
 
 
-@pytest.mark.parametrize("remembered, alert", [
-    # A room that is gone (removed while the person was away): entered no more, and said so.
-    (["general", "gone"], "Could not enter a remembered room: there is no room 'gone'"),
-    # A list the server refuses outright: the page starts again in the default room.
-    (["general", "Not A Room"], None),
-])
+@pytest.mark.parametrize(
+    "remembered, alert",
+    [
+        # A room that is gone (removed while the person was away): entered no more, and said so.
+        (["general", "gone"], "Could not enter a remembered room: there is no room 'gone'"),
+        # A list the server refuses outright: the page starts again in the default room.
+        (["general", "Not A Room"], None),
+    ],
+)
 def test_remembered_rooms_the_server_has_no_more_are_forgotten(live_server, new_page, remembered, alert):
     """A page remembering rooms that the server does not have connects in the ones it has."""
     server = live_server()
@@ -582,8 +602,7 @@ def test_a_reloaded_page_shows_the_room_history_once_in_order(live_server, new_p
     server = live_server()
     alice = open_chat(new_page(), server, "Alice")
     bob = open_chat(new_page(), server, "Bob")
-    said = [(alice, "Alice", "hello"), (bob, "Bob", "hi Alice"), (alice, "Alice", "how are you?"),
-            (bob, "Bob", "fine")]
+    said = [(alice, "Alice", "hello"), (bob, "Bob", "hi Alice"), (alice, "Alice", "how are you?"), (bob, "Bob", "fine")]
     for page, _, text in said:
         send_with_enter(page, text)
         delivery(page, text, "sent")
@@ -693,8 +712,7 @@ def test_an_unsent_message_survives_a_reload(live_server, proxy, new_page):
     alice.reload()
     delivery(alice, "not sent yet", "pending")
     alice.unroute(socket_io)
-    expect(message_line(alice, "not sent yet")).to_have_attribute("data-delivery", "sent",
-                                                                  timeout=RECONNECT_TIMEOUT_MS)
+    expect(message_line(alice, "not sent yet")).to_have_attribute("data-delivery", "sent", timeout=RECONNECT_TIMEOUT_MS)
     send_with_enter(bob, "barrier")
     for page in (alice, bob):
         expect(texts(page)).to_have_text(["not sent yet", "barrier"])
@@ -785,8 +803,9 @@ def test_messages_gone_while_away_are_announced(live_server, proxy, new_page):
     expect(bob.locator("#status")).to_have_attribute("data-state", "connected", timeout=RECONNECT_TIMEOUT_MS)
     relay.restore()
     expect(texts(alice)).to_have_text(["one", "four"], timeout=RECONNECT_TIMEOUT_MS)
-    expect(shown(alice)).to_have_text(["Bob joined", re.compile("one$"), "Some older messages are no longer available",
-                                       re.compile("four$")])
+    expect(shown(alice)).to_have_text(
+        ["Bob joined", re.compile("one$"), "Some older messages are no longer available", re.compile("four$")]
+    )
 
 
 # --- Signed identities ------------------------------------------------------------------------
@@ -811,7 +830,8 @@ def test_demo_tokens_give_the_pages_their_names(live_server, new_page):
     remember_name(carol, "Car\u200bol")
     carol.goto(server.url + "/")
     expect(carol.get_by_role("alert")).to_have_text(
-        "Your name was refused: the name contains a character that is not allowed (U+200B). Pick another one.")
+        "Your name was refused: the name contains a character that is not allowed (U+200B). Pick another one."
+    )
     name_box(carol).fill("Carol")
     name_box(carol).press("Enter")
     expect(people(carol)).to_have_text(["Alice", "Bob", "Carol (you)"])
@@ -823,7 +843,8 @@ def test_without_the_demo_issuer_the_refusal_is_shown(live_server, new_page):
     page = new_page()
     page.goto(server.url + "/")
     expect(page.get_by_role("alert")).to_have_text(
-        'The server refused the connection: this server requires a signed token: connect with auth {"token": ...}')
+        'The server refused the connection: this server requires a signed token: connect with auth {"token": ...}'
+    )
     expect(page.locator("#status")).to_have_attribute("data-state", "offline")
     expect(page.locator("#status")).to_have_text("Offline (not signed in)")
 

@@ -17,10 +17,28 @@ SECRET = "live-test-secret-of-thirty-two-bytes"  # support.servers.LiveServer's 
 def admin_token():
     """Return an administrator's token from the ``flask issue-token`` command, as the README shows it."""
     result = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "app", "issue-token", "--admin", "--name", "Admin",
-         "--sub", "admin-1", "--lifetime", "600"],
-        cwd=ROOT, capture_output=True, text=True, check=True, timeout=60,
-        env={"PATH": "/usr/bin:/bin", "CHAT_SECRET_KEY": f'"{SECRET}"', "CHAT_HISTORY_DATABASE": '":memory:"'})
+        [
+            sys.executable,
+            "-m",
+            "flask",
+            "--app",
+            "app",
+            "issue-token",
+            "--admin",
+            "--name",
+            "Admin",
+            "--sub",
+            "admin-1",
+            "--lifetime",
+            "600",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "CHAT_SECRET_KEY": f'"{SECRET}"', "CHAT_HISTORY_DATABASE": '":memory:"'},
+    )
     return result.stdout.strip()
 
 

@@ -19,8 +19,13 @@ from support.servers import run_env
 # Per script, the options that size a run and the tiny values they get here.
 TINY = {
     "bench/run.py": {"--clients": "20", "--duration": "1"},
-    "bench/side_by_side.py": {"--clients": "20", "--deliveries": "400", "--duration": "1", "--rounds": "1",
-                              "--max-steps": "2"},
+    "bench/side_by_side.py": {
+        "--clients": "20",
+        "--deliveries": "400",
+        "--duration": "1",
+        "--rounds": "1",
+        "--max-steps": "2",
+    },
     "bench/metrics_cost.py": {"--clients": "20", "--duration": "2", "--rounds": "1"},
 }
 SATURATING = {"--max-steps": "2"}  # run.py's ramp, cut short
@@ -64,22 +69,29 @@ def test_documented_benchmark_command_runs(command, tmp_path):
     assert not assignments and words[0] == ".venv/bin/python"
     env = {name: value for name, value in os.environ.items() if not name.startswith("PYTEST_")}
     env["TMPDIR"] = str(tmp_path)  # the runs' databases and logs
-    finished = subprocess.run(shrunk(words), cwd=ROOT, env=env, capture_output=True, text=True, check=False, timeout=600)
+    finished = subprocess.run(
+        shrunk(words), cwd=ROOT, env=env, capture_output=True, text=True, check=False, timeout=600
+    )
     output = finished.stdout
     problems = f"{output[-3000:]}\n{finished.stderr[-3000:]}"
     script = words[1]
     if script == "bench/run.py":
         assert finished.returncode == 0, problems
         records = json_lines(output)
-        expected = (words[words.index("--mode") + 1].split(",") if "--mode" in words
-                    else ["flask", "gunicorn-threads", "gunicorn-gevent"])
+        expected = (
+            words[words.index("--mode") + 1].split(",")
+            if "--mode" in words
+            else ["flask", "gunicorn-threads", "gunicorn-gevent"]
+        )
         assert [record["mode"] for record in records] == expected
         assert all(record["ok"] and record["steps"] for record in records), problems
         if "--saturate" in words:
             assert all(record["max_sustained_deliveries_per_s"] > 0 for record in records), problems
     elif script == "bench/side_by_side.py":
         assert finished.returncode == 0, problems
-        servers = words[words.index("--servers") + 1].split(",") if "--servers" in words else ["node", "gunicorn-gevent"]
+        servers = (
+            words[words.index("--servers") + 1].split(",") if "--servers" in words else ["node", "gunicorn-gevent"]
+        )
         assert "Measured " in output and ", commit " in output
         header = next(line for line in output.splitlines() if line.startswith("| measure |"))
         assert header.count("|") == len(servers) + 2

@@ -34,8 +34,11 @@ def test_changes_reach_every_process_in_order_and_seed_clients_see_none(pair, pe
     for client in (alice, bob):
         client.wait_for("message-deleted")
         client.wait_for("room-message", 2)
-        changes = [(name, payload["change"]) for name, payload in client.events
-                   if name in ("message-edited", "reaction", "message-deleted")]
+        changes = [
+            (name, payload["change"])
+            for name, payload in client.events
+            if name in ("message-edited", "reaction", "message-deleted")
+        ]
         assert changes == [("message-edited", 1), ("reaction", 2), ("message-deleted", 3)]
     assert alice.received("reaction")[0]["users"] == [bob.received("welcome")[0]["user"]["id"]]
     assert seed.wait_for("message", 2) == ["helo", "after"]
@@ -54,8 +57,12 @@ def test_a_client_that_was_away_learns_of_changes_on_another_process(pair, peer)
     bob = full(peer, b, "Bob", lastSeen={"general": 2}, lastChange={"general": 1})
     changes = bob.wait_for("changes")[0]
     assert [(c["event"], c["id"], c["change"]) for c in changes["changes"]] == [
-        ("message-deleted", 2, 2), ("reaction", 1, 3)]
+        ("message-deleted", 2, 2),
+        ("reaction", 1, 3),
+    ]
     assert changes["last"] == 3 and changes["gap"] is False
     history = bob.send({"room": "general"}, event="history")["messages"]
     assert [(m["text"], m.get("edited"), m.get("deleted"), m.get("reactions")) for m in history] == [
-        ("uno", True, None, {"🎉": [alice.received("welcome")[0]["user"]["id"]]}), ("", None, True, None)]
+        ("uno", True, None, {"🎉": [alice.received("welcome")[0]["user"]["id"]]}),
+        ("", None, True, None),
+    ]

@@ -8,7 +8,8 @@ def full(peer, server, name):
 
 
 def test_an_edit_a_reaction_and_a_receipt_in_a_dm_reach_the_other_person_on_the_other_process(
-        live_server, redis_server, peer):
+    live_server, redis_server, peer
+):
     """Alice on one process, Bob on the other: each hears the other's changes to their DM; Carol hears none."""
     a, b = (live_server("gevent", REDIS_URL=redis_server.url) for _ in range(2))
     alice, bob, carol = full(peer, a, "Alice"), full(peer, b, "Bob"), full(peer, b, "Carol")

@@ -10,12 +10,14 @@ SECRET = "live-test-secret-of-thirty-two-bytes"
 @pytest.fixture(params=["one process", "two processes on redis"])
 def servers(request, live_server):
     """Return two servers to connect to: the same one twice, or two gevent processes sharing a Redis."""
+
     def start(**settings):
         if request.param == "one process":
             server = live_server("gevent", **settings)
             return server, server
         redis_url = request.getfixturevalue("redis_server").url
         return tuple(live_server("gevent", REDIS_URL=redis_url, **settings) for _ in range(2))
+
     return start
 
 
@@ -42,9 +44,13 @@ def test_two_people_chat_in_a_dm_and_a_third_cannot_read_it(servers, peer):
     assert bob.send({"room": dm, "typing": True}, event="typing") == {"ok": True}
     assert alice.wait_for("typing")[0] == {"room": dm, "user": bob_user, "typing": True}
 
-    for event, payload in (("join-room", {"room": dm, "lastSeen": 0}), ("history", {"room": dm}),
-                           ("send-message", {"room": dm, "text": "let me in"}), ("typing", {"room": dm}),
-                           ("open-dm", {"person": "not-anyone"})):
+    for event, payload in (
+        ("join-room", {"room": dm, "lastSeen": 0}),
+        ("history", {"room": dm}),
+        ("send-message", {"room": dm, "text": "let me in"}),
+        ("typing", {"room": dm}),
+        ("open-dm", {"person": "not-anyone"}),
+    ):
         refused = carol.send(payload, event=event)
         assert refused["ok"] is False and refused["code"] == "not_found", (event, refused)
     # Everyone hears this after all of the above: by then Carol would have had any of the DM.
@@ -74,4 +80,5 @@ def test_with_tokens_a_dm_belongs_to_the_two_people_on_every_device(servers, pee
     assert [name for name, _ in bob_seed.events] == ["message"]
     alice_again = full(peer, b, token=token["alice"])
     assert alice_again.send({}, event="list-dms")["dms"] == [
-        {"id": dm, "with": {"id": "bob", "name": "Bob", "guest": False}, "lastId": 1}]
+        {"id": dm, "with": {"id": "bob", "name": "Bob", "guest": False}, "lastId": 1}
+    ]

@@ -41,8 +41,15 @@ def test_the_test_command_installs_and_runs_pytest():
     shows it installs nothing missing and hands its arguments to pytest over every level.
     """
     words = documented("bash scripts/test.sh")
-    finished = subprocess.run([*words, "--collect-only", "-q"], cwd=ROOT, env=clean_environment(),
-                              capture_output=True, text=True, check=False, timeout=600)
+    finished = subprocess.run(
+        [*words, "--collect-only", "-q"],
+        cwd=ROOT,
+        env=clean_environment(),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
     assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
     levels = {test_id.split("/")[1] for test_id in collected(finished.stdout)}
     assert levels >= {"unit", "app", "live", "browser"}
@@ -52,8 +59,15 @@ def test_the_test_command_installs_and_runs_pytest():
 def test_the_fast_command_runs_the_unit_and_app_levels():
     """Collect with the documented fast command: the unit and app levels, and nothing that starts a server."""
     words = documented(".venv-test/bin/python -m pytest")
-    finished = subprocess.run([*words, "--collect-only", "-q"], cwd=ROOT, env=clean_environment(),
-                              capture_output=True, text=True, check=False, timeout=120)
+    finished = subprocess.run(
+        [*words, "--collect-only", "-q"],
+        cwd=ROOT,
+        env=clean_environment(),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
     assert finished.returncode == 0, finished.stdout[-3000:]
     test_ids = collected(finished.stdout)
     assert {test_id.split("/")[1] for test_id in test_ids} == {"unit", "app"}

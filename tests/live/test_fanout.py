@@ -139,8 +139,9 @@ def test_the_packet_bound_cuts_a_client_whose_backlog_is_full(connection, engine
         outbox.put(message(f"late {n}"))
     assert outbox.qsize() == 50
     assert engineio_socket.hanging_up
-    assert [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING] == \
-        ["closing session-1: 50 packets wait to be sent to it"]
+    assert [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING] == [
+        "closing session-1: 50 packets wait to be sent to it"
+    ]
 
 
 def test_a_peer_that_vanishes_costs_the_broadcaster_nothing(connection, engineio_socket):
@@ -284,8 +285,9 @@ def test_thousands_of_broadcasts_from_many_senders_keep_every_order(live_server,
         received = client.wait_for("message", total)
         assert len(received) == total
         for index in range(len(senders)):
-            assert [text for text in received if text.startswith(f"{index}:")] == \
-                [f"{index}:{n}" for n in range(per_sender)]
+            assert [text for text in received if text.startswith(f"{index}:")] == [
+                f"{index}:{n}" for n in range(per_sender)
+            ]
     for client in full:
         messages = client.wait_for("room-message", total)
         assert [m["id"] for m in messages] == sorted(m["id"] for m in messages)

@@ -33,7 +33,10 @@ def test_every_http_answer_carries_the_security_headers(live_server, kind):
     """Send the headers on the page, /healthz, a static file, a 404, and Engine.IO's own answers."""
     server = live_server(kind)
     answers = {
-        "/": 200, "/healthz": 200, "/static/chat.js": 200, "/no-such-page": 404,
+        "/": 200,
+        "/healthz": 200,
+        "/static/chat.js": 200,
+        "/no-such-page": 404,
         HANDSHAKE: 200,  # Engine.IO's own handshake, which Flask never sees
         "/socket.io/?EIO=4&transport=polling&sid=unknown": 400,  # and its own refusal
     }
@@ -53,12 +56,15 @@ def cookie_header(response):
     return [part.strip().lower() for part in cookie.split(";")]
 
 
-@pytest.mark.parametrize(("trusted", "forwarded", "secure"), [
-    (0, {}, False),
-    (0, {"X-Forwarded-Proto": "https"}, False),  # no proxy is trusted: a client cannot claim HTTPS
-    (1, {}, False),
-    (1, {"X-Forwarded-Proto": "https"}, True),
-])
+@pytest.mark.parametrize(
+    ("trusted", "forwarded", "secure"),
+    [
+        (0, {}, False),
+        (0, {"X-Forwarded-Proto": "https"}, False),  # no proxy is trusted: a client cannot claim HTTPS
+        (1, {}, False),
+        (1, {"X-Forwarded-Proto": "https"}, True),
+    ],
+)
 def test_session_cookie_is_lax_and_secure_over_https(live_server, trusted, forwarded, secure):
     """Mark the session cookie SameSite=Lax, and Secure when a trusted proxy says the request was HTTPS."""
     server = live_server(TRUSTED_PROXIES=trusted)
@@ -75,11 +81,16 @@ def test_public_origin_refuses_a_dns_rebinding_handshake(live_server):
     rebinding = {"Host": attacker, "Origin": f"http://{attacker}"}
     assert requests.get(server.url + HANDSHAKE, headers=rebinding, timeout=TIMEOUT).status_code == 400
     with pytest.raises(websocket.WebSocketBadStatusException):
-        websocket.create_connection(f"ws://127.0.0.1:{server.port}/socket.io/?EIO=4&transport=websocket",
-                                    host=attacker, origin=f"http://{attacker}", timeout=TIMEOUT)
+        websocket.create_connection(
+            f"ws://127.0.0.1:{server.port}/socket.io/?EIO=4&transport=websocket",
+            host=attacker,
+            origin=f"http://{attacker}",
+            timeout=TIMEOUT,
+        )
     # The same Host-free check lets the public origin in, whatever Host the proxy passes on.
     assert requests.get(server.url + HANDSHAKE, headers={"Origin": public}, timeout=TIMEOUT).status_code == 200
-    ws = websocket.create_connection(f"ws://127.0.0.1:{server.port}/socket.io/?EIO=4&transport=websocket",
-                                     origin=public, timeout=TIMEOUT)
+    ws = websocket.create_connection(
+        f"ws://127.0.0.1:{server.port}/socket.io/?EIO=4&transport=websocket", origin=public, timeout=TIMEOUT
+    )
     assert ws.recv().startswith("0")
     ws.close()

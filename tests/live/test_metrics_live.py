@@ -13,8 +13,8 @@ import requests
 import websocket
 
 from support import TIMEOUT
-from support.servers import RedisServer
 from support.metrics import SCRAPE_TOKEN, samples, total, value
+from support.servers import RedisServer
 
 BEARER = {"Authorization": f"Bearer {SCRAPE_TOKEN}"}
 METRICS = {"METRICS": True, "METRICS_TOKEN": SCRAPE_TOKEN}
@@ -82,8 +82,9 @@ def test_a_client_that_upgrades_counts_under_websocket(live_server, peer):
     upgrading = peer(server, transport="default")  # the socket.io default: polling, then the upgrade
     server.wait_for_connections(1)
     # The upgrade finishes after the connect, with no event the client reports: scrape until it shows.
-    figures = scrape_until(server, lambda figures: value(
-        figures, "chat_connections", protocol="original", transport="websocket") == 1)
+    figures = scrape_until(
+        server, lambda figures: value(figures, "chat_connections", protocol="original", transport="websocket") == 1
+    )
     assert value(figures, "chat_connections", protocol="original", transport="polling") == 0
     assert upgrading.client.transport() == "websocket"
 

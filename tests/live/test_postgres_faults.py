@@ -18,9 +18,13 @@ pytestmark = pytest.mark.postgres
 @pytest.fixture
 def servers(redis_server, live_server):
     """Start gevent server processes on one Redis and one PostgreSQL database (or ``DATABASE_URL``)."""
+
     def start(count=2, **settings):
-        return [live_server("gevent", REDIS_URL=redis_server.url, PRESENCE_GRACE=1, TOKENS=True, **settings)
-                for _ in range(count)]
+        return [
+            live_server("gevent", REDIS_URL=redis_server.url, PRESENCE_GRACE=1, TOKENS=True, **settings)
+            for _ in range(count)
+        ]
+
     return start
 
 
@@ -48,17 +52,18 @@ def test_ids_and_acknowledged_messages_survive_a_kill_9_of_one_process(servers, 
     a.stop(kill=True)
     assert say(bob, "general", "after")["id"] == 11
     carol = full(peer, b, "carol", lastSeen={"general": 0})
-    assert [m["text"] for m in carol.received("history")[0]["messages"]] == [f"m{n}" for n in range(1, 11)] + [
-        "after"]
+    assert [m["text"] for m in carol.received("history")[0]["messages"]] == [f"m{n}" for n in range(1, 11)] + ["after"]
 
 
-@pytest.mark.xfail(reason="unfinished: after Redis restarts empty the servers' expiry sweep neither drops their "
-                   "connections nor restores the rooms (the unit tests of both, tests/unit/test_redis_loss.py, pass)",
-                   strict=False)
+@pytest.mark.xfail(
+    reason="unfinished: after Redis restarts empty the servers' expiry sweep neither drops their "
+    "connections nor restores the rooms (the unit tests of both, tests/unit/test_redis_loss.py, pass)",
+    strict=False,
+)
 def test_a_redis_restart_that_loses_everything_loses_no_message_room_or_dm(servers, peer, redis_server, tmp_path):
     """Restart Redis empty: rooms, messages, DMs and numbering come back from PostgreSQL; clients reconnect."""
     a, b = servers()
-    alice, bob = full(peer, a, "alice"), full(peer, b, "bob")
+    alice, _bob = full(peer, a, "alice"), full(peer, b, "bob")
     assert alice.send({"room": "games"}, event="create-room")["ok"]
     assert alice.send({"room": "games"}, event="join-room")["ok"]
     say(alice, "games", "in games")

@@ -30,8 +30,7 @@ def test_reading_on_one_device_clears_the_others_and_tells_the_sender(two_server
     carol = signed(peer, b, "u-carol", "Carol")
     for client in (alice, laptop, phone, carol):
         client.wait_for("history")
-    sent = alice.send({"room": "general", "text": "look @Bob", "mentions": ["u-bob", "u-nobody"]},
-                      event="send-message")
+    sent = alice.send({"room": "general", "text": "look @Bob", "mentions": ["u-bob", "u-nobody"]}, event="send-message")
     assert sent["message"]["mentions"] == ["u-bob"]
     assert phone.wait_for("room-message")[0]["mentions"] == ["u-bob"]
     later = signed(peer, b, "u-bob", "Bob", rooms=[])
@@ -51,4 +50,7 @@ def test_reading_on_one_device_clears_the_others_and_tells_the_sender(two_server
     carol.wait_for("room-message", count=2)
     assert carol.received("receipt") == [] and carol.received("read-marker") == []
     assert signed(peer, a, "u-bob", "Bob", rooms=[]).wait_for("welcome")[0]["unread"]["general"] == {
-        "count": 1, "mentions": 0, "readUpTo": 1}
+        "count": 1,
+        "mentions": 0,
+        "readUpTo": 1,
+    }

@@ -18,6 +18,7 @@ def seen(client, room="general"):
 
 def catching_up(client_box, name):
     """Return a handshake auth callable that asks for what the client missed."""
+
     def auth():
         auth = {"protocol": 2, "name": name}
         if client_box:
@@ -25,6 +26,7 @@ def catching_up(client_box, name):
             if last:
                 auth["lastSeen"] = {"general": last[-1]["id"]}
         return auth
+
     return auth
 
 
@@ -42,8 +44,14 @@ def test_a_cut_connection_catches_up_with_every_message_once(live_server, peer, 
     relay = proxy(server)
     alice = peer(server, auth={"protocol": 2, "name": "Alice"})
     box = []
-    bob = peer(relay, transport, auth=catching_up(box, "Bob"), reconnection=True,
-               reconnection_delay=0.1, reconnection_delay_max=0.5)
+    bob = peer(
+        relay,
+        transport,
+        auth=catching_up(box, "Bob"),
+        reconnection=True,
+        reconnection_delay=0.1,
+        reconnection_delay_max=0.5,
+    )
     box.append(bob)
     for n in range(1, 6):
         alice.send({"room": "general", "text": f"m{n}"}, event="send-message")

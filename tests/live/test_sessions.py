@@ -43,8 +43,12 @@ def refused_handshake(server, transport):
             websocket.create_connection(engineio_url(server, transport), timeout=TIMEOUT)
         assert refusal.value.status_code == 401
         # websocket-client drops the body of a refused handshake: ask again for it, as the same upgrade.
-        headers = {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
-                   "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}
+        headers = {
+            "Connection": "Upgrade",
+            "Upgrade": "websocket",
+            "Sec-WebSocket-Version": "13",
+            "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+        }
     answer = requests.get(f"{server.url}/socket.io/?EIO=4&transport={transport}", headers=headers, timeout=TIMEOUT)
     return answer.status_code, answer.json()
 

@@ -1,6 +1,5 @@
 """Several server processes sharing one Redis: one chat, whichever process a client is on."""
 
-
 import pytest
 import requests
 
@@ -14,9 +13,10 @@ USER_LEFT = {"message": "A user left the chat"}
 @pytest.fixture
 def servers(redis_server, live_server):
     """Start two gevent server processes on one Redis; return a function to start more."""
+
     def start(count=2, **settings):
-        return [live_server("gevent", REDIS_URL=redis_server.url, PRESENCE_GRACE=1, **settings)
-                for _ in range(count)]
+        return [live_server("gevent", REDIS_URL=redis_server.url, PRESENCE_GRACE=1, **settings) for _ in range(count)]
+
     return start
 
 
@@ -76,8 +76,9 @@ def test_every_client_gets_each_rooms_messages_in_id_order(servers, peer, transp
     a, b = servers()
     clients = [full(peer, server, f"P{i}", transport) for i, server in enumerate([a, b] * 4)]
     seed = [peer(server, transport) for server in (a, b)]
-    send_all_at_once(clients, lambda index: [
-        ("send-message", {"room": "general", "text": f"{index}:{n}"}) for n in range(20)])
+    send_all_at_once(
+        clients, lambda index: [("send-message", {"room": "general", "text": f"{index}:{n}"}) for n in range(20)]
+    )
     for client in clients:
         messages = client.wait_for("room-message", 160)
         assert [m["id"] for m in messages] == list(range(1, 161))

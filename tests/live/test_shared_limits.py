@@ -25,8 +25,10 @@ def test_the_per_address_limit_holds_for_every_worker_on_one_port(redis_server, 
 @pytest.fixture
 def two_servers(redis_server, live_server):
     """Start two gevent server processes, each on its own port, sharing one Redis."""
+
     def start(**settings):
         return [live_server("gevent", REDIS_URL=redis_server.url, **settings) for _ in range(2)]
+
     return start
 
 

@@ -26,14 +26,14 @@ DOCUMENTED = {
     "demo": "bash scripts/demo.sh",
     "gunicorn-threads": ".venv/bin/gunicorn --workers 1 --threads 100 --bind 0.0.0.0:8000 wsgi:app",
     "gunicorn-gevent": "CHAT_SECRET_KEY=... .venv/bin/gunicorn --worker-class gevent --workers 1"
-                       " --worker-connections 10000 --bind 0.0.0.0:8000 wsgi:app",
+    " --worker-connections 10000 --bind 0.0.0.0:8000 wsgi:app",
     "gevent-workers-on-redis": "CHAT_REDIS_URL=redis://127.0.0.1:6379/0 CHAT_SECRET_KEY=..."
-                               " .venv/bin/gunicorn --worker-class gevent --workers 2"
-                               " --worker-connections 10000 --bind 0.0.0.0:8000 wsgi:app",
+    " .venv/bin/gunicorn --worker-class gevent --workers 2"
+    " --worker-connections 10000 --bind 0.0.0.0:8000 wsgi:app",
     "metrics-on-gevent-workers": "PROMETHEUS_MULTIPROC_DIR=/tmp/chat-metrics CHAT_METRICS=true CHAT_METRICS_TOKEN=..."
-                                 " CHAT_REDIS_URL=redis://127.0.0.1:6379/0 CHAT_SECRET_KEY=..."
-                                 " .venv/bin/gunicorn -c gunicorn.conf.py --worker-class gevent --workers 2"
-                                 " --worker-connections 10000 --bind 0.0.0.0:8000 wsgi:app",
+    " CHAT_REDIS_URL=redis://127.0.0.1:6379/0 CHAT_SECRET_KEY=..."
+    " .venv/bin/gunicorn -c gunicorn.conf.py --worker-class gevent --workers 2"
+    " --worker-connections 10000 --bind 0.0.0.0:8000 wsgi:app",
 }
 STARTERS = {"flask", "gunicorn", ".venv/bin/flask", ".venv/bin/gunicorn", "scripts/demo.sh"}
 # Flask commands the documentation shows that print and exit, never start a server (chat/cli.py;
@@ -65,8 +65,13 @@ def test_documented_start_command_serves_clients(name, live_server, peer, redis_
     assignments, words = split_command(DOCUMENTED[name])
     settings = {}
     for variable in assignments:
-        assert variable in {"CHAT_SECRET_KEY", "CHAT_REDIS_URL", "PROMETHEUS_MULTIPROC_DIR", "CHAT_METRICS",
-                            "CHAT_METRICS_TOKEN"}, f"say what the test sets {variable} to"
+        assert variable in {
+            "CHAT_SECRET_KEY",
+            "CHAT_REDIS_URL",
+            "PROMETHEUS_MULTIPROC_DIR",
+            "CHAT_METRICS",
+            "CHAT_METRICS_TOKEN",
+        }, f"say what the test sets {variable} to"
         if variable == "CHAT_REDIS_URL":
             settings["REDIS_URL"] = redis_server.url  # LiveServer sets SECRET_KEY already
         if variable == "PROMETHEUS_MULTIPROC_DIR":
@@ -92,8 +97,9 @@ def test_documented_start_command_serves_clients(name, live_server, peer, redis_
         assert client.wait_for("message") == ["hello"]
     assert requests.get(server.url + "/healthz", timeout=TIMEOUT).json()["connections"] == len(clients)
     if settings.get("METRICS"):
-        scraped = requests.get(server.url + "/metrics", headers={"Authorization": f"Bearer {SCRAPE_TOKEN}"},
-                               timeout=TIMEOUT)
+        scraped = requests.get(
+            server.url + "/metrics", headers={"Authorization": f"Bearer {SCRAPE_TOKEN}"}, timeout=TIMEOUT
+        )
         assert value(samples(scraped.text), "chat_messages_accepted_total") == 1
 
 
@@ -126,8 +132,14 @@ def test_demo_command_installs_and_starts_with_debians_python(tmp_path):
         log = tmp_path / f"{run}.log"
         with open(log, "wb") as output:
             # Its own process group, so stopping it stops whatever it started.
-            demo = subprocess.Popen(["bash", "scripts/demo.sh"], cwd=clone, env=env, stdout=output,
-                                    stderr=subprocess.STDOUT, start_new_session=True)
+            demo = subprocess.Popen(
+                ["bash", "scripts/demo.sh"],
+                cwd=clone,
+                env=env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         try:
             # The first run downloads the packages from PyPI (pip's cache helps): be generous.
             page = wait_until_answering(url + "/", demo, log, time.monotonic() + 600)

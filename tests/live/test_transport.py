@@ -7,7 +7,6 @@ client beside them must hear nothing forged, and nothing may stay online after t
 
 import json
 import socket
-
 from importlib import metadata
 
 import pytest
@@ -28,7 +27,8 @@ class RawSocket:
 
     def __init__(self, server):
         self.ws = websocket.create_connection(
-            server.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket", timeout=TIMEOUT)
+            server.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket", timeout=TIMEOUT
+        )
         assert self.ws.recv().startswith("0{")
         self.ws.send("40")
         assert self.ws.recv().startswith("40")
@@ -47,7 +47,7 @@ class RawSocket:
 
     def ack(self, ack_id):
         """Return the payload of the acknowledgement ``ack_id``."""
-        return json.loads(self.next(f"43{ack_id}")[len(f"43{ack_id}"):])[0]
+        return json.loads(self.next(f"43{ack_id}")[len(f"43{ack_id}") :])[0]
 
     def refusal(self, ack_id):
         """Return the ``chat-error`` payload, then the acknowledgement ``ack_id``, of a refused event."""
@@ -148,16 +148,19 @@ def test_reserved_event_names_take_flood_allowance(live_server):
 
 
 @pytest.mark.parametrize("kind", ["production", "gunicorn", "flask"])
-@pytest.mark.parametrize("frame", [
-    "",                                                   # an empty text frame
-    "x",                                                  # not an Engine.IO packet type
-    b"\x04binary",                                        # a binary Engine.IO message
-    "bBAQI=",                                             # a base64 binary message
-    '451-["newMessage",{"_placeholder":true,"num":0}]',   # a binary event announcing an attachment
-    '461-[{"_placeholder":true,"num":0}]',                # a binary acknowledgement
-    "42[1]",                                              # an event whose name is a number
-    "49",                                                 # an unknown Socket.IO packet type
-])
+@pytest.mark.parametrize(
+    "frame",
+    [
+        "",  # an empty text frame
+        "x",  # not an Engine.IO packet type
+        b"\x04binary",  # a binary Engine.IO message
+        "bBAQI=",  # a base64 binary message
+        '451-["newMessage",{"_placeholder":true,"num":0}]',  # a binary event announcing an attachment
+        '461-[{"_placeholder":true,"num":0}]',  # a binary acknowledgement
+        "42[1]",  # an event whose name is a number
+        "49",  # an unknown Socket.IO packet type
+    ],
+)
 def test_a_bad_frame_closes_only_its_own_connection(live_server, peer, kind, frame):
     """Close the sender of a malformed or binary frame at once: its people leave, others chat on."""
     server = live_server(kind)
@@ -219,10 +222,18 @@ def test_an_oversize_chunked_post_is_refused_without_reading_it_all(live_server,
     server.wait_for_connections(1)
 
 
-@pytest.mark.parametrize(("body", "status"), [
-    (b"", 400), (b"x", 400), (b"\xff\xfe", 400), (b"4hello\x1e", 400), (b"0", 400), (b"bBAQI=", 400),
-    (b"451-[{}]", 200),  # well framed for Engine.IO: the Socket.IO packet is refused above it
-])
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (b"", 400),
+        (b"x", 400),
+        (b"\xff\xfe", 400),
+        (b"4hello\x1e", 400),
+        (b"0", 400),
+        (b"bBAQI=", 400),
+        (b"451-[{}]", 200),  # well framed for Engine.IO: the Socket.IO packet is refused above it
+    ],
+)
 def test_a_malformed_post_closes_its_session(live_server, peer, body, status):
     """Answer 400 to a long-polling body Engine.IO cannot decode, and close only that session."""
     server = live_server("production")
@@ -259,8 +270,10 @@ def test_the_longest_valid_message_still_fits(live_server, peer):
     server = live_server("production")
     sender = peer(server)
     text = "😀" * 2000  # python-socketio's json.dumps escapes each as \ud83d\ude00: 24,000 characters
-    assert sender.send({"room": "general", "text": text, "clientId": "\x02" * 64},
-                       event="send-message")["code"] == "unknown_event"  # protocol 1: but not too_long
+    assert (
+        sender.send({"room": "general", "text": text, "clientId": "\x02" * 64}, event="send-message")["code"]
+        == "unknown_event"
+    )  # protocol 1: but not too_long
     assert sender.send(text) == {"ok": True}
 
 
@@ -277,12 +290,28 @@ def test_other_library_versions_stop_the_start(monkeypatch):
 
 # --- Fuzzing ------------------------------------------------------------------------------
 
-EVENT_NAMES = ["newMessage", "send-message", "join-room", "leave-room", "create-room", "list-rooms", "rename",
-               "typing", "history", "connect", "disconnect", "*", "transport-refused", "message", "user-left"]
+EVENT_NAMES = [
+    "newMessage",
+    "send-message",
+    "join-room",
+    "leave-room",
+    "create-room",
+    "list-rooms",
+    "rename",
+    "typing",
+    "history",
+    "connect",
+    "disconnect",
+    "*",
+    "transport-refused",
+    "message",
+    "user-left",
+]
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats(allow_nan=False) | st.text(max_size=40),
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False) | st.text(max_size=40),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
-    max_leaves=12)
+    max_leaves=12,
+)
 
 
 @st.composite
@@ -292,11 +321,15 @@ def socketio_packets(draw):
     attachments = draw(st.sampled_from(["", "", "1-", "9999999999-", "0-"]))
     namespace = draw(st.sampled_from(["", "", "", "/", "/admin,", "/,"]))
     ack_id = draw(st.sampled_from(["", "", "1", "99", "9" * 101]))
-    data = draw(st.one_of(
-        st.tuples(st.sampled_from(EVENT_NAMES), st.lists(JSON_VALUES, max_size=3)).map(
-            lambda event: json.dumps([event[0], *event[1]])),
-        JSON_VALUES.map(json.dumps),
-        st.text(max_size=60)))
+    data = draw(
+        st.one_of(
+            st.tuples(st.sampled_from(EVENT_NAMES), st.lists(JSON_VALUES, max_size=3)).map(
+                lambda event: json.dumps([event[0], *event[1]])
+            ),
+            JSON_VALUES.map(json.dumps),
+            st.text(max_size=60),
+        )
+    )
     return kind + attachments + namespace + ack_id + data
 
 
@@ -312,7 +345,7 @@ def mutated(draw, packets):
         elif how == "insert":
             text = text[:where] + draw(st.text(min_size=1, max_size=3)) + text[where:]
         elif how == "drop":
-            text = text[:where] + text[where + 1:]
+            text = text[:where] + text[where + 1 :]
         else:
             text = text[:where] + "x" * 20_000 + text[where:]
     return text
@@ -328,8 +361,9 @@ ENGINEIO_FRAMES = st.one_of(
 
 def fuzz_websocket(server, frames, connect):
     """Send ``frames`` over one raw WebSocket, joining the namespace first if ``connect``; then close."""
-    ws = websocket.create_connection(server.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket",
-                                     timeout=TIMEOUT)
+    ws = websocket.create_connection(
+        server.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket", timeout=TIMEOUT
+    )
     try:
         ws.recv()
         if connect:
@@ -351,7 +385,7 @@ def fuzz_polling(server, frames, connect):
         requests.post(url, data="40", timeout=TIMEOUT)
     batch = [frame.decode("latin-1") if isinstance(frame, bytes) else frame for frame in frames]
     for start in range(0, len(batch), 5):
-        requests.post(url, data="\x1e".join(batch[start:start + 5]).encode(), timeout=TIMEOUT)
+        requests.post(url, data="\x1e".join(batch[start : start + 5]).encode(), timeout=TIMEOUT)
     requests.post(url, data="1", timeout=TIMEOUT)
 
 
@@ -363,8 +397,7 @@ def test_fuzzed_packets_forge_nothing_and_leave_nothing(live_server, peer):
     sent = []
 
     @settings(max_examples=600, deadline=None, database=None, suppress_health_check=list(HealthCheck))
-    @given(frames=st.lists(ENGINEIO_FRAMES, min_size=8, max_size=30), polling=st.booleans(),
-           connect=st.booleans())
+    @given(frames=st.lists(ENGINEIO_FRAMES, min_size=8, max_size=30), polling=st.booleans(), connect=st.booleans())
     def fuzz(frames, polling, connect):
         (fuzz_polling if polling else fuzz_websocket)(server, frames, connect)
         sent.append(len(frames))

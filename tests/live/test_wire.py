@@ -136,25 +136,29 @@ def test_oversized_packet_costs_only_its_sender_the_connection(live_server, peer
 
 def raw_socket(server):
     """Open a raw WebSocket speaking Engine.IO and join the default namespace."""
-    ws = websocket.create_connection(server.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket",
-                                     timeout=TIMEOUT)
+    ws = websocket.create_connection(
+        server.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket", timeout=TIMEOUT
+    )
     assert ws.recv().startswith("0{")
     ws.send("40")
     assert ws.recv().startswith("40")
     return ws
 
 
-@pytest.mark.parametrize("garbage", [
-    "4",                      # Socket.IO packet with no type
-    "4x",                     # unknown Socket.IO packet type
-    '42["newMessage"',        # truncated JSON
-    '42{"newMessage": 1}',    # an object, not an event array
-    "42[]",                   # an event with no name
-    "42[1,2]",                # an event whose name is a number
-    '45-["newMessage"]',      # a binary event that never sends its attachment
-    "9",                      # unknown Engine.IO packet type
-    "",                       # empty message
-])
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        "4",  # Socket.IO packet with no type
+        "4x",  # unknown Socket.IO packet type
+        '42["newMessage"',  # truncated JSON
+        '42{"newMessage": 1}',  # an object, not an event array
+        "42[]",  # an event with no name
+        "42[1,2]",  # an event whose name is a number
+        '45-["newMessage"]',  # a binary event that never sends its attachment
+        "9",  # unknown Engine.IO packet type
+        "",  # empty message
+    ],
+)
 def test_malformed_packets_do_not_break_the_server(server, peer, garbage):
     """Ignore or drop a connection that sends garbage; others are served as before."""
     watcher = peer(server)
@@ -181,7 +185,11 @@ def test_healthz_counts_live_connections(live_server, peer):
     server = live_server()
     for _ in range(3):
         peer(server)
-    assert requests.get(server.url + "/healthz", timeout=TIMEOUT).json() == {"status": "ok", "connections": 3, "people": 3}
+    assert requests.get(server.url + "/healthz", timeout=TIMEOUT).json() == {
+        "status": "ok",
+        "connections": 3,
+        "people": 3,
+    }
 
 
 # --- Both protocols on one server ---------------------------------------------------------
@@ -235,8 +243,12 @@ def test_each_rooms_messages_stay_in_order_under_bursts(live_server, peer, kind,
     creator = full_peer(peer, server, "Creator", transport)
     creator.send({"room": "games"}, event="create-room")
     clients = [full_peer(peer, server, f"P{i}", transport, rooms=["general", "games"]) for i in range(10)]
-    send_all_at_once(clients, lambda index: [
-        ("send-message", {"room": ("general", "games")[n % 2], "text": f"{index}:{n}"}) for n in range(20)])
+    send_all_at_once(
+        clients,
+        lambda index: [
+            ("send-message", {"room": ("general", "games")[n % 2], "text": f"{index}:{n}"}) for n in range(20)
+        ],
+    )
     for client in clients:
         messages = client.wait_for("room-message", 200)
         for room in ("general", "games"):
@@ -248,8 +260,11 @@ def test_each_rooms_messages_stay_in_order_under_bursts(live_server, peer, kind,
 def test_websocket_compression_only_when_configured(live_server, setting, compressed):
     """Decline permessage-deflate unless WEBSOCKET_COMPRESSION is on: it costs a zlib pass per frame per recipient."""
     server = live_server("gevent", WEBSOCKET_COMPRESSION=setting)
-    ws = websocket.create_connection(server.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket",
-                                     header=["Sec-WebSocket-Extensions: permessage-deflate"], timeout=TIMEOUT)
+    ws = websocket.create_connection(
+        server.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket",
+        header=["Sec-WebSocket-Extensions: permessage-deflate"],
+        timeout=TIMEOUT,
+    )
     assert ("permessage-deflate" in (ws.getheaders() or {}).get("sec-websocket-extensions", "")) is compressed
     ws.close()
 

@@ -18,5 +18,5 @@ TIMEOUT = 15  # seconds any single awaited event may take before a test fails
 TEST_SECRET = "test-secret-of-thirty-two-bytes!"  # CHAT_SECRET_KEY must be 32 bytes or more
 TEST_SETTINGS = {"TESTING": True, "SECRET_KEY": TEST_SECRET}
 
-MAX_MESSAGE_ID = 2 ** 53 - 1  # the documented bound (docs/protocol.md, Limits)
+MAX_MESSAGE_ID = 2**53 - 1  # the documented bound (docs/protocol.md, Limits)
 HANDSHAKE = "/socket.io/?EIO=4&transport=polling"  # an Engine.IO handshake's path, on long-polling

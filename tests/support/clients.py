@@ -11,8 +11,10 @@ from support import TIMEOUT
 
 def received(test_client):
     """Drain ``test_client``; return (event, first argument) pairs."""
-    return [(item["name"], item["args"] if item["name"] == "message" else (item["args"] or [None])[0])
-            for item in test_client.get_received()]
+    return [
+        (item["name"], item["args"] if item["name"] == "message" else (item["args"] or [None])[0])
+        for item in test_client.get_received()
+    ]
 
 
 def only(test_client, *expected):
@@ -66,8 +68,7 @@ class Peer:
         self.client.on("*", self._record)
         self.client.on("disconnect", lambda reason=None: self._record("disconnect", reason))
         transports = None if transport == "default" else [transport]
-        self.client.connect(url, transports=transports, headers=headers or {}, auth=auth,
-                            wait_timeout=TIMEOUT)
+        self.client.connect(url, transports=transports, headers=headers or {}, auth=auth, wait_timeout=TIMEOUT)
 
     def _record(self, event, *args):
         with self._changed:
@@ -83,8 +84,7 @@ class Peer:
         """Wait until ``event`` has been received ``count`` times; return those payloads."""
         with self._changed:
             if not self._changed.wait_for(lambda: len(self.received(event)) >= count, timeout):
-                raise AssertionError(f"got {len(self.received(event))} {event!r}, expected {count}: "
-                                     f"{self.events[-5:]}")
+                raise AssertionError(f"got {len(self.received(event))} {event!r}, expected {count}: {self.events[-5:]}")
         return self.received(event)
 
     def send(self, *args, event="newMessage"):

@@ -103,15 +103,23 @@ def make_chat(tmp_path, clock: Clock, wall: Clock | None = None, **overrides) ->
     conf = config(tmp_path, **overrides)
     port = FakePort()
     stores = open_stores(conf, port.emit, clock)
-    chat = Chat(stores, port, Settings.from_config(conf),
-                tokens=Tokens.from_config(conf) if conf["TOKENS"] else None, guests=Guests(conf["SECRET_KEY"]),
-                dm_key=b"k" * 32, clock=clock, wall_clock=wall or time.time)
+    chat = Chat(
+        stores,
+        port,
+        Settings.from_config(conf),
+        tokens=Tokens.from_config(conf) if conf["TOKENS"] else None,
+        guests=Guests(conf["SECRET_KEY"]),
+        dm_key=b"k" * 32,
+        clock=clock,
+        wall_clock=wall or time.time,
+    )
     return chat, port
 
 
 def token(person_id: str, name: str, roles=()) -> str:
     """Return a signed token for the test secret."""
     from support import TEST_SECRET
+
     return issue_token(TEST_SECRET, person_id, name, roles=roles)
 
 

@@ -17,15 +17,19 @@ def first_release_history(path, ts):
     The message is Alice's (person "p1") "old", id 1 of room "a", sent at ``ts``.
     """
     db = sqlite3.connect(path)
-    db.executescript(FIRST_SCHEMA + "INSERT INTO rooms VALUES ('a', 1, 0);"
-                     f"INSERT INTO messages VALUES ('a', 1, {int(ts)}, 'p1', 'Alice', 0, 'old', NULL);")
+    db.executescript(
+        FIRST_SCHEMA + "INSERT INTO rooms VALUES ('a', 1, 0);"
+        f"INSERT INTO messages VALUES ('a', 1, {int(ts)}, 'p1', 'Alice', 0, 'old', NULL);"
+    )
     db.close()
     return path
 
 
 # The schema the last release before the SQL stores left (its chat/stores/local/*.py, CREATE
 # TABLE IF NOT EXISTS and ALTER TABLE ADD COLUMN): every table in one file.
-LAST_HAND_WRITTEN_SCHEMA = FIRST_SCHEMA + """
+LAST_HAND_WRITTEN_SCHEMA = (
+    FIRST_SCHEMA
+    + """
     ALTER TABLE messages ADD COLUMN edited_at INTEGER;
     ALTER TABLE messages ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE messages ADD COLUMN reactions TEXT;
@@ -51,6 +55,7 @@ LAST_HAND_WRITTEN_SCHEMA = FIRST_SCHEMA + """
     CREATE TABLE moderation_log (n INTEGER PRIMARY KEY AUTOINCREMENT, room TEXT NOT NULL, action TEXT NOT NULL);
     CREATE INDEX moderation_log_by_room ON moderation_log (room, n);
 """
+)
 
 
 def last_hand_written_release(path, ts):
@@ -66,16 +71,22 @@ def last_hand_written_release(path, ts):
     ms = int(ts)
     db.execute("INSERT INTO rooms VALUES ('a', 3, 0)")
     db.execute("INSERT INTO rooms VALUES ('dm:1', 1, 0)")
-    rows = [("a", 1, ms, "p1", "Alice", 0, "plain", "c1", ms + 5, 0, '{"\\ud83d\\udc4d": ["p2"]}', None),
-            ("a", 2, ms, "p1", "Alice", 0, "half \ud83d".encode("utf-8", "surrogatepass"), None, None, 0, None,
-             '["p2"]'),
-            ("a", 3, ms, "p1", "Alice", 0, "", None, None, 1, None, None),
-            ("dm:1", 1, ms, "p1", "Alice", 0, "just us", "c1", None, 0, None, None)]
-    db.executemany("INSERT INTO messages (room, id, ts, user_id, user_name, user_guest, text, client_id, edited_at, "
-                   "deleted, reactions, mentions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    rows = [
+        ("a", 1, ms, "p1", "Alice", 0, "plain", "c1", ms + 5, 0, '{"\\ud83d\\udc4d": ["p2"]}', None),
+        ("a", 2, ms, "p1", "Alice", 0, "half \ud83d".encode("utf-8", "surrogatepass"), None, None, 0, None, '["p2"]'),
+        ("a", 3, ms, "p1", "Alice", 0, "", None, None, 1, None, None),
+        ("dm:1", 1, ms, "p1", "Alice", 0, "just us", "c1", None, 0, None, None),
+    ]
+    db.executemany(
+        "INSERT INTO messages (room, id, ts, user_id, user_name, user_guest, text, client_id, edited_at, "
+        "deleted, reactions, mentions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
     db.execute("INSERT INTO change_seq VALUES ('a', 1)")
-    db.execute("INSERT INTO changes VALUES ('a', 1, 1, ?)",
-               ('{"event": "message-edited", "room": "a", "id": 1, "text": "plain", "change": 1}',))
+    db.execute(
+        "INSERT INTO changes VALUES ('a', 1, 1, ?)",
+        ('{"event": "message-edited", "room": "a", "id": 1, "text": "plain", "change": 1}',),
+    )
     db.execute("INSERT INTO dm_people VALUES ('p1', 'dm:1', 'p2', 'Bob', 1)")
     db.execute("INSERT INTO dm_people VALUES ('p2', 'dm:1', 'p1', 'Alice', 0)")
     db.execute("INSERT INTO read_markers VALUES ('p2', 'a', 2, 'Bob', 1)")

@@ -23,8 +23,9 @@ def ec_key(curve=None):
 
 def private_pem(key):
     """Return ``key`` as an unencrypted PKCS#8 PEM string, as a site's issuer holds it."""
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption()).decode()
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
 
 
 def public_pem(key):
@@ -73,7 +74,8 @@ def hs256_with(secret_bytes, payload, **header):
 
     That is the algorithm-confusion attack: an HS256 token whose HMAC key is the server's public key.
     """
-    signing_input = (f"{_b64(json.dumps({'alg': 'HS256', 'typ': 'JWT', **header}).encode())}."
-                     f"{_b64(json.dumps(payload).encode())}")
+    signing_input = (
+        f"{_b64(json.dumps({'alg': 'HS256', 'typ': 'JWT', **header}).encode())}.{_b64(json.dumps(payload).encode())}"
+    )
     signature = hmac.new(secret_bytes, signing_input.encode(), hashlib.sha256).digest()
     return f"{signing_input}.{_b64(signature)}"

@@ -7,8 +7,11 @@ SCRAPE_TOKEN = "metrics-token-of-thirty-two-chars"  # CHAT_METRICS_TOKEN must be
 
 def samples(text):
     """Return the samples of an exposition ``text`` as {(sample name, ((label, value), ...)): value}."""
-    return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
-            for family in text_string_to_metric_families(text) for sample in family.samples}
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
 
 
 def value(figures, name, **labels):
@@ -19,5 +22,6 @@ def value(figures, name, **labels):
 def total(figures, name, **labels):
     """Return the sum of the samples ``name`` whose labels include ``labels`` (all of them without any)."""
     wanted = set(labels.items())
-    return sum(figure for (sample, sample_labels), figure in figures.items()
-               if sample == name and wanted <= set(sample_labels))
+    return sum(
+        figure for (sample, sample_labels), figure in figures.items() if sample == name and wanted <= set(sample_labels)
+    )

@@ -9,8 +9,15 @@ import re
 from playwright.sync_api import expect
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's; never `playwright install`, which downloads a browser
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 TIMEOUT_MS = 15_000  # any single awaited page state, like support.TIMEOUT for sockets
 # The client's reconnection delay grows to 5 s (with jitter), and a restart takes a second or two.
 RECONNECT_TIMEOUT_MS = 20_000
@@ -20,8 +27,7 @@ NOT_LOOPBACK = re.compile(r"^(?!(https?|wss?)://127\.0\.0\.1[:/])")
 GUEST = re.compile(r"^Guest \d+$")
 LONG_NAME = "Maximiliana Wolfeschlegelsteinha"  # 32 characters, the longest name allowed
 TYPING = "is typing…"
-PHONE = {"viewport": {"width": 375, "height": 667}, "device_scale_factor": 2,
-         "is_mobile": True, "has_touch": True}
+PHONE = {"viewport": {"width": 375, "height": 667}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
 
 
 def remember_name(page, name):
@@ -85,7 +91,8 @@ def people(page):
 def message_line(page, text):
     """Return the log line of the chat message whose text is exactly ``text``."""
     return page.locator("#messages li.message").filter(
-        has=page.locator(".text", has_text=re.compile(f"^{re.escape(text)}$")))
+        has=page.locator(".text", has_text=re.compile(f"^{re.escape(text)}$"))
+    )
 
 
 def delivery(page, text, state):

@@ -47,21 +47,54 @@ class PostgresServer:
         if os.geteuid() == 0:
             shutil.chown(self.directory, "postgres", "postgres")
         if not self.data.exists():
-            subprocess.run(self._as_postgres(str(self.bin / "initdb"), "-E", "UTF8", "--locale=C.UTF-8",
-                                             "-A", "trust", "-U", "postgres", "-D", str(self.data)),
-                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            subprocess.run(
+                self._as_postgres(
+                    str(self.bin / "initdb"),
+                    "-E",
+                    "UTF8",
+                    "--locale=C.UTF-8",
+                    "-A",
+                    "trust",
+                    "-U",
+                    "postgres",
+                    "-D",
+                    str(self.data),
+                ),
+                check=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
         # As the postgres user itself, not through runuser: then this process is the server, which kill -9 reaches.
         user = {"user": "postgres", "group": "postgres"} if os.geteuid() == 0 else {}
         self.process = subprocess.Popen(
-            [str(self.bin / "postgres"), "-D", str(self.data), "-p", str(self.port), "-k", str(self.directory), "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off",
-                              "-c", "max_connections=300"],
-            stdout=subprocess.DEVNULL, stderr=open(self.directory / "server.log", "ab"), **user)
+            [
+                str(self.bin / "postgres"),
+                "-D",
+                str(self.data),
+                "-p",
+                str(self.port),
+                "-k",
+                str(self.directory),
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                "fsync=off",
+                "-c",
+                "max_connections=300",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=open(self.directory / "server.log", "ab"),
+            **user,
+        )
         deadline = time.monotonic() + TIMEOUT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"postgres exited:\n{(self.directory / 'server.log').read_text()}")
-            ready = subprocess.run([str(self.bin / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            ready = subprocess.run(
+                [str(self.bin / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             if ready.returncode == 0:
                 return self
             time.sleep(0.1)  # the server has no way to tell us it is ready
@@ -75,8 +108,9 @@ class PostgresServer:
         """Create an empty database and return its URL."""
         self._made += 1
         name = f"chat_{os.getpid()}_{self._made}"
-        engine = sa.create_engine(self.url().replace("postgresql://", "postgresql+psycopg://"),
-                                  isolation_level="AUTOCOMMIT")
+        engine = sa.create_engine(
+            self.url().replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
+        )
         with engine.connect() as connection:
             connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
         engine.dispose()

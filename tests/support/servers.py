@@ -32,31 +32,72 @@ def run_env(program):
     built_from = hashlib.sha256((ROOT / "requirements.txt").read_bytes()).hexdigest()
     stamp = RUN_ENV / ".requirements.sha256"
     if not stamp.exists() or stamp.read_text().strip() != built_from:
-        raise RuntimeError(f"{RUN_ENV} is missing or was built from another requirements.txt: "
-                           "run `bash scripts/test.sh`, which builds it")
+        raise RuntimeError(
+            f"{RUN_ENV} is missing or was built from another requirements.txt: "
+            "run `bash scripts/test.sh`, which builds it"
+        )
     return str(RUN_ENV / "bin" / program)
 
 
 SERVER_COMMANDS = {
     # The demo: Werkzeug's threaded server with simple-websocket, as `flask run` starts it.
-    "flask": lambda port: [run_env("flask"), "--app", "app", "run",
-                           "--host", "127.0.0.1", "--port", str(port)],
+    "flask": lambda port: [run_env("flask"), "--app", "app", "run", "--host", "127.0.0.1", "--port", str(port)],
     # Production with threads: one thread per connection.
-    "gunicorn": lambda port: [run_env("gunicorn"), "--workers", "1", "--threads", "64",
-                              "--graceful-timeout", "1", "--no-control-socket",
-                              "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+    "gunicorn": lambda port: [
+        run_env("gunicorn"),
+        "--workers",
+        "1",
+        "--threads",
+        "64",
+        "--graceful-timeout",
+        "1",
+        "--no-control-socket",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "wsgi:app",
+    ],
     # The README's production command: gevent, gunicorn's own 30-second graceful timeout.
-    "production": lambda port: [run_env("gunicorn"), "--worker-class", "gevent", "--workers", "1",
-                                "--worker-connections", "10000", "--no-control-socket",
-                                "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+    "production": lambda port: [
+        run_env("gunicorn"),
+        "--worker-class",
+        "gevent",
+        "--workers",
+        "1",
+        "--worker-connections",
+        "10000",
+        "--no-control-socket",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "wsgi:app",
+    ],
     # Several gevent workers behind one port: WebSocket-only clients, broadcasts through Redis.
-    "gevent-workers": lambda port: [run_env("gunicorn"), "--worker-class", "gevent", "--workers", "3",
-                                    "--graceful-timeout", "1", "--no-control-socket",
-                                    "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+    "gevent-workers": lambda port: [
+        run_env("gunicorn"),
+        "--worker-class",
+        "gevent",
+        "--workers",
+        "3",
+        "--graceful-timeout",
+        "1",
+        "--no-control-socket",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "wsgi:app",
+    ],
     # Production with gevent: one greenlet per connection.
-    "gevent": lambda port: [run_env("gunicorn"), "--worker-class", "gevent", "--workers", "1",
-                            "--graceful-timeout", "1", "--no-control-socket",
-                            "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+    "gevent": lambda port: [
+        run_env("gunicorn"),
+        "--worker-class",
+        "gevent",
+        "--workers",
+        "1",
+        "--graceful-timeout",
+        "1",
+        "--no-control-socket",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "wsgi:app",
+    ],
 }
 
 
@@ -64,8 +105,11 @@ class LiveServer:
     """The app in its own process on a loopback port, started and stopped by the test."""
 
     def __init__(self, log_path, settings=None, kind="flask"):
-        self.settings = {"SECRET_KEY": "live-test-secret-of-thirty-two-bytes",
-                         "HISTORY_DATABASE": str(Path(log_path).with_suffix(".sqlite3")), **(settings or {})}
+        self.settings = {
+            "SECRET_KEY": "live-test-secret-of-thirty-two-bytes",
+            "HISTORY_DATABASE": str(Path(log_path).with_suffix(".sqlite3")),
+            **(settings or {}),
+        }
         self.kind = kind
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -78,8 +122,7 @@ class LiveServer:
         env.pop("FLASK_APP", None)
         command = SERVER_COMMANDS[self.kind] if isinstance(self.kind, str) else self.kind
         log = open(self.log_path, "ab")
-        self.process = subprocess.Popen(command(self.port), cwd=ROOT, env=env,
-                                        stdout=log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(command(self.port), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         log.close()
         deadline = time.monotonic() + TIMEOUT
         while time.monotonic() < deadline:
@@ -138,9 +181,25 @@ class RedisServer:
         if shutil.which("redis-server") is None:
             raise RuntimeError("redis-server is missing: run `bash scripts/test.sh`, which installs it")
         self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.directory),
-             "--appendonly", "yes", "--appendfsync", "always", "--save", "", *self.options],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self.directory),
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+                "--save",
+                "",
+                *self.options,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + TIMEOUT
         while time.monotonic() < deadline:
             try:

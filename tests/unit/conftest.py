@@ -47,30 +47,38 @@ def presence(live_stores: Callable[..., LiveStores]) -> Presence:
 @pytest.fixture
 def make_rooms(live_stores: Callable[..., LiveStores]) -> Callable[[str, int, float], Rooms]:
     """Return a factory of room registries: make_rooms(default, max_rooms, idle_seconds)."""
+
     def make(default: str, max_rooms: int, idle_seconds: float) -> Rooms:
         return live_stores(DEFAULT_ROOM=default, MAX_ROOMS=max_rooms, ROOM_IDLE_SECONDS=idle_seconds).rooms
+
     return make
 
 
 @pytest.fixture
 def make_typing(live_stores: Callable[..., LiveStores]) -> Callable[[float], Typing]:
     """Return a factory of typing states: make_typing(timeout)."""
+
     def make(timeout: float) -> Typing:
         return live_stores(TYPING_TIMEOUT=timeout).typing
+
     return make
 
 
 @pytest.fixture
 def make_flood(live_stores: Callable[..., LiveStores]) -> Callable[[int, float], FloodControl]:
     """Return a factory of flood controls: make_flood(burst, rate), on one more process each with Redis."""
+
     def make(burst: int, rate: float) -> FloodControl:
         return live_stores(FLOOD_BURST=burst, FLOOD_RATE=rate).flood
+
     return make
 
 
 @pytest.fixture
 def make_limit(live_stores: Callable[..., LiveStores]) -> Callable[[int], ConnectionLimit]:
     """Return a factory of connection limits: make_limit(per_minute), on one more process each with Redis."""
+
     def make(per_minute: int) -> ConnectionLimit:
         return live_stores(CONNECTIONS_PER_MINUTE=per_minute).connection_limit
+
     return make

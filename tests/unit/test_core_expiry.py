@@ -33,7 +33,7 @@ def test_an_idle_room_is_removed_and_announced(core, clock):
     chat, port = core
     full(chat, "a1", "Alice")
     chat.rooms.create("a1", "quiet")
-    clock.advance(10 ** 6)
+    clock.advance(10**6)
     assert chat.expiry.sweep().rooms_removed == ["quiet"]
     assert port.heard("a1", "room-removed") == [{"room": "quiet"}]
     assert "quiet" not in chat.rooms.names()

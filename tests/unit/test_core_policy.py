@@ -9,7 +9,6 @@ import pytest
 from chat.model import ChatError
 from support.core import full, signed, token
 
-
 # A hole shows as a refusal that does not come, or an assertion that fails: never as another error.
 HOLE = (AssertionError, pytest.fail.Exception)
 
@@ -50,9 +49,14 @@ def test_a_dm_is_its_two_peoples_alone(core):
     dm = chat.dms.open("a1", bob.id)["id"]
     sent = chat.messages.send("b1", dm, "psst", None, []).message
     assert chat.messages.history_page("a1", dm, None, 10)[0] == [sent]
-    for call, args in [(chat.messages.history_page, (dm, None, 10)), (chat.messages.send, (dm, "x", None, [])),
-                       (chat.changes.react, (dm, sent.id, "👍", True)), (chat.reads.mark, (dm, sent.id)),
-                       (chat.reads.seen_by, (dm, sent.id)), (chat.rooms.leave, (dm,))]:
+    for call, args in [
+        (chat.messages.history_page, (dm, None, 10)),
+        (chat.messages.send, (dm, "x", None, [])),
+        (chat.changes.react, (dm, sent.id, "👍", True)),
+        (chat.reads.mark, (dm, sent.id)),
+        (chat.reads.seen_by, (dm, sent.id)),
+        (chat.rooms.leave, (dm,)),
+    ]:
         assert refusal(call, "c1", *args) == "not_found", call
     assert alice.id in [m["with"]["id"] for m in chat.dms.mine("b1")]
 
@@ -108,7 +112,9 @@ def test_a_signed_person_belongs_to_rooms_they_joined_while_offline(signed_core,
 # --- Known holes: today's decisions, each failing its test until a later change -----------------
 
 
-@pytest.mark.xfail(strict=True, raises=HOLE, reason="send-message looks a clientId up before the room's membership check")
+@pytest.mark.xfail(
+    strict=True, raises=HOLE, reason="send-message looks a clientId up before the room's membership check"
+)
 def test_resend_lookup_after_membership_check(core):
     """Refuse an outsider who guesses a member's clientId not_in_room, instead of handing them the message."""
     chat, _ = core

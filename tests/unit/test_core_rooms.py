@@ -77,6 +77,7 @@ def test_a_signed_person_cannot_rename(signed_core):
 def test_a_catch_up_comes_in_chunks(core, monkeypatch):
     """Send every message after lastSeen in chunks, the first saying whether there was a gap."""
     from chat.core import rooms
+
     monkeypatch.setattr(rooms, "CATCH_UP_CHUNK", 2)
     chat, port = core
     full(chat, "a1", "Alice")

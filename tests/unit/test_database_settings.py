@@ -5,14 +5,17 @@ import pytest
 from chat.stores.sql import database_url
 
 
-@pytest.mark.parametrize(("value", "driver", "database"), [
-    ("/var/lib/chat/chat.sqlite3", "sqlite", "/var/lib/chat/chat.sqlite3"),
-    (":memory:", "sqlite", None),
-    ("sqlite:///relative.sqlite3", "sqlite", "relative.sqlite3"),
-    ("postgresql://chat:secret@db/chat", "postgresql+psycopg", "chat"),
-    ("postgres://chat:secret@db/chat", "postgresql+psycopg", "chat"),
-    ("postgresql+psycopg://chat@db/chat", "postgresql+psycopg", "chat"),
-])
+@pytest.mark.parametrize(
+    ("value", "driver", "database"),
+    [
+        ("/var/lib/chat/chat.sqlite3", "sqlite", "/var/lib/chat/chat.sqlite3"),
+        (":memory:", "sqlite", None),
+        ("sqlite:///relative.sqlite3", "sqlite", "relative.sqlite3"),
+        ("postgresql://chat:secret@db/chat", "postgresql+psycopg", "chat"),
+        ("postgres://chat:secret@db/chat", "postgresql+psycopg", "chat"),
+        ("postgresql+psycopg://chat@db/chat", "postgresql+psycopg", "chat"),
+    ],
+)
 def test_a_database_setting_becomes_a_url(value, driver, database):
     """Take a SQLite path or a URL; postgresql:// means psycopg 3."""
     url = database_url(value)

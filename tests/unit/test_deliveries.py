@@ -100,7 +100,9 @@ def deliveries(request, tmp_path):
         return
     url = request.getfixturevalue("postgres_database")
     empty_database(url)
-    recorded = redis_process(request, url, f"deliveries-{uuid.uuid4().hex}")  # its own channel: earlier tests' listeners hear nothing
+    recorded = redis_process(
+        request, url, f"deliveries-{uuid.uuid4().hex}"
+    )  # its own channel: earlier tests' listeners hear nothing
     yield recorded
     recorded.history.close()
     quiet(recorded)
@@ -156,8 +158,9 @@ def test_every_receiver_gets_a_room_s_messages_once_in_id_order(deliveries):
 
 def test_a_room_s_messages_reach_only_its_group_and_the_seed_only_when_asked(deliveries):
     """Send a room's message to that room's group alone, and its bare text to the seed only with to_seed."""
-    games, general, seed = (deliveries.connection(group) for group in (room_group("games"), room_group("general"),
-                                                                         SEED))
+    games, general, seed = (
+        deliveries.connection(group) for group in (room_group("games"), room_group("general"), SEED)
+    )
     deliveries.post("in games", room="games")
     deliveries.post("in general", to_seed=True)
     assert deliveries.next(games)[1]["text"] == "in games"
@@ -198,8 +201,11 @@ def test_history_and_live_delivery_meet_on_entering(deliveries):
     sending.wait(TIMEOUT)
     newcomer = deliveries.connection()
     history = []
-    deliveries.delivery.enter("general", lambda: deliveries.join(newcomer, room_group("general")),
-                              lambda upto: history.extend(deliveries.history.after("general", 0, 1000, upto)[0]))
+    deliveries.delivery.enter(
+        "general",
+        lambda: deliveries.join(newcomer, room_group("general")),
+        lambda upto: history.extend(deliveries.history.after("general", 0, 1000, upto)[0]),
+    )
     sender.join()
     seen = [message.id for message in history]
     while not seen or seen[-1] < 220:
@@ -211,8 +217,15 @@ def test_history_and_live_delivery_meet_on_entering(deliveries):
 
 def test_a_dm_s_messages_reach_its_two_people_s_groups_once(deliveries):
     """Send a message posted with groups to each of them, once to a connection in both, and not to the room's own."""
-    alice, bob, both, room = (deliveries.connection(*groups) for groups in (
-        [full_person_group("a")], [full_person_group("b")], [full_person_group("a"), full_person_group("b")], [room_group("dm:1")]))
+    alice, bob, both, room = (
+        deliveries.connection(*groups)
+        for groups in (
+            [full_person_group("a")],
+            [full_person_group("b")],
+            [full_person_group("a"), full_person_group("b")],
+            [room_group("dm:1")],
+        )
+    )
     deliveries.delivery.post("dm:1", ALICE, "just us", groups=[full_person_group("a"), full_person_group("b")])
     deliveries.post("after", room="dm:1")
     for receiver in (alice, bob, both):

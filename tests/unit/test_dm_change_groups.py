@@ -40,7 +40,10 @@ def test_every_kind_of_change_goes_to_the_groups_given(changes):
     store.delete(DM, 1, ALICE.id, groups=GROUPS)
     delivered = [sent.next() for _ in range(3)]
     assert [(event, data["change"]) for event, data, _ in delivered] == [
-        ("message-edited", 1), ("reaction", 2), ("message-deleted", 3)]
+        ("message-edited", 1),
+        ("reaction", 2),
+        ("message-deleted", 3),
+    ]
     assert all(group == GROUPS for _, _, group in delivered)
 
 

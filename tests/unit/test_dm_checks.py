@@ -14,8 +14,19 @@ def test_a_conversation_is_a_room_name_or_a_dm_id(value):
     assert conversation(value) == value
 
 
-@pytest.mark.parametrize("value", ["dm:" + "0" * 23, "dm:" + "0" * 25, "dm:" + "G" * 24, "DM:" + "0" * 24,
-                                   "dm:" + "0" * 24 + "\n", None, 7, ["general"]])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "dm:" + "0" * 23,
+        "dm:" + "0" * 25,
+        "dm:" + "G" * 24,
+        "DM:" + "0" * 24,
+        "dm:" + "0" * 24 + "\n",
+        None,
+        7,
+        ["general"],
+    ],
+)
 def test_anything_else_is_no_conversation(value):
     """Refuse bad_room for what is neither, naming both rules."""
     assert not is_dm(value)

@@ -29,10 +29,8 @@ COVERED = {
     " --worker-class gevent --workers 2 --worker-connections 10000 --bind 0.0.0.0:8000 wsgi:app": START,
     # The production Redis: the tests' redis-server has the same durability options, and this test
     # kills it and checks that acknowledged messages survived.
-    "redis-server --appendonly yes --appendfsync always":
-        "tests/live/test_several_servers.py::test_acknowledged_messages_survive_a_redis_restart",
-    ".venv/bin/flask --app app issue-token --admin --name Admin --sub admin-1 --lifetime 3600":
-        f"{OTHERS}::test_the_issue_token_command_prints_an_administrators_token",
+    "redis-server --appendonly yes --appendfsync always": "tests/live/test_several_servers.py::test_acknowledged_messages_survive_a_redis_restart",
+    ".venv/bin/flask --app app issue-token --admin --name Admin --sub admin-1 --lifetime 3600": f"{OTHERS}::test_the_issue_token_command_prints_an_administrators_token",
     ".venv/bin/python bench/side_by_side.py": BENCH,
     ".venv/bin/python bench/side_by_side.py --servers node,gunicorn-gevent-redis": BENCH,
     ".venv/bin/python bench/run.py": BENCH,
@@ -68,8 +66,8 @@ def test_the_settings_table_sits_between_its_markers():
     """Keep the settings table in one marked block of the README's Settings section."""
     readme = (ROOT / "README.md").read_text()
     assert readme.count("<!-- settings-table:begin -->") == 1 and readme.count("<!-- settings-table:end -->") == 1
-    section = readme[readme.index("\n## Settings\n"):]
-    block = section[section.index("<!-- settings-table:begin -->"):section.index("<!-- settings-table:end -->")]
+    section = readme[readme.index("\n## Settings\n") :]
+    block = section[section.index("<!-- settings-table:begin -->") : section.index("<!-- settings-table:end -->")]
     assert "| `CHAT_SECRET_KEY` |" in block and "| `CHAT_REDIS_URL` |" in block
 
 

@@ -36,6 +36,7 @@ def test_ids_count_up_per_room_with_server_time(history, clock):
 
 def test_ids_stay_gap_free_under_concurrent_writers(history):
     """Give every message of many threads a distinct id, together 1..N."""
+
     def write():
         for _ in range(50):
             history.append("a", ALICE, "x")

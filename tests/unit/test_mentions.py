@@ -8,16 +8,19 @@ from chat.model import ChatError, Member
 ROOM = [Member("p1", "Ann"), Member("p2", "Ann Lee"), Member("p3", "Bob"), Member("p4", "Zoë")]
 
 
-@pytest.mark.parametrize("text, ids", [
-    ("hi @Bob", ["p3"]),
-    ("@bob, @ANN LEE and @Ann", ["p3", "p2", "p1"]),
-    ("@Ann Leeway", ["p1"]),           # the longer name does not end where a name may end
-    ("@Bobby", []),
-    ("mail bob@example.org", []),
-    ("@ Bob", []),
-    ("@zoë! @Bob @Bob", ["p4", "p3"]),
-    ("no one", []),
-])
+@pytest.mark.parametrize(
+    "text, ids",
+    [
+        ("hi @Bob", ["p3"]),
+        ("@bob, @ANN LEE and @Ann", ["p3", "p2", "p1"]),
+        ("@Ann Leeway", ["p1"]),  # the longer name does not end where a name may end
+        ("@Bobby", []),
+        ("mail bob@example.org", []),
+        ("@ Bob", []),
+        ("@zoë! @Bob @Bob", ["p4", "p3"]),
+        ("no one", []),
+    ],
+)
 def test_at_names_resolve_to_the_longest_matching_member(text, ids):
     """Resolve each @ to the member whose name is the longest that the text continues with."""
     assert resolved(text, ROOM, 20) == ids
@@ -33,10 +36,16 @@ def test_only_the_rooms_members_are_kept_once_each():
     assert kept(["p3", "x", "p3", "p1"], ROOM, 20) == ["p3", "p1"]
 
 
-@pytest.mark.parametrize("value, code", [
-    ("p1", "bad_arguments"), ([1], "bad_arguments"), ([""], "bad_arguments"), (["x" * 65], "bad_arguments"),
-    (["p"] * 21, "too_many_mentions"),
-])
+@pytest.mark.parametrize(
+    "value, code",
+    [
+        ("p1", "bad_arguments"),
+        ([1], "bad_arguments"),
+        ([""], "bad_arguments"),
+        (["x" * 65], "bad_arguments"),
+        (["p"] * 21, "too_many_mentions"),
+    ],
+)
 def test_requested_mentions_are_refused_unless_a_short_list_of_ids(value, code):
     """Refuse a non-list, non-string ids, and more than the limit."""
     with pytest.raises(ChatError) as refused:

@@ -1,7 +1,6 @@
 """Edits, deletions and reactions, without sockets: every test through open_stores on a SQLite
 file and on a PostgreSQL database (the ``durable`` fixture), which must behave the same."""
 
-
 import pytest
 
 from chat.model import ChatError, Member
@@ -58,8 +57,11 @@ def test_only_the_sender_may_change_a_message_and_only_one_that_exists(stores):
         with pytest.raises(ChatError) as refused:
             attempt()
         assert refused.value.code == "forbidden"
-    for attempt in (lambda: changes.edit("a", 2, ALICE.id, "x"), lambda: changes.delete("b", 1, ALICE.id),
-                    lambda: changes.react("a", 7, ALICE.id, "👍", True)):
+    for attempt in (
+        lambda: changes.edit("a", 2, ALICE.id, "x"),
+        lambda: changes.delete("b", 1, ALICE.id),
+        lambda: changes.react("a", 7, ALICE.id, "👍", True),
+    ):
         with pytest.raises(ChatError) as refused:
             attempt()
         assert refused.value.code == "not_found"
@@ -75,7 +77,10 @@ def test_a_deletion_leaves_a_tombstone_in_place(stores):
     assert changes.delete("a", 2, ALICE.id) == {"room": "a", "id": 2, "change": 2}
     messages, _ = history.latest("a", 10)
     assert [(m.id, m.text, m.deleted, m.reactions) for m in messages] == [
-        (1, "one", False, None), (2, "", True, None), (3, "three", False, None)]
+        (1, "one", False, None),
+        (2, "", True, None),
+        (3, "three", False, None),
+    ]
     assert messages[1].user == ALICE and messages[1].as_dict()["deleted"] is True
     with pytest.raises(ChatError) as refused:
         changes.edit("a", 2, ALICE.id, "back")
@@ -89,7 +94,13 @@ def test_reactions_toggle_per_person_with_a_bound_on_distinct_emoji(stores):
     history.append("a", ALICE, "x")
     assert changes.react("a", 1, ALICE.id, "👍", True)["users"] == [ALICE.id]
     assert changes.react("a", 1, BOB.id, "👍", True) == {
-        "room": "a", "id": 1, "emoji": "👍", "count": 2, "users": [ALICE.id, BOB.id], "change": 2}
+        "room": "a",
+        "id": 1,
+        "emoji": "👍",
+        "count": 2,
+        "users": [ALICE.id, BOB.id],
+        "change": 2,
+    }
     assert changes.react("a", 1, BOB.id, "👍", True) is None
     changes.react("a", 1, BOB.id, "🎉", True)
     changes.react("a", 1, BOB.id, "❤️", True)
@@ -98,7 +109,13 @@ def test_reactions_toggle_per_person_with_a_bound_on_distinct_emoji(stores):
     assert refused.value.code == "too_many_reactions"
     assert one(history, "a", 1).reactions == {"👍": [ALICE.id, BOB.id], "🎉": [BOB.id], "❤️": [BOB.id]}
     assert changes.react("a", 1, BOB.id, "🎉", False) == {
-        "room": "a", "id": 1, "emoji": "🎉", "count": 0, "users": [], "change": 5}
+        "room": "a",
+        "id": 1,
+        "emoji": "🎉",
+        "count": 0,
+        "users": [],
+        "change": 5,
+    }
     assert changes.react("a", 1, BOB.id, "🎉", False) is None
     changes.react("a", 1, ALICE.id, "👍", False)
     changes.react("a", 1, BOB.id, "👍", False)
@@ -119,7 +136,10 @@ def test_catching_up_returns_the_changes_after_a_number_to_messages_already_had(
     assert (more, lost) == (False, False)
     records, _, _ = changes.after("a", 0)
     assert [(r["event"], r["change"]) for r in records] == [
-        ("message-edited", 1), ("message-edited", 2), ("message-deleted", 3)]
+        ("message-edited", 1),
+        ("message-edited", 2),
+        ("message-deleted", 3),
+    ]
     assert changes.after("a", 3) == ([], False, False)
     records, more, _ = changes.after("a", 0, limit=2)
     assert [r["change"] for r in records] == [1, 2] and more
@@ -156,7 +176,10 @@ def test_a_change_is_emitted_to_the_room_in_one_process(durable, emitted):
     changes.react("a", 1, BOB.id, "👍", True)
     changes.delete("a", 1, ALICE.id)
     assert [(event, data["change"], to) for event, data, to in emitted.sent] == [
-        ("message-edited", 1, "room:a"), ("reaction", 2, "room:a"), ("message-deleted", 3, "room:a")]
+        ("message-edited", 1, "room:a"),
+        ("reaction", 2, "room:a"),
+        ("message-deleted", 3, "room:a"),
+    ]
 
 
 def test_an_older_database_gains_the_new_columns(tmp_path, make_durable):
@@ -173,6 +196,7 @@ def test_an_older_database_gains_the_new_columns(tmp_path, make_durable):
 def test_two_processes_emit_a_rooms_changes_in_change_order(postgres, make_durable):
     """Emit every change, from two processes reacting at once, in change order, with the users' empty list as []."""
     import threading
+
     url = postgres.database()
     first, second = make_durable(url), make_durable(url)
     first.history.append("a", ALICE, "x")
@@ -206,10 +230,10 @@ def test_half_an_emoji_survives_edits_and_reactions(stores):
     assert one(history, "a", 1).reactions == {"👍": [BOB.id]}
 
 
-
 def test_simultaneous_reactions_are_all_kept_with_distinct_change_numbers(stores):
     """Keep every person's reaction when many react to one message at once; number the changes 1..N."""
     import threading
+
     history, changes = stores
     history.append("a", ALICE, "x")
     numbers = []
@@ -227,4 +251,6 @@ def test_simultaneous_reactions_are_all_kept_with_distinct_change_numbers(stores
         thread.join()
     assert sorted(numbers) == list(range(1, 17))
     assert {emoji: sorted(users) for emoji, users in one(history, "a", 1).reactions.items()} == {
-        "👍": sorted(f"p{n}" for n in range(8)), "🎉": sorted(f"p{n}" for n in range(8))}
+        "👍": sorted(f"p{n}" for n in range(8)),
+        "🎉": sorted(f"p{n}" for n in range(8)),
+    }

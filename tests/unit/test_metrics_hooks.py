@@ -1,6 +1,7 @@
 """The metrics hooks without an app: the timed history on both databases, deliveries counted once per emit."""
 
 import pytest
+from sqlalchemy.exc import ResourceClosedError
 
 from chat import metrics
 from chat.model import Member
@@ -44,7 +45,7 @@ def test_a_timed_history_still_times_a_failing_call(history):
     store = history
     reads = _count("read")
     store.close()
-    with pytest.raises(Exception):
+    with pytest.raises(ResourceClosedError):
         store.before("a", None, 10)
     assert _count("read") - reads == 1
 
@@ -72,11 +73,19 @@ def test_deliveries_count_each_emit_once_with_its_recipients(counting):
 def test_hooks_count_nothing_while_metrics_are_off(monkeypatch):
     """Leave every counter alone while no app has METRICS on."""
     monkeypatch.setattr(metrics, "enabled", False)
-    before = (metrics.DELIVERIES._value.get(), metrics.SLOW_CLIENTS_CUT._value.get(),
-              metrics.QUEUE_PUBLISH_FAILURES._value.get(), metrics.MESSAGES_ACCEPTED._value.get())
+    before = (
+        metrics.DELIVERIES._value.get(),
+        metrics.SLOW_CLIENTS_CUT._value.get(),
+        metrics.QUEUE_PUBLISH_FAILURES._value.get(),
+        metrics.MESSAGES_ACCEPTED._value.get(),
+    )
     metrics.delivered(10)
     metrics.slow_client_cut()
     metrics.publish_failed()
     metrics.message_accepted()
-    assert (metrics.DELIVERIES._value.get(), metrics.SLOW_CLIENTS_CUT._value.get(),
-            metrics.QUEUE_PUBLISH_FAILURES._value.get(), metrics.MESSAGES_ACCEPTED._value.get()) == before
+    assert (
+        metrics.DELIVERIES._value.get(),
+        metrics.SLOW_CLIENTS_CUT._value.get(),
+        metrics.QUEUE_PUBLISH_FAILURES._value.get(),
+        metrics.MESSAGES_ACCEPTED._value.get(),
+    ) == before

@@ -36,14 +36,20 @@ def test_the_last_hand_written_release_database_keeps_every_row(tmp_path, make_d
     history = stores.history
     messages, _ = history.after("a", 0, 10)
     assert [(m.id, m.text, m.client_id, m.deleted) for m in messages] == [
-        (1, "plain", "c1", False), (2, "half \ud83d", None, False), (3, "", None, True)]
+        (1, "plain", "c1", False),
+        (2, "half \ud83d", None, False),
+        (3, "", None, True),
+    ]
     assert messages[0].edited_at == ts + 5 and messages[0].reactions == {"👍": ["p2"]}
     assert messages[1].mentions == ("p2",)
     assert history.append("a", ALICE, "resent", "c1") == (messages[0], False)
     assert history.append("a", ALICE, "next")[0].id == 4
     assert history.after("dm:1", 0, 10)[0][0].text == "just us"
-    assert stores.changes.after("a", 0) == ([{"event": "message-edited", "room": "a", "id": 1, "text": "plain",
-                                              "change": 1}], False, False)
+    assert stores.changes.after("a", 0) == (
+        [{"event": "message-edited", "room": "a", "id": 1, "text": "plain", "change": 1}],
+        False,
+        False,
+    )
     assert stores.changes.edit("a", 1, "p1", "edited")["change"] == 2
     assert stores.dms.people("dm:1") == ("p1", "p2") and stores.dms.of_person("p1") == [("dm:1", BOB)]
     assert stores.reads.marker("p2", "a") == 2 and stores.reads.belongs("p2") == ["a"]
@@ -79,9 +85,12 @@ def test_without_upgrading_on_start_the_command_does_it(tmp_path, make_durable, 
 def test_processes_starting_at_once_upgrade_one_postgresql_database_once(postgres):
     """Upgrade under the advisory lock: four processes at once, one schema, no error."""
     url = postgres.database()
-    script = ("import sys; from chat.stores.sql import Database; from chat.stores.sql.migrate import upgrade; "
-              "upgrade(Database(sys.argv[1]))")
-    processes = [subprocess.Popen([sys.executable, "-c", script, url], cwd=ROOT, stderr=subprocess.PIPE)
-                 for _ in range(4)]
+    script = (
+        "import sys; from chat.stores.sql import Database; from chat.stores.sql.migrate import upgrade; "
+        "upgrade(Database(sys.argv[1]))"
+    )
+    processes = [
+        subprocess.Popen([sys.executable, "-c", script, url], cwd=ROOT, stderr=subprocess.PIPE) for _ in range(4)
+    ]
     failures = [process.communicate(timeout=TIMEOUT * 4)[1] for process in processes if process.wait() != 0]
     assert failures == [] and current(Database(url)) == ("0001", "0001")

@@ -3,6 +3,7 @@ through open_stores on a SQLite file and on a PostgreSQL database (the ``durable
 
 import pytest
 
+
 @pytest.fixture
 def moderation(durable):
     """Return the moderation store of stores opened on an empty database, keeping 3 actions a room."""
@@ -58,8 +59,11 @@ def test_the_record_keeps_a_rooms_latest_actions_in_order(moderation):
     for number in range(5):
         moderation.record("team", {"action": "mute", "n": number})
     moderation.record("other", {"action": "ban"})
-    assert moderation.log("team") == [{"action": "mute", "n": 2}, {"action": "mute", "n": 3},
-                                      {"action": "mute", "n": 4}]
+    assert moderation.log("team") == [
+        {"action": "mute", "n": 2},
+        {"action": "mute", "n": 3},
+        {"action": "mute", "n": 4},
+    ]
     assert moderation.log("team", limit=1) == [{"action": "mute", "n": 4}]
     assert moderation.log("other") == [{"action": "ban"}]
 

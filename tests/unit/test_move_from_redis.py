@@ -65,7 +65,10 @@ def test_the_move_keeps_every_id_and_record_and_empties_redis_of_them(several, w
     assert sorted(history.rooms()) == ["games", "general"]
     general, _ = history.after("general", 0, 10)
     assert [(m.id, m.text, m.client_id, m.deleted) for m in general] == [
-        (1, "hello, edited", "c-1", False), (2, "half \ud83d and nul \x00", "c-2", False), (3, "", None, True)]
+        (1, "hello, edited", "c-1", False),
+        (2, "half \ud83d and nul \x00", "c-2", False),
+        (3, "", None, True),
+    ]
     assert general[1].reactions == {"👍": ["p1"]} and general[1].mentions == ("p1",)
     assert history.find("games", "c-1").text == "in games"
     assert history.append("general", ALICE, "next")[0].id == 4

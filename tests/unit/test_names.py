@@ -2,26 +2,42 @@
 
 import pytest
 
-from chat.names import MAX_NAME_LENGTH, display_name, guest_name, name_key, with_suffix
 from chat.model import ChatError
+from chat.names import MAX_NAME_LENGTH, display_name, guest_name, name_key, with_suffix
 
 
-@pytest.mark.parametrize(("value", "name"), [
-    ("Alice", "Alice"),
-    ("  Bob  ", "Bob"),
-    ("Zoë 😀", "Zoë 😀"),
-    ("x" * MAX_NAME_LENGTH, "x" * MAX_NAME_LENGTH),
-])
+@pytest.mark.parametrize(
+    ("value", "name"),
+    [
+        ("Alice", "Alice"),
+        ("  Bob  ", "Bob"),
+        ("Zoë 😀", "Zoë 😀"),
+        ("x" * MAX_NAME_LENGTH, "x" * MAX_NAME_LENGTH),
+    ],
+)
 def test_valid_names_are_trimmed(value, name):
     """Accept 1 to 32 characters once trimmed."""
     assert display_name(value) == name
 
 
-@pytest.mark.parametrize("value", [
-    None, 42, "", "   ", "x" * (MAX_NAME_LENGTH + 1),
-    "bell\x07", "new\nline", "zero\u200bwidth", "joiner\u200d", "rtl\u202eoverride", "isolate\u2066",
-    "bom\ufeff", "line\u2028sep",
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        42,
+        "",
+        "   ",
+        "x" * (MAX_NAME_LENGTH + 1),
+        "bell\x07",
+        "new\nline",
+        "zero\u200bwidth",
+        "joiner\u200d",
+        "rtl\u202eoverride",
+        "isolate\u2066",
+        "bom\ufeff",
+        "line\u2028sep",
+    ],
+)
 def test_invalid_names_are_refused(value):
     """Refuse non-strings, empty and long names, control, zero-width and bidi-override characters."""
     with pytest.raises(ChatError) as refused:
@@ -29,13 +45,16 @@ def test_invalid_names_are_refused(value):
     assert refused.value.code == "bad_name"
 
 
-@pytest.mark.parametrize(("a", "b"), [
-    ("Alice", "alice"),
-    ("Alice", "ＡＬＩＣＥ"),
-    ("Straße", "STRASSE"),
-    ("ﬁsh", "fish"),
-    ("Ann  Lee", "ann lee"),
-])
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Alice", "alice"),
+        ("Alice", "ＡＬＩＣＥ"),
+        ("Straße", "STRASSE"),
+        ("ﬁsh", "fish"),
+        ("Ann  Lee", "ann lee"),
+    ],
+)
 def test_look_alike_names_have_the_same_key(a, b):
     """Treat names equal after NFKC and case folding as the same name."""
     assert name_key(a) == name_key(b)

@@ -73,11 +73,14 @@ def test_a_new_tab_takes_the_name_of_its_browser_s_closed_tab(presence, clock):
     assert presence.expire() == []
 
 
-@pytest.mark.parametrize(("holder", "asked"), [
-    ("browser-2", "Alice"),  # another browser's closed tab keeps its name for its grace period
-    (None, "Alice"),  # so does a guest whose browser is unknown
-    ("browser-1", None),  # a new tab asking for no name takes nobody's
-])
+@pytest.mark.parametrize(
+    ("holder", "asked"),
+    [
+        ("browser-2", "Alice"),  # another browser's closed tab keeps its name for its grace period
+        (None, "Alice"),  # so does a guest whose browser is unknown
+        ("browser-1", None),  # a new tab asking for no name takes nobody's
+    ],
+)
 def test_only_the_same_browser_takes_a_closed_tab_s_name(presence, holder, asked):
     """Keep a closed tab's name from a new guest of another browser, or one who asked for no name."""
     presence.connect_guest("tab1", "g1", "Alice", holder)

@@ -26,8 +26,7 @@ def test_disconnect_known_reports_the_departures(presence):
 
 def test_a_connection_dropped_by_other_processes_is_not_known_to_its_own(redis_clients, clock):
     """Report a stalled process's connection as unknown once the others have dropped it (and said it left)."""
-    a, b = (RedisPresence(redis_clients(), host, grace_seconds=5, clock=clock, host_timeout=10)
-            for host in ("a", "b"))
+    a, b = (RedisPresence(redis_clients(), host, grace_seconds=5, clock=clock, host_timeout=10) for host in ("a", "b"))
     a.heartbeat()
     b.heartbeat()
     b.connect("seed", "s1", None, stable=False)

@@ -27,7 +27,8 @@ def test_the_readme_table_is_the_generated_one() -> None:
     block = settings.readme_table(README.read_text(encoding="utf-8"))
     assert block.strip() == settings.table().strip(), (
         "README.md's settings table differs from chat/settings.py: regenerate it with "
-        "`python -m chat.settings --readme` (or print it with `python -m chat.settings`)")
+        "`python -m chat.settings --readme` (or print it with `python -m chat.settings`)"
+    )
 
 
 def test_the_table_shows_derived_defaults_computed() -> None:
@@ -36,17 +37,20 @@ def test_the_table_shows_derived_defaults_computed() -> None:
     assert f"derived: `{settings.longest_packet(settings.DEFAULTS)}`" in rows["| `CHAT_MAX_EVENT_LENGTH`"]
 
 
-@pytest.mark.parametrize(("name", "text", "value"), [
-    ("FLOOD_BURST", "10", 10),
-    ("FLOOD_RATE", "2.5", 2.5),
-    ("TOKENS", "true", True),
-    ("SECRET_KEY", "1" * 40, "1" * 40),  # digits stay a string: a key, not a number
-    ("SECRET_KEY", '"' + "s" * 32 + '"', "s" * 32),  # JSON strings, as tests/support/servers.py writes them
-    ("DEFAULT_ROOM", "true", "true"),
-    ("JWT_AUDIENCE", "null", None),
-    ("CORS_ORIGINS", '["http://a.example"]', ["http://a.example"]),
-    ("FLOOD_BURST", "many", "many"),  # left as text for the check to name
-])
+@pytest.mark.parametrize(
+    ("name", "text", "value"),
+    [
+        ("FLOOD_BURST", "10", 10),
+        ("FLOOD_RATE", "2.5", 2.5),
+        ("TOKENS", "true", True),
+        ("SECRET_KEY", "1" * 40, "1" * 40),  # digits stay a string: a key, not a number
+        ("SECRET_KEY", '"' + "s" * 32 + '"', "s" * 32),  # JSON strings, as tests/support/servers.py writes them
+        ("DEFAULT_ROOM", "true", "true"),
+        ("JWT_AUDIENCE", "null", None),
+        ("CORS_ORIGINS", '["http://a.example"]', ["http://a.example"]),
+        ("FLOOD_BURST", "many", "many"),  # left as text for the check to name
+    ],
+)
 def test_environment_values_are_parsed_by_type(name: str, text: str, value: Any) -> None:
     """Parse CHAT_<name> as JSON, except that a string setting keeps text that is JSON of another type."""
     assert settings.Setting(name, settings._BY_NAME[name].type, settings.DEFAULTS[name], None, "m").parse(text) == value

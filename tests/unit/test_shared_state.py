@@ -22,8 +22,9 @@ from chat.stores.redis.typing import RedisTyping
 @pytest.fixture
 def two_hosts(redis_clients, clock):
     """Return the presence of two processes, "a" and "b", on one Redis and one clock: 5 s grace, 10 s host timeout."""
-    return tuple(RedisPresence(redis_clients(), host, grace_seconds=5, clock=clock, host_timeout=10)
-                 for host in ("a", "b"))
+    return tuple(
+        RedisPresence(redis_clients(), host, grace_seconds=5, clock=clock, host_timeout=10) for host in ("a", "b")
+    )
 
 
 def names(members):

@@ -7,33 +7,39 @@ from chat.model import ChatError
 from chat.validation import MAX_MESSAGE_ID, message_text
 
 
-@pytest.mark.parametrize("text", [
-    "hi",
-    "  padded and kept as sent  ",
-    "<b>tags are text</b>",
-    "😀" * 10,
-    "x" * 30,
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "hi",
+        "  padded and kept as sent  ",
+        "<b>tags are text</b>",
+        "😀" * 10,
+        "x" * 30,
+    ],
+)
 def test_valid_text_is_returned_exactly(text):
     """Return a valid message exactly as sent, white space included."""
     assert message_text((text,), max_length=30) == text
 
 
-@pytest.mark.parametrize(("args", "code", "words"), [
-    ((), "bad_arguments", "got 0"),
-    (("a", "b"), "bad_arguments", "got 2"),
-    ((1,), "not_text", "a number"),
-    ((1.5,), "not_text", "a number"),
-    ((True,), "not_text", "a boolean"),
-    ((None,), "not_text", "null"),
-    (({"text": "hi"},), "not_text", "an object"),
-    ((["hi"],), "not_text", "an array"),
-    ((b"hi",), "not_text", "binary"),
-    (("",), "empty", "empty"),
-    (("   ",), "empty", "empty"),
-    (("\n\t\u3000",), "empty", "empty"),
-    (("x" * 21,), "too_long", "21 characters, the limit is 20"),
-])
+@pytest.mark.parametrize(
+    ("args", "code", "words"),
+    [
+        ((), "bad_arguments", "got 0"),
+        (("a", "b"), "bad_arguments", "got 2"),
+        ((1,), "not_text", "a number"),
+        ((1.5,), "not_text", "a number"),
+        ((True,), "not_text", "a boolean"),
+        ((None,), "not_text", "null"),
+        (({"text": "hi"},), "not_text", "an object"),
+        ((["hi"],), "not_text", "an array"),
+        ((b"hi",), "not_text", "binary"),
+        (("",), "empty", "empty"),
+        (("   ",), "empty", "empty"),
+        (("\n\t\u3000",), "empty", "empty"),
+        (("x" * 21,), "too_long", "21 characters, the limit is 20"),
+    ],
+)
 def test_invalid_input_is_refused_with_a_reason(args, code, words):
     """Refuse anything but one non-blank string of at most the limit, saying why."""
     with pytest.raises(ChatError) as refused:
@@ -82,8 +88,10 @@ def test_other_message_ids_are_refused_naming_the_field(value):
     assert error.code == "bad_arguments" and error.reason.startswith("before must be a message id")
 
 
-@pytest.mark.parametrize(("value", "ok"), [(None, True), ("c", True), ("c" * 64, True), ("", False),
-                                           ("c" * 65, False), (5, False), ({"id": "c"}, False)])
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [(None, True), ("c", True), ("c" * 64, True), ("", False), ("c" * 65, False), (5, False), ({"id": "c"}, False)],
+)
 def test_client_ids_are_short_strings(value, ok):
     """Accept an absent clientId or one of 1 to 64 characters; refuse anything else."""
     if ok:
@@ -92,8 +100,9 @@ def test_client_ids_are_short_strings(value, ok):
         assert refusal(validation.client_id, value).code == "bad_arguments"
 
 
-@pytest.mark.parametrize(("value", "ok"), [(1, True), (200, True), (0, False), (201, False), (True, False),
-                                           (2.5, False), ("5", False)])
+@pytest.mark.parametrize(
+    ("value", "ok"), [(1, True), (200, True), (0, False), (201, False), (True, False), (2.5, False), ("5", False)]
+)
 def test_page_limits_are_bounded(value, ok):
     """Accept a page size from 1 to the maximum; refuse 0, more, booleans and non-integers."""
     if ok:
@@ -124,15 +133,17 @@ def test_other_full_protocol_arguments_are_refused(args):
     assert error.code == "bad_arguments" and error.reason == "join-room takes one object argument"
 
 
-@pytest.mark.parametrize(("auth", "full"), [(None, False), ({}, False), ({"protocol": 1}, False),
-                                            ({"protocol": 2}, True)])
+@pytest.mark.parametrize(
+    ("auth", "full"), [(None, False), ({}, False), ({"protocol": 1}, False), ({"protocol": 2}, True)]
+)
 def test_the_handshake_names_its_protocol(auth, full):
     """Read an absent auth as the original protocol, and protocol 2 as the full one."""
     assert validation.handshake_auth(auth) == (auth or {}, full)
 
 
-@pytest.mark.parametrize("auth", ["token", [], {"protocol": True}, {"protocol": 2.0}, {"protocol": 3},
-                                  {"protocol": "2"}])
+@pytest.mark.parametrize(
+    "auth", ["token", [], {"protocol": True}, {"protocol": 2.0}, {"protocol": 3}, {"protocol": "2"}]
+)
 def test_other_handshakes_are_refused(auth):
     """Refuse an auth that is not an object, or a protocol that is not exactly 1 or 2."""
     assert refusal(validation.handshake_auth, auth).code == "bad_handshake"
@@ -148,23 +159,29 @@ def test_only_the_full_protocol_passes_a_guest_credential_and_a_name():
     assert refusal(validation.guest_credential, {"guest": 5}, True).code == "bad_handshake"
 
 
-@pytest.mark.parametrize(("auth", "rooms"), [
-    ({}, {"general": None}),
-    ({"rooms": []}, {}),
-    ({"rooms": ["a", "b"], "lastSeen": {"a": 4, "elsewhere": 9}}, {"a": 4, "b": None}),
-])
+@pytest.mark.parametrize(
+    ("auth", "rooms"),
+    [
+        ({}, {"general": None}),
+        ({"rooms": []}, {}),
+        ({"rooms": ["a", "b"], "lastSeen": {"a": 4, "elsewhere": 9}}, {"a": 4, "b": None}),
+    ],
+)
 def test_the_handshake_lists_rooms_with_the_last_id_seen(auth, rooms):
     """Enter the default room unless told otherwise, each room with the last id seen there or None."""
     assert validation.handshake_rooms(auth, "general", 2) == rooms
 
 
-@pytest.mark.parametrize(("auth", "code"), [
-    ({"rooms": "general"}, "bad_handshake"),
-    ({"rooms": ["a", "b", "c"]}, "bad_handshake"),
-    ({"lastSeen": [1]}, "bad_handshake"),
-    ({"rooms": ["Bad Room"]}, "bad_room"),
-    ({"rooms": ["a"], "lastSeen": {"a": -1}}, "bad_arguments"),
-])
+@pytest.mark.parametrize(
+    ("auth", "code"),
+    [
+        ({"rooms": "general"}, "bad_handshake"),
+        ({"rooms": ["a", "b", "c"]}, "bad_handshake"),
+        ({"lastSeen": [1]}, "bad_handshake"),
+        ({"rooms": ["Bad Room"]}, "bad_room"),
+        ({"rooms": ["a"], "lastSeen": {"a": -1}}, "bad_arguments"),
+    ],
+)
 def test_bad_handshake_rooms_are_refused(auth, code):
     """Refuse rooms that are not a list of at most the limit of room names, or lastSeen that is not ids."""
     assert refusal(validation.handshake_rooms, auth, "general", 2).code == code

@@ -83,7 +83,9 @@ class LocalFloodControl(base.FloodControl):
         self._clock = clock
         self._open: dict[str, tuple[str, TokenBucket]] = {}  # connection -> (address, bucket)
         self._parked: dict[str, list[TokenBucket]] = {}  # address -> [bucket, ...]
-        self._parked_order: deque[tuple[float, str, TokenBucket]] = deque()  # (when it is full at the latest, address, bucket)
+        self._parked_order: deque[tuple[float, str, TokenBucket]] = (
+            deque()
+        )  # (when it is full at the latest, address, bucket)
         self._lock = threading.Lock()
 
     def open(self, connection: str, address: str) -> None:

@@ -41,8 +41,9 @@ class LocalPresence(base.Presence):
         with self._lock:
             return self._add(connection, person_id, name, stable)
 
-    def connect_guest(self, connection: str, guest_id: str, name: str | None = None,
-                      browser: str | None = None) -> tuple[Member | None, list[base.Departure]]:
+    def connect_guest(
+        self, connection: str, guest_id: str, name: str | None = None, browser: str | None = None
+    ) -> tuple[Member | None, list[base.Departure]]:
         with self._lock:
             person = self._people.get(guest_id)
             if person is not None and person.connections:
@@ -52,8 +53,9 @@ class LocalPresence(base.Presence):
                 departures = self._release(name_key(name), browser)
             return self._add(connection, guest_id, name, True, browser), departures
 
-    def _add(self, connection: str, person_id: str, name: str | None, stable: bool,
-             browser: str | None = None) -> Member:
+    def _add(
+        self, connection: str, person_id: str, name: str | None, stable: bool, browser: str | None = None
+    ) -> Member:
         person = self._people.get(person_id)
         if person is None:
             chosen = with_suffix(name or guest_name(), self._taken_keys())
@@ -142,9 +144,10 @@ class LocalPresence(base.Presence):
 
     def members(self, room: str) -> list[Member]:
         with self._lock:
-            return sorted((person.member for person in self._people.values()
-                           if room in person.rooms or room in person.leaving),
-                          key=lambda member: name_key(member.name))
+            return sorted(
+                (person.member for person in self._people.values() if room in person.rooms or room in person.leaving),
+                key=lambda member: name_key(member.name),
+            )
 
     def occupied(self, room: str) -> bool:
         with self._lock:

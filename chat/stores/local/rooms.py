@@ -16,7 +16,9 @@ class LocalRooms(base.Rooms):
         self.max_rooms = max_rooms
         self.idle_seconds = idle_seconds
         self._clock = clock
-        self._empty_since: dict[str, float | None] = {default: None}  # room -> when it became empty, None while occupied
+        self._empty_since: dict[str, float | None] = {
+            default: None
+        }  # room -> when it became empty, None while occupied
         self._lock = threading.Lock()
 
     def __contains__(self, room: str) -> bool:
@@ -51,8 +53,11 @@ class LocalRooms(base.Rooms):
     def expire(self) -> list[str]:
         with self._lock:
             cutoff = self._clock() - self.idle_seconds
-            gone = [room for room, since in self._empty_since.items()
-                    if room != self.default and since is not None and since <= cutoff]
+            gone = [
+                room
+                for room, since in self._empty_since.items()
+                if room != self.default and since is not None and since <= cutoff
+            ]
             for room in gone:
                 del self._empty_since[room]
             return gone

@@ -13,7 +13,9 @@ class LocalTyping(base.Typing):
     def __init__(self, timeout: float, clock: base.Clock = time.monotonic) -> None:
         self.timeout = timeout
         self._clock = clock
-        self._states: dict[tuple[str, str], tuple[float, Member]] = {}  # (room, person id) -> (when the state ends, member)
+        self._states: dict[
+            tuple[str, str], tuple[float, Member]
+        ] = {}  # (room, person id) -> (when the state ends, member)
         self._lock = threading.Lock()
 
     def start(self, room: str, member: Member) -> bool:

@@ -58,7 +58,8 @@ PREFIX = "chat:"
 def decoding_client(redis: Redis) -> Redis:
     """Return ``redis`` if it decodes replies to str; raise ValueError if not."""
     if not redis.get_connection_kwargs().get("decode_responses"):
-        raise ValueError("the Redis client must return str: make it with decode_responses=True, "
-                         "e.g. Redis.from_url(url, decode_responses=True)")
+        raise ValueError(
+            "the Redis client must return str: make it with decode_responses=True, "
+            "e.g. Redis.from_url(url, decode_responses=True)"
+        )
     return redis
-

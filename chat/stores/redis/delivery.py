@@ -118,8 +118,13 @@ class ChatRedisManager(transport.QueueManager):
             if not messages:
                 break
             for missing in messages:
-                self.emit("room-message", missing.as_dict(), namespace="/",
-                          room=self.audience(room) or room_group(room), ignore_queue=True)
+                self.emit(
+                    "room-message",
+                    missing.as_dict(),
+                    namespace="/",
+                    room=self.audience(room) or room_group(room),
+                    ignore_queue=True,
+                )
             after = messages[-1].id
         self.delivered[room] = upto
 

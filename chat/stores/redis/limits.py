@@ -69,8 +69,9 @@ def _time(now: float) -> str:
 class RedisFloodControl(base.FloodControl):
     """Give each connection an allowance of events, parked per address in Redis for every process."""
 
-    def __init__(self, redis: Redis, name: str, burst: int, rate: float, clock: base.Clock = time.time,
-                 prefix: str = PREFIX) -> None:
+    def __init__(
+        self, redis: Redis, name: str, burst: int, rate: float, clock: base.Clock = time.time, prefix: str = PREFIX
+    ) -> None:
         self.burst = burst
         self.rate = rate
         self._clock = clock
@@ -94,8 +95,9 @@ class RedisFloodControl(base.FloodControl):
     def take(self, connection: str) -> float:
         if not self.enabled or connection not in self._open:
             return 0.0
-        wait = self._take(keys=[f"{self._prefix}bucket:{connection}"],
-                          args=[_time(self._clock()), self.burst, repr(float(self.rate))])
+        wait = self._take(
+            keys=[f"{self._prefix}bucket:{connection}"], args=[_time(self._clock()), self.burst, repr(float(self.rate))]
+        )
         return float(wait)
 
     def close(self, connection: str) -> None:
@@ -117,6 +119,8 @@ class RedisConnectionLimit(base.ConnectionLimit):
     def take(self, address: str) -> float:
         if self.per_minute <= 0:
             return 0.0
-        wait = self._take(keys=[f"{self._prefix}{address or ''}"],
-                          args=[_time(self._clock()), self.per_minute, repr(self.per_minute / 60)])
+        wait = self._take(
+            keys=[f"{self._prefix}{address or ''}"],
+            args=[_time(self._clock()), self.per_minute, repr(self.per_minute / 60)],
+        )
         return float(wait)

@@ -67,7 +67,9 @@ local function drop(prefix, connection, host, deadline, departures)
 end
 """
 
-CONNECT = PEOPLE_LUA + """
+CONNECT = (
+    PEOPLE_LUA
+    + """
 -- End the grace periods of a person with no connection now, appending the departures to
 -- `departures` as {id, name, guest, room}, and forget them, freeing their name.
 local function release(prefix, id, departures)
@@ -111,8 +113,11 @@ redis.call('ZADD', prefix .. 'hosts', 'NX', ARGV[5], host)
 local name, guest = unpack(redis.call('HMGET', person, 'name', 'guest'))
 return {name, guest, departures}
 """
+)
 
-DISCONNECT = PEOPLE_LUA + """
+DISCONNECT = (
+    PEOPLE_LUA
+    + """
 -- Drop a connection. ARGV: prefix, connection, host, grace deadline ('' for none).
 -- Return {1 if the connection was there to drop else 0, the departures that happen now,
 -- as {id, name, guest, room} lists}.
@@ -120,6 +125,7 @@ local departures = {}
 local known = drop(ARGV[1], ARGV[2], ARGV[3], ARGV[4], departures)
 return {known and 1 or 0, departures}
 """
+)
 
 ENTER = """
 -- Put a connection in a room. ARGV: prefix, connection, room.
@@ -194,7 +200,9 @@ end
 return people
 """
 
-END_GRACE = PEOPLE_LUA + """
+END_GRACE = (
+    PEOPLE_LUA
+    + """
 -- End the grace periods due by ARGV[2]. ARGV: prefix, now.
 -- Return those departures as {id, name, guest, room} lists.
 local prefix = ARGV[1]
@@ -210,8 +218,11 @@ for _, entry in ipairs(redis.call('ZRANGEBYSCORE', prefix .. 'deadlines', '-inf'
 end
 return departures
 """
+)
 
-DROP_HOST = PEOPLE_LUA + """
+DROP_HOST = (
+    PEOPLE_LUA
+    + """
 -- Drop every connection of a host whose last heartbeat is before a cutoff, as if each
 -- had disconnected; nothing if it beat since, or another process dropped it first.
 -- ARGV: prefix, host, cutoff, grace deadline ('' for none), seconds to keep its tombstone.
@@ -230,6 +241,7 @@ redis.call('ZREM', prefix .. 'hosts', host)
 redis.call('SET', prefix .. 'dead-host:' .. host, '1', 'EX', ARGV[5])
 return {dropped, departures}
 """
+)
 
 
 class RedisPresence(base.Presence):
@@ -240,8 +252,15 @@ class RedisPresence(base.Presence):
     heartbeat before dropping its connections.
     """
 
-    def __init__(self, redis: Redis, host_id: str, grace_seconds: float, clock: base.Clock = time.time,
-                 host_timeout: float = 10, prefix: str = PREFIX) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        host_id: str,
+        grace_seconds: float,
+        clock: base.Clock = time.time,
+        host_timeout: float = 10,
+        prefix: str = PREFIX,
+    ) -> None:
         self._redis = decoding_client(redis)
         self.host_id = host_id
         self.grace_seconds = grace_seconds
@@ -269,28 +288,53 @@ class RedisPresence(base.Presence):
         member, _ = self._add(connection, person_id, name, stable)
         return cast(Member, member)  # None only for a guest (alone), whose tab is open elsewhere
 
-    def connect_guest(self, connection: str, guest_id: str, name: str | None = None,
-                      browser: str | None = None) -> tuple[Member | None, list[base.Departure]]:
+    def connect_guest(
+        self, connection: str, guest_id: str, name: str | None = None, browser: str | None = None
+    ) -> tuple[Member | None, list[base.Departure]]:
         return self._add(connection, guest_id, name, True, alone=True, browser=browser)
 
-    def _add(self, connection: str, person_id: str, name: str | None, stable: bool, alone: bool = False,
-             browser: str | None = None) -> tuple[Member | None, list[base.Departure]]:
+    def _add(
+        self,
+        connection: str,
+        person_id: str,
+        name: str | None,
+        stable: bool,
+        alone: bool = False,
+        browser: str | None = None,
+    ) -> tuple[Member | None, list[base.Departure]]:
         wanted = name or guest_name()
         taken: set[str] = set()
         while True:
             chosen = with_suffix(wanted, taken)
             # Only the name asked for may be taken from the browser's closed tab, never a numbered one.
             take_over = browser is not None and name is not None and chosen == name
-            found = self._connect(args=[self.prefix, connection, person_id, self.host_id, self._clock(),
-                                        chosen, name_key(chosen), int(name is None), int(stable),
-                                        int(alone), browser or "", int(take_over)])
+            found = self._connect(
+                args=[
+                    self.prefix,
+                    connection,
+                    person_id,
+                    self.host_id,
+                    self._clock(),
+                    chosen,
+                    name_key(chosen),
+                    int(name is None),
+                    int(stable),
+                    int(alone),
+                    browser or "",
+                    int(take_over),
+                ]
+            )
             if found == "live":
                 return None, []
             if found is not None:
                 found_name, guest, departures = found
                 return _member(person_id, found_name, guest), [
-                    (room, _member(gone_id, gone_name, gone_guest)) for gone_id, gone_name, gone_guest, room in departures]
-            taken = set(cast(list[str], self._redis.hkeys(self._key("names"))))  # someone has that name: look, pick again
+                    (room, _member(gone_id, gone_name, gone_guest))
+                    for gone_id, gone_name, gone_guest, room in departures
+                ]
+            taken = set(
+                cast(list[str], self._redis.hkeys(self._key("names")))
+            )  # someone has that name: look, pick again
 
     def disconnect_known(self, connection: str) -> tuple[bool, list[base.Departure]]:
         known, departures = self._disconnect(args=[self.prefix, connection, self.host_id, self._deadline()])
@@ -348,8 +392,10 @@ class RedisPresence(base.Presence):
         return cast(set[str], self._redis.smembers(self._key("person-connections:", person_id)))
 
     def members(self, room: str) -> list[Member]:
-        return sorted((_member(*found) for found in self._members(args=[self.prefix, room])),
-                      key=lambda member: name_key(member.name))
+        return sorted(
+            (_member(*found) for found in self._members(args=[self.prefix, room])),
+            key=lambda member: name_key(member.name),
+        )
 
     def occupied(self, room: str) -> bool:
         return bool(self._redis.exists(self._key("room:", room)))

@@ -60,8 +60,16 @@ return removed
 class RedisRooms(base.Rooms):
     """Rooms that exist, for every process: the default one for good, created ones until idle too long."""
 
-    def __init__(self, redis: Redis, default: str, max_rooms: int, idle_seconds: float, clock: base.Clock = time.time,
-                 prefix: str = PREFIX, durable_rooms: Callable[[], Iterable[str]] | None = None) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        default: str,
+        max_rooms: int,
+        idle_seconds: float,
+        clock: base.Clock = time.time,
+        prefix: str = PREFIX,
+        durable_rooms: Callable[[], Iterable[str]] | None = None,
+    ) -> None:
         """Use ``redis``; ``durable_rooms()`` returns the rooms the database says exist."""
         self._redis = decoding_client(redis)
         self.default = default
@@ -73,7 +81,7 @@ class RedisRooms(base.Rooms):
         self._create = redis.register_script(CREATE_ROOM)
         self._occupied = redis.register_script(ROOM_OCCUPIED)
         self._expire = redis.register_script(EXPIRE_ROOMS)
-        self._durable_rooms = durable_rooms or (lambda: [])
+        self._durable_rooms = durable_rooms or (list)
         redis.hset(self._rooms, default, "")  # never empty, so never removed
 
     def __contains__(self, room: str) -> bool:

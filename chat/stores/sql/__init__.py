@@ -61,8 +61,9 @@ class Database:
             path = self.url.database
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
-            self.engine = sa.create_engine(self.url, poolclass=StaticPool,
-                                           connect_args={"check_same_thread": False, "timeout": 30})
+            self.engine = sa.create_engine(
+                self.url, poolclass=StaticPool, connect_args={"check_same_thread": False, "timeout": 30}
+            )
             sa.event.listen(self.engine, "connect", _sqlite_connected)
             sa.event.listen(self.engine, "begin", _sqlite_begin)
             self._lock: Any = threading.Lock()
@@ -71,8 +72,9 @@ class Database:
         else:
             # Pre-ping: a database restarted meanwhile leaves pooled connections dead.
             # connect_timeout: a request waits at most this long for a database that went away.
-            self.engine = sa.create_engine(self.url, pool_pre_ping=True, pool_size=5, max_overflow=20,
-                                           connect_args={"connect_timeout": 5})
+            self.engine = sa.create_engine(
+                self.url, pool_pre_ping=True, pool_size=5, max_overflow=20, connect_args={"connect_timeout": 5}
+            )
             self._lock = nullcontext()
             self._connection = None
 

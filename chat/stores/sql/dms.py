@@ -29,24 +29,34 @@ class SqlDirectMessages(base.DirectMessages):
         insert = database.insert(dm_people)
         self._person = insert.on_conflict_do_update(
             index_elements=[dm_people.c.person, dm_people.c.dm],
-            set_={"other_name": insert.excluded.other_name, "other_guest": insert.excluded.other_guest})
+            set_={"other_name": insert.excluded.other_name, "other_guest": insert.excluded.other_guest},
+        )
 
     def close(self) -> None:
         self.database.close()
 
     def open(self, dm: str, opener: Member, other: Member) -> bool:
         def work(db: Connection) -> bool:
-            known = db.execute(sa.select(sa.literal(1)).where(dm_people.c.person == opener.id,
-                                                              dm_people.c.dm == dm)).first() is not None
+            known = (
+                db.execute(
+                    sa.select(sa.literal(1)).where(dm_people.c.person == opener.id, dm_people.c.dm == dm)
+                ).first()
+                is not None
+            )
             if not known:
-                count = db.execute(sa.select(sa.func.count()).select_from(dm_people)
-                                   .where(dm_people.c.person == opener.id)).scalar_one()
+                count = db.execute(
+                    sa.select(sa.func.count()).select_from(dm_people).where(dm_people.c.person == opener.id)
+                ).scalar_one()
                 if count >= self.per_person:
                     raise Rollback(None)
             for person, them in ((opener, other), (other, opener)):
-                db.execute(self._person.values(person=person.id, dm=dm, other_id=them.id, other_name=them.name,
-                                               other_guest=int(them.guest)))
+                db.execute(
+                    self._person.values(
+                        person=person.id, dm=dm, other_id=them.id, other_name=them.name, other_guest=int(them.guest)
+                    )
+                )
             return not known
+
         new = self.database.transaction(work)
         if new is None:
             raise too_many_dms(self.per_person)
@@ -62,8 +72,11 @@ class SqlDirectMessages(base.DirectMessages):
         return self._pairs[dm]
 
     def of_person(self, person_id: str) -> list[tuple[str, Member]]:
-        query = (sa.select(dm_people.c.dm, dm_people.c.other_id, dm_people.c.other_name, dm_people.c.other_guest)
-                 .where(dm_people.c.person == person_id).order_by(dm_people.c.dm))
+        query = (
+            sa.select(dm_people.c.dm, dm_people.c.other_id, dm_people.c.other_name, dm_people.c.other_guest)
+            .where(dm_people.c.person == person_id)
+            .order_by(dm_people.c.dm)
+        )
         rows = self.database.read(lambda db: db.execute(query).all())
         return [(dm, Member(other_id, name, bool(guest))) for dm, other_id, name, guest in rows]
 

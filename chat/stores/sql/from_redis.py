@@ -27,13 +27,40 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from . import Database
-from .schema import (change_seq, changes, dm_people, memberships, mentions, messages, moderation_log, read_markers,
-                     restrictions, room_owners, rooms)
+from .schema import (
+    change_seq,
+    changes,
+    dm_people,
+    memberships,
+    mentions,
+    messages,
+    moderation_log,
+    read_markers,
+    restrictions,
+    room_owners,
+    rooms,
+)
 
 PREFIX = "chat:"
 MARKERS = ("history-rooms", "message-rooms", "owners")  # one of these exists wherever an older release ran
-KINDS = ("seq", "messages", "client-ids", "change-seq", "changes", "dm", "dms", "reads", "readers", "belongs",
-         "belonging", "mentions", "mentioned", "ban", "mute", "moderation")
+KINDS = (
+    "seq",
+    "messages",
+    "client-ids",
+    "change-seq",
+    "changes",
+    "dm",
+    "dms",
+    "reads",
+    "readers",
+    "belongs",
+    "belonging",
+    "mentions",
+    "mentioned",
+    "ban",
+    "mute",
+    "moderation",
+)
 
 
 def holds_durable_data(redis: Any, prefix: str = PREFIX) -> bool:
@@ -51,10 +78,21 @@ def move(redis: Any, database: Database, prefix: str = PREFIX, delete: bool = Tr
     With ``delete``, the moved keys then go from Redis. ``redis`` is a client made with
     decode_responses=True. Rows the database has already (a move run twice) are kept.
     """
-    counts = {"rooms": 0, "messages": 0, "changes": 0, "dms": 0, "read markers": 0, "memberships": 0,
-              "mentions": 0, "owners": 0, "restrictions": 0, "moderation records": 0}
+    counts = {
+        "rooms": 0,
+        "messages": 0,
+        "changes": 0,
+        "dms": 0,
+        "read markers": 0,
+        "memberships": 0,
+        "mentions": 0,
+        "owners": 0,
+        "restrictions": 0,
+        "moderation records": 0,
+    }
+
     def strip(key: str, kind: str) -> str:
-        return key[len(prefix) + len(kind) + 1:]
+        return key[len(prefix) + len(kind) + 1 :]
 
     def work(db: Connection) -> None:
         insert = database.insert
@@ -62,21 +100,39 @@ def move(redis: Any, database: Database, prefix: str = PREFIX, delete: bool = Tr
         numbered = {strip(key, "seq"): int(redis.get(key) or 0) for key in _keys(redis, prefix, "seq")}
         for room in sorted(recorded | set(redis.smembers(prefix + "message-rooms")) | set(numbered)):
             last = numbered.get(room, 0)
-            db.execute(insert(rooms).values(name=room, last_id=last, removed=0 if room in recorded else 1)
-                       .on_conflict_do_update(index_elements=[rooms.c.name],
-                                              set_={"last_id": sa.func.max(rooms.c.last_id, last)
-                                                    if database.sqlite else sa.func.greatest(rooms.c.last_id, last)}))
+            db.execute(
+                insert(rooms)
+                .values(name=room, last_id=last, removed=0 if room in recorded else 1)
+                .on_conflict_do_update(
+                    index_elements=[rooms.c.name],
+                    set_={
+                        "last_id": sa.func.max(rooms.c.last_id, last)
+                        if database.sqlite
+                        else sa.func.greatest(rooms.c.last_id, last)
+                    },
+                )
+            )
             counts["rooms"] += room in recorded
             rows = []
             for raw in redis.zrange(prefix + "messages:" + room, 0, -1):
                 data = json.loads(raw)
                 user = data["user"]
-                rows.append({"room": room, "id": data["id"], "ts": data["ts"], "user_id": user["id"],
-                             "user_name": user["name"], "user_guest": int(bool(user.get("guest"))),
-                             "text": data["text"], "client_id": data.get("clientId"),
-                             "edited_at": data.get("editedAt"), "deleted": int(bool(data.get("deleted"))),
-                             "reactions": json.dumps(data["reactions"]) if data.get("reactions") else None,
-                             "mentions": json.dumps(data["mentions"]) if data.get("mentions") else None})
+                rows.append(
+                    {
+                        "room": room,
+                        "id": data["id"],
+                        "ts": data["ts"],
+                        "user_id": user["id"],
+                        "user_name": user["name"],
+                        "user_guest": int(bool(user.get("guest"))),
+                        "text": data["text"],
+                        "client_id": data.get("clientId"),
+                        "edited_at": data.get("editedAt"),
+                        "deleted": int(bool(data.get("deleted"))),
+                        "reactions": json.dumps(data["reactions"]) if data.get("reactions") else None,
+                        "mentions": json.dumps(data["mentions"]) if data.get("mentions") else None,
+                    }
+                )
             if rows:
                 db.execute(insert(messages).on_conflict_do_nothing(), rows)
                 counts["messages"] += len(rows)
@@ -85,27 +141,46 @@ def move(redis: Any, database: Database, prefix: str = PREFIX, delete: bool = Tr
             db.execute(insert(change_seq).values(room=room, last_change=last).on_conflict_do_nothing())
             records = [json.loads(raw) for raw in redis.zrange(prefix + "changes:" + room, 0, -1)]
             if records:
-                db.execute(insert(changes).on_conflict_do_nothing(),
-                           [{"room": room, "change": record["change"], "id": record["id"],
-                             "record": json.dumps(record)} for record in records])
+                db.execute(
+                    insert(changes).on_conflict_do_nothing(),
+                    [
+                        {"room": room, "change": record["change"], "id": record["id"], "record": json.dumps(record)}
+                        for record in records
+                    ],
+                )
                 counts["changes"] += len(records)
         for key in _keys(redis, prefix, "dms"):
             person = strip(key, "dms")
             for dm, other in sorted(redis.hgetall(key).items()):
                 other = json.loads(other)
-                db.execute(insert(dm_people).values(person=person, dm=dm, other_id=other["id"],
-                                                    other_name=other["name"],
-                                                    other_guest=int(bool(other.get("guest"))))
-                           .on_conflict_do_nothing())
+                db.execute(
+                    insert(dm_people)
+                    .values(
+                        person=person,
+                        dm=dm,
+                        other_id=other["id"],
+                        other_name=other["name"],
+                        other_guest=int(bool(other.get("guest"))),
+                    )
+                    .on_conflict_do_nothing()
+                )
                 counts["dms"] += 1
         for key in _keys(redis, prefix, "reads"):
             room = strip(key, "reads")
             readers = redis.hgetall(prefix + "readers:" + room)
             for person, upto in redis.zrange(key, 0, -1, withscores=True):
                 reader = json.loads(readers[person]) if person in readers else {"name": "", "guest": False}
-                db.execute(insert(read_markers).values(person=person, room=room, upto=int(upto), name=reader["name"],
-                                                       guest=int(bool(reader.get("guest"))))
-                           .on_conflict_do_nothing())
+                db.execute(
+                    insert(read_markers)
+                    .values(
+                        person=person,
+                        room=room,
+                        upto=int(upto),
+                        name=reader["name"],
+                        guest=int(bool(reader.get("guest"))),
+                    )
+                    .on_conflict_do_nothing()
+                )
                 counts["read markers"] += 1
         for key in _keys(redis, prefix, "belongs"):
             person = strip(key, "belongs")
@@ -116,8 +191,9 @@ def move(redis: Any, database: Database, prefix: str = PREFIX, delete: bool = Tr
             room = strip(key, "mentioned")
             for person in sorted(redis.smembers(key)):
                 for message_id in redis.zrange(f"{prefix}mentions:{room}:{person}", 0, -1):
-                    db.execute(insert(mentions).values(room=room, person=person, id=int(message_id))
-                               .on_conflict_do_nothing())
+                    db.execute(
+                        insert(mentions).values(room=room, person=person, id=int(message_id)).on_conflict_do_nothing()
+                    )
                     counts["mentions"] += 1
         for room, person in sorted(redis.hgetall(prefix + "owners").items()):
             db.execute(insert(room_owners).values(room=room, person=person).on_conflict_do_nothing())
@@ -126,8 +202,11 @@ def move(redis: Any, database: Database, prefix: str = PREFIX, delete: bool = Tr
             for key in _keys(redis, prefix, kind):
                 room = strip(key, kind)
                 for person, until in redis.zrange(key, 0, -1, withscores=True):
-                    db.execute(insert(restrictions).values(kind=kind, room=room, person=person, until=until)
-                               .on_conflict_do_nothing())
+                    db.execute(
+                        insert(restrictions)
+                        .values(kind=kind, room=room, person=person, until=until)
+                        .on_conflict_do_nothing()
+                    )
                     counts["restrictions"] += 1
         for key in _keys(redis, prefix, "moderation"):
             room = strip(key, "moderation")
@@ -142,5 +221,5 @@ def move(redis: Any, database: Database, prefix: str = PREFIX, delete: bool = Tr
         for kind in KINDS:
             gone += _keys(redis, prefix, kind)
         for start in range(0, len(gone), 500):
-            redis.delete(*gone[start:start + 500])
+            redis.delete(*gone[start : start + 500])
     return counts

@@ -20,28 +20,55 @@ from .. import base
 from . import Database, Rollback
 from .schema import messages, rooms
 
-NO_LIMIT = 2 ** 62  # an id no room reaches
+NO_LIMIT = 2**62  # an id no room reaches
 
 # SQLite's append, as _append_sqlite runs it (the same statements SQLAlchemy builds for PostgreSQL).
-SQLITE_NEXT_ID = ("INSERT INTO rooms (name, last_id) VALUES (?, 1) ON CONFLICT (name) DO UPDATE "
-                  "SET last_id = rooms.last_id + 1 RETURNING last_id")
-SQLITE_FIND = ("SELECT room, id, ts, user_id, user_name, user_guest, text, client_id, mentions, edited_at, deleted, "
-               "reactions FROM messages WHERE room = ? AND client_id = ?")
-SQLITE_INSERT = ("INSERT INTO messages (room, id, ts, user_id, user_name, user_guest, text, client_id, mentions) "
-                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+SQLITE_NEXT_ID = (
+    "INSERT INTO rooms (name, last_id) VALUES (?, 1) ON CONFLICT (name) DO UPDATE "
+    "SET last_id = rooms.last_id + 1 RETURNING last_id"
+)
+SQLITE_FIND = (
+    "SELECT room, id, ts, user_id, user_name, user_guest, text, client_id, mentions, edited_at, deleted, "
+    "reactions FROM messages WHERE room = ? AND client_id = ?"
+)
+SQLITE_INSERT = (
+    "INSERT INTO messages (room, id, ts, user_id, user_name, user_guest, text, client_id, mentions) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 
-COLUMNS = (messages.c.room, messages.c.id, messages.c.ts, messages.c.user_id, messages.c.user_name,
-           messages.c.user_guest, messages.c.text, messages.c.client_id, messages.c.mentions,
-           messages.c.edited_at, messages.c.deleted, messages.c.reactions)
+COLUMNS = (
+    messages.c.room,
+    messages.c.id,
+    messages.c.ts,
+    messages.c.user_id,
+    messages.c.user_name,
+    messages.c.user_guest,
+    messages.c.text,
+    messages.c.client_id,
+    messages.c.mentions,
+    messages.c.edited_at,
+    messages.c.deleted,
+    messages.c.reactions,
+)
 
 
 def message_of(row: Any) -> Message:
     """Return the Message of a row of ``COLUMNS``."""
-    (room, message_id, ts, user_id, user_name, user_guest, text, client_id, mentions, edited_at, deleted,
-     reactions) = row
-    return Message(room, message_id, ts, Member(user_id, user_name, bool(user_guest)), text, client_id,
-                   edited_at=edited_at, deleted=bool(deleted), reactions=json.loads(reactions) if reactions else None,
-                   mentions=tuple(json.loads(mentions)) if mentions else ())
+    (room, message_id, ts, user_id, user_name, user_guest, text, client_id, mentions, edited_at, deleted, reactions) = (
+        row
+    )
+    return Message(
+        room,
+        message_id,
+        ts,
+        Member(user_id, user_name, bool(user_guest)),
+        text,
+        client_id,
+        edited_at=edited_at,
+        deleted=bool(deleted),
+        reactions=json.loads(reactions) if reactions else None,
+        mentions=tuple(json.loads(mentions)) if mentions else (),
+    )
 
 
 class SqlHistory(base.History):
@@ -52,13 +79,17 @@ class SqlHistory(base.History):
         self._clock = clock
         # More storage a process cannot serve without (Redis, with several), asked after the database.
         self.also_check: list[Callable[[], str | None]] = []
-        self._next_id = (database.insert(rooms).values(name=sa.bindparam("room"), last_id=1)
-                         .on_conflict_do_update(index_elements=[rooms.c.name], set_={"last_id": rooms.c.last_id + 1})
-                         .returning(rooms.c.last_id))
+        self._next_id = (
+            database.insert(rooms)
+            .values(name=sa.bindparam("room"), last_id=1)
+            .on_conflict_do_update(index_elements=[rooms.c.name], set_={"last_id": rooms.c.last_id + 1})
+            .returning(rooms.c.last_id)
+        )
         # The hot path's statements, built once: building a statement costs more than SQLite running it.
         self._insert = messages.insert()
-        self._by_client_id = sa.select(*COLUMNS).where(messages.c.room == sa.bindparam("room"),
-                                                       messages.c.client_id == sa.bindparam("client_id"))
+        self._by_client_id = sa.select(*COLUMNS).where(
+            messages.c.room == sa.bindparam("room"), messages.c.client_id == sa.bindparam("client_id")
+        )
 
     def close(self) -> None:
         self.database.close()
@@ -78,25 +109,31 @@ class SqlHistory(base.History):
         return self.database.read(lambda db: list(db.execute(query).scalars()))
 
     def add_room(self, room: str) -> None:
-        statement = (self.database.insert(rooms).values(name=room)
-                     .on_conflict_do_update(index_elements=[rooms.c.name], set_={"removed": 0}))
+        statement = (
+            self.database.insert(rooms)
+            .values(name=room)
+            .on_conflict_do_update(index_elements=[rooms.c.name], set_={"removed": 0})
+        )
         self.database.transaction(lambda db: db.execute(statement))
 
     def remove_room(self, room: str) -> None:
         def work(db: Connection) -> None:
             db.execute(rooms.update().where(rooms.c.name == room).values(removed=1))
             db.execute(messages.delete().where(messages.c.room == room))
+
         self.database.transaction(work)
 
     # --- Messages ---
 
-    def append(self, room: str, user: Member, text: str, client_id: str | None = None,
-               mentions: Iterable[str] = ()) -> tuple[Message, bool]:
+    def append(
+        self, room: str, user: Member, text: str, client_id: str | None = None, mentions: Iterable[str] = ()
+    ) -> tuple[Message, bool]:
         mentions = tuple(mentions)
 
         if self.database.sqlite:
             return self.database.driver_transaction(
-                lambda raw: self._append_sqlite(raw, room, user, text, client_id, mentions))
+                lambda raw: self._append_sqlite(raw, room, user, text, client_id, mentions)
+            )
 
         def work(db: Connection) -> tuple[Message, bool]:
             # Number first: the counter row's lock makes a concurrent resend of the same
@@ -107,29 +144,53 @@ class SqlHistory(base.History):
                 if original is not None:
                     raise Rollback((original, False))
             message = Message(room, message_id, int(self._clock() * 1000), user, text, client_id, mentions=mentions)
-            db.execute(self._insert, {
-                "room": room, "id": message_id, "ts": message.ts, "user_id": user.id, "user_name": user.name,
-                "user_guest": int(user.guest), "text": text, "client_id": client_id,
-                "mentions": json.dumps(list(mentions)) if mentions else None})
+            db.execute(
+                self._insert,
+                {
+                    "room": room,
+                    "id": message_id,
+                    "ts": message.ts,
+                    "user_id": user.id,
+                    "user_name": user.name,
+                    "user_guest": int(user.guest),
+                    "text": text,
+                    "client_id": client_id,
+                    "mentions": json.dumps(list(mentions)) if mentions else None,
+                },
+            )
             return message, True
+
         return self.database.transaction(work)
 
-    def _append_sqlite(self, raw: Any, room: str, user: Member, text: str, client_id: str | None,
-                       mentions: tuple[str, ...]) -> tuple[Message, bool]:
+    def _append_sqlite(
+        self, raw: Any, room: str, user: Member, text: str, client_id: str | None, mentions: tuple[str, ...]
+    ) -> tuple[Message, bool]:
         """Append as ``append`` does on PostgreSQL, on the sqlite3 connection ``raw`` (Database.driver_transaction)."""
         (message_id,) = raw.execute(SQLITE_NEXT_ID, (room,)).fetchone()
         stored_id = None if client_id is None else client_id.encode("utf-8", "surrogatepass")
         if stored_id is not None:
             row = raw.execute(SQLITE_FIND, (room, stored_id)).fetchone()
             if row is not None:
-                exact = [bytes(value).decode("utf-8", "surrogatepass") if isinstance(value, bytes) else value
-                         for value in row]
+                exact = [
+                    bytes(value).decode("utf-8", "surrogatepass") if isinstance(value, bytes) else value
+                    for value in row
+                ]
                 raise Rollback((message_of(exact), False))
         message = Message(room, message_id, int(self._clock() * 1000), user, text, client_id, mentions=mentions)
-        raw.execute(SQLITE_INSERT, (room, message_id, message.ts, user.id, user.name, int(user.guest),
-                                    text.encode("utf-8", "surrogatepass"),
-                                    stored_id,
-                                    json.dumps(list(mentions)) if mentions else None))
+        raw.execute(
+            SQLITE_INSERT,
+            (
+                room,
+                message_id,
+                message.ts,
+                user.id,
+                user.name,
+                int(user.guest),
+                text.encode("utf-8", "surrogatepass"),
+                stored_id,
+                json.dumps(list(mentions)) if mentions else None,
+            ),
+        )
         return message, True
 
     def _find(self, db: Connection, room: str, client_id: str) -> Message | None:
@@ -140,17 +201,24 @@ class SqlHistory(base.History):
         return self.database.read(lambda db: self._find(db, room, client_id))
 
     def before(self, room: str, before_id: int | None, limit: int) -> tuple[list[Message], bool]:
-        query = (sa.select(*COLUMNS)
-                 .where(messages.c.room == room, messages.c.id < (NO_LIMIT if before_id is None else before_id))
-                 .order_by(messages.c.id.desc()).limit(limit + 1))
+        query = (
+            sa.select(*COLUMNS)
+            .where(messages.c.room == room, messages.c.id < (NO_LIMIT if before_id is None else before_id))
+            .order_by(messages.c.id.desc())
+            .limit(limit + 1)
+        )
         rows = self.database.read(lambda db: db.execute(query).all())
         return [message_of(row) for row in reversed(rows[:limit])], len(rows) > limit
 
     def after(self, room: str, after_id: int, limit: int, upto: int | None = None) -> tuple[list[Message], bool]:
-        query = (sa.select(*COLUMNS)
-                 .where(messages.c.room == room, messages.c.id > after_id,
-                        messages.c.id <= (NO_LIMIT if upto is None else upto))
-                 .order_by(messages.c.id).limit(limit + 1))
+        query = (
+            sa.select(*COLUMNS)
+            .where(
+                messages.c.room == room, messages.c.id > after_id, messages.c.id <= (NO_LIMIT if upto is None else upto)
+            )
+            .order_by(messages.c.id)
+            .limit(limit + 1)
+        )
         rows = self.database.read(lambda db: db.execute(query).all())
         return [message_of(row) for row in rows[:limit]], len(rows) > limit
 
@@ -172,4 +240,5 @@ class SqlHistory(base.History):
                 cutoff = int((self._clock() - max_age_seconds) * 1000)
                 deleted += db.execute(messages.delete().where(messages.c.ts < cutoff)).rowcount
             return deleted
+
         return self.database.transaction(work)

@@ -23,8 +23,11 @@ class SqlModeration(base.Moderation):
         self.database.close()
 
     def set_owner(self, room: str, person_id: str) -> None:
-        statement = (self.database.insert(room_owners).values(room=room, person=person_id)
-                     .on_conflict_do_update(index_elements=[room_owners.c.room], set_={"person": person_id}))
+        statement = (
+            self.database.insert(room_owners)
+            .values(room=room, person=person_id)
+            .on_conflict_do_update(index_elements=[room_owners.c.room], set_={"person": person_id})
+        )
         self.database.transaction(lambda db: db.execute(statement))
 
     def owner(self, room: str) -> str | None:
@@ -35,37 +38,55 @@ class SqlModeration(base.Moderation):
         return sa.and_(restrictions.c.kind == kind, restrictions.c.room == room, restrictions.c.person == person_id)
 
     def restrict(self, kind: str, room: str, person_id: str, until: float) -> None:
-        statement = (self.database.insert(restrictions).values(kind=kind, room=room, person=person_id, until=float(until))
-                     .on_conflict_do_update(index_elements=[restrictions.c.kind, restrictions.c.room,
-                                                            restrictions.c.person], set_={"until": float(until)}))
+        statement = (
+            self.database.insert(restrictions)
+            .values(kind=kind, room=room, person=person_id, until=float(until))
+            .on_conflict_do_update(
+                index_elements=[restrictions.c.kind, restrictions.c.room, restrictions.c.person],
+                set_={"until": float(until)},
+            )
+        )
         self.database.transaction(lambda db: db.execute(statement))
 
     def lift(self, kind: str, room: str, person_id: str) -> bool:
         def work(db: Connection) -> bool:
             # One that had ended already goes too, but was not in force.
-            until = db.execute(restrictions.delete().where(self._one(kind, room, person_id))
-                               .returning(restrictions.c.until)).scalar()
+            until = db.execute(
+                restrictions.delete().where(self._one(kind, room, person_id)).returning(restrictions.c.until)
+            ).scalar()
             return until is not None and until > self.wall_clock()
+
         return self.database.transaction(work)
 
     def until(self, kind: str, room: str, person_id: str) -> float | None:
-        query = sa.select(restrictions.c.until).where(self._one(kind, room, person_id),
-                                                      restrictions.c.until > self.wall_clock())
+        query = sa.select(restrictions.c.until).where(
+            self._one(kind, room, person_id), restrictions.c.until > self.wall_clock()
+        )
         return self.database.read(lambda db: db.execute(query).scalar())
 
     def record(self, room: str, action: dict[str, Any]) -> None:
         def work(db: Connection) -> None:
             db.execute(moderation_log.insert().values(room=room, action=json.dumps(action)))
             if self.keep:
-                kept = (sa.select(moderation_log.c.n).where(moderation_log.c.room == room)
-                        .order_by(moderation_log.c.n.desc()).limit(self.keep))
-                db.execute(moderation_log.delete().where(moderation_log.c.room == room,
-                                                         moderation_log.c.n.not_in(kept)))
+                kept = (
+                    sa.select(moderation_log.c.n)
+                    .where(moderation_log.c.room == room)
+                    .order_by(moderation_log.c.n.desc())
+                    .limit(self.keep)
+                )
+                db.execute(
+                    moderation_log.delete().where(moderation_log.c.room == room, moderation_log.c.n.not_in(kept))
+                )
+
         self.database.transaction(work)
 
     def log(self, room: str, limit: int = 100) -> list[dict[str, Any]]:
-        query = (sa.select(moderation_log.c.action).where(moderation_log.c.room == room)
-                 .order_by(moderation_log.c.n.desc()).limit(limit))
+        query = (
+            sa.select(moderation_log.c.action)
+            .where(moderation_log.c.room == room)
+            .order_by(moderation_log.c.n.desc())
+            .limit(limit)
+        )
         actions = self.database.read(lambda db: list(db.execute(query).scalars()))
         return [json.loads(action) for action in reversed(actions)]
 
@@ -73,4 +94,5 @@ class SqlModeration(base.Moderation):
         def work(db: Connection) -> None:
             db.execute(room_owners.delete().where(room_owners.c.room == room))
             db.execute(restrictions.delete().where(restrictions.c.room == room))
+
         self.database.transaction(work)

@@ -20,21 +20,35 @@ class SqlReads(base.Reads):
 
     def mark(self, member: Member, room: str, upto: int) -> int | None:
         def work(db: Connection) -> int | None:
-            previous = db.execute(sa.select(read_markers.c.upto).where(
-                read_markers.c.person == member.id, read_markers.c.room == room).with_for_update()).scalar() or 0
+            previous = (
+                db.execute(
+                    sa.select(read_markers.c.upto)
+                    .where(read_markers.c.person == member.id, read_markers.c.room == room)
+                    .with_for_update()
+                ).scalar()
+                or 0
+            )
             if upto <= previous:
                 raise Rollback(None)
-            db.execute(self.database.insert(read_markers)
-                       .values(person=member.id, room=room, upto=upto, name=member.name, guest=int(member.guest))
-                       .on_conflict_do_update(index_elements=[read_markers.c.person, read_markers.c.room],
-                                              set_={"upto": upto, "name": member.name, "guest": int(member.guest)},
-                                              where=read_markers.c.upto < upto))
+            db.execute(
+                self.database.insert(read_markers)
+                .values(person=member.id, room=room, upto=upto, name=member.name, guest=int(member.guest))
+                .on_conflict_do_update(
+                    index_elements=[read_markers.c.person, read_markers.c.room],
+                    set_={"upto": upto, "name": member.name, "guest": int(member.guest)},
+                    where=read_markers.c.upto < upto,
+                )
+            )
             return previous
+
         return self.database.transaction(work)
 
     def start(self, person_id: str, room: str, upto: int) -> None:
-        statement = (self.database.insert(read_markers).values(person=person_id, room=room, upto=upto, name="", guest=0)
-                     .on_conflict_do_nothing(index_elements=[read_markers.c.person, read_markers.c.room]))
+        statement = (
+            self.database.insert(read_markers)
+            .values(person=person_id, room=room, upto=upto, name="", guest=0)
+            .on_conflict_do_nothing(index_elements=[read_markers.c.person, read_markers.c.room])
+        )
         self.database.transaction(lambda db: db.execute(statement))
 
     def marker(self, person_id: str, room: str) -> int:
@@ -43,23 +57,31 @@ class SqlReads(base.Reads):
 
     def readers(self, room: str, message_id: int, limit: int) -> tuple[list[Member], bool]:
         # A marker set by start() has no name: that person never read anything here themselves.
-        query = (sa.select(read_markers.c.person, read_markers.c.name, read_markers.c.guest)
-                 .where(read_markers.c.room == room, read_markers.c.upto >= message_id, read_markers.c.name != "")
-                 .order_by(read_markers.c.upto, read_markers.c.person).limit(limit + 1))
+        query = (
+            sa.select(read_markers.c.person, read_markers.c.name, read_markers.c.guest)
+            .where(read_markers.c.room == room, read_markers.c.upto >= message_id, read_markers.c.name != "")
+            .order_by(read_markers.c.upto, read_markers.c.person)
+            .limit(limit + 1)
+        )
         rows = self.database.read(lambda db: db.execute(query).all())
         return [Member(person, name, bool(guest)) for person, name, guest in rows[:limit]], len(rows) > limit
 
     def mention(self, room: str, message_id: int, person_ids: list[str]) -> None:
         if not person_ids:
             return
-        statement = (self.database.insert(mentions)
-                     .values([{"room": room, "person": person, "id": message_id} for person in person_ids])
-                     .on_conflict_do_nothing())
+        statement = (
+            self.database.insert(mentions)
+            .values([{"room": room, "person": person, "id": message_id} for person in person_ids])
+            .on_conflict_do_nothing()
+        )
         self.database.transaction(lambda db: db.execute(statement))
 
     def mentions_after(self, person_id: str, room: str, after_id: int) -> int:
-        query = (sa.select(sa.func.count()).select_from(mentions)
-                 .where(mentions.c.room == room, mentions.c.person == person_id, mentions.c.id > after_id))
+        query = (
+            sa.select(sa.func.count())
+            .select_from(mentions)
+            .where(mentions.c.room == room, mentions.c.person == person_id, mentions.c.id > after_id)
+        )
         return self.database.read(lambda db: db.execute(query).scalar_one())
 
     def join(self, person_id: str, room: str) -> None:
@@ -78,4 +100,5 @@ class SqlReads(base.Reads):
         def work(db: Connection) -> None:
             for table in (read_markers, memberships, mentions):
                 db.execute(table.delete().where(table.c.room == room))
+
         self.database.transaction(work)

@@ -34,14 +34,16 @@ class ExactText(sa.types.TypeDecorator[str]):
 
 
 rooms = sa.Table(
-    "rooms", metadata,
+    "rooms",
+    metadata,
     sa.Column("name", sa.Text, primary_key=True),
     sa.Column("last_id", sa.BigInteger, nullable=False, server_default="0"),  # never goes back
     sa.Column("removed", sa.Integer, nullable=False, server_default="0"),
 )
 
 messages = sa.Table(
-    "messages", metadata,
+    "messages",
+    metadata,
     sa.Column("room", sa.Text, primary_key=True),
     sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
     sa.Column("ts", sa.BigInteger, nullable=False),  # milliseconds since the Unix epoch
@@ -55,18 +57,26 @@ messages = sa.Table(
     sa.Column("reactions", sa.Text),  # JSON: emoji -> [person ids], NULL for none
     sa.Column("mentions", sa.Text),  # JSON: the person ids it mentions, NULL for none
 )
-sa.Index("messages_by_client_id", messages.c.room, messages.c.client_id, unique=True,
-         sqlite_where=messages.c.client_id.isnot(None), postgresql_where=messages.c.client_id.isnot(None))
+sa.Index(
+    "messages_by_client_id",
+    messages.c.room,
+    messages.c.client_id,
+    unique=True,
+    sqlite_where=messages.c.client_id.isnot(None),
+    postgresql_where=messages.c.client_id.isnot(None),
+)
 sa.Index("messages_by_time", messages.c.ts)
 
 change_seq = sa.Table(
-    "change_seq", metadata,
+    "change_seq",
+    metadata,
     sa.Column("room", sa.Text, primary_key=True),
     sa.Column("last_change", sa.BigInteger, nullable=False),  # never goes back, as rooms.last_id
 )
 
 changes = sa.Table(
-    "changes", metadata,
+    "changes",
+    metadata,
     sa.Column("room", sa.Text, primary_key=True),
     sa.Column("change", sa.BigInteger, primary_key=True, autoincrement=False),
     sa.Column("id", sa.BigInteger, nullable=False),  # the message changed
@@ -74,7 +84,8 @@ changes = sa.Table(
 )
 
 dm_people = sa.Table(
-    "dm_people", metadata,
+    "dm_people",
+    metadata,
     sa.Column("person", sa.Text, primary_key=True),  # one of the two people
     sa.Column("dm", sa.Text, primary_key=True),
     sa.Column("other_id", sa.Text, nullable=False),  # the other one, as last recorded
@@ -84,7 +95,8 @@ dm_people = sa.Table(
 sa.Index("dm_people_by_dm", dm_people.c.dm)
 
 read_markers = sa.Table(
-    "read_markers", metadata,
+    "read_markers",
+    metadata,
     sa.Column("person", sa.Text, primary_key=True),
     sa.Column("room", sa.Text, primary_key=True),
     sa.Column("upto", sa.BigInteger, nullable=False),  # the id read up to: only ever grows
@@ -94,27 +106,31 @@ read_markers = sa.Table(
 sa.Index("read_markers_by_room", read_markers.c.room, read_markers.c.upto)
 
 memberships = sa.Table(
-    "memberships", metadata,
+    "memberships",
+    metadata,
     sa.Column("person", sa.Text, primary_key=True),
     sa.Column("room", sa.Text, primary_key=True),
 )
 sa.Index("memberships_by_room", memberships.c.room)
 
 mentions = sa.Table(
-    "mentions", metadata,
+    "mentions",
+    metadata,
     sa.Column("room", sa.Text, primary_key=True),
     sa.Column("person", sa.Text, primary_key=True),
     sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
 )
 
 room_owners = sa.Table(
-    "room_owners", metadata,
+    "room_owners",
+    metadata,
     sa.Column("room", sa.Text, primary_key=True),
     sa.Column("person", sa.Text, nullable=False),
 )
 
 restrictions = sa.Table(
-    "restrictions", metadata,
+    "restrictions",
+    metadata,
     sa.Column("kind", sa.Text, primary_key=True),  # ban or mute
     sa.Column("room", sa.Text, primary_key=True),
     sa.Column("person", sa.Text, primary_key=True),
@@ -122,7 +138,8 @@ restrictions = sa.Table(
 )
 
 moderation_log = sa.Table(
-    "moderation_log", metadata,
+    "moderation_log",
+    metadata,
     sa.Column("n", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("room", sa.Text, nullable=False),
     sa.Column("action", sa.Text, nullable=False),  # the action as JSON

@@ -21,8 +21,9 @@ def run_migrations(connection: sa.Connection) -> None:
         connection.execute(sa.select(sa.func.pg_advisory_lock(MIGRATION_LOCK)))
         connection.commit()
     try:
-        context.configure(connection=connection, target_metadata=metadata,
-                          render_as_batch=connection.dialect.name == "sqlite")
+        context.configure(
+            connection=connection, target_metadata=metadata, render_as_batch=connection.dialect.name == "sqlite"
+        )
         with context.begin_transaction():
             context.run_migrations()
         connection.commit()

@@ -22,12 +22,16 @@ depends_on = None
 def tables() -> sa.MetaData:
     """Return the tables of this revision, frozen here as they were (schema.py moves on)."""
     metadata = sa.MetaData()
-    sa.Table("rooms", metadata,
-             sa.Column("name", sa.Text, primary_key=True),
-             sa.Column("last_id", sa.BigInteger, nullable=False, server_default="0"),
-             sa.Column("removed", sa.Integer, nullable=False, server_default="0"))
+    sa.Table(
+        "rooms",
+        metadata,
+        sa.Column("name", sa.Text, primary_key=True),
+        sa.Column("last_id", sa.BigInteger, nullable=False, server_default="0"),
+        sa.Column("removed", sa.Integer, nullable=False, server_default="0"),
+    )
     messages = sa.Table(
-        "messages", metadata,
+        "messages",
+        metadata,
         sa.Column("room", sa.Text, primary_key=True),
         sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
         sa.Column("ts", sa.BigInteger, nullable=False),
@@ -39,52 +43,86 @@ def tables() -> sa.MetaData:
         sa.Column("edited_at", sa.BigInteger),
         sa.Column("deleted", sa.Integer, nullable=False, server_default="0"),
         sa.Column("reactions", sa.Text),
-        sa.Column("mentions", sa.Text))
-    sa.Index("messages_by_client_id", messages.c.room, messages.c.client_id, unique=True,
-             sqlite_where=messages.c.client_id.isnot(None), postgresql_where=messages.c.client_id.isnot(None))
+        sa.Column("mentions", sa.Text),
+    )
+    sa.Index(
+        "messages_by_client_id",
+        messages.c.room,
+        messages.c.client_id,
+        unique=True,
+        sqlite_where=messages.c.client_id.isnot(None),
+        postgresql_where=messages.c.client_id.isnot(None),
+    )
     sa.Index("messages_by_time", messages.c.ts)
-    sa.Table("change_seq", metadata,
-             sa.Column("room", sa.Text, primary_key=True),
-             sa.Column("last_change", sa.BigInteger, nullable=False))
-    sa.Table("changes", metadata,
-             sa.Column("room", sa.Text, primary_key=True),
-             sa.Column("change", sa.BigInteger, primary_key=True, autoincrement=False),
-             sa.Column("id", sa.BigInteger, nullable=False),
-             sa.Column("record", sa.Text, nullable=False))
-    dm_people = sa.Table("dm_people", metadata,
-                         sa.Column("person", sa.Text, primary_key=True),
-                         sa.Column("dm", sa.Text, primary_key=True),
-                         sa.Column("other_id", sa.Text, nullable=False),
-                         sa.Column("other_name", sa.Text, nullable=False),
-                         sa.Column("other_guest", sa.Integer, nullable=False))
+    sa.Table(
+        "change_seq",
+        metadata,
+        sa.Column("room", sa.Text, primary_key=True),
+        sa.Column("last_change", sa.BigInteger, nullable=False),
+    )
+    sa.Table(
+        "changes",
+        metadata,
+        sa.Column("room", sa.Text, primary_key=True),
+        sa.Column("change", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("id", sa.BigInteger, nullable=False),
+        sa.Column("record", sa.Text, nullable=False),
+    )
+    dm_people = sa.Table(
+        "dm_people",
+        metadata,
+        sa.Column("person", sa.Text, primary_key=True),
+        sa.Column("dm", sa.Text, primary_key=True),
+        sa.Column("other_id", sa.Text, nullable=False),
+        sa.Column("other_name", sa.Text, nullable=False),
+        sa.Column("other_guest", sa.Integer, nullable=False),
+    )
     sa.Index("dm_people_by_dm", dm_people.c.dm)
-    read_markers = sa.Table("read_markers", metadata,
-                            sa.Column("person", sa.Text, primary_key=True),
-                            sa.Column("room", sa.Text, primary_key=True),
-                            sa.Column("upto", sa.BigInteger, nullable=False),
-                            sa.Column("name", sa.Text, nullable=False),
-                            sa.Column("guest", sa.Integer, nullable=False))
+    read_markers = sa.Table(
+        "read_markers",
+        metadata,
+        sa.Column("person", sa.Text, primary_key=True),
+        sa.Column("room", sa.Text, primary_key=True),
+        sa.Column("upto", sa.BigInteger, nullable=False),
+        sa.Column("name", sa.Text, nullable=False),
+        sa.Column("guest", sa.Integer, nullable=False),
+    )
     sa.Index("read_markers_by_room", read_markers.c.room, read_markers.c.upto)
-    memberships = sa.Table("memberships", metadata,
-                           sa.Column("person", sa.Text, primary_key=True),
-                           sa.Column("room", sa.Text, primary_key=True))
+    memberships = sa.Table(
+        "memberships",
+        metadata,
+        sa.Column("person", sa.Text, primary_key=True),
+        sa.Column("room", sa.Text, primary_key=True),
+    )
     sa.Index("memberships_by_room", memberships.c.room)
-    sa.Table("mentions", metadata,
-             sa.Column("room", sa.Text, primary_key=True),
-             sa.Column("person", sa.Text, primary_key=True),
-             sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False))
-    sa.Table("room_owners", metadata,
-             sa.Column("room", sa.Text, primary_key=True),
-             sa.Column("person", sa.Text, nullable=False))
-    sa.Table("restrictions", metadata,
-             sa.Column("kind", sa.Text, primary_key=True),
-             sa.Column("room", sa.Text, primary_key=True),
-             sa.Column("person", sa.Text, primary_key=True),
-             sa.Column("until", sa.Float, nullable=False))
-    moderation_log = sa.Table("moderation_log", metadata,
-                              sa.Column("n", sa.Integer, primary_key=True, autoincrement=True),
-                              sa.Column("room", sa.Text, nullable=False),
-                              sa.Column("action", sa.Text, nullable=False))
+    sa.Table(
+        "mentions",
+        metadata,
+        sa.Column("room", sa.Text, primary_key=True),
+        sa.Column("person", sa.Text, primary_key=True),
+        sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
+    )
+    sa.Table(
+        "room_owners",
+        metadata,
+        sa.Column("room", sa.Text, primary_key=True),
+        sa.Column("person", sa.Text, nullable=False),
+    )
+    sa.Table(
+        "restrictions",
+        metadata,
+        sa.Column("kind", sa.Text, primary_key=True),
+        sa.Column("room", sa.Text, primary_key=True),
+        sa.Column("person", sa.Text, primary_key=True),
+        sa.Column("until", sa.Float, nullable=False),
+    )
+    moderation_log = sa.Table(
+        "moderation_log",
+        metadata,
+        sa.Column("n", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("room", sa.Text, nullable=False),
+        sa.Column("action", sa.Text, nullable=False),
+    )
     sa.Index("moderation_log_by_room", moderation_log.c.room, moderation_log.c.n)
     return metadata
 
@@ -104,8 +142,9 @@ def upgrade() -> None:
             if column.name not in have:
                 # Added by ALTER TABLE in earlier releases, as here: nullable, or with a default.
                 default = column.server_default.arg if column.server_default is not None else None
-                op.add_column(table.name, sa.Column(column.name, column.type, nullable=column.nullable,
-                                                    server_default=default))
+                op.add_column(
+                    table.name, sa.Column(column.name, column.type, nullable=column.nullable, server_default=default)
+                )
         indexes = {index["name"] for index in inspector.get_indexes(table.name)}
         for index in table.indexes:
             if index.name not in indexes:
