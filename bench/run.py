@@ -47,9 +47,7 @@ from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
-# The run environment the documented commands use (docs/benchmarks.md), built from requirements.txt alone.
-RUN_ENV = ROOT / ".venv"
-FLASK, GUNICORN = str(RUN_ENV / "bin" / "flask"), str(RUN_ENV / "bin" / "gunicorn")
+FLASK, GUNICORN = "flask", "gunicorn"  # from the run environment of the checkout that serves (command)
 MODES: dict[str, Callable[[int], list[str]]] = {
     "flask": lambda port: [FLASK, "--app", "app", "run", "--host", "127.0.0.1", "--port", str(port)],
     "gunicorn-threads": lambda port: [
@@ -192,6 +190,14 @@ class Sampler(threading.Thread):
         return round(100 * (w[-1][2] - w[0][2]) / TICKS / ((w[-1][0] - w[0][0]) / 1000), 1) if len(w) > 1 else None
 
 
+def start_postgres() -> Any:
+    """Start a private PostgreSQL server (tests/support/postgres.py, Debian's postgresql package); return it."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from support.postgres import PostgresServer
+
+    return PostgresServer().start()
+
+
 def start_redis(workdir: str) -> tuple[subprocess.Popen[bytes], str]:
     """Start a redis-server that keeps what it acknowledges; return (process, URL)."""
     port = free_port()
@@ -225,15 +231,39 @@ def start_redis(workdir: str) -> tuple[subprocess.Popen[bytes], str]:
     raise RuntimeError("redis-server did not start")
 
 
+def mode_name(mode: str) -> str:
+    """Return the mode of ``mode`` without its checkout: ``gunicorn-gevent@../before`` -> ``gunicorn-gevent``."""
+    return mode.partition("@")[0]
+
+
+def command(mode: str, port: int) -> tuple[list[str], Path]:
+    """Return the command that starts ``mode`` on ``port``, and the folder it runs in.
+
+    ``MODE@DIR`` runs the mode from another checkout of this project (DIR, with its own .venv
+    built from its requirements.txt): the same load against two commits, for a before and after.
+    """
+    name, _, checkout = mode.partition("@")
+    root = Path(checkout).resolve() if checkout else ROOT
+    argv = MODES[name](port)
+    if argv[0] in (FLASK, GUNICORN):
+        argv[0] = str(root / ".venv" / "bin" / argv[0])
+    return argv, root
+
+
 def start_server(
-    mode: str, port: int, workdir: str, redis_url: str | None = None, metrics: bool = False
+    mode: str,
+    port: int,
+    workdir: str,
+    redis_url: str | None = None,
+    metrics: bool = False,
+    database_url: str | None = None,
 ) -> subprocess.Popen[bytes]:
     """Start ``mode`` on ``port`` with the production settings but LIMITS; return once /healthz answers."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CHAT_", "FLASK_", "PROMETHEUS_"))}
     env.update(
         LIMITS,
         CHAT_SECRET_KEY=secrets.token_hex(32),
-        CHAT_HISTORY_DATABASE=str(Path(workdir) / f"{mode}-{port}.sqlite3"),
+        CHAT_HISTORY_DATABASE=str(Path(workdir) / f"{mode_name(mode)}-{port}.sqlite3"),
     )
     if metrics:
         # As in production with several workers: counted in prometheus_client's multiprocess files.
@@ -242,9 +272,12 @@ def start_server(
         env.update(CHAT_METRICS="true", PROMETHEUS_MULTIPROC_DIR=str(directory))
     if redis_url:
         env["CHAT_REDIS_URL"] = redis_url
-    with open(Path(workdir) / f"{mode}-{port}.log", "wb") as log:
+    if database_url:
+        env["CHAT_DATABASE_URL"] = database_url
+    argv, root = command(mode, port)
+    with open(Path(workdir) / f"{mode_name(mode)}-{port}.log", "wb") as log:
         server = subprocess.Popen(
-            MODES[mode](port), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            argv, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )  # its own process group: stopped as one
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -274,8 +307,18 @@ def measure(mode: str, load: Load, workdir: str) -> dict[str, Any]:
     """Benchmark one mode under one load on a server of its own; return its record."""
     n = load.clients
     port = free_port()
-    redis, redis_url = start_redis(workdir) if mode.endswith("-redis") else (None, None)
-    server = start_server(mode, port, workdir, redis_url, load.metrics == "on")
+    redis, redis_url = start_redis(workdir) if mode_name(mode).endswith("-redis") else (None, None)
+    # Several processes share their durable data in PostgreSQL: a private server for the run.
+    postgres = start_postgres() if redis else None
+    try:
+        server = start_server(
+            mode, port, workdir, redis_url, load.metrics == "on", postgres.database() if postgres else None
+        )
+    except BaseException:
+        for helper in (redis, postgres):
+            if helper is not None:
+                helper.stop() if helper is postgres else stop_server(helper)
+        raise
     sampler = Sampler(server.pid)
     time.sleep(1)  # the idle RSS: a second of samples before any client
     started = time.time() * 1000
@@ -314,6 +357,8 @@ def measure(mode: str, load: Load, workdir: str) -> dict[str, Any]:
         stop_server(server)
         if redis is not None:
             stop_server(redis)
+        if postgres is not None:
+            postgres.stop()
     record = {
         "mode": mode,
         "clients": n,
@@ -386,8 +431,10 @@ def print_table(records: list[dict[str, Any]]) -> None:
 
 def prepare(modes: list[str]) -> None:
     """Check what the modes need, install the Node packages, and allow a socket per client."""
-    if set(modes) - {REFERENCE} and not Path(GUNICORN).exists():
-        raise SystemExit(f"{RUN_ENV} is missing: build it with `bash scripts/demo.sh` (or scripts/test.sh)")
+    for mode in set(modes) - {REFERENCE}:
+        program, root = command(mode, 0)
+        if not Path(program[0]).exists():
+            raise SystemExit(f"{root / '.venv'} is missing: build it with `bash scripts/demo.sh` (or scripts/test.sh)")
     install_node_packages()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so a stopped run still stops its server
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)  # a socket per client, in the server and load.js
@@ -425,7 +472,7 @@ def main() -> int:
     )
     args = parser.parse_args()
     modes = args.mode.split(",")
-    if unknown := set(modes) - set(MODES):
+    if unknown := {mode_name(mode) for mode in modes} - set(MODES):
         parser.error(f"unknown mode {', '.join(unknown)}")
     prepare(modes)
     records = []

@@ -29,7 +29,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from run import LIMITS_NOTE, MODES, REFERENCE, ROOT, Load, measure, prepare
+from run import LIMITS_NOTE, MODES, REFERENCE, ROOT, Load, measure, mode_name, prepare
 
 Record = dict[str, Any]
 
@@ -111,6 +111,8 @@ def report(
     print("| measure | " + " | ".join(names[server] for server in servers) + " |")
     print("|---|" + "---|" * len(servers))
     for key, title in MEASURES:
+        if key == "max" and args.fixed_only:
+            continue
         row = [" / ".join(cell(key, *runs[server]) for runs in rounds) for server in servers]
         print(f"| {title.format(deliveries=args.deliveries, clients=args.clients)} | " + " | ".join(row) + " |")
     print(f"\nThis server: {LIMITS_NOTE} The reference keeps socket.io's defaults.")
@@ -131,7 +133,8 @@ def main() -> int:
     parser.add_argument(
         "--servers",
         default=f"{REFERENCE},gunicorn-gevent",
-        help=f"comma-separated modes of run.py, in the order each round runs them: {', '.join(MODES)}",
+        help=f"comma-separated modes of run.py, in the order each round runs them: {', '.join(MODES)};"
+        " MODE@DIR runs MODE from another checkout (with its own .venv), for a before and after",
     )
     parser.add_argument("--clients", type=int, default=500, help="N, the clients every message reaches")
     parser.add_argument(
@@ -146,9 +149,12 @@ def main() -> int:
     parser.add_argument("--max-steps", type=int, default=20, help="most steps of one saturation run")
     parser.add_argument("--senders", type=int, default=10, help="clients that send (at most N)")
     parser.add_argument("--out", type=Path, help="append every run's JSON line to this file")
+    parser.add_argument(
+        "--fixed-only", action="store_true", help="skip the saturating runs: the CPU per delivery at one rate only"
+    )
     args = parser.parse_args()
     servers = args.servers.split(",")
-    if unknown := set(servers) - set(MODES):
+    if unknown := {mode_name(server) for server in servers} - set(MODES):
         parser.error(f"unknown server {', '.join(sorted(unknown))}")
     prepare(servers)
     header = f"Measured {machine()}."
@@ -162,7 +168,7 @@ def main() -> int:
             runs: dict[str, tuple[Record, Record]] = {}
             for server in servers:
                 records = []
-                for load in (fixed_load, saturating):
+                for load in (fixed_load,) if args.fixed_only else (fixed_load, saturating):
                     print(
                         f"side_by_side.py: round {number}, {server}, "
                         f"{'saturating' if load.saturate else f'{args.deliveries} deliveries/s'}",
@@ -177,7 +183,8 @@ def main() -> int:
                     if args.out:
                         with open(args.out, "a") as out:
                             out.write(json.dumps(record) + "\n")
-                runs[server] = (records[0], records[1])
+                # Without a saturating run (--fixed-only) its figure is a dash: an empty record.
+                runs[server] = (records[0], records[1] if len(records) > 1 else {"ok": True})
                 print(
                     f"side_by_side.py: round {number}, {server}: {cell('cpu', *runs[server])} µs a delivery, "
                     f"max {cell('max', *runs[server])} deliveries/s",
