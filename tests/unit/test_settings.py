@@ -53,7 +53,7 @@ def test_the_table_shows_derived_defaults_computed() -> None:
 )
 def test_environment_values_are_parsed_by_type(name: str, text: str, value: Any) -> None:
     """Parse CHAT_<name> as JSON, except that a string setting keeps text that is JSON of another type."""
-    assert settings.Setting(name, settings._BY_NAME[name].type, settings.DEFAULTS[name], None, "m").parse(text) == value
+    assert settings.Setting(name, settings.BY_NAME[name].type, settings.DEFAULTS[name], None, "m").parse(text) == value
 
 
 def test_a_setting_from_the_environment_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
