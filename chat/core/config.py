@@ -7,7 +7,7 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Settings:
-    """The limits and sizes the chat's rules apply (chat/settings.py documents each key)."""
+    """The limits and sizes the chat's rules apply (chat/settings/declared.py documents each key)."""
 
     default_room: str = "general"
     max_message_length: int = 2000

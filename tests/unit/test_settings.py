@@ -26,7 +26,7 @@ def test_the_readme_table_is_the_generated_one() -> None:
     """Keep README.md's settings table equal to the one the settings write."""
     block = settings.readme_table(README.read_text(encoding="utf-8"))
     assert block.strip() == settings.table().strip(), (
-        "README.md's settings table differs from chat/settings.py: regenerate it with "
+        "README.md's settings table differs from chat/settings/declared.py: regenerate it with "
         "`python -m chat.settings --readme` (or print it with `python -m chat.settings`)"
     )
 
