@@ -195,7 +195,7 @@ def start_postgres() -> Any:
     sys.path.insert(0, str(ROOT / "tests"))
     from support.postgres import PostgresServer
 
-    return PostgresServer().start()
+    return PostgresServer(fsync=True).start()
 
 
 def start_redis(workdir: str) -> tuple[subprocess.Popen[bytes], str]:

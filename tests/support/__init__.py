@@ -6,10 +6,11 @@
 - ``support.relay``: a TCP relay a test can cut.
 - ``support.page``: the browser tests' Chromium settings and helpers on the demo page.
 
-pytest.ini puts tests/ on the path (``pythonpath = . tests``), so test modules import these
+pyproject.toml puts tests/ on pytest's path (``pythonpath = [".", "tests"]``), so test modules import these
 as ``support`` whatever pytest's import mode.
 """
 
+import socket
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -20,3 +21,10 @@ TEST_SETTINGS = {"TESTING": True, "SECRET_KEY": TEST_SECRET}
 
 MAX_MESSAGE_ID = 2**53 - 1  # the documented bound (docs/protocol.md, Limits)
 HANDSHAKE = "/socket.io/?EIO=4&transport=polling"  # an Engine.IO handshake's path, on long-polling
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

@@ -16,8 +16,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from support import TIMEOUT
-from support.servers import free_port
+from support import TIMEOUT, free_port
 
 
 def postgres_bin() -> Path | None:
@@ -29,7 +28,9 @@ def postgres_bin() -> Path | None:
 class PostgresServer:
     """A PostgreSQL server on a free loopback port, trusting local connections; ``database()`` makes empty ones."""
 
-    def __init__(self) -> None:
+    def __init__(self, fsync: bool = False) -> None:
+        """Prepare a server; ``fsync`` as in production (the benchmarks), off for the tests' speed."""
+        self.fsync = fsync
         self.bin = postgres_bin()
         self.port = free_port()
         self.directory = Path(tempfile.mkdtemp(prefix="chat-postgres-"))
@@ -78,7 +79,7 @@ class PostgresServer:
                 "-c",
                 "listen_addresses=127.0.0.1",
                 "-c",
-                "fsync=off",
+                f"fsync={'on' if self.fsync else 'off'}",
                 "-c",
                 "max_connections=300",
             ],

@@ -11,15 +11,7 @@ from pathlib import Path
 
 import requests
 
-from support import ROOT, TIMEOUT
-
-
-def free_port():
-    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
+from support import ROOT, TIMEOUT, free_port
 
 # The run environment, built from requirements.txt alone by scripts/demo.sh and scripts/test.sh.
 # Servers start from it, not from the tests' own Python, whose test packages (pytest brings
