@@ -64,6 +64,14 @@ def chat() -> Chat:
     return core
 
 
+def current_sid() -> str:
+    """Return the Socket.IO id of the connection whose event is being handled."""
+    # Flask-SocketIO sets ``sid`` on Flask's request for each Socket.IO event at run time;
+    # Flask's Request type does not declare it, so this is the one place that says so.
+    sid: str = request.sid  # type: ignore[attr-defined]
+    return sid
+
+
 def is_full() -> bool:
     """Return whether the current connection speaks the full protocol."""
     return bool(session.get("protocol") == FULL_PROTOCOL)
@@ -91,7 +99,7 @@ def client_event(name: str, limit: bool = True) -> Callable[[Handler], Handler]:
         def handle(*args: Any) -> Any:
             try:
                 if limit:
-                    chat().messages.take_flood(request.sid)
+                    chat().messages.take_flood(current_sid())
                 return handler(*args)
             except ChatError as error:
                 return refuse(name, error)
@@ -105,7 +113,7 @@ def client_event(name: str, limit: bool = True) -> Callable[[Handler], Handler]:
 def refuse(name: str, error: ChatError) -> dict[str, Any]:
     """Tell the sender of event ``name`` it was refused; return the refusal for its acknowledgement."""
     metrics.refused(name, error.code)
-    socketio.emit(ERROR_EVENT, {"event": name, **error.as_dict()}, to=request.sid)
+    socketio.emit(ERROR_EVENT, {"event": name, **error.as_dict()}, to=current_sid())
     return {"ok": False, **error.as_dict()}
 
 

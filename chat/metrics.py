@@ -30,6 +30,7 @@ import logging
 import os
 import threading
 import time
+from typing import TypeVar
 
 from flask import Blueprint, Response, abort, current_app, request
 from prometheus_client import (
@@ -142,7 +143,10 @@ def count_deliveries(manager):
     transport.count_recipients(manager, delivered)
 
 
-def time_history(history):
+HistoryT = TypeVar("HistoryT")
+
+
+def time_history(history: HistoryT) -> HistoryT:
     """Time ``history``'s appends and reads into ``chat_history_seconds``, wrapping this instance only."""
     for name, operation in HISTORY_OPERATIONS.items():
         method = getattr(history, name, None)

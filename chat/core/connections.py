@@ -118,6 +118,7 @@ class Connections:
         """
         departures: list[tuple[str, Member]] = []
         if self._tokens:
+            assert handshake.person_id is not None, "with tokens, handshake() takes the person from the token"
             member = self._presence.connect(connection, handshake.person_id, handshake.name)
             if handshake.name is not None and not _is_name_or_numbered(member.name, handshake.name):
                 # A person already online keeps their name, but with tokens the newest token says it.
@@ -212,6 +213,7 @@ class Connections:
             if member is not None:
                 return member, departures
         member, departures = self._presence.connect_guest(connection, secrets.token_urlsafe(9), name, browser)
+        assert member is not None, "a new guest id has no connection open elsewhere, so connect_guest adds it"
         return member, departures
 
 

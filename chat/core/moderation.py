@@ -8,7 +8,7 @@ recorded by the moderation store and shown to the room's full-protocol connectio
 banned or muted.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..model import ChatError, Member, iso_time, room_group
@@ -139,7 +139,7 @@ class Moderation:
         self._port.to_groups(room_group(room), "moderation", notice)
         return notice
 
-    def _remove(self, room: str, connections: list[str]) -> None:
+    def _remove(self, room: str, connections: Iterable[str]) -> None:
         """Take ``connections`` (of one person, on any process) out of ``room``; tell the room if the person left."""
         for connection in connections:
             try:

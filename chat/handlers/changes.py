@@ -8,9 +8,7 @@ and anyone else is refused ``not_found``.
 
 from typing import Any
 
-from flask import request
-
-from ..events import chat, full_protocol_event
+from ..events import chat, current_sid, full_protocol_event
 from ..model import ChatError
 from ..validation import conversation, message_id, message_text, reaction_emoji, reaction_flag
 
@@ -33,7 +31,7 @@ def edit_message(payload: dict[str, Any]) -> dict[str, Any]:
     core = chat()
     room, target = _target(payload)
     text = message_text((payload.get("text"),), core.settings.max_message_length)
-    return {"ok": True, **core.changes.edit(request.sid, room, target, text)}
+    return {"ok": True, **core.changes.edit(current_sid(), room, target, text)}
 
 
 @full_protocol_event("delete-message")
@@ -43,7 +41,7 @@ def delete_message(payload: dict[str, Any]) -> dict[str, Any]:
     Everyone in the room, the sender included, gets ``message-deleted``; in a DM, both people.
     """
     room, target = _target(payload)
-    return {"ok": True, **chat().changes.delete(request.sid, room, target)}
+    return {"ok": True, **chat().changes.delete(current_sid(), room, target)}
 
 
 @full_protocol_event("react")
@@ -57,7 +55,7 @@ def react(payload: dict[str, Any]) -> dict[str, Any]:
     room, target = _target(payload)
     emoji = reaction_emoji(payload.get("emoji"), core.settings.max_emoji_length)
     on = reaction_flag(payload.get("on", True))
-    change = core.changes.react(request.sid, room, target, emoji, on)
+    change = core.changes.react(current_sid(), room, target, emoji, on)
     if change is None:
         return {"ok": True, "unchanged": True}
     return {"ok": True, **change}

@@ -4,7 +4,7 @@ from flask import request, session
 from flask_socketio import ConnectionRefusedError, emit
 
 from .. import metrics, socketio, sweeper
-from ..events import USER_JOINED, USER_LEFT, chat, is_full
+from ..events import USER_JOINED, USER_LEFT, chat, current_sid, is_full
 from ..model import SEED, ChatError
 from ..validation import FULL_PROTOCOL
 
@@ -17,7 +17,7 @@ def connect(auth: object = None) -> None:
     with its unread counts in every room its person belongs to, then a ``presence``
     snapshot of each room it enters; the others in those rooms get ``member-joined``.
     """
-    core, sid = chat(), request.sid
+    core, sid = chat(), current_sid()
     try:
         handshake = core.connections.handshake(auth)
     except ChatError as error:
@@ -39,6 +39,6 @@ def disconnect(reason: object = None) -> None:
     Seed clients are told only if presence still knew the connection: when other
     processes took this one for dead, they dropped it and said it left already.
     """
-    sid = request.sid
+    sid = current_sid()
     if chat().connections.disconnect(sid, is_full()):
         socketio.emit("user-left", USER_LEFT, to=SEED, skip_sid=sid)

@@ -7,9 +7,7 @@ that does not exist.
 
 from typing import Any
 
-from flask import request
-
-from ..events import chat, full_protocol_event
+from ..events import chat, current_sid, full_protocol_event
 from ..validation import person_id as valid_person_id
 
 
@@ -22,7 +20,7 @@ def open_dm(payload: dict[str, Any]) -> dict[str, Any]:
     connections and to the opener's other connections.
     """
     person = valid_person_id(payload.get("person"))
-    return {"ok": True, "dm": chat().dms.open(request.sid, person)}
+    return {"ok": True, "dm": chat().dms.open(current_sid(), person)}
 
 
 @full_protocol_event("list-dms", limit=False)
@@ -32,4 +30,4 @@ def list_dms(payload: dict[str, Any]) -> dict[str, Any]:
     A page asks on every connect, so it takes from the read allowance, as mark-read does,
     not from the flood allowance that sending needs.
     """
-    return {"ok": True, "dms": chat().dms.mine(request.sid)}
+    return {"ok": True, "dms": chat().dms.mine(current_sid())}

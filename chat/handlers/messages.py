@@ -5,7 +5,7 @@ from typing import Any
 from flask import current_app, request, session
 
 from .. import metrics, socketio, transport
-from ..events import chat, client_event, full_protocol_event, refuse
+from ..events import chat, client_event, current_sid, full_protocol_event, refuse
 from ..mentions import requested as requested_mentions
 from ..model import ChatError
 from ..validation import client_id as valid_client_id
@@ -21,7 +21,7 @@ def new_message(*args: Any) -> dict[str, Any]:
     """
     core = chat()
     text = message_text(args, core.settings.max_message_length)
-    if core.messages.post_default(request.sid, text).new:
+    if core.messages.post_default(current_sid(), text).new:
         metrics.message_accepted()
     return {"ok": True}
 
@@ -39,7 +39,7 @@ def send_message(payload: dict[str, Any]) -> dict[str, Any]:
     text = message_text((payload.get("text"),), core.settings.max_message_length)
     client_id = valid_client_id(payload.get("clientId"))
     mentions = requested_mentions(payload.get("mentions"), core.settings.max_mentions)
-    sent = core.messages.send(request.sid, room, text, client_id, mentions)
+    sent = core.messages.send(current_sid(), room, text, client_id, mentions)
     if sent.new:
         metrics.message_accepted()
     if sent.duplicate:
@@ -56,7 +56,7 @@ def history_page(payload: dict[str, Any]) -> dict[str, Any]:
     limit = payload.get("limit")
     if limit is not None:
         limit = page_limit(limit, core.settings.history_page_max)
-    messages, more = core.messages.history_page(request.sid, room, before, limit)
+    messages, more = core.messages.history_page(current_sid(), room, before, limit)
     return {"ok": True, "room": room, "messages": [m.as_dict() for m in messages], "more": more}
 
 
@@ -66,7 +66,7 @@ def typing(payload: dict[str, Any]) -> dict[str, Any]:
 
     Typing events over their own small allowance are dropped quietly.
     """
-    core, sid = chat(), request.sid
+    core, sid = chat(), current_sid()
     if not core.messages.take_typing_allowance(sid):
         return {"ok": True, "dropped": True}
     room = conversation(payload.get("room"))
@@ -84,7 +84,7 @@ def unknown_event(event: str, *args: Any) -> dict[str, Any]:
 
     A client that passed a callback is answered, so it does not wait for nothing.
     """
-    current_app.logger.info("ignored unknown event %.64r from %s", event, request.sid)
+    current_app.logger.info("ignored unknown event %.64r from %s", event, current_sid())
     metrics.refused(event, "unknown_event")
     return {"ok": False, "error": f"unknown event {event[:64]!r}", "code": "unknown_event"}
 
@@ -98,7 +98,7 @@ def refused_unread(refusal: dict[str, Any]) -> dict[str, Any]:
     without being parsed. Either takes a token from the flood allowance; a reserved name
     is logged once per connection.
     """
-    event, sid = refusal["event"][:64], request.sid
+    event, sid = refusal["event"][:64], current_sid()
     try:
         chat().messages.take_flood(sid)
         if refusal["code"] == "reserved_event":
@@ -117,6 +117,6 @@ def refused_unread(refusal: dict[str, Any]) -> dict[str, Any]:
 @socketio.on_error_default
 def internal_error(error: Exception) -> dict[str, Any]:
     """Log a handler's unexpected exception; refuse the event to its sender, keep serving."""
-    current_app.logger.exception("error handling a Socket.IO event from %s", request.sid)
+    current_app.logger.exception("error handling a Socket.IO event from %s", current_sid())
     metrics.refused(getattr(request, "event", {}).get("message"), "internal")
     return {"ok": False, "error": "internal server error", "code": "internal"}

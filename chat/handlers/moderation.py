@@ -6,9 +6,7 @@ notices and records are chat/core/moderation.py's.
 
 from typing import Any
 
-from flask import request
-
-from ..events import chat, full_protocol_event, is_admin
+from ..events import chat, current_sid, full_protocol_event, is_admin
 from ..model import ChatError
 from ..validation import duration, message_id, moderation_reason, page_limit, person_id, room_name
 
@@ -24,7 +22,7 @@ def remove_message(payload: dict[str, Any]) -> dict[str, Any]:
     target = message_id(payload.get("id"), "id")
     if target is None:
         raise ChatError("bad_arguments", "id must be the id of a message in the room")
-    return {"ok": True, **chat().moderation.remove_message(request.sid, is_admin(), room, target)}
+    return {"ok": True, **chat().moderation.remove_message(current_sid(), is_admin(), room, target)}
 
 
 @full_protocol_event("ban")
@@ -40,7 +38,7 @@ def ban(payload: dict[str, Any]) -> dict[str, Any]:
     room, target = room_name(payload.get("room")), person_id(payload.get("person"))
     seconds = duration(payload.get("seconds"), "seconds", core.settings.max_ban_seconds)
     reason = moderation_reason(payload.get("reason"), core.settings.max_moderation_reason)
-    return {"ok": True, "notice": core.moderation.ban(request.sid, is_admin(), room, target, seconds, reason)}
+    return {"ok": True, "notice": core.moderation.ban(current_sid(), is_admin(), room, target, seconds, reason)}
 
 
 @full_protocol_event("mute")
@@ -54,21 +52,21 @@ def mute(payload: dict[str, Any]) -> dict[str, Any]:
     room, target = room_name(payload.get("room")), person_id(payload.get("person"))
     seconds = duration(payload.get("seconds"), "seconds", core.settings.max_mute_seconds)
     reason = moderation_reason(payload.get("reason"), core.settings.max_moderation_reason)
-    return {"ok": True, "notice": core.moderation.mute(request.sid, is_admin(), room, target, seconds, reason)}
+    return {"ok": True, "notice": core.moderation.mute(current_sid(), is_admin(), room, target, seconds, reason)}
 
 
 @full_protocol_event("unban")
 def unban(payload: dict[str, Any]) -> dict[str, Any]:
     """Sent by a room's owner or an administrator with a room and a person: end their ban; the room gets the notice."""
     room, target = room_name(payload.get("room")), person_id(payload.get("person"))
-    return {"ok": True, "notice": chat().moderation.lift("ban", request.sid, is_admin(), room, target)}
+    return {"ok": True, "notice": chat().moderation.lift("ban", current_sid(), is_admin(), room, target)}
 
 
 @full_protocol_event("unmute")
 def unmute(payload: dict[str, Any]) -> dict[str, Any]:
     """Sent by a room's owner or an administrator with a room and a person: end their mute; the room gets the notice."""
     room, target = room_name(payload.get("room")), person_id(payload.get("person"))
-    return {"ok": True, "notice": chat().moderation.lift("mute", request.sid, is_admin(), room, target)}
+    return {"ok": True, "notice": chat().moderation.lift("mute", current_sid(), is_admin(), room, target)}
 
 
 @full_protocol_event("moderation-log")
@@ -81,4 +79,4 @@ def moderation_log(payload: dict[str, Any]) -> dict[str, Any]:
     core = chat()
     room = room_name(payload.get("room"))
     limit = page_limit(payload.get("limit", core.settings.history_limit), core.settings.history_page_max)
-    return {"ok": True, "room": room, "actions": core.moderation.log(request.sid, is_admin(), room, limit)}
+    return {"ok": True, "room": room, "actions": core.moderation.log(current_sid(), is_admin(), room, limit)}

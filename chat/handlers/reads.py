@@ -2,9 +2,7 @@
 
 from typing import Any
 
-from flask import request
-
-from ..events import chat, full_protocol_event
+from ..events import chat, current_sid, full_protocol_event
 from ..model import ChatError
 from ..validation import conversation, message_id
 
@@ -24,7 +22,7 @@ def mark_read(payload: dict[str, Any]) -> dict[str, Any]:
     of the person gets ``read-marker``, and the senders of the messages it passed get a
     ``receipt`` each. Requests over the read allowance are dropped quietly, as typing events are.
     """
-    core, sid = chat(), request.sid
+    core, sid = chat(), current_sid()
     if not core.reads.take_allowance(sid):
         return {"ok": True, "dropped": True}
     room = conversation(payload.get("room"))
@@ -39,7 +37,7 @@ def seen_by(payload: dict[str, Any]) -> dict[str, Any]:
     At most SEEN_BY_MAX people, with ``more`` saying whether others have too. Requests over
     the read allowance are dropped quietly.
     """
-    core, sid = chat(), request.sid
+    core, sid = chat(), current_sid()
     if not core.reads.take_allowance(sid):
         return {"ok": True, "dropped": True}
     room = conversation(payload.get("room"))

@@ -2,11 +2,9 @@
 
 from typing import Any
 
-from flask import request
-
-from ..events import chat, full_protocol_event
+from ..events import chat, current_sid, full_protocol_event
 from ..names import display_name
-from ..validation import change_number, conversation, message_id
+from ..validation import change_number, conversation, message_id, room_name
 
 
 @full_protocol_event("list-rooms")
@@ -18,7 +16,7 @@ def list_rooms(payload: dict[str, Any]) -> dict[str, Any]:
 @full_protocol_event("create-room")
 def create_room(payload: dict[str, Any]) -> dict[str, Any]:
     """Sent by a full-protocol client with a room name: create it, tell every full-protocol client."""
-    room = chat().rooms.create(request.sid, payload.get("room"))
+    room = chat().rooms.create(current_sid(), room_name(payload.get("room")))
     return {"ok": True, "room": room}
 
 
@@ -31,7 +29,7 @@ def join(payload: dict[str, Any]) -> dict[str, Any]:
     room = conversation(payload.get("room"))
     last_seen = message_id(payload.get("lastSeen"), "lastSeen")
     last_change = change_number(payload.get("lastChange"), "lastChange")
-    chat().rooms.enter(request.sid, True, room, last_seen, last_change)
+    chat().rooms.enter(current_sid(), True, room, last_seen, last_change)
     return {"ok": True, "room": room}
 
 
@@ -43,7 +41,7 @@ def leave(payload: dict[str, Any]) -> dict[str, Any]:
     the access check is made.
     """
     room = conversation(payload.get("room"))
-    chat().rooms.leave(request.sid, room)
+    chat().rooms.leave(current_sid(), room)
     return {"ok": True, "room": room}
 
 
@@ -53,5 +51,5 @@ def rename(payload: dict[str, Any]) -> dict[str, Any]:
 
     With signed identities the name is the token's, and a rename is refused.
     """
-    member = chat().rooms.rename(request.sid, display_name(payload.get("name")))
+    member = chat().rooms.rename(current_sid(), display_name(payload.get("name")))
     return {"ok": True, "user": member.as_dict()}

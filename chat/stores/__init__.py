@@ -15,11 +15,17 @@ The handlers see only the interfaces of chat/stores/base.py, never which backend
 
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .. import metrics
 from ..validation import is_dm
 from . import base
+
+if TYPE_CHECKING:  # for the annotations only: the functions below import the SQL stores when they run
+    from .sql import Database
+    from .sql.history import SqlHistory
+    from .sql.moderation import SqlModeration
+    from .sql.reads import SqlReads
 
 
 class Stores(NamedTuple):
@@ -37,8 +43,8 @@ class Stores(NamedTuple):
     dms: base.DirectMessages
     reads: base.Reads
     client_manager: object  # the ChatRedisManager for socketio.init_app, or None: Socket.IO's own
-    changes: base.Changes = None  # edits, deletions and reactions
-    moderation: base.Moderation = None  # room owners, bans, mutes and the record of actions
+    changes: base.Changes  # edits, deletions and reactions
+    moderation: base.Moderation  # room owners, bans, mutes and the record of actions
 
 
 class LiveStores(NamedTuple):
@@ -57,7 +63,7 @@ class StartupError(RuntimeError):
     """The settings or the data found make this process unable to start; the message says what to do."""
 
 
-def open_database(config: Mapping[str, Any]) -> Any:
+def open_database(config: Mapping[str, Any]) -> "Database":
     """Open the SQL database of ``config["DATABASE_URL"]``, upgraded to the newest schema unless told not to."""
     from .sql import Database
     from .sql.migrate import current, upgrade
@@ -175,7 +181,11 @@ def open_live_stores(
 
 
 def _redis_stores(
-    config: Mapping[str, Any], emit: Callable[..., Any], history: Any, reads: Any, moderation: Any
+    config: Mapping[str, Any],
+    emit: Callable[..., Any],
+    history: "SqlHistory",
+    reads: "SqlReads",
+    moderation: "SqlModeration",
 ) -> Stores:
     """Return the stores for several processes: live state in Redis, with the message queue's client manager."""
     from redis import Redis

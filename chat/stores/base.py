@@ -380,8 +380,8 @@ class FloodControl(ABC):
         return self.burst > 0
 
     @abstractmethod
-    def open(self, connection: str, address: str) -> None:
-        """Start counting events for a new ``connection`` from ``address``."""
+    def open(self, connection: str, address: str | None) -> None:
+        """Start counting events for a new ``connection`` from ``address`` (None: the server gave none)."""
         raise NotImplementedError(UNIMPLEMENTED)
 
     @abstractmethod

@@ -27,7 +27,7 @@ python-engineio release, in ``engineio/socket.py``, before moving ``WRITTEN_FOR`
 
 from typing import Any
 
-from engineio import exceptions as engineio_exceptions  # type: ignore[import-untyped]
+from engineio import exceptions as engineio_exceptions
 from engineio import packet as eio_packet
 
 from .outbox import Outbox

@@ -11,7 +11,7 @@ names: ``emit_message``, ``encode`` and ``encoded_around`` for the format, and
 import json
 from typing import Any
 
-import socketio  # type: ignore[import-untyped]
+import socketio
 
 QueueMessage = dict[str, Any]
 

@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-import simple_websocket  # type: ignore[import-untyped]
+import simple_websocket
 
 from .framing import frame_of
 from .slow_clients import cut

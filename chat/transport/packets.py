@@ -13,8 +13,8 @@ import logging
 import re
 from typing import Any
 
-from socketio import packet as sio_packet  # type: ignore[import-untyped]
-from socketio.base_server import BaseServer  # type: ignore[import-untyped]
+from socketio import packet as sio_packet
+from socketio.base_server import BaseServer
 
 logger = logging.getLogger(__name__)
 

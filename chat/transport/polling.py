@@ -10,7 +10,7 @@ import urllib.parse
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from engineio.payload import Payload  # type: ignore[import-untyped]
+from engineio.payload import Payload
 
 from .packets import POLLING_PACKET_TYPES, close_connection, frame_problem
 

@@ -13,8 +13,8 @@ import socket
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import simple_websocket  # type: ignore[import-untyped]
-from engineio.async_drivers._websocket_wsgi import SimpleWebSocketWSGI  # type: ignore[import-untyped]
+import simple_websocket
+from engineio.async_drivers._websocket_wsgi import SimpleWebSocketWSGI
 from wsproto.utilities import LocalProtocolError
 
 from .engineio_fork import serve_websocket

@@ -81,14 +81,14 @@ class LocalFloodControl(base.FloodControl):
         self.burst = burst
         self.rate = rate
         self._clock = clock
-        self._open: dict[str, tuple[str, TokenBucket]] = {}  # connection -> (address, bucket)
-        self._parked: dict[str, list[TokenBucket]] = {}  # address -> [bucket, ...]
-        self._parked_order: deque[tuple[float, str, TokenBucket]] = (
+        self._open: dict[str, tuple[str | None, TokenBucket]] = {}  # connection -> (address, bucket)
+        self._parked: dict[str | None, list[TokenBucket]] = {}  # address -> [bucket, ...]
+        self._parked_order: deque[tuple[float, str | None, TokenBucket]] = (
             deque()
         )  # (when it is full at the latest, address, bucket)
         self._lock = threading.Lock()
 
-    def open(self, connection: str, address: str) -> None:
+    def open(self, connection: str, address: str | None) -> None:
         if not self.enabled:
             return
         with self._lock:

@@ -11,6 +11,8 @@ Keys, under the prefix ("chat:" unless given):
 import json
 import math
 
+from redis import Redis
+
 from ...model import Member
 from . import PREFIX, decoding_client
 
@@ -18,7 +20,7 @@ from . import PREFIX, decoding_client
 class RedisLastSeen:
     """People online with the full protocol, and those gone for at most ``seen_seconds``, for every process."""
 
-    def __init__(self, redis, seen_seconds: float, prefix: str = PREFIX) -> None:
+    def __init__(self, redis: Redis, seen_seconds: float, prefix: str = PREFIX) -> None:
         """Use ``redis``, a client made with decode_responses=True."""
         self._redis = decoding_client(redis)
         self.seen_seconds = seen_seconds

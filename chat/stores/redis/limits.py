@@ -77,16 +77,16 @@ class RedisFloodControl(base.FloodControl):
         self._clock = clock
         self._prefix = f"{prefix}{name}:"
         # Only the process a connection is on counts for it, so its address stays here.
-        self._open: dict[str, str] = {}  # connection -> address
+        self._open: dict[str, str | None] = {}  # connection -> address
         redis = decoding_client(redis)
         self._take = redis.register_script(TAKE)
         self._open_script = redis.register_script(OPEN)
         self._close = redis.register_script(CLOSE)
 
-    def _keys(self, connection: str, address: str) -> list[str]:
+    def _keys(self, connection: str, address: str | None) -> list[str]:
         return [f"{self._prefix}bucket:{connection}", f"{self._prefix}parked:{address or ''}"]
 
-    def open(self, connection: str, address: str) -> None:
+    def open(self, connection: str, address: str | None) -> None:
         if not self.enabled:
             return
         self._open[connection] = address

@@ -135,7 +135,8 @@ class Database:
             with self.begin() as connection:
                 return work(connection)
         except Rollback as rollback:
-            return rollback.result
+            undone: T = rollback.result  # what ``work`` raised with, in place of its return
+            return undone
 
     def driver_transaction(self, work: Callable[[Any], T]) -> T:
         """SQLite only: run ``work(sqlite3 connection)`` in one BEGIN IMMEDIATE ... COMMIT on the kept connection.
@@ -147,12 +148,14 @@ class Database:
         self._open()
         with self._lock:
             raw = self._kept().connection.driver_connection
+            assert raw is not None, "an open SQLAlchemy connection always has its sqlite3 connection"
             raw.execute("BEGIN IMMEDIATE")
             try:
                 result = work(raw)
             except Rollback as rollback:
                 raw.execute("ROLLBACK")
-                return rollback.result
+                undone: T = rollback.result
+                return undone
             except BaseException:
                 raw.execute("ROLLBACK")
                 raise

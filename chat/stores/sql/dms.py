@@ -87,4 +87,5 @@ class SqlDirectMessages(base.DirectMessages):
         self.last_seen.went(member)
 
     def seen(self, person_id: str) -> Member | None:
-        return self.last_seen.seen(person_id)
+        member: Member | None = self.last_seen.seen(person_id)  # LocalLastSeen or RedisLastSeen: given untyped
+        return member

@@ -37,7 +37,10 @@ connection = context.config.attributes.get("connection")
 if connection is not None:
     run_migrations(connection)
 else:
-    engine = sa.create_engine(context.config.get_main_option("sqlalchemy.url"))
+    url = context.config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("no database to upgrade: run the migrations through chat/stores/sql/migrate.py")
+    engine = sa.create_engine(url)
     with engine.connect() as own:
         run_migrations(own)
     engine.dispose()

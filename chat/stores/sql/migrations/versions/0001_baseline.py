@@ -10,6 +10,8 @@ Revises:
 Create Date: 2026-12-05
 """
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -141,7 +143,7 @@ def upgrade() -> None:
         for column in table.columns:
             if column.name not in have:
                 # Added by ALTER TABLE in earlier releases, as here: nullable, or with a default.
-                default = column.server_default.arg if column.server_default is not None else None
+                default = _literal_default(column)
                 op.add_column(
                     table.name, sa.Column(column.name, column.type, nullable=column.nullable, server_default=default)
                 )
@@ -151,8 +153,16 @@ def upgrade() -> None:
                 index.create(bind)
     if "messages" in existing and bind.dialect.name == "sqlite":
         # Earlier releases kept text as TEXT, and as a BLOB only when it held a lone surrogate.
-        for column in ("text", "client_id"):
-            op.execute(f"UPDATE messages SET {column} = CAST({column} AS BLOB) WHERE typeof({column}) = 'text'")
+        for name in ("text", "client_id"):
+            op.execute(f"UPDATE messages SET {name} = CAST({name} AS BLOB) WHERE typeof({name}) = 'text'")
+
+
+def _literal_default(column: sa.Column[Any]) -> str | None:
+    """Return ``column``'s server default, a literal in this revision (``server_default="0"``), or None if it has none."""
+    server_default = column.server_default
+    if isinstance(server_default, sa.DefaultClause) and isinstance(server_default.arg, str):
+        return server_default.arg
+    return None
 
 
 def downgrade() -> None:
