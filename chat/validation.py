@@ -1,7 +1,7 @@
 """Check what clients send: one pure function per kind of input, each raising ChatError.
 
 None of these consults the chat's state: whatever a check needs (a limit, the default
-room) is an argument, so each is unit-tested on its own (tests/test_validation.py).
+room) is an argument, so each is unit-tested on its own (tests/unit/test_validation.py).
 """
 
 import re

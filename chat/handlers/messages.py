@@ -91,7 +91,7 @@ def unknown_event(event: str, *args: Any) -> dict[str, Any]:
 
 @socketio.on(transport.REFUSED_EVENT)
 def refused_unread(refusal: dict[str, Any]) -> dict[str, Any]:
-    """Sent by the transport (chat/transport.py) in place of an event it refused unread: refuse it to its sender.
+    """Sent by the transport (chat/transport/packets.py) instead of an event it refused unread: refuse it to its sender.
 
     An event with a name the server reserves (``connect``, ``disconnect``, ...) never
     reaches that name's handler; one longer than any valid event is refused ``too_long``

@@ -27,18 +27,20 @@ DOCUMENTED = {
     "gunicorn-threads": ".venv/bin/gunicorn --workers 1 --threads 100 --bind 0.0.0.0:8000 wsgi:app",
     "gunicorn-gevent": "CHAT_SECRET_KEY=... .venv/bin/gunicorn --worker-class gevent --workers 1"
     " --worker-connections 10000 --bind 0.0.0.0:8000 wsgi:app",
-    "gevent-workers-on-redis": "CHAT_REDIS_URL=redis://127.0.0.1:6379/0 CHAT_SECRET_KEY=..."
+    "gevent-workers-on-postgresql-and-redis": "CHAT_DATABASE_URL=postgresql://chat:secret@127.0.0.1/chat"
+    " CHAT_REDIS_URL=redis://127.0.0.1:6379/0 CHAT_SECRET_KEY=..."
     " .venv/bin/gunicorn --worker-class gevent --workers 2"
     " --worker-connections 10000 --bind 0.0.0.0:8000 wsgi:app",
     "metrics-on-gevent-workers": "PROMETHEUS_MULTIPROC_DIR=/tmp/chat-metrics CHAT_METRICS=true CHAT_METRICS_TOKEN=..."
-    " CHAT_REDIS_URL=redis://127.0.0.1:6379/0 CHAT_SECRET_KEY=..."
+    " CHAT_DATABASE_URL=postgresql://chat:secret@127.0.0.1/chat CHAT_REDIS_URL=redis://127.0.0.1:6379/0"
+    " CHAT_SECRET_KEY=..."
     " .venv/bin/gunicorn -c gunicorn.conf.py --worker-class gevent --workers 2"
     " --worker-connections 10000 --bind 0.0.0.0:8000 wsgi:app",
 }
 STARTERS = {"flask", "gunicorn", ".venv/bin/flask", ".venv/bin/gunicorn", "scripts/demo.sh"}
 # Flask commands the documentation shows that print and exit, never start a server (chat/cli.py;
 # run as written in tests/live/test_documented_commands.py).
-ONE_OFF = {"issue-token"}
+ONE_OFF = {"issue-token", "db-upgrade", "move-from-redis"}
 
 
 def start_commands() -> set[str]:
@@ -57,7 +59,7 @@ def test_every_documented_start_command_is_tested():
 
 
 @pytest.mark.parametrize("name", DOCUMENTED)
-def test_documented_start_command_serves_clients(name, live_server, peer, redis_server, tmp_path, monkeypatch):
+def test_documented_start_command_serves_clients(name, request, live_server, peer, redis_server, tmp_path, monkeypatch):
     """Start the command as documented and have six real clients join and chat over WebSocket."""
     run_env("gunicorn")  # fail with its clear message before a start that cannot work
     # gunicorn's control socket is one per user by default: keep this one's to the test.
@@ -67,11 +69,15 @@ def test_documented_start_command_serves_clients(name, live_server, peer, redis_
     for variable in assignments:
         assert variable in {
             "CHAT_SECRET_KEY",
+            "CHAT_DATABASE_URL",
             "CHAT_REDIS_URL",
             "PROMETHEUS_MULTIPROC_DIR",
             "CHAT_METRICS",
             "CHAT_METRICS_TOKEN",
         }, f"say what the test sets {variable} to"
+        if variable == "CHAT_DATABASE_URL":
+            assert assignments[variable].startswith("postgresql://"), "several processes share PostgreSQL"
+            settings["DATABASE_URL"] = request.getfixturevalue("postgres").database()
         if variable == "CHAT_REDIS_URL":
             settings["REDIS_URL"] = redis_server.url  # LiveServer sets SECRET_KEY already
         if variable == "PROMETHEUS_MULTIPROC_DIR":

@@ -9,6 +9,7 @@ from . import ROOT
 
 SHELL_LANGUAGES = {"sh", "bash", "shell", "console"}
 FENCE = re.compile(r"[ \t]*```(\w*)[ \t]*")
+LIST_ITEM = re.compile(r"([-*+]|\d+\.) ")
 
 
 class Command(NamedTuple):
@@ -36,6 +37,26 @@ def fenced_blocks(text: str) -> list[tuple[str, str]]:
         elif language is not None:
             body.append(line)
     return blocks
+
+
+def indented_code_blocks(text: str) -> list[str]:
+    """Return the first line of every indented code block of a Markdown text (outside fences and lists).
+
+    Markdown makes a block of lines indented four spaces or more, after a blank line that follows a
+    paragraph (not a list item, whose continuation lines are indented too), into code.
+    """
+    found, fenced, previous, paragraph = [], False, "", ""
+    for line in text.splitlines():
+        if FENCE.fullmatch(line) or (fenced and line.strip() == "```"):
+            fenced = not fenced
+        elif not fenced and line.startswith("    ") and line.strip() and not previous.strip():
+            if paragraph and not LIST_ITEM.match(paragraph) and not paragraph.startswith((" ", "|")):
+                found.append(line.strip())
+        if line.strip() and not fenced:
+            if not previous.strip():
+                paragraph = line  # the first line of this paragraph or block
+        previous = line
+    return found
 
 
 def shell_commands(path: Path) -> list[Command]:

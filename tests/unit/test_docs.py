@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from support import ROOT
-from support.docs import documented_commands, documents
+from support.docs import documented_commands, documents, indented_code_blocks
 
 START = "tests/live/test_start_commands.py::test_documented_start_command_serves_clients"
 BENCH = "tests/live/test_bench.py::test_documented_benchmark_command_runs"
@@ -22,14 +22,25 @@ COVERED = {
     "CHAT_SECRET_KEY=... .venv/bin/gunicorn --worker-class gevent --workers 1 --worker-connections 10000"
     " --bind 0.0.0.0:8000 wsgi:app": START,
     ".venv/bin/gunicorn --workers 1 --threads 100 --bind 0.0.0.0:8000 wsgi:app": START,
-    "CHAT_REDIS_URL=redis://127.0.0.1:6379/0 CHAT_SECRET_KEY=... .venv/bin/gunicorn --worker-class gevent --workers 2"
+    "CHAT_DATABASE_URL=postgresql://chat:secret@127.0.0.1/chat CHAT_REDIS_URL=redis://127.0.0.1:6379/0"
+    " CHAT_SECRET_KEY=... .venv/bin/gunicorn --worker-class gevent --workers 2"
     " --worker-connections 10000 --bind 0.0.0.0:8000 wsgi:app": START,
     "PROMETHEUS_MULTIPROC_DIR=/tmp/chat-metrics CHAT_METRICS=true CHAT_METRICS_TOKEN=..."
-    " CHAT_REDIS_URL=redis://127.0.0.1:6379/0 CHAT_SECRET_KEY=... .venv/bin/gunicorn -c gunicorn.conf.py"
+    " CHAT_DATABASE_URL=postgresql://chat:secret@127.0.0.1/chat CHAT_REDIS_URL=redis://127.0.0.1:6379/0"
+    " CHAT_SECRET_KEY=... .venv/bin/gunicorn -c gunicorn.conf.py"
     " --worker-class gevent --workers 2 --worker-connections 10000 --bind 0.0.0.0:8000 wsgi:app": START,
-    # The production Redis: the tests' redis-server has the same durability options, and this test
-    # kills it and checks that acknowledged messages survived.
-    "redis-server --appendonly yes --appendfsync always": "tests/live/test_several_servers.py::test_acknowledged_messages_survive_a_redis_restart",
+    # The database's commands (docs/storage.md), each on the test's own PostgreSQL, Redis or folder.
+    "CHAT_DATABASE_URL=postgresql://chat:secret@127.0.0.1/chat .venv/bin/flask --app chat.cli db-upgrade": f"{OTHERS}"
+    "::test_the_db_upgrade_command_brings_a_postgresql_database_to_the_newest_revision",
+    'pg_dump --format=custom --file=chat.dump "$CHAT_DATABASE_URL"': f"{OTHERS}"
+    "::test_the_postgresql_backup_commands_dump_and_restore_the_chat",
+    'pg_restore --clean --if-exists --dbname="$CHAT_DATABASE_URL" chat.dump': f"{OTHERS}"
+    "::test_the_postgresql_backup_commands_dump_and_restore_the_chat",
+    'sqlite3 instance/chat.sqlite3 ".backup chat-backup.sqlite3"': f"{OTHERS}"
+    "::test_the_sqlite_backup_command_copies_a_running_database",
+    "CHAT_DATABASE_URL=postgresql://chat:secret@127.0.0.1/chat CHAT_REDIS_URL=redis://127.0.0.1:6379/0"
+    " .venv/bin/flask --app chat.cli move-from-redis": f"{OTHERS}"
+    "::test_the_move_from_redis_command_moves_an_older_releases_data",
     ".venv/bin/flask --app app issue-token --admin --name Admin --sub admin-1 --lifetime 3600": f"{OTHERS}::test_the_issue_token_command_prints_an_administrators_token",
     ".venv/bin/python bench/side_by_side.py": BENCH,
     ".venv/bin/python bench/side_by_side.py --servers node,gunicorn-gevent-redis": BENCH,
@@ -48,6 +59,12 @@ def test_every_documented_command_is_run_by_a_test():
     missing = {text: document for text, document in documented.items() if text not in COVERED}
     assert not missing, f"add each to COVERED with the test that runs it: {missing}"
     assert set(COVERED) == set(documented), f"no longer documented: {set(COVERED) - set(documented)}"
+
+
+@pytest.mark.parametrize("document", documents(), ids=lambda path: path.name)
+def test_no_command_hides_in_an_indented_code_block(document):
+    """Write code in fenced blocks, which the registry reads: an indented block would show a command no test runs."""
+    assert not indented_code_blocks(document.read_text())
 
 
 @pytest.mark.parametrize("target", sorted(set(COVERED.values())))
