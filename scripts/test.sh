@@ -2,8 +2,8 @@
 # Install everything the tests need, then run them all: bash scripts/test.sh [pytest args...]
 #  - Debian packages: chromium for the browser tests, redis-server for the several-servers
 #    tests (which start their own on a free port), postgresql for the SQL stores' tests and
-#    the several-servers tests (which start a private server), python3-venv where python3 lacks it, as
-#    root or with sudo.
+#    the several-servers tests (which start a private server), sqlite3 for the documented backup
+#    command, python3-venv where python3 lacks it, as root or with sudo.
 #  - Two virtual environments in the checkout, each reused while its files are unchanged:
 #    .venv from requirements.txt alone, which every server the tests start runs from (so a
 #    package missing from requirements.txt fails a test), and .venv-test from
@@ -16,6 +16,8 @@ source scripts/venv.sh
 need_debs=($(venv_debian_packages))
 command -v chromium >/dev/null || need_debs+=(chromium)
 command -v redis-server >/dev/null || need_debs+=(redis-server)
+# sqlite3's shell for the documented SQLite backup command (docs/storage.md).
+command -v sqlite3 >/dev/null || need_debs+=(sqlite3)
 # PostgreSQL for the durable stores' tests (tests/support/postgres.py starts a private server).
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need_debs+=(postgresql)
 install_debian_packages "${need_debs[@]}"

@@ -1,6 +1,6 @@
 """Changes to messages: edit and delete one's own, react to any; catching up on changes.
 
-Every change is delivered by the changes store (chat/stores/base.py Changes) to the room's
+Every change is delivered by the changes store (chat/stores/base/durable.py) to the room's
 full-protocol connections, numbered in the room's change sequence; seed clients are told
 nothing of it. In a DM the same events go to both people's full-protocol connections.
 """

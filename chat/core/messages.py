@@ -1,6 +1,6 @@
 """Messages: posting to a room or a DM, resends, history pages, typing.
 
-A message goes to the delivery store (chat/stores/base.py Delivery), which numbers and stores
+A message goes to the delivery store (chat/stores/base/delivery.py), which numbers and stores
 it, then delivers it in order: ``message`` with the bare text to the original protocol's
 clients when it is the default room's, ``room-message`` to the room's full-protocol
 connections (a DM's: both people's).

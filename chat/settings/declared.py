@@ -113,7 +113,7 @@ SETTINGS: tuple[Setting, ...] = (
         bool,
         True,
         BOOL,
-        "apply the database's migrations when the app starts; `false`: run `flask --app app db-upgrade`"
+        "apply the database's migrations when the app starts; `false`: run `flask --app chat.cli db-upgrade`"
         " before starting instead",
     ),
     Setting("HISTORY_LIMIT", int, 50, POSITIVE, "messages sent on entering a room"),

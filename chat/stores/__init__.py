@@ -10,7 +10,7 @@ Two halves, chosen apart:
   server also carries Flask-SocketIO's message queue. Redis holds nothing durable: losing it
   loses no message, room, direct message or record.
 
-The handlers see only the interfaces of chat/stores/base.py, never which backend runs.
+The handlers see only the interfaces of chat/stores/base/, never which backend runs.
 """
 
 import time

@@ -1,8 +1,9 @@
-"""Check, for mypy only, that both backends build every live store of chat/stores/base.py.
+"""Check, for mypy only, that both backends build every live store of chat/stores/base/live.py.
 
 Never imported. Each base class is abstract, so mypy refuses to build a backend class that
 leaves a method out, and checks every method it has against the base's signature (strict,
-see pyproject.toml). The durable stores are not here yet: they are being rewritten.
+see pyproject.toml). The durable stores have one implementation each, in SQL
+(chat/stores/sql/), which mypy checks against its base class directly.
 """
 
 from redis import Redis

@@ -33,7 +33,7 @@ from typing import Any
 from flask import Flask
 
 from .connections import connections_by_transport, count_recipients, local_connections
-from .message_queue import QueueManager, emit_message, encode, encoded_around
+from .message_queue import QueueManager, emit_message
 from .options import socketio_options
 from .packets import REFUSED_EVENT, guard_packets
 from .polling import PollingGuard, allow_batched_packets
@@ -52,8 +52,6 @@ __all__ = [
     "connections_by_transport",
     "count_recipients",
     "emit_message",
-    "encode",
-    "encoded_around",
     "install",
     "local_connections",
     "socketio_options",

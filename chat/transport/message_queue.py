@@ -1,22 +1,18 @@
 """The Socket.IO message queue (python-socketio's ``RedisManager``): its message format and its emits, as hooks.
 
-With several server processes every broadcast goes through Redis. The Redis stores
-(``chat/stores/redis/``) publish some messages themselves, from Lua scripts, and intercept
-the emits that reach this process, so they need the queue's message format and the
-manager's private ``_handle_emit`` and ``_publish``. Both are here, behind documented
-names: ``emit_message``, ``encode`` and ``encoded_around`` for the format, and
-``QueueManager``'s ``receive_emit``, ``deliver``, ``publish`` and ``publish_failed``.
+With several server processes every broadcast goes through Redis. The Redis delivery
+(``chat/stores/redis/delivery.py``) publishes room messages itself, after their commit, and
+intercepts the emits that reach this process, so it needs the queue's message format and
+the manager's private ``_handle_emit`` and ``_publish``. Both are here, behind documented
+names: ``emit_message`` for the format, and ``QueueManager``'s ``receive_emit``,
+``deliver``, ``publish`` and ``publish_failed``.
 """
 
-import json
 from typing import Any
 
 import socketio
 
 QueueMessage = dict[str, Any]
-
-# Stands for an emit's data in ``encoded_around``: JSON gives it one spelling, found once.
-_DATA = "__chat_queue_data__"
 
 
 def emit_message(event: str, data: Any, room: str, host_id: str) -> QueueMessage:
@@ -37,20 +33,6 @@ def emit_message(event: str, data: Any, room: str, host_id: str) -> QueueMessage
         "callback": None,
         "host_id": host_id,
     }
-
-
-def encode(message: QueueMessage) -> str:
-    """Return ``message`` as ``RedisManager`` publishes it: JSON, with the manager's default ``json`` module."""
-    return json.dumps(message)
-
-
-def encoded_around(event: str, room: str, host_id: str) -> tuple[str, str]:
-    """Return the encoded ``emit_message`` of ``event`` to ``room`` as the text before and after its data.
-
-    A publisher outside Python (a Lua script) publishes ``before + data's JSON + after``.
-    """
-    before, after = encode(emit_message(event, _DATA, room, host_id)).split(json.dumps(_DATA))
-    return before, after
 
 
 class QueueManager(socketio.RedisManager):  # type: ignore[misc]  # python-socketio is untyped: its classes are Any

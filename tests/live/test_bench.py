@@ -71,9 +71,8 @@ def test_documented_benchmark_command_runs(command, tmp_path):
     assert not assignments and words[0] == ".venv/bin/python"
     env = {name: value for name, value in os.environ.items() if not name.startswith("PYTEST_")}
     env["TMPDIR"] = str(tmp_path)  # the runs' databases and logs
-    finished = subprocess.run(
-        shrunk(words), cwd=ROOT, env=env, capture_output=True, text=True, check=False, timeout=600
-    )
+    words = shrunk(words)
+    finished = subprocess.run(words, cwd=ROOT, env=env, capture_output=True, text=True, check=False, timeout=600)
     output = finished.stdout
     problems = f"{output[-3000:]}\n{finished.stderr[-3000:]}"
     script = words[1]

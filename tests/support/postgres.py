@@ -25,6 +25,14 @@ def postgres_bin() -> Path | None:
     return Path(found[-1]).parent if found else None
 
 
+def _reachable_temp() -> str:
+    """Return the temporary folder, or /tmp where the ``postgres`` user could not enter it (a TMPDIR of root's)."""
+    folder = tempfile.gettempdir()
+    if os.geteuid() == 0 and not os.stat(folder).st_mode & 0o001:
+        return "/tmp"
+    return folder
+
+
 class PostgresServer:
     """A PostgreSQL server on a free loopback port, trusting local connections; ``database()`` makes empty ones."""
 
@@ -33,7 +41,7 @@ class PostgresServer:
         self.fsync = fsync
         self.bin = postgres_bin()
         self.port = free_port()
-        self.directory = Path(tempfile.mkdtemp(prefix="chat-postgres-"))
+        self.directory = Path(tempfile.mkdtemp(prefix="chat-postgres-", dir=_reachable_temp()))
         self.data = self.directory / "data"
         self.process: subprocess.Popen[bytes] | None = None
         self._made = 0

@@ -43,6 +43,8 @@ COVERED = {
     "::test_the_move_from_redis_command_moves_an_older_releases_data",
     ".venv/bin/flask --app app issue-token --admin --name Admin --sub admin-1 --lifetime 3600": f"{OTHERS}::test_the_issue_token_command_prints_an_administrators_token",
     ".venv/bin/python bench/side_by_side.py": BENCH,
+    ".venv/bin/python bench/side_by_side.py --servers node,gunicorn-gevent@../before,gunicorn-gevent --fixed-only": BENCH,
+    ".venv/bin/python bench/store.py": BENCH,
     ".venv/bin/python bench/side_by_side.py --servers node,gunicorn-gevent-redis": BENCH,
     ".venv/bin/python bench/run.py": BENCH,
     ".venv/bin/python bench/run.py --mode gunicorn-gevent --clients 200,500 --duration 4 --saturate": BENCH,

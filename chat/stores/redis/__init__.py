@@ -5,7 +5,7 @@ markers and moderation are in the SQL database (chat/stores/sql/, PostgreSQL whe
 processes share it). A Redis that loses everything loses only live state, which rebuilds
 itself as clients reconnect.
 
-Each module here implements the store of the same name in chat/stores/base.py, as its twin
+Each module here implements the store of the same name in chat/stores/base/, as its twin
 in chat/stores/local/ does for one process: the same methods, arguments, results and rules,
 so the handlers never ask which one runs. Presence, rooms and typing are described here;
 delivery.py, limits.py and dms.py describe their own keys (and channel).

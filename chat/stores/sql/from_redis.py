@@ -2,7 +2,7 @@
 
 Earlier releases kept, with REDIS_URL, the history, direct messages, changes, read
 markers, mentions and moderation records in Redis (keys under ``chat:``, listed below as
-they were). ``flask --app app move-from-redis`` runs ``move`` once, with every server
+they were). ``flask --app chat.cli move-from-redis`` runs ``move`` once, with every server
 process stopped: it copies them into the SQL database with their message ids, change
 numbers, clientIds and direct message ids, then deletes those keys from Redis, whose
 remaining keys are live state.
