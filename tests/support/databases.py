@@ -2,6 +2,8 @@
 
 import sqlite3
 
+from chat.model import Member
+
 FIRST_SCHEMA = """
     CREATE TABLE rooms (name TEXT PRIMARY KEY, last_id INTEGER NOT NULL DEFAULT 0,
                         removed INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
@@ -98,3 +100,27 @@ def last_hand_written_release(path, ts):
     db.commit()
     db.close()
     return path
+
+
+# Each issue's landing commit writes a database with write_release_data, kept in tests/data/
+# as release-<tag>.sqlite3; the next releases open it with their stores (tests/unit/test_migrations.py).
+RELEASE_TEXTS = ["plain", "lone \ud83d surrogate", "nul \x00 inside", "é😀"]
+
+
+def write_release_data(stores):
+    """Write with ``stores`` one of everything durable: messages, a change, a reaction, a DM, markers, moderation."""
+    alice, bob = Member("p1", "Alice"), Member("p2", "Bob", True)
+    history = stores.history
+    history.add_room("a")
+    for number, text in enumerate(RELEASE_TEXTS, 1):
+        history.append("a", alice, text, f"c{number}", ("p2",) if number == 1 else ())
+    stores.reads.mention("a", 1, ["p2"])
+    stores.changes.edit("a", 1, "p1", "plain, edited")
+    stores.changes.react("a", 2, "p2", "👍", True)
+    stores.dms.open("dm:1", alice, bob)
+    history.append("dm:1", alice, "just us")
+    stores.reads.join("p2", "a")
+    stores.reads.mark(bob, "a", 2)
+    stores.moderation.set_owner("a", "p1")
+    stores.moderation.restrict("ban", "a", "p3", 2_000_000_000)
+    stores.moderation.record("a", {"action": "ban", "person": "p3"})

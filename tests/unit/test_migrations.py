@@ -1,5 +1,6 @@
 """The schema's migrations (Alembic): databases earlier releases wrote are upgraded in place, keeping everything."""
 
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -13,7 +14,7 @@ from chat.stores.sql import Database
 from chat.stores.sql.migrate import current, upgrade
 from support import ROOT, TIMEOUT
 from support.clock import WALL_CLOCK_START
-from support.databases import first_release_history, last_hand_written_release
+from support.databases import RELEASE_TEXTS, first_release_history, last_hand_written_release
 
 ALICE, BOB = Member("p1", "Alice"), Member("p2", "Bob", True)
 
@@ -94,3 +95,23 @@ def test_processes_starting_at_once_upgrade_one_postgresql_database_once(postgre
     ]
     failures = [process.communicate(timeout=TIMEOUT * 4)[1] for process in processes if process.wait() != 0]
     assert failures == [] and current(Database(url)) == ("0001", "0001")
+
+
+@pytest.mark.parametrize("release", sorted(path.name for path in (ROOT / "tests" / "data").glob("release-*.sqlite3")))
+def test_a_database_a_tagged_release_wrote_opens_with_every_row(release, tmp_path, make_durable):
+    """Open a copy of the database each issue's landing commit wrote (write_release_data): every row reads back."""
+    path = tmp_path / release
+    shutil.copyfile(ROOT / "tests" / "data" / release, path)
+    stores = make_durable(str(path))
+    messages, _ = stores.history.after("a", 0, 10)
+    assert [(m.id, m.client_id) for m in messages] == [(1, "c1"), (2, "c2"), (3, "c3"), (4, "c4")]
+    assert [m.text for m in messages] == ["plain, edited", *RELEASE_TEXTS[1:]]  # every code point kept
+    assert messages[0].mentions == ("p2",) and messages[1].reactions == {"👍": ["p2"]}
+    assert stores.history.append("a", ALICE, "resent", "c3")[0] == messages[2]  # idempotent across releases
+    assert stores.history.append("a", ALICE, "next")[0].id == 5
+    assert stores.changes.last_change("a") == 2
+    assert stores.history.after("dm:1", 0, 10)[0][0].text == "just us" and stores.dms.people("dm:1") == ("p1", "p2")
+    assert stores.reads.marker("p2", "a") == 2 and stores.reads.mentions_after("p2", "a", 0) == 1
+    assert stores.moderation.owner("a") == "p1" and stores.moderation.until("ban", "a", "p3") == 2_000_000_000
+    assert stores.moderation.log("a") == [{"action": "ban", "person": "p3"}]
+    assert current(Database(str(path)))[0] == current(Database(str(path)))[1]  # upgraded to the newest
