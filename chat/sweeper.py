@@ -12,11 +12,15 @@ from .shutdown import disconnect_local_clients
 def sweep() -> None:
     """Run one sweep of the current app's chat: what it ends is announced through its port."""
     core = chat()
-    if not core.expiry.heartbeat():
-        # The other processes dropped this one's connections (it stalled too long): let its
-        # clients reconnect, so they come back as new connections the others know of.
-        disconnect_local_clients()
-    core.expiry.sweep()
+    lost = not core.expiry.heartbeat()
+    try:
+        core.expiry.sweep()  # after Redis lost everything, this brings the rooms back first
+    finally:
+        if lost:
+            # The other processes dropped this one's connections (it stalled too long), or
+            # Redis lost them: let its clients reconnect, so they come back as new connections
+            # the others know of, to the rooms restored.
+            disconnect_local_clients()
     metrics.refresh_connections(socketio.server)
 
 

@@ -25,3 +25,13 @@ def test_the_rooms_the_database_holds_come_back_after_redis_lost_them(redis_db, 
     assert rooms.names() == ["books", "games", "general"]
     clock.now += 60
     assert rooms.expire() == ["books", "games"]
+
+
+def test_a_loss_before_the_first_heartbeat_is_learned_even_after_a_new_connection(redis_db, clock):
+    """Report the loss at the first heartbeat, though a connection made since put this process back among the hosts."""
+    presence = RedisPresence(redis_db, "host-a", 5, clock=clock)
+    presence.connect("c1", "p1", "Alice")
+    redis_db.flushall()
+    presence.connect("c2", "p2", "Bob")
+    assert presence.heartbeat() is False
+    assert presence.heartbeat() is True

@@ -172,7 +172,7 @@ def test_a_process_is_known_from_its_first_connection_and_never_drops_itself(two
 
 
 def test_nothing_is_left_behind(two_hosts, redis_db, clock):
-    """Leave only the hosts' heartbeats in Redis once everyone has gone, by every way of going."""
+    """Leave only the hosts' heartbeats and the epoch in Redis once everyone has gone, by every way of going."""
     a, b = two_hosts
     a.heartbeat()
     b.heartbeat()
@@ -190,7 +190,7 @@ def test_nothing_is_left_behind(two_hosts, redis_db, clock):
     b.disconnect("tab2")
     clock.advance(5)
     assert a.expire() == [("general", Member("p1", "Bob"))]
-    assert redis_db.keys("*") == ["chat:hosts"]
+    assert sorted(redis_db.keys("*")) == ["chat:epoch", "chat:hosts"]
 
 
 def test_rooms_are_shared_and_removed_once(redis_clients, clock):

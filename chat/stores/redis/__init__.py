@@ -32,6 +32,8 @@ Keys, under a prefix ("chat:" unless given):
   host:<host>              set   the connections a process opened
   hosts                    zset  host -> time of its last heartbeat
   dead-host:<host>         str   set for a day when others dropped the host's connections
+  epoch                    str   a token set by the first process to find it missing: a new
+                                 one tells each process that Redis lost everything
   names                    hash  name key -> person id: one per person online
   person:<id>              hash  name, key (the name's key), guest and stable ("1" or "0"),
                                  browser (a guest's browser, or "")

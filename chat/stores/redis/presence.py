@@ -5,8 +5,9 @@ the scripts are in presence_scripts.py.
 """
 
 import time
+import uuid
 from dataclasses import replace
-from typing import cast
+from typing import Any, cast
 
 from redis import Redis
 
@@ -55,6 +56,18 @@ class RedisPresence(base.Presence):
         self._members = redis.register_script(MEMBERS)
         self._end_grace = redis.register_script(END_GRACE)
         self._drop_host = redis.register_script(DROP_HOST)
+        with self._redis.pipeline() as transaction:
+            self._epoch: str = self._read_epoch(transaction)[-1]
+
+    def _read_epoch(self, transaction: Any) -> list[Any]:
+        """Add reading the epoch to ``transaction``, run it, return its replies (the epoch last).
+
+        The epoch is a token set by the first process to find Redis without one: a token
+        other than the one this process last read means Redis lost everything in between.
+        """
+        transaction.setnx(self._key("epoch"), uuid.uuid4().hex)
+        transaction.get(self._key("epoch"))
+        return cast(list[Any], transaction.execute())
 
     def _key(self, *parts: str) -> str:
         return self.prefix + "".join(parts)
@@ -191,10 +204,11 @@ class RedisPresence(base.Presence):
         with self._redis.pipeline() as transaction:
             transaction.zadd(self._key("hosts"), {self.host_id: self._clock()})
             transaction.delete(self._key("dead-host:", self.host_id))
-            added, dropped = transaction.execute()
-        # Missing from the hosts after a heartbeat of its own: Redis lost everything (a restart
-        # without persistence), this process's connections with it, so they must reconnect too.
-        lost, self._beaten = added and getattr(self, "_beaten", False), True
+            _, dropped, _, epoch = self._read_epoch(transaction)
+        # A new epoch: Redis lost everything (a restart without persistence), this process's
+        # connections with it, so they must reconnect too. Not the hosts entry: a connection
+        # made since the loss adds it back.
+        lost, self._epoch = epoch != self._epoch, epoch
         return not dropped and not lost
 
     def drop_silent_hosts(self) -> tuple[list[base.Departure], int]:
