@@ -28,10 +28,10 @@ REFUSED_EVENT = "transport-refused"
 # python-socketio dispatches these itself ("*" as its catch-all): never as a client's event.
 RESERVED_EVENTS = frozenset(BaseServer.reserved_events) | {"*", REFUSED_EVENT}
 # What a client may send over WebSocket: Engine.IO packet types 0 to 6, as text. Over
-# long-polling Engine.IO refuses OPEN (0) and PING (2) from a client by closing the session
-# and waiting for a poll that may never come, so there they are malformed.
+# long-polling Engine.IO refuses OPEN (0), PING (2) and NOOP (6) from a client by closing the
+# session and waiting for a poll that may never come (the POST hangs), so there they are malformed.
 WEBSOCKET_PACKET_TYPES = frozenset("0123456")
-POLLING_PACKET_TYPES = frozenset("13456")
+POLLING_PACKET_TYPES = frozenset("1345")
 HEAD_SCAN = 600  # characters read to find a long event's name and ack id
 EVENT_HEAD = re.compile(r'2(/[^,]{0,200},)?(\d{1,100})?\s*\[\s*"((?:[^"\\]|\\.){1,256})"')
 
