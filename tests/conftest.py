@@ -21,7 +21,7 @@ from support.servers import LiveServer, RedisServer
 # ---------------------------------------------------------------------------
 # Markers: the level from the folder, `redis` from what a test uses (pyproject.toml lists the -m selections)
 
-LEVELS = ("unit", "app", "live", "browser")
+LEVELS = ("unit", "app", "live", "browser", "adversarial")
 REDIS_FIXTURES = {"redis_server", "shared_redis", "redis_clients", "redis_db"}
 
 
