@@ -14,7 +14,8 @@ and only this policy decides. Its decisions, by kind of request:
   is not banned from it, or one of a DM's two people. A ban also ends the belonging the Reads
   store keeps (chat/core/moderation.py), so it does not come back when the ban ends;
 - enter (joining a room): the room exists and the person is not banned from it;
-- moderate: signed identities only; a server administrator anywhere, a room's owner in it.
+- moderate: signed identities only; a server administrator anywhere, a room's owner in it
+  while not banned from it.
 
 A refusal reveals nothing an outsider may not know: a room's outsider is refused
 ``not_in_room`` and a DM's ``not_found`` (as for a DM that does not exist) whatever the message
@@ -141,7 +142,11 @@ class Policy:
             raise muted(room, until, self._wall_clock())
 
     def require_moderate(self, connection: str, room: str, admin: bool) -> Member:
-        """Return the person behind ``connection`` if they may moderate ``room``: an administrator, or its owner."""
+        """Return the person behind ``connection`` if they may moderate ``room``: an administrator, or its owner.
+
+        An owner banned from their room (by an administrator) is refused ``banned``: a ban ends
+        every access to the room, moderating it included.
+        """
         if not self.signed:
             raise not_a_moderator("moderation needs signed identities, and this server runs without them (TOKENS)")
         self._rooms.require(room)
@@ -152,6 +157,7 @@ class Policy:
             raise not_a_moderator(f"only a server administrator may moderate the default room {room!r}")
         if self._moderation.owner(room) != member.id:
             raise not_a_moderator(f"only the owner of the room {room!r} or a server administrator may moderate it")
+        self.require_not_banned(room, member.id)
         return member
 
     def refuse_self(self, member: Member, target: str) -> None:

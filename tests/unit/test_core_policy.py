@@ -284,3 +284,20 @@ def test_a_belonging_kept_through_a_ban_counts_for_nothing(signed_core, clock):
     assert "team" not in port.heard("b3", "welcome")[0]["unread"]
     assert refusal(chat.reads.seen_by, "b3", "team", 1) in ("banned", "not_in_room")
     assert refusal(chat.reads.mark, "b3", "team", 1) in ("banned", "not_in_room")
+
+
+def test_an_owner_banned_from_their_room_may_not_moderate_it(signed_core):
+    """Refuse a room's owner banned from it (by an administrator) every moderation there: banned."""
+    chat, _ = signed_core
+    message_id = team_with_bob(chat)
+    signed(chat, "root", "root", "Root", roles=["admin"])
+    chat.moderation.ban("root", True, "team", "alice", 60, "")
+    for call, args in [
+        (chat.moderation.mute, ("team", "bob", 60, "")),
+        (chat.moderation.ban, ("team", "bob", 60, "")),
+        (chat.moderation.remove_message, ("team", message_id)),
+        (chat.moderation.log, ("team", 10)),
+    ]:
+        assert refusal(call, "a1", False, *args) == "banned", call
+    assert chat.moderation.lift("ban", "root", True, "team", "alice")["action"] == "unban"
+    assert chat.moderation.log("a1", False, "team", 10)[-1]["action"] == "unban"
