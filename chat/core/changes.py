@@ -1,7 +1,8 @@
 """Changes to messages: edit and delete one's own, react to any; catching up on changes.
 
 Editing and reacting are speaking: the policy refuses them to a muted person (``muted``), as
-it does sends. Deleting one's own message is not, and a mute does not stop it.
+it does sends. Taking words back is not (deleting one's own message, taking away one's
+reaction), and a mute does not stop it.
 
 Every change is delivered by the changes store (chat/stores/base/durable.py) to the room's
 full-protocol connections, numbered in the room's change sequence; seed clients are told
@@ -56,9 +57,10 @@ class Changes:
 
         Everyone in the room (in a DM, both people), the sender included, gets ``reaction``
         with who reacted with that emoji now; a toggle that changes nothing is sent to nobody.
-        A muted person is refused ``muted``: a reaction carries text of its own.
+        A muted person is refused ``muted`` a reaction (it carries text of its own), not taking one away.
         """
-        member = self._policy.require_write(connection, conversation)
+        require = self._policy.require_write if on else self._policy.require_change
+        member = require(connection, conversation)
         change: dict[str, Any] | None = self._changes.react(
             conversation, message_id, member.id, emoji, on, self._announce.audience(conversation)
         )

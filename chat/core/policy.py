@@ -7,8 +7,9 @@ and only this policy decides. Its decisions, by kind of request:
 - read (history, entering a DM, stopping typing): a room's connections that are in it; a DM's
   two people;
 - write (every way of speaking: sending, editing, reacting, typing): as read, and not muted in
-  the room. Deleting one's own message is not speaking (it adds no words, only takes them
-  away), so a mute does not stop it: ``require_change`` is read access;
+  the room. Taking words back is not speaking (deleting one's own message, taking away
+  one's reaction, stopping typing: nothing is added), so a mute does not stop it:
+  ``require_change`` is read access;
 - belong (read markers, seen-by, unread counts): a person who belongs to the room (its
   current connections' rooms, and with signed identities the rooms joined and not left) and
   is not banned from it, or one of a DM's two people. A ban also ends the belonging the Reads
@@ -83,10 +84,10 @@ class Policy:
         return member
 
     def require_change(self, connection: str, conversation: str) -> Member:
-        """Return the person behind ``connection`` if it may delete its own message in ``conversation``: may read it.
+        """Return the person behind ``connection`` if it may take words back in ``conversation``: may read it.
 
-        Deleting is not speaking, so a mute does not stop it; an edit or a reaction is, and
-        asks ``require_write``.
+        Deleting one's own message or taking away one's reaction is not speaking, so a mute
+        does not stop it; an edit or a new reaction is, and asks ``require_write``.
         """
         return self.require_read(connection, conversation)
 
