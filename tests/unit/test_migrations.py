@@ -7,13 +7,14 @@ import sys
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.script import ScriptDirectory
 
 from chat.cli import create_app as maintenance_app
 from chat.model import Member
 from chat.stores import StartupError
 from chat.stores.sql import Database
-from chat.stores.sql.migrate import MIGRATIONS, current, upgrade
+from chat.stores.sql.migrate import MIGRATIONS, alembic_config, current, upgrade
 from support import ROOT, TIMEOUT
 from support.clock import WALL_CLOCK_START
 from support.databases import RELEASE_TEXTS, first_release_history, last_hand_written_release
@@ -138,3 +139,23 @@ def test_upgrading_makes_a_client_id_its_senders_own(tmp_path, make_durable):
     by_client_id = indexes["messages_by_sender_client_id"]
     assert by_client_id["column_names"] == ["room", "user_id", "client_id"] and by_client_id["unique"]
     assert "messages_by_client_id" not in indexes
+
+
+def test_going_back_from_per_sender_client_ids_keeps_every_message(durable):
+    """Downgrade 0002 on both backends: every message stays; a clientId reused by a later sender is dropped from it."""
+    stores = durable()
+    history = stores.history
+    alices, _ = history.append("a", ALICE, "from Alice", "c-1")
+    history.append("a", BOB, "from Bob", "c-1")
+    database = Database(durable.url)
+    config = alembic_config(database)
+    with database._lock, database.engine.connect() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0001")
+    assert current(database)[0] == "0001"
+    kept, _ = history.after("a", 0, 10)
+    assert [(m.id, m.text, m.client_id) for m in kept] == [(1, "from Alice", "c-1"), (2, "from Bob", None)]
+    upgrade(database)
+    assert history.append("a", BOB, "from Bob", "c-1")[1] is True  # his clientId was forgotten, not his message
+    assert history.append("a", ALICE, "from Alice", "c-1") == (alices, False)
+    database.close()
