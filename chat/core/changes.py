@@ -1,5 +1,9 @@
 """Changes to messages: edit and delete one's own, react to any; catching up on changes.
 
+Editing and reacting are speaking: the policy refuses them to a muted person (``muted``), as
+it does sends. Taking words back is not (deleting one's own message, taking away one's
+reaction), and a mute does not stop it.
+
 Every change is delivered by the changes store (chat/stores/base/durable.py) to the room's
 full-protocol connections, numbered in the room's change sequence; seed clients are told
 nothing of it. In a DM the same events go to both people's full-protocol connections.
@@ -28,8 +32,9 @@ class Changes:
         """Replace the text of ``connection``'s person's own message; return the change.
 
         Everyone in the room, the sender included, gets ``message-edited``; in a DM, both people.
+        A muted person is refused ``muted``.
         """
-        member = self._policy.require_change(connection, conversation)
+        member = self._policy.require_write(connection, conversation)
         change: dict[str, Any] = self._changes.edit(
             conversation, message_id, member.id, text, self._announce.audience(conversation)
         )
@@ -38,7 +43,8 @@ class Changes:
     def delete(self, connection: str, conversation: str, message_id: int) -> dict[str, Any]:
         """Make ``connection``'s person's own message a tombstone; return the change.
 
-        Everyone in the room, the sender included, gets ``message-deleted``; in a DM, both people.
+        Everyone in the room, the sender included, gets ``message-deleted``; in a DM, both
+        people. A muted person may delete their own: it adds no words.
         """
         member = self._policy.require_change(connection, conversation)
         change: dict[str, Any] = self._changes.delete(
@@ -51,8 +57,10 @@ class Changes:
 
         Everyone in the room (in a DM, both people), the sender included, gets ``reaction``
         with who reacted with that emoji now; a toggle that changes nothing is sent to nobody.
+        A muted person is refused ``muted`` a reaction (it carries text of its own), not taking one away.
         """
-        member = self._policy.require_change(connection, conversation)
+        require = self._policy.require_write if on else self._policy.require_change
+        member = require(connection, conversation)
         change: dict[str, Any] | None = self._changes.react(
             conversation, message_id, member.id, emoji, on, self._announce.audience(conversation)
         )

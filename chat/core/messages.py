@@ -9,7 +9,7 @@ connections (a DM's: both people's).
 from dataclasses import dataclass
 
 from ..mentions import kept, resolved
-from ..model import ChatError, Member, Message, no_such_conversation
+from ..model import ChatError, Member, Message
 from ..stores import base
 from ..validation import is_dm, page_limit
 from .announce import Announce
@@ -62,42 +62,45 @@ class Messages:
         if wait:
             raise ChatError("rate_limited", f"too many messages: wait {wait:.1f} s before sending again")
 
-    def post_default(self, connection: str, text: str) -> Sent:
-        """Post ``text`` from ``connection`` to the default room, its ``@name`` mentions resolved."""
-        return self._post(connection, self._settings.default_room, text)
-
     def send(self, connection: str, conversation: str, text: str, client_id: str | None, mentions: list[str]) -> Sent:
         """Post ``text`` from ``connection`` to ``conversation``.
 
         ``mentions`` lists the ids of people it mentions; only the conversation's members are
-        kept. A resend with a ``client_id`` already stored for the conversation returns the
-        original, neither stored nor delivered again, and costs no flood allowance. The
-        resend is looked up before the room's membership is checked (a known hole); in a DM
-        the policy comes first, and its refusal costs a send's allowance, as ``not_in_room``
-        does in a room.
+        kept. The policy decides first (in the room or the DM's party, not muted): a refusal
+        costs a send's allowance, so probing is no cheaper than sending, and nothing is read
+        before it. Then a resend, with a ``client_id`` this sender already stored in the
+        conversation, returns the original, neither stored nor delivered again, and costs no
+        allowance: a client id is its sender's own, so no one else's can stand for it.
         """
-        if is_dm(conversation) and not self._policy.is_dm_party(connection, conversation):
+        try:
+            member = self._policy.require_write(connection, conversation)
+        except ChatError:
             self.take_flood(connection)
-            raise no_such_conversation(conversation)
-        if client_id is not None and (original := self._history.find(conversation, client_id)) is not None:
+            raise
+        if client_id is not None and (original := self._history.find(conversation, member.id, client_id)) is not None:
             return Sent(original, new=False, duplicate=True)
         self.take_flood(connection)
-        return self._post(connection, conversation, text, client_id, mentions)
+        return self._post(member, connection, conversation, text, client_id, mentions)
+
+    def post_default(self, connection: str, text: str) -> Sent:
+        """Post ``text`` from ``connection`` to the default room, its ``@name`` mentions resolved."""
+        room = self._settings.default_room
+        return self._post(self._policy.require_write(connection, room), connection, room, text)
 
     def _post(
         self,
+        member: Member,
         connection: str,
         conversation: str,
         text: str,
         client_id: str | None = None,
         mentions: list[str] | None = None,
     ) -> Sent:
-        """Store ``text`` for ``conversation`` from ``connection`` and deliver it.
+        """Store ``text`` for ``conversation`` from ``member`` (on ``connection``), whom the policy let write, and deliver it.
 
         ``mentions`` is the person ids the sender names, kept only for the members; None
         resolves ``@name`` in the text instead (protocol 1).
         """
-        member = self._policy.require_write(connection, conversation)
         mentioned = self._mentioned(connection, conversation, text, mentions)
         message, new = self._delivery.post(
             conversation,
@@ -142,8 +145,12 @@ class Messages:
         return messages, more
 
     def typing(self, connection: str, conversation: str, is_typing: bool) -> None:
-        """Tell the others in ``conversation`` when ``connection``'s person starts or stops typing."""
-        member = self._policy.require_read(connection, conversation)
+        """Tell the others in ``conversation`` when ``connection``'s person starts or stops typing.
+
+        Starting is speaking: a muted person is refused ``muted``. Stopping needs read access only.
+        """
+        require = self._policy.require_write if is_typing else self._policy.require_read
+        member = require(connection, conversation)
         changed = self._typing.start(conversation, member) if is_typing else self._typing.stop(conversation, member.id)
         if changed:
             self._announce.typing(conversation, member, is_typing)

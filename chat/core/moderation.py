@@ -61,7 +61,8 @@ class Moderation:
         The room gets the ``moderation`` notice (the banned person's connections there too),
         then their connections leave it (``member-left``). Until the ban ends, joining the room
         is refused ``banned``; a ban from the default room refuses their connections, and ends
-        those open now.
+        those open now. The person no longer belongs to the room, online or not: once the ban
+        ends, they belong again by joining it.
         """
         notice = self._restrict("ban", connection, admin, room, person, seconds, reason)
         connections = self._presence.connections_of_person(person)
@@ -70,6 +71,8 @@ class Moderation:
                 self._port.disconnect(other)  # on another process too: through the message queue
         else:
             self._remove(room, connections)
+        # Offline too: their belonging (unread counts, seen-by, mark-read) ends now, and does not come back with the ban's end.
+        self._reads.ended(person, room)
         return notice
 
     def mute(self, connection: str, admin: bool, room: str, person: str, seconds: int, reason: str) -> dict[str, Any]:

@@ -55,8 +55,9 @@ class Reads:
 
         Their DMs are counted too: a DM's marker starts at 0, so its every message counts until read.
         A room entered for the first time starts read up to its last id, as ``entered`` makes it.
+        A room the person may not enter (banned) counts for nothing, whether they name it or belong to it.
         """
-        entering = [room for room in entering if room in self._rooms]
+        entering = [room for room in entering if room in self._rooms and self._policy.may_enter(room, member.id)]
         for room in entering:
             self._reads.start(member.id, room, self._history.last_id(room))
         rooms = set(self._policy.belongs(member.id, connection)) | set(entering)
@@ -71,8 +72,12 @@ class Reads:
 
     def left(self, member: Member, room: str) -> None:
         """Record that ``member`` left ``room`` (or was removed): a signed person no longer belongs to it."""
+        self.ended(member.id, room)
+
+    def ended(self, person_id: str, room: str) -> None:
+        """End the belonging of a signed person to ``room``, online or not (they left it, or were banned from it)."""
         if self._policy.signed:
-            self._reads.leave(member.id, room)
+            self._reads.leave(person_id, room)
 
     def take_allowance(self, connection: str) -> bool:
         """Take a token from ``connection``'s read allowance; return False if none was left (drop the request)."""

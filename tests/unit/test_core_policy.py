@@ -1,16 +1,9 @@
-"""The access policy (chat/core/policy.py), through the core's operations, without a socket.
-
-The tests marked xfail(strict=True) name today's known holes: each fails now for the reason
-in its name, and a later change makes it pass.
-"""
+"""The access policy (chat/core/policy.py), through the core's operations, without a socket."""
 
 import pytest
 
 from chat.model import ChatError
 from support.core import full, signed, token
-
-# A hole shows as a refusal that does not come, or an assertion that fails: never as another error.
-HOLE = (AssertionError, pytest.fail.Exception)
 
 
 def refusal(call, *args):
@@ -109,12 +102,9 @@ def test_a_signed_person_belongs_to_rooms_they_joined_while_offline(signed_core,
     assert refusal(chat.reads.mark, "b1", "team", 1) == "not_in_room"
 
 
-# --- Known holes: today's decisions, each failing its test until a later change -----------------
+# --- Access before data; a mute covers every way of speaking; a ban ends belonging ------------
 
 
-@pytest.mark.xfail(
-    strict=True, raises=HOLE, reason="send-message looks a clientId up before the room's membership check"
-)
 def test_resend_lookup_after_membership_check(core):
     """Refuse an outsider who guesses a member's clientId not_in_room, instead of handing them the message."""
     chat, _ = core
@@ -126,7 +116,6 @@ def test_resend_lookup_after_membership_check(core):
     assert refusal(chat.messages.send, "c1", "team", "guess", "c-1", []) == "not_in_room"
 
 
-@pytest.mark.xfail(strict=True, raises=HOLE, reason="edits make no mute check")
 def test_muted_person_cannot_edit(signed_core):
     """Refuse a muted person's edit of their own message in the room: muted."""
     chat, _ = signed_core
@@ -135,7 +124,6 @@ def test_muted_person_cannot_edit(signed_core):
     assert refusal(chat.changes.edit, "b1", "team", message_id, "edited") == "muted"
 
 
-@pytest.mark.xfail(strict=True, raises=HOLE, reason="reactions make no mute check")
 def test_muted_person_cannot_react(signed_core):
     """Refuse a muted person's reaction in the room: muted."""
     chat, _ = signed_core
@@ -154,7 +142,6 @@ def banned_while_offline(chat, clock):
     signed(chat, "b2", "bob", "Bob")
 
 
-@pytest.mark.xfail(strict=True, raises=HOLE, reason="a ban leaves the Reads store's belonging of an offline person")
 def test_banned_person_gets_no_unread_counts(signed_core, clock):
     """Leave a room one is banned from out of the welcome's unread counts."""
     chat, port = signed_core
@@ -163,7 +150,6 @@ def test_banned_person_gets_no_unread_counts(signed_core, clock):
     assert "team" not in welcome["unread"]
 
 
-@pytest.mark.xfail(strict=True, raises=HOLE, reason="a ban leaves the Reads store's belonging of an offline person")
 def test_banned_person_cannot_see_seen_by(signed_core, clock):
     """Refuse seen-by in a room one is banned from."""
     chat, _ = signed_core
@@ -171,9 +157,149 @@ def test_banned_person_cannot_see_seen_by(signed_core, clock):
     assert refusal(chat.reads.seen_by, "b2", "team", 1) in ("banned", "not_in_room")
 
 
-@pytest.mark.xfail(strict=True, raises=HOLE, reason="a ban leaves the Reads store's belonging of an offline person")
 def test_banned_person_cannot_mark_read(signed_core, clock):
     """Refuse mark-read in a room one is banned from."""
     chat, _ = signed_core
     banned_while_offline(chat, clock)
     assert refusal(chat.reads.mark, "b2", "team", 1) in ("banned", "not_in_room")
+
+
+def test_resend_lookup_after_the_mute_check(signed_core):
+    """Refuse a muted person's resend of a stored clientId muted, as any send, before the history is read."""
+    chat, _ = signed_core
+    team_with_bob(chat)
+    chat.messages.send("b1", "team", "before the mute", "c-9", [])
+    chat.moderation.mute("a1", False, "team", "bob", 60, "")
+    assert refusal(chat.messages.send, "b1", "team", "before the mute", "c-9", []) == "muted"
+
+
+def test_a_banned_person_cannot_fetch_their_old_message_by_clientid(signed_core):
+    """Refuse a banned person's send with a clientId of theirs stored in the room: not_in_room, no message back."""
+    chat, _ = signed_core
+    team_with_bob(chat)
+    chat.messages.send("b1", "team", "mine", "c-7", [])
+    chat.moderation.ban("a1", False, "team", "bob", 60, "")
+    assert refusal(chat.messages.send, "b1", "team", "mine", "c-7", []) == "not_in_room"
+
+
+def test_a_client_id_is_its_senders_own(core):
+    """Store another sender's message with a clientId someone used already; each resend returns its own sender's."""
+    chat, port = core
+    full(chat, "a1", "Alice")
+    full(chat, "b1", "Bob")
+    alices = chat.messages.send("a1", "general", "from Alice", "c-1", []).message
+    port.clear()
+    bobs = chat.messages.send("b1", "general", "from Bob", "c-1", [])
+    assert bobs.new and not bobs.duplicate and bobs.message.text == "from Bob" and bobs.message.id == alices.id + 1
+    assert [m["text"] for m in port.heard("a1", "room-message")] == ["from Bob"]
+    assert chat.messages.send("a1", "general", "from Alice", "c-1", []).message == alices
+    assert chat.messages.send("b1", "general", "from Bob", "c-1", []).message == bobs.message
+
+
+def test_muted_person_cannot_type(signed_core):
+    """Refuse a muted person's typing in the room (muted): typing is speaking; stopping is not, and passes."""
+    chat, port = signed_core
+    team_with_bob(chat)
+    chat.moderation.mute("a1", False, "team", "bob", 60, "")
+    port.clear()
+    assert refusal(chat.messages.typing, "b1", "team", True) == "muted"
+    chat.messages.typing("b1", "team", False)
+    assert port.events("typing") == []
+
+
+def test_muted_person_may_take_words_back(signed_core):
+    """Let a muted person take back a reaction and delete their own message: that adds no words, so a mute allows it."""
+    chat, _ = signed_core
+    message_id = team_with_bob(chat)
+    chat.changes.react("b1", "team", message_id, "👍", True)
+    chat.moderation.mute("a1", False, "team", "bob", 60, "")
+    assert chat.changes.react("b1", "team", message_id, "👍", False)["users"] == []
+    assert chat.changes.delete("b1", "team", message_id)["id"] == message_id
+
+
+@pytest.mark.parametrize("conversation", ["room", "dm"])
+def test_a_refusal_says_nothing_of_the_message(core, conversation):
+    """Refuse an outsider the same way for a message that exists and one that does not: nothing is read first."""
+    chat, _ = core
+    full(chat, "a1", "Alice")
+    bob = full(chat, "b1", "Bob")
+    full(chat, "c1", "Carol", rooms=[])
+    if conversation == "room":
+        chat.rooms.create("a1", "team")
+        chat.rooms.enter("a1", True, "team")
+        chat.rooms.enter("b1", True, "team")
+        where = "team"
+    else:
+        where = chat.dms.open("a1", bob.id)["id"]
+    message_id = chat.messages.send("b1", where, "hello", "c-1", []).message.id
+
+    def refused(call, *args):
+        with pytest.raises(ChatError) as error:
+            call("c1", where, *args)
+        return error.value.as_dict()
+
+    for call, existing, missing in [
+        (chat.changes.edit, (message_id, "x"), (999, "x")),
+        (chat.changes.delete, (message_id,), (999,)),
+        (chat.changes.react, (message_id, "👍", True), (999, "👍", True)),
+        (chat.reads.mark, (message_id,), (999,)),
+        (chat.reads.seen_by, (message_id,), (999,)),
+        (chat.messages.send, ("guess", "c-1", []), ("guess", "c-2", [])),
+    ]:
+        assert refused(call, *existing) == refused(call, *missing), call
+
+
+def test_banned_person_naming_the_room_at_connect_gets_no_unread_count(signed_core, clock):
+    """Leave a room one is banned from out of welcome even when the handshake names it; start no marker there."""
+    chat, port = signed_core
+    team_with_bob(chat)
+    chat.connections.disconnect("b1", True)
+    clock.advance(60)
+    chat.expiry.sweep()
+    chat.moderation.ban("a1", False, "team", "bob", 600, "")
+    chat.stores.reads.leave("bob", "team")  # even with no belonging left, naming the room must not count it
+    chat.messages.send("a1", "team", "while he is away", None, [])
+    signed(chat, "b2", "bob", "Bob", rooms=["general", "team"])
+    welcome = port.heard("b2", "welcome")[0]
+    assert "team" not in welcome["unread"] and "general" in welcome["unread"]
+    assert [error["code"] for error in port.heard("b2", "chat-error")] == ["banned"]
+
+
+def test_a_ban_ends_belonging_for_good(signed_core, clock):
+    """Drop an offline person's belonging at the ban: once it is lifted, they belong again only by joining."""
+    chat, port = signed_core
+    banned_while_offline(chat, clock)
+    chat.moderation.lift("ban", "a1", False, "team", "bob")
+    signed(chat, "b3", "bob", "Bob")
+    assert "team" not in port.heard("b3", "welcome")[0]["unread"]
+    assert refusal(chat.reads.mark, "b3", "team", 1) == "not_in_room"
+    chat.rooms.enter("b3", True, "team")
+    assert chat.reads.mark("b3", "team", 1)["id"] == 1
+
+
+def test_a_belonging_kept_through_a_ban_counts_for_nothing(signed_core, clock):
+    """Refuse belonging a store still holds for a banned person (a ban made by an earlier release kept it)."""
+    chat, port = signed_core
+    banned_while_offline(chat, clock)
+    chat.stores.reads.join("bob", "team")
+    signed(chat, "b3", "bob", "Bob")
+    assert "team" not in port.heard("b3", "welcome")[0]["unread"]
+    assert refusal(chat.reads.seen_by, "b3", "team", 1) in ("banned", "not_in_room")
+    assert refusal(chat.reads.mark, "b3", "team", 1) in ("banned", "not_in_room")
+
+
+def test_an_owner_banned_from_their_room_may_not_moderate_it(signed_core):
+    """Refuse a room's owner banned from it (by an administrator) every moderation there: banned."""
+    chat, _ = signed_core
+    message_id = team_with_bob(chat)
+    signed(chat, "root", "root", "Root", roles=["admin"])
+    chat.moderation.ban("root", True, "team", "alice", 60, "")
+    for call, args in [
+        (chat.moderation.mute, ("team", "bob", 60, "")),
+        (chat.moderation.ban, ("team", "bob", 60, "")),
+        (chat.moderation.remove_message, ("team", message_id)),
+        (chat.moderation.log, ("team", 10)),
+    ]:
+        assert refusal(call, "a1", False, *args) == "banned", call
+    assert chat.moderation.lift("ban", "root", True, "team", "alice")["action"] == "unban"
+    assert chat.moderation.log("a1", False, "team", 10)[-1]["action"] == "unban"

@@ -9,6 +9,7 @@ from chat.model import Member
 from support.databases import first_release_history
 
 ALICE = Member("p1", "Alice")
+BOB = Member("p2", "Bob")
 
 
 @pytest.fixture
@@ -73,14 +74,24 @@ def test_everything_after_an_id(history):
 
 
 def test_a_resent_client_id_returns_the_original(history):
-    """Store a client id once per room; a resend gets the original back, nothing new stored."""
+    """Store a client id once per room and sender; a resend gets the original back, nothing new stored."""
     first, new = history.append("a", ALICE, "hello", client_id="uuid-1")
     assert new
     again, new = history.append("a", ALICE, "hello again", client_id="uuid-1")
     assert not new and again == first
     assert history.append("b", ALICE, "elsewhere", client_id="uuid-1")[1]
     assert history.last_id("a") == 1
-    assert history.find("a", "uuid-1") == first
+    assert history.find("a", ALICE.id, "uuid-1") == first
+
+
+def test_a_client_id_is_recognised_per_sender(history):
+    """Store a message whose client id another sender used in the room; find each by its own sender."""
+    alices, _ = history.append("a", ALICE, "from Alice", client_id="c-1")
+    bobs, new = history.append("a", BOB, "from Bob", client_id="c-1")
+    assert new and bobs.text == "from Bob" and bobs.id == 2
+    assert history.find("a", ALICE.id, "c-1") == alices and history.find("a", BOB.id, "c-1") == bobs
+    assert history.find("a", "p3", "c-1") is None
+    assert history.append("a", BOB, "from Bob", client_id="c-1") == (bobs, False)
 
 
 def test_messages_survive_reopening(durable):
@@ -91,7 +102,7 @@ def test_messages_survive_reopening(durable):
     reopened = durable().history
     assert texts(reopened.latest("a", 10)[0]) == ["before the restart"]
     assert reopened.append("a", ALICE, "after")[0].id == 2
-    assert reopened.find("a", "u1").text == "before the restart"
+    assert reopened.find("a", ALICE.id, "u1").text == "before the restart"
 
 
 def test_retention_by_count_and_age(history, clock):
@@ -133,7 +144,7 @@ def test_text_and_client_ids_are_kept_exactly_with_nul_and_surrogates(history):
     message, _ = history.append("a", ALICE, text, client_id)
     assert (message.text, message.client_id) == (text, client_id)
     assert history.after("a", 0, 10)[0][0].text == text
-    assert history.find("a", client_id) == message
+    assert history.find("a", ALICE.id, client_id) == message
     assert history.append("a", ALICE, "again", client_id) == (message, False)
 
 
@@ -144,7 +155,7 @@ def test_mentions_are_kept_with_the_message(history):
     assert message.mentions == ("p2", "p 3") and message.as_dict()["mentions"] == ["p2", "p 3"]
     assert "mentions" not in plain.as_dict()
     assert [m.mentions for m in history.latest("a", 10)[0]] == [("p2", "p 3"), ()]
-    assert history.find("a", "c1").mentions == ("p2", "p 3")
+    assert history.find("a", ALICE.id, "c1").mentions == ("p2", "p 3")
 
 
 def test_an_older_database_gains_the_mentions_column(tmp_path, make_durable):

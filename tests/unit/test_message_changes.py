@@ -164,7 +164,7 @@ def test_edits_keep_any_text_exactly(stores):
     text = 'say "hi" \\ / <b>é</b> 👍\nnext'
     changes.edit("a", 1, ALICE.id, text)
     assert one(history, "a", 1).text == text
-    assert history.find("a", "c1").text == text
+    assert history.find("a", ALICE.id, "c1").text == text
 
 
 def test_a_change_is_emitted_to_the_room_in_one_process(durable, emitted):

@@ -32,7 +32,7 @@ def test_a_timed_history_behaves_as_before_and_is_timed(history):
     message, new = history.append("a", ALICE, "hello", "c1")
     assert new and message.text == "hello"
     assert history.append("a", ALICE, "hello", "c1") == (message, False)
-    assert history.find("a", "c1") == message
+    assert history.find("a", ALICE.id, "c1") == message
     assert history.before("a", None, 10) == ([message], False)
     assert history.after("a", 0, 10)[0] == [message]
     assert history.latest("a", 10)[0] == [message]

@@ -6,17 +6,21 @@ import subprocess
 import sys
 
 import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.script import ScriptDirectory
 
 from chat.cli import create_app as maintenance_app
 from chat.model import Member
 from chat.stores import StartupError
 from chat.stores.sql import Database
-from chat.stores.sql.migrate import current, upgrade
+from chat.stores.sql.migrate import MIGRATIONS, alembic_config, current, upgrade
 from support import ROOT, TIMEOUT
 from support.clock import WALL_CLOCK_START
 from support.databases import RELEASE_TEXTS, first_release_history, last_hand_written_release
 
 ALICE, BOB = Member("p1", "Alice"), Member("p2", "Bob", True)
+HEAD = ScriptDirectory(str(MIGRATIONS)).get_current_head()  # the newest revision
 
 
 def test_the_first_release_database_is_upgraded_keeping_its_message(tmp_path, make_durable):
@@ -26,7 +30,7 @@ def test_the_first_release_database_is_upgraded_keeping_its_message(tmp_path, ma
     assert [(m.id, m.ts, m.text, m.user) for m in stores.history.after("a", 0, 10)[0]] == [(1, 7, "old", ALICE)]
     assert stores.history.append("a", ALICE, "new", "c1")[0].id == 2
     assert stores.dms.open("dm:1", ALICE, BOB) and stores.reads.mark(ALICE, "a", 2) == 0
-    assert current(Database(path)) == ("0001", "0001")
+    assert current(Database(path)) == (HEAD, HEAD)
 
 
 def test_the_last_hand_written_release_database_keeps_every_row(tmp_path, make_durable):
@@ -66,7 +70,7 @@ def test_upgrading_twice_changes_nothing(database_url):
     database = Database(database_url)
     upgrade(database)
     upgrade(database)
-    assert current(database) == ("0001", "0001")
+    assert current(database) == (HEAD, HEAD)
     database.close()
 
 
@@ -77,7 +81,7 @@ def test_without_upgrading_on_start_the_command_does_it(tmp_path, make_durable, 
         make_durable(path, DATABASE_UPGRADE_ON_START=False)
     monkeypatch.setenv("CHAT_DATABASE_URL", path)
     result = maintenance_app().test_cli_runner().invoke(args=["db-upgrade"])
-    assert result.exit_code == 0 and "database at revision 0001" in result.output, result.output
+    assert result.exit_code == 0 and f"database at revision {HEAD}" in result.output, result.output
     stores = make_durable(path, DATABASE_UPGRADE_ON_START=False)
     assert stores.history.after("a", 0, 10)[0][0].text == "old"
 
@@ -94,7 +98,7 @@ def test_processes_starting_at_once_upgrade_one_postgresql_database_once(postgre
         subprocess.Popen([sys.executable, "-c", script, url], cwd=ROOT, stderr=subprocess.PIPE) for _ in range(4)
     ]
     failures = [process.communicate(timeout=TIMEOUT * 4)[1] for process in processes if process.wait() != 0]
-    assert failures == [] and current(Database(url)) == ("0001", "0001")
+    assert failures == [] and current(Database(url)) == (HEAD, HEAD)
 
 
 @pytest.mark.parametrize("release", sorted(path.name for path in (ROOT / "tests" / "data").glob("release-*.sqlite3")))
@@ -115,3 +119,43 @@ def test_a_database_a_tagged_release_wrote_opens_with_every_row(release, tmp_pat
     assert stores.moderation.owner("a") == "p1" and stores.moderation.until("ban", "a", "p3") == 2_000_000_000
     assert stores.moderation.log("a") == [{"action": "ban", "person": "p3"}]
     assert current(Database(str(path)))[0] == current(Database(str(path)))[1]  # upgraded to the newest
+
+
+def test_upgrading_makes_a_client_id_its_senders_own(tmp_path, make_durable):
+    """Index clientIds per (room, sender) after upgrading the last release's file: its messages kept, resends found."""
+    path = tmp_path / "release-issue-17.sqlite3"
+    shutil.copyfile(ROOT / "tests" / "data" / "release-issue-17.sqlite3", path)
+    stores = make_durable(str(path))
+    history = stores.history
+    originals, _ = history.after("a", 0, 10)
+    assert len(originals) == 4
+    assert history.append("a", ALICE, "resent", "c3") == (originals[2], False)
+    bobs, new = history.append("a", BOB, "his own c3", "c3")
+    assert new and bobs.id == 5 and history.find("a", BOB.id, "c3") == bobs
+    assert history.find("a", ALICE.id, "c3") == originals[2]
+    engine = sa.create_engine(f"sqlite:///{path}")
+    indexes = {index["name"]: index for index in sa.inspect(engine).get_indexes("messages")}
+    engine.dispose()
+    by_client_id = indexes["messages_by_sender_client_id"]
+    assert by_client_id["column_names"] == ["room", "user_id", "client_id"] and by_client_id["unique"]
+    assert "messages_by_client_id" not in indexes
+
+
+def test_going_back_from_per_sender_client_ids_keeps_every_message(durable):
+    """Downgrade 0002 on both backends: every message stays; a clientId reused by a later sender is dropped from it."""
+    stores = durable()
+    history = stores.history
+    alices, _ = history.append("a", ALICE, "from Alice", "c-1")
+    history.append("a", BOB, "from Bob", "c-1")
+    database = Database(durable.url)
+    config = alembic_config(database)
+    with database._lock, database.engine.connect() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0001")
+    assert current(database)[0] == "0001"
+    kept, _ = history.after("a", 0, 10)
+    assert [(m.id, m.text, m.client_id) for m in kept] == [(1, "from Alice", "c-1"), (2, "from Bob", None)]
+    upgrade(database)
+    assert history.append("a", BOB, "from Bob", "c-1")[1] is True  # his clientId was forgotten, not his message
+    assert history.append("a", ALICE, "from Alice", "c-1") == (alices, False)
+    database.close()

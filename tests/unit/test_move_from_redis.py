@@ -70,9 +70,9 @@ def test_the_move_keeps_every_id_and_record_and_empties_redis_of_them(several, w
         (3, "", None, True),
     ]
     assert general[1].reactions == {"👍": ["p1"]} and general[1].mentions == ("p1",)
-    assert history.find("games", "c-1").text == "in games"
+    assert history.find("games", ALICE.id, "c-1").text == "in games"
     assert history.append("general", ALICE, "next")[0].id == 4
-    assert history.append("general", ALICE, "resent", "c-2")[1] is False
+    assert history.append("general", BOB, "resent", "c-2")[1] is False  # a clientId is its sender's
     assert stores.changes.last_change("general") == 3
     changes, more, lost = stores.changes.after("general", 0)
     assert [change["change"] for change in changes] == [1, 2, 3] and not more and not lost

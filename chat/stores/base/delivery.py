@@ -44,8 +44,8 @@ class Delivery:
         The message goes to the room's connections (or, given ``groups``, to those Socket.IO
         groups instead: a direct message's two people) and, with ``to_seed``, its bare text
         to the seed clients, in id order for every receiver. A resend of a ``client_id``
-        stored for the room is neither stored nor delivered again: return (the original,
-        False).
+        ``member`` stored for the room is neither stored nor delivered again: return (the
+        original, False).
         """
         raise NotImplementedError(UNIMPLEMENTED)
 

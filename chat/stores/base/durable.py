@@ -36,13 +36,15 @@ class History:
     def append(self, room: Any, user: Any, text: Any, client_id: Any = None, mentions: Any = ()) -> Any:
         """Store a message (mentioning the person ids ``mentions``); return (message, True) with its id and timestamp.
 
-        With a ``client_id`` already stored for ``room``, store nothing and return
-        (the original message, False). Storing is all it does: Delivery.post delivers.
+        With a ``client_id`` already stored for ``room`` by the same sender (``user.id``),
+        store nothing and return (the original message, False): a resend is recognised by
+        (room, sender, client id), so nobody's client id can stand for another's message.
+        Storing is all it does: Delivery.post delivers.
         """
         raise NotImplementedError(UNIMPLEMENTED)
 
-    def find(self, room: Any, client_id: Any) -> Any:
-        """Return the stored message with the sender's ``client_id`` in ``room``, or None."""
+    def find(self, room: Any, sender_id: Any, client_id: Any) -> Any:
+        """Return the message person ``sender_id`` stored in ``room`` with their ``client_id``, or None."""
         raise NotImplementedError(UNIMPLEMENTED)
 
     def latest(self, room: Any, limit: Any, upto: Any = None) -> Any:

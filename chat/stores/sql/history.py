@@ -29,7 +29,7 @@ SQLITE_NEXT_ID = (
 )
 SQLITE_FIND = (
     "SELECT room, id, ts, user_id, user_name, user_guest, text, client_id, mentions, edited_at, deleted, "
-    "reactions FROM messages WHERE room = ? AND client_id = ?"
+    "reactions FROM messages WHERE room = ? AND user_id = ? AND client_id = ?"
 )
 SQLITE_INSERT = (
     "INSERT INTO messages (room, id, ts, user_id, user_name, user_guest, text, client_id, mentions) "
@@ -88,7 +88,9 @@ class SqlHistory(base.History):
         # The hot path's statements, built once: building a statement costs more than SQLite running it.
         self._insert = messages.insert()
         self._by_client_id = sa.select(*COLUMNS).where(
-            messages.c.room == sa.bindparam("room"), messages.c.client_id == sa.bindparam("client_id")
+            messages.c.room == sa.bindparam("room"),
+            messages.c.user_id == sa.bindparam("user_id"),
+            messages.c.client_id == sa.bindparam("client_id"),
         )
 
     def close(self) -> None:
@@ -140,7 +142,7 @@ class SqlHistory(base.History):
             # clientId wait here, then find the one committed before it.
             message_id = db.execute(self._next_id, {"room": room}).scalar_one()
             if client_id is not None:
-                original = self._find(db, room, client_id)
+                original = self._find(db, room, user.id, client_id)
                 if original is not None:
                     raise Rollback((original, False))
             message = Message(room, message_id, int(self._clock() * 1000), user, text, client_id, mentions=mentions)
@@ -169,7 +171,7 @@ class SqlHistory(base.History):
         (message_id,) = raw.execute(SQLITE_NEXT_ID, (room,)).fetchone()
         stored_id = None if client_id is None else client_id.encode("utf-8", "surrogatepass")
         if stored_id is not None:
-            row = raw.execute(SQLITE_FIND, (room, stored_id)).fetchone()
+            row = raw.execute(SQLITE_FIND, (room, user.id, stored_id)).fetchone()
             if row is not None:
                 exact = [
                     bytes(value).decode("utf-8", "surrogatepass") if isinstance(value, bytes) else value
@@ -193,12 +195,12 @@ class SqlHistory(base.History):
         )
         return message, True
 
-    def _find(self, db: Connection, room: str, client_id: str) -> Message | None:
-        row = db.execute(self._by_client_id, {"room": room, "client_id": client_id}).first()
+    def _find(self, db: Connection, room: str, sender_id: str, client_id: str) -> Message | None:
+        row = db.execute(self._by_client_id, {"room": room, "user_id": sender_id, "client_id": client_id}).first()
         return message_of(row) if row else None
 
-    def find(self, room: str, client_id: str) -> Message | None:
-        return self.database.read(lambda db: self._find(db, room, client_id))
+    def find(self, room: str, sender_id: str, client_id: str) -> Message | None:
+        return self.database.read(lambda db: self._find(db, room, sender_id, client_id))
 
     def before(self, room: str, before_id: int | None, limit: int) -> tuple[list[Message], bool]:
         query = (

@@ -57,9 +57,10 @@ messages = sa.Table(
     sa.Column("reactions", sa.Text),  # JSON: emoji -> [person ids], NULL for none
     sa.Column("mentions", sa.Text),  # JSON: the person ids it mentions, NULL for none
 )
-sa.Index(
-    "messages_by_client_id",
+sa.Index(  # a resend is recognised by (room, sender, client id): one sender's id never finds another's message
+    "messages_by_sender_client_id",
     messages.c.room,
+    messages.c.user_id,
     messages.c.client_id,
     unique=True,
     sqlite_where=messages.c.client_id.isnot(None),
