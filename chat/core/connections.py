@@ -18,6 +18,7 @@ from ..names import name_key
 from ..stores import base
 from .announce import Announce
 from .config import Settings
+from .creations import Creations
 from .policy import Policy
 from .port import Port
 from .reads import Reads
@@ -41,11 +42,12 @@ class Handshake:
 
 @dataclass(frozen=True)
 class Limits:
-    """The allowances each connection has: sending, typing, and read requests."""
+    """The allowances each connection has: sending, typing, and read requests; and what its address creates."""
 
     flood: base.FloodControl
     typing: base.FloodControl
     read: base.FloodControl
+    creations: Creations
 
 
 class Connections:
@@ -129,7 +131,7 @@ class Connections:
             member = self._presence.connect(connection, secrets.token_urlsafe(9), stable=False)
         if self._token_expiry is not None and self._tokens is not None:
             self._token_expiry.open(connection, self._tokens.seconds_left(handshake.token))
-        for limit in (self._limits.flood, self._limits.typing, self._limits.read):
+        for limit in (self._limits.flood, self._limits.typing, self._limits.read, self._limits.creations):
             limit.open(connection, address)
         self._port.join(connection, FULL if handshake.full else SEED)
         self._port.join(connection, person_group(member.id))
@@ -179,7 +181,7 @@ class Connections:
         The rooms a person left now are told; a full-protocol person with no connection left
         is marked gone for their DMs.
         """
-        for limit in (self._limits.flood, self._limits.typing, self._limits.read):
+        for limit in (self._limits.flood, self._limits.typing, self._limits.read, self._limits.creations):
             limit.close(connection)
         if self._token_expiry is not None:
             self._token_expiry.close(connection)

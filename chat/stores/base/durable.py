@@ -61,6 +61,10 @@ class History:
         """Return the id of ``room``'s newest message ever, 0 if none."""
         raise NotImplementedError(UNIMPLEMENTED)
 
+    def last_ids(self, rooms: Any) -> Any:
+        """Return ``{room: last_id(room)}`` for every room of ``rooms``, in one query: a connect's unread counts."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
     def first_id(self, room: Any) -> Any:
         """Return the id of ``room``'s oldest stored message, or None."""
         raise NotImplementedError(UNIMPLEMENTED)
@@ -78,15 +82,16 @@ class DirectMessages:
 
     A direct message is a conversation of exactly two people, its own kind, not a room: it
     is never removed, and only its two people may read it. Its messages live in the
-    History under its id, as a room's do. ``per_person`` (the most one person may open)
-    and ``seen_seconds`` (how long after their last connection ended a person may still
+    History under its id, as a room's do. ``per_person`` (the most one person may be in,
+    whoever opened them) and ``seen_seconds`` (how long after their last connection ended a person may still
     be written to) are attributes of every backend.
     """
 
     def open(self, dm: Any, opener: Any, other: Any) -> Any:
         """Record the direct message ``dm`` of the Members ``opener`` and ``other``; return whether it is new.
 
-        Raise ChatError ``too_many_dms`` if it is new and ``opener`` has ``per_person`` already.
+        Raise ChatError ``too_many_dms`` if it is new and either of them is in ``per_person`` already:
+        a DM others open with someone counts against them, so nobody's list grows past it.
         """
         raise NotImplementedError(UNIMPLEMENTED)
 
@@ -229,6 +234,14 @@ class Reads:
 
     def mentions_after(self, person_id: Any, room: Any, after_id: Any) -> Any:
         """Return how many messages of ``room`` newer than ``after_id`` mention the person."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def markers(self, person_id: Any, rooms: Any) -> Any:
+        """Return ``{room: marker(person_id, room)}`` for every room of ``rooms``, in one query."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def unread_mentions(self, person_id: Any, rooms: Any) -> Any:
+        """Return ``{room: mentions of the person after their marker}`` for every room of ``rooms``, in one query."""
         raise NotImplementedError(UNIMPLEMENTED)
 
     def join(self, person_id: Any, room: Any) -> Any:

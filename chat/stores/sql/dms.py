@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ...model import Member, too_many_dms
+from ...model import Member, too_many_dms, too_many_dms_theirs
 from .. import base
 from . import Database, Rollback
 from .schema import dm_people
@@ -36,7 +36,7 @@ class SqlDirectMessages(base.DirectMessages):
         self.database.close()
 
     def open(self, dm: str, opener: Member, other: Member) -> bool:
-        def work(db: Connection) -> bool:
+        def work(db: Connection) -> bool | str:
             known = (
                 db.execute(
                     sa.select(sa.literal(1)).where(dm_people.c.person == opener.id, dm_people.c.dm == dm)
@@ -44,11 +44,16 @@ class SqlDirectMessages(base.DirectMessages):
                 is not None
             )
             if not known:
-                count = db.execute(
-                    sa.select(sa.func.count()).select_from(dm_people).where(dm_people.c.person == opener.id)
-                ).scalar_one()
-                if count >= self.per_person:
-                    raise Rollback(None)
+                counts: dict[str, int] = dict(
+                    db.execute(
+                        sa.select(dm_people.c.person, sa.func.count())
+                        .where(dm_people.c.person.in_([opener.id, other.id]))
+                        .group_by(dm_people.c.person)
+                    ).all()
+                )
+                for who, person in (("opener", opener), ("other", other)):
+                    if counts.get(person.id, 0) >= self.per_person:
+                        raise Rollback(who)
             for person, them in ((opener, other), (other, opener)):
                 db.execute(
                     self._person.values(
@@ -58,9 +63,11 @@ class SqlDirectMessages(base.DirectMessages):
             return not known
 
         new = self.database.transaction(work)
-        if new is None:
+        if new == "opener":
             raise too_many_dms(self.per_person)
-        return new
+        if new == "other":
+            raise too_many_dms_theirs(self.per_person)
+        return bool(new)
 
     def people(self, dm: str) -> tuple[str, ...] | None:
         if dm not in self._pairs:
