@@ -106,6 +106,7 @@ class Chat:
             tokens,
             token_expiry,
             guests,
+            wall_clock,
         )
         self.expiry = Expiry(
             port,
@@ -138,7 +139,7 @@ class Chat:
             port,
             Settings.from_config(config),
             tokens=Tokens.from_config(config) if config["TOKENS"] else None,
-            guests=Guests(config["SECRET_KEY"]),
+            guests=Guests(config["SECRET_KEY"], config["GUEST_LIFETIME_DAYS"] * 86400),
             dm_key=hmac.new(key_bytes, b"direct messages", hashlib.sha256).digest(),
             clock=clock,
         )

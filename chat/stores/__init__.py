@@ -133,7 +133,9 @@ def open_stores(
         **live._asdict(),
         history=history,
         delivery=delivery,
-        dms=SqlDirectMessages(database, config["DMS_PER_PERSON"], LocalLastSeen(config["DM_SEEN_SECONDS"], clock)),
+        dms=SqlDirectMessages(
+            database, config["DMS_PER_PERSON"], LocalLastSeen(config["DM_SEEN_SECONDS"], clock), wall_clock
+        ),
         changes=SqlChanges(
             history, emit, delivery.room_lock, config["MAX_REACTIONS_PER_MESSAGE"], config["CHANGE_RETENTION"]
         ),

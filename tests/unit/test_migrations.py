@@ -4,19 +4,22 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import time
 
 import pytest
+from alembic.script import ScriptDirectory
 
 from chat.cli import create_app as maintenance_app
 from chat.model import Member
 from chat.stores import StartupError
 from chat.stores.sql import Database
-from chat.stores.sql.migrate import current, upgrade
+from chat.stores.sql.migrate import alembic_config, current, upgrade
 from support import ROOT, TIMEOUT
 from support.clock import WALL_CLOCK_START
 from support.databases import RELEASE_TEXTS, first_release_history, last_hand_written_release
 
 ALICE, BOB = Member("p1", "Alice"), Member("p2", "Bob", True)
+HEAD = ScriptDirectory.from_config(alembic_config(Database("sqlite://"))).get_current_head()  # the newest revision
 
 
 def test_the_first_release_database_is_upgraded_keeping_its_message(tmp_path, make_durable):
@@ -26,7 +29,7 @@ def test_the_first_release_database_is_upgraded_keeping_its_message(tmp_path, ma
     assert [(m.id, m.ts, m.text, m.user) for m in stores.history.after("a", 0, 10)[0]] == [(1, 7, "old", ALICE)]
     assert stores.history.append("a", ALICE, "new", "c1")[0].id == 2
     assert stores.dms.open("dm:1", ALICE, BOB) and stores.reads.mark(ALICE, "a", 2) == 0
-    assert current(Database(path)) == ("0001", "0001")
+    assert current(Database(path)) == (HEAD, HEAD)
 
 
 def test_the_last_hand_written_release_database_keeps_every_row(tmp_path, make_durable):
@@ -66,7 +69,7 @@ def test_upgrading_twice_changes_nothing(database_url):
     database = Database(database_url)
     upgrade(database)
     upgrade(database)
-    assert current(database) == ("0001", "0001")
+    assert current(database) == (HEAD, HEAD)
     database.close()
 
 
@@ -77,7 +80,7 @@ def test_without_upgrading_on_start_the_command_does_it(tmp_path, make_durable, 
         make_durable(path, DATABASE_UPGRADE_ON_START=False)
     monkeypatch.setenv("CHAT_DATABASE_URL", path)
     result = maintenance_app().test_cli_runner().invoke(args=["db-upgrade"])
-    assert result.exit_code == 0 and "database at revision 0001" in result.output, result.output
+    assert result.exit_code == 0 and f"database at revision {HEAD}" in result.output, result.output
     stores = make_durable(path, DATABASE_UPGRADE_ON_START=False)
     assert stores.history.after("a", 0, 10)[0][0].text == "old"
 
@@ -94,7 +97,7 @@ def test_processes_starting_at_once_upgrade_one_postgresql_database_once(postgre
         subprocess.Popen([sys.executable, "-c", script, url], cwd=ROOT, stderr=subprocess.PIPE) for _ in range(4)
     ]
     failures = [process.communicate(timeout=TIMEOUT * 4)[1] for process in processes if process.wait() != 0]
-    assert failures == [] and current(Database(url)) == ("0001", "0001")
+    assert failures == [] and current(Database(url)) == (HEAD, HEAD)
 
 
 @pytest.mark.parametrize("release", sorted(path.name for path in (ROOT / "tests" / "data").glob("release-*.sqlite3")))
@@ -115,3 +118,23 @@ def test_a_database_a_tagged_release_wrote_opens_with_every_row(release, tmp_pat
     assert stores.moderation.owner("a") == "p1" and stores.moderation.until("ban", "a", "p3") == 2_000_000_000
     assert stores.moderation.log("a") == [{"action": "ban", "person": "p3"}]
     assert current(Database(str(path)))[0] == current(Database(str(path)))[1]  # upgraded to the newest
+
+
+def test_the_guests_an_older_database_knows_of_get_a_lifetime_and_then_go(tmp_path, make_durable):
+    """Record the release's guest (Bob, a DM's other person and a reader) as seen at the upgrade; forget them later.
+
+    Forgetting a guest deletes their DM whole (both people's rows and its messages) and their
+    read markers; the room's messages stay.
+    """
+    path = tmp_path / "release-issue-17.sqlite3"
+    shutil.copyfile(ROOT / "tests" / "data" / "release-issue-17.sqlite3", path)
+    stores = make_durable(str(path))
+    dms = stores.dms
+    assert dms.expired_guests(time.time() - 60, 10) == []
+    assert dms.expired_guests(time.time() + 60, 10) == ["p2"]
+    assert dms.forget_guests(["p2"]) == ["dm:1"]
+    assert dms.people("dm:1") is None and dms.of_person("p1") == []
+    assert stores.history.after("dm:1", 0, 10)[0] == [] and stores.history.last_id("dm:1") == 0
+    assert stores.reads.marker("p2", "a") == 0 and stores.reads.mentions_after("p2", "a", 0) == 0
+    assert len(stores.history.after("a", 0, 10)[0]) == 4
+    assert dms.expired_guests(time.time() + 60, 10) == []

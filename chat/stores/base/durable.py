@@ -115,6 +115,21 @@ class DirectMessages:
         """Return the person as last seen, if online or gone for at most ``seen_seconds``; else None."""
         raise NotImplementedError(UNIMPLEMENTED)
 
+    def guest_seen(self, person_id: Any) -> Any:
+        """Record that the guest ``person_id`` (a person without a signed identity) is connected now."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def expired_guests(self, before: Any, limit: Any) -> Any:
+        """Return up to ``limit`` guests last connected before ``before`` (a Unix time), the longest gone first."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def forget_guests(self, person_ids: Any) -> Any:
+        """Delete the guests' DMs (every row of each, both people's), read markers, memberships and mentions.
+
+        Their messages in rooms stay, under the rooms' retention. Return the DMs deleted.
+        """
+        raise NotImplementedError(UNIMPLEMENTED)
+
     def groups(self, dm: Any) -> Any:
         """Return the Socket.IO groups ``dm``'s messages go to, its two people's; None if there is no such DM."""
         people = self.people(dm)
