@@ -80,9 +80,9 @@ class DirectMessages:
         if wait:
             raise ChatError("rate_limited", f"too many requests: wait {wait:.1f} s before asking again")
         me = self._policy.person(connection)
-        return [
-            {**_as_dict(dm, other), "lastId": self._history.last_id(dm)} for dm, other in self._dms.of_person(me.id)
-        ]
+        dms = self._dms.of_person(me.id)
+        last_ids = self._history.last_ids([dm for dm, _ in dms])  # one query, whatever their number
+        return [{**_as_dict(dm, other), "lastId": last_ids[dm]} for dm, other in dms]
 
     def members(self, connection: str, dm: str) -> list[Member]:
         """Return ``dm``'s two people, ``connection``'s person first: who a mention in it may name."""

@@ -103,3 +103,23 @@ def test_a_welcome_costs_the_same_queries_for_one_dm_as_for_thirty(tmp_path, clo
         counts.append(len(statements))
         assert again.id == me.id and len(port.heard(f"again{dms}", "welcome")[0]["unread"]) == dms + 1
     assert counts[0] == counts[1]
+
+
+def test_listing_dms_costs_the_same_queries_for_one_dm_as_for_thirty(tmp_path, clock):
+    """Count list-dms's SQL statements: the last ids of every DM in one query, not one per DM."""
+    import sqlalchemy as sa
+
+    from support.core import make_chat
+
+    chat, _ = make_chat(tmp_path, clock, DMS_OPENED_PER_ADDRESS=0, READ_BURST=100)
+    statements: list[str] = []
+    sa.event.listen(chat.stores.history.database.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    counts = []
+    for dms in (1, 30):
+        full(chat, f"me{dms}", f"Me{dms}")
+        for n in range(dms):
+            chat.dms.open(f"me{dms}", full(chat, f"o{dms}-{n}", f"O{dms}-{n}").id)
+        statements.clear()
+        assert len(chat.dms.mine(f"me{dms}")) == dms
+        counts.append(len(statements))
+    assert counts[0] == counts[1]
