@@ -4,32 +4,45 @@ With nobody signed in, each connection of the full protocol is a guest of its ow
 of a browser is a person. The server hands a guest its credential in ``welcome``; the page
 keeps it for its tab (sessionStorage) and passes it back as ``auth.guest`` when it
 reconnects or reloads, and is the same guest again. The credential is the guest's id signed
-with the app's secret key (itsdangerous, salt ``chat-guest``), so no client can claim a
-guest it was not given by choosing an id.
+with the app's secret key and the time it was issued (itsdangerous, salt ``chat-guest``),
+so no client can claim a guest it was not given by choosing an id.
 
-It is not a signed identity in the sense of TOKENS (chat/identity.py): it never expires,
-grants nothing but coming back as that guest, and is ignored when TOKENS is on.
+It is not a signed identity in the sense of TOKENS (chat/identity.py): it grants nothing but
+coming back as that guest, and is ignored when TOKENS is on. It lasts ``lifetime`` seconds
+(GUEST_LIFETIME_DAYS) from its issue; each connect issues a new one, so a guest lasts that
+long after their last connection, and then what they left goes (``Connections.expire_guests``).
 """
 
-from itsdangerous import BadSignature, URLSafeSerializer
+import time
+from collections.abc import Callable
+
+from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 
 SALT = "chat-guest"
 
 
 class Guests:
-    """Issue and check guest credentials signed with this server's secret key."""
+    """Issue and check guest credentials signed with this server's secret key, valid for ``lifetime`` seconds."""
 
-    def __init__(self, secret_key: str | bytes) -> None:
-        self._serializer = URLSafeSerializer(secret_key, salt=SALT)
+    def __init__(
+        self, secret_key: str | bytes, lifetime: float = 7 * 86400, clock: Callable[[], float] = time.time
+    ) -> None:
+        class Signer(TimestampSigner):
+            def get_timestamp(self) -> int:
+                return int(clock())
+
+        self.lifetime = lifetime
+        self._clock = clock
+        self._serializer = URLSafeTimedSerializer(secret_key, salt=SALT, signer=Signer)
 
     def issue(self, guest_id: str) -> str:
-        """Return the credential of guest ``guest_id``."""
+        """Return the credential of guest ``guest_id``, valid for ``lifetime`` seconds from now."""
         return self._serializer.dumps(guest_id)
 
     def verify(self, credential: str) -> str | None:
-        """Return the guest id ``credential`` carries, or None if this server did not issue it."""
+        """Return the guest id ``credential`` carries, or None if this server did not issue it or it expired."""
         try:
-            guest_id = self._serializer.loads(credential)
-        except BadSignature:
+            guest_id = self._serializer.loads(credential, max_age=int(self.lifetime))
+        except BadSignature:  # SignatureExpired included
             return None
         return guest_id if isinstance(guest_id, str) and guest_id else None

@@ -111,6 +111,11 @@ def too_many_dms(per_person: int) -> ChatError:
     return ChatError("too_many_dms", f"you have {per_person} direct messages, the limit")
 
 
+def too_many_dms_theirs(per_person: int) -> ChatError:
+    """Return the refusal of opening a direct message with a person who is in ``per_person``, the limit."""
+    return ChatError("too_many_dms", f"they are in {per_person} direct messages, the limit")
+
+
 def too_many_rooms_total(max_rooms: int) -> ChatError:
     """Return the refusal of creating a room when ``max_rooms`` exist, the limit."""
     return ChatError("too_many_rooms", f"there are {max_rooms} rooms already, the limit")

@@ -1,4 +1,4 @@
-"""The expiry loop: once a second, end what has run out (chat/core/expiry.py); once a minute, retention."""
+"""The expiry loop: once a second, end what has run out (chat/core/expiry.py); once a minute, retention and guests."""
 
 import threading
 
@@ -49,6 +49,7 @@ def start() -> None:
                     sweep()
                     if sweeps % RETAIN_EVERY == 0:
                         chat().expiry.retain()
+                        chat().connections.expire_guests()
                 except Exception:  # storage or Redis away: try again next round
                     app.logger.exception("expiry loop")
             sweeps += 1

@@ -21,6 +21,7 @@ from .announce import Announce
 from .changes import Changes
 from .config import Settings
 from .connections import Connections, Handshake, Limits
+from .creations import Creations
 from .dms import DirectMessages
 from .expiry import Expiry
 from .messages import Messages, Sent
@@ -57,7 +58,8 @@ class Chat:
         changes_store: base.Changes = s.changes
         policy = Policy(settings, s.presence, s.rooms, s.dms, s.reads, moderation_store, tokens is not None, wall_clock)
         announce = Announce(port, s.presence, s.rooms, s.typing, s.dms)
-        self.dms = DirectMessages(port, policy, s.dms, s.history, s.delivery, s.read_limit, dm_key)
+        creations = Creations(s.rooms_by_person, s.rooms_by_address, s.dms_by_address)
+        self.dms = DirectMessages(port, policy, s.dms, s.history, s.delivery, s.read_limit, creations, dm_key)
         self.changes = Changes(port, policy, announce, changes_store)
         self.reads = Reads(port, policy, settings, s.rooms, s.history, s.reads, s.dms, s.read_limit)
         self.moderation = Moderation(
@@ -76,6 +78,7 @@ class Chat:
             self.changes,
             self.reads,
             self.moderation,
+            creations,
         )
         self.messages = Messages(
             policy,
@@ -97,12 +100,13 @@ class Chat:
             settings,
             s.presence,
             s.dms,
-            Limits(s.flood, s.typing_limit, s.read_limit),
+            Limits(s.flood, s.typing_limit, s.read_limit, creations),
             self.rooms,
             self.reads,
             tokens,
             token_expiry,
             guests,
+            wall_clock,
         )
         self.expiry = Expiry(
             port,
@@ -135,7 +139,7 @@ class Chat:
             port,
             Settings.from_config(config),
             tokens=Tokens.from_config(config) if config["TOKENS"] else None,
-            guests=Guests(config["SECRET_KEY"]),
+            guests=Guests(config["SECRET_KEY"], config["GUEST_LIFETIME_DAYS"] * 86400),
             dm_key=hmac.new(key_bytes, b"direct messages", hashlib.sha256).digest(),
             clock=clock,
         )

@@ -23,6 +23,7 @@ class Settings:
     max_ban_seconds: int = 7 * 86400
     max_mute_seconds: int = 7 * 86400
     max_moderation_reason: int = 200
+    guest_lifetime_seconds: float = 7 * 86400
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> "Settings":
@@ -42,4 +43,5 @@ class Settings:
             max_ban_seconds=config["MAX_BAN_SECONDS"],
             max_mute_seconds=config["MAX_MUTE_SECONDS"],
             max_moderation_reason=config["MAX_MODERATION_REASON"],
+            guest_lifetime_seconds=config["GUEST_LIFETIME_DAYS"] * 86400,
         )

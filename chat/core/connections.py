@@ -7,6 +7,8 @@ person of its own, for that connection only.
 """
 
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +20,7 @@ from ..names import name_key
 from ..stores import base
 from .announce import Announce
 from .config import Settings
+from .creations import Creations
 from .policy import Policy
 from .port import Port
 from .reads import Reads
@@ -41,11 +44,12 @@ class Handshake:
 
 @dataclass(frozen=True)
 class Limits:
-    """The allowances each connection has: sending, typing, and read requests."""
+    """The allowances each connection has: sending, typing, and read requests; and what its address creates."""
 
     flood: base.FloodControl
     typing: base.FloodControl
     read: base.FloodControl
+    creations: Creations
 
 
 class Connections:
@@ -65,6 +69,7 @@ class Connections:
         tokens: Tokens | None,
         token_expiry: TokenExpiry | None,
         guests: Guests,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self._port = port
         self._policy = policy
@@ -78,6 +83,7 @@ class Connections:
         self._tokens = tokens
         self._token_expiry = token_expiry
         self._guests = guests
+        self._wall_clock = wall_clock
 
     def handshake(self, auth: object) -> Handshake:
         """Return the handshake ``auth`` asks for, checked; raise ChatError to refuse the connection.
@@ -129,13 +135,15 @@ class Connections:
             member = self._presence.connect(connection, secrets.token_urlsafe(9), stable=False)
         if self._token_expiry is not None and self._tokens is not None:
             self._token_expiry.open(connection, self._tokens.seconds_left(handshake.token))
-        for limit in (self._limits.flood, self._limits.typing, self._limits.read):
+        for limit in (self._limits.flood, self._limits.typing, self._limits.read, self._limits.creations):
             limit.open(connection, address)
         self._port.join(connection, FULL if handshake.full else SEED)
         self._port.join(connection, person_group(member.id))
         if handshake.full:
             self._port.join(connection, full_person_group(member.id))
             self._dms.arrived(member)
+            if not self._tokens:
+                self._dms.guest_seen(member.id)  # their credential, issued now, lasts GUEST_LIFETIME_DAYS
         return member, departures
 
     def arrive(
@@ -179,7 +187,7 @@ class Connections:
         The rooms a person left now are told; a full-protocol person with no connection left
         is marked gone for their DMs.
         """
-        for limit in (self._limits.flood, self._limits.typing, self._limits.read):
+        for limit in (self._limits.flood, self._limits.typing, self._limits.read, self._limits.creations):
             limit.close(connection)
         if self._token_expiry is not None:
             self._token_expiry.close(connection)
@@ -189,7 +197,30 @@ class Connections:
             self._announce.departure(room, member)
         if person is not None and not self._presence.connections_of_person(person.id):
             self._dms.went(person)
+            if not self._tokens:
+                self._dms.guest_seen(person.id)
         return bool(known)
+
+    def expire_guests(self, batch: int = 500) -> list[str]:
+        """Delete what the guests whose credential can no longer be used left; return those guests.
+
+        A guest's credential lasts GUEST_LIFETIME_DAYS from its issue, at each connect, so once
+        they have been gone that long nobody can come back as them: their DMs (both people's
+        rows, the messages, changes and markers), read markers, memberships and mentions are
+        deleted, ``batch`` guests at a time. A guest still connected (a connection longer than
+        the lifetime) is recorded as seen now instead. Their messages in rooms stay, under
+        the rooms' retention.
+        """
+        before = self._wall_clock() - self._settings.guest_lifetime_seconds
+        expired = self._dms.expired_guests(before, batch)
+        gone = []
+        for person in expired:
+            if self._presence.connections_of_person(person):
+                self._dms.guest_seen(person)
+            else:
+                gone.append(person)
+        self._dms.forget_guests(gone)
+        return gone
 
     def _full_person(self, connection: str) -> Member | None:
         """Return ``connection``'s person if still known, else None (dropped by others, its process given up for dead)."""

@@ -11,6 +11,7 @@ from typing import Any
 
 from ..model import ChatError, Member, dm_id
 from ..stores import base
+from .creations import Creations
 from .policy import Policy
 from .port import Port
 
@@ -30,6 +31,7 @@ class DirectMessages:
         history: base.History,
         delivery: base.Delivery,
         read_limit: base.FloodControl,
+        creations: Creations,
         key: bytes,
     ) -> None:
         self._port = port
@@ -38,6 +40,7 @@ class DirectMessages:
         self._history = history
         self._delivery = delivery
         self._read_limit = read_limit
+        self._creations = creations
         self._key = key  # keys the hash that names a DM, so an id reveals nothing of its people
 
     def dm_id(self, person_a: str, person_b: str) -> str:
@@ -48,7 +51,8 @@ class DirectMessages:
         """Open (or reopen) the DM of ``connection``'s person and ``person``; return it as ``{"id", "with"}``.
 
         The other person must be online, or have been seen within DM_SEEN_SECONDS, unless the
-        DM exists already. A new DM is announced (``dm-opened``) to the other person's
+        DM exists already. A new DM counts against the address's limit (DMS_OPENED_PER_ADDRESS),
+        and neither person may be in DMS_PER_PERSON already. A new DM is announced (``dm-opened``) to the other person's
         connections and to the opener's other connections.
         """
         me = self._policy.person(connection)
@@ -59,6 +63,8 @@ class DirectMessages:
         other = self._dms.seen(person) or known.get(dm)
         if other is None:
             raise ChatError("not_found", "there is nobody with that id online or seen recently")
+        if dm not in known:
+            self._creations.take_dm(connection)
         if self._dms.open(dm, me, other):
             self._port.to_person(other.id, "dm-opened", {"dm": _as_dict(dm, me)})
             self._port.to_person(me.id, "dm-opened", {"dm": _as_dict(dm, other)}, skip=connection)
@@ -74,9 +80,9 @@ class DirectMessages:
         if wait:
             raise ChatError("rate_limited", f"too many requests: wait {wait:.1f} s before asking again")
         me = self._policy.person(connection)
-        return [
-            {**_as_dict(dm, other), "lastId": self._history.last_id(dm)} for dm, other in self._dms.of_person(me.id)
-        ]
+        dms = self._dms.of_person(me.id)
+        last_ids = self._history.last_ids([dm for dm, _ in dms])  # one query, whatever their number
+        return [{**_as_dict(dm, other), "lastId": last_ids[dm]} for dm, other in dms]
 
     def members(self, connection: str, dm: str) -> list[Member]:
         """Return ``dm``'s two people, ``connection``'s person first: who a mention in it may name."""

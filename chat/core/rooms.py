@@ -2,12 +2,13 @@
 
 from typing import Any
 
-from ..model import FULL, ChatError, Member, person_group, room_group, too_many_rooms_here
+from ..model import FULL, ChatError, Member, person_group, room_exists, room_group, too_many_rooms_here
 from ..stores import base
 from ..validation import is_dm
 from .announce import Announce
 from .changes import Changes
 from .config import Settings
+from .creations import Creations
 from .dms import DirectMessages
 from .moderation import Moderation
 from .policy import Policy
@@ -34,6 +35,7 @@ class Rooms:
         changes: Changes,
         reads: Reads,
         moderation: Moderation,
+        creations: Creations,
     ) -> None:
         self._port = port
         self._policy = policy
@@ -47,6 +49,7 @@ class Rooms:
         self._changes = changes
         self._reads = reads
         self._moderation = moderation
+        self._creations = creations
 
     @property
     def default(self) -> str:
@@ -63,7 +66,14 @@ class Rooms:
         return [{"name": room, "people": len(self._presence.members(room))} for room in self._rooms.names()]
 
     def create(self, connection: str, name: str) -> str:
-        """Create room ``name`` for ``connection``'s person (its owner, if signed); tell every full-protocol client."""
+        """Create room ``name`` for ``connection``'s person (its owner, if signed); tell every full-protocol client.
+
+        It counts against the person's and their address's creation limits (chat/core/creations.py),
+        unless the name is taken: a refusal for that costs nothing.
+        """
+        if name in self._rooms:
+            raise room_exists(name)
+        self._creations.take_room(connection, self._policy.person(connection).id)
         room: str = self._rooms.create(name)
         self._history.add_room(room)
         self._moderation.claim(connection, room)

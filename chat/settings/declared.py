@@ -77,12 +77,32 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ROOMS_PER_CONNECTION", int, 10, POSITIVE, "rooms one connection may be in at once"),
     Setting("ROOM_IDLE_SECONDS", float, 300, SECONDS, "seconds a created room may stay empty before it is removed"),
     Setting(
+        "ROOMS_CREATED_PER_PERSON",
+        int,
+        5,
+        WHOLE,
+        "rooms one person may create an hour (a burst, refilled over the hour); more: `rate_limited`; `0`: off",
+    ),
+    Setting(
+        "ROOMS_CREATED_PER_ADDRESS",
+        int,
+        20,
+        WHOLE,
+        "the same, for the people of one client address together",
+    ),
+    Setting(
         "DMS_PER_PERSON",
         int,
         100,
         POSITIVE,
-        "direct messages one person may open (those others open with them do not count); not counted in "
-        "`MAX_ROOMS` or `ROOMS_PER_CONNECTION`",
+        "direct messages one person may be in, whoever opened them; not counted in `MAX_ROOMS`",
+    ),
+    Setting(
+        "DMS_OPENED_PER_ADDRESS",
+        int,
+        120,
+        WHOLE,
+        "new direct messages the people of one client address may open an hour, as above",
     ),
     Setting(
         "DM_SEEN_SECONDS",
@@ -166,6 +186,13 @@ SETTINGS: tuple[Setting, ...] = (
         COUNT,
         "the newest messages a read marker's move looks through for receipts to their senders: a move "
         "costs at most this many messages read and one receipt per sender",
+    ),
+    Setting(
+        "GUEST_LIFETIME_DAYS",
+        float,
+        7,
+        POSITIVE,
+        "days a guest credential lasts after its last connection; then its DMs and read markers go",
     ),
     Setting(
         "TOKENS",

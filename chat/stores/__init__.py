@@ -28,6 +28,9 @@ if TYPE_CHECKING:  # for the annotations only: the functions below import the SQ
     from .sql.reads import SqlReads
 
 
+HOUR = 3600.0  # the period of the creation limits (rooms, DMs): their settings count per hour
+
+
 class Stores(NamedTuple):
     """The stores of one app, and the Socket.IO client manager their backend needs (or None)."""
 
@@ -40,6 +43,9 @@ class Stores(NamedTuple):
     typing_limit: base.FloodControl  # each connection's typing allowance
     read_limit: base.FloodControl  # each connection's mark-read and seen-by allowance
     connection_limit: base.ConnectionLimit  # new connections per client address
+    rooms_by_person: base.RateLimit  # rooms each person creates
+    rooms_by_address: base.RateLimit  # rooms the people of each client address create
+    dms_by_address: base.RateLimit  # new DMs the people of each client address open
     dms: base.DirectMessages
     reads: base.Reads
     client_manager: object  # the ChatRedisManager for socketio.init_app, or None: Socket.IO's own
@@ -57,6 +63,9 @@ class LiveStores(NamedTuple):
     typing_limit: base.FloodControl
     read_limit: base.FloodControl
     connection_limit: base.ConnectionLimit
+    rooms_by_person: base.RateLimit
+    rooms_by_address: base.RateLimit
+    dms_by_address: base.RateLimit
 
 
 class StartupError(RuntimeError):
@@ -124,7 +133,9 @@ def open_stores(
         **live._asdict(),
         history=history,
         delivery=delivery,
-        dms=SqlDirectMessages(database, config["DMS_PER_PERSON"], LocalLastSeen(config["DM_SEEN_SECONDS"], clock)),
+        dms=SqlDirectMessages(
+            database, config["DMS_PER_PERSON"], LocalLastSeen(config["DM_SEEN_SECONDS"], clock), wall_clock
+        ),
         changes=SqlChanges(
             history, emit, delivery.room_lock, config["MAX_REACTIONS_PER_MESSAGE"], config["CHANGE_RETENTION"]
         ),
@@ -147,7 +158,7 @@ def open_live_stores(
     database holds, which Redis rooms bring back if Redis restarts empty.
     """
     if redis is None:
-        from .local.limits import LocalConnectionLimit, LocalFloodControl
+        from .local.limits import LocalConnectionLimit, LocalFloodControl, LocalRateLimit
         from .local.presence import LocalPresence
         from .local.rooms import LocalRooms
         from .local.typing import LocalTyping
@@ -160,9 +171,12 @@ def open_live_stores(
             typing_limit=LocalFloodControl(config["TYPING_BURST"], config["TYPING_RATE"], clock),
             read_limit=LocalFloodControl(config["READ_BURST"], config["READ_RATE"], clock),
             connection_limit=LocalConnectionLimit(config["CONNECTIONS_PER_MINUTE"], clock),
+            rooms_by_person=LocalRateLimit(config["ROOMS_CREATED_PER_PERSON"], HOUR, clock),
+            rooms_by_address=LocalRateLimit(config["ROOMS_CREATED_PER_ADDRESS"], HOUR, clock),
+            dms_by_address=LocalRateLimit(config["DMS_OPENED_PER_ADDRESS"], HOUR, clock),
         )
 
-    from .redis.limits import RedisConnectionLimit, RedisFloodControl
+    from .redis.limits import RedisConnectionLimit, RedisFloodControl, RedisRateLimit
     from .redis.presence import RedisPresence
     from .redis.rooms import RedisRooms
     from .redis.typing import RedisTyping
@@ -177,6 +191,9 @@ def open_live_stores(
         typing_limit=RedisFloodControl(redis, "typing-limit", config["TYPING_BURST"], config["TYPING_RATE"]),
         read_limit=RedisFloodControl(redis, "read-limit", config["READ_BURST"], config["READ_RATE"]),
         connection_limit=RedisConnectionLimit(redis, config["CONNECTIONS_PER_MINUTE"]),
+        rooms_by_person=RedisRateLimit(redis, "rooms-by-person", config["ROOMS_CREATED_PER_PERSON"], HOUR),
+        rooms_by_address=RedisRateLimit(redis, "rooms-by-address", config["ROOMS_CREATED_PER_ADDRESS"], HOUR),
+        dms_by_address=RedisRateLimit(redis, "dms-by-address", config["DMS_OPENED_PER_ADDRESS"], HOUR),
     )
 
 

@@ -9,11 +9,11 @@ see pyproject.toml). The durable stores have one implementation each, in SQL
 from redis import Redis
 
 from . import base
-from .local.limits import LocalConnectionLimit, LocalFloodControl
+from .local.limits import LocalConnectionLimit, LocalFloodControl, LocalRateLimit
 from .local.presence import LocalPresence
 from .local.rooms import LocalRooms
 from .local.typing import LocalTyping
-from .redis.limits import RedisConnectionLimit, RedisFloodControl
+from .redis.limits import RedisConnectionLimit, RedisFloodControl, RedisRateLimit
 from .redis.presence import RedisPresence
 from .redis.rooms import RedisRooms
 from .redis.typing import RedisTyping
@@ -26,7 +26,8 @@ def local_stores(clock: base.Clock) -> None:
     typing: base.Typing = LocalTyping(5.0, clock)
     flood: base.FloodControl = LocalFloodControl(30, 5.0, clock)
     connections: base.ConnectionLimit = LocalConnectionLimit(120, clock)
-    del presence, rooms, typing, flood, connections
+    creations: base.RateLimit = LocalRateLimit(20, 3600.0, clock)
+    del presence, rooms, typing, flood, connections, creations
 
 
 def redis_stores(client: Redis, clock: base.Clock) -> None:
@@ -36,4 +37,5 @@ def redis_stores(client: Redis, clock: base.Clock) -> None:
     typing: base.Typing = RedisTyping(client, 5.0, clock)
     flood: base.FloodControl = RedisFloodControl(client, "flood", 30, 5.0, clock)
     connections: base.ConnectionLimit = RedisConnectionLimit(client, 120, clock)
-    del presence, rooms, typing, flood, connections
+    creations: base.RateLimit = RedisRateLimit(client, "rooms-by-address", 20, 3600.0, clock)
+    del presence, rooms, typing, flood, connections, creations

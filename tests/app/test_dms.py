@@ -171,8 +171,8 @@ def test_open_dm_refuses_oneself_a_list_and_the_limit(three, make_app, full):
     assert alice.emit("list-dms", "x", callback=True)["code"] == "bad_arguments"
 
 
-def test_dms_per_person_bounds_the_dms_one_person_opens(make_app, full):
-    """Refuse a person's DMS_PER_PERSON + 1st DM, but not reopening one they have, nor one opened with them."""
+def test_dms_per_person_bounds_the_dms_one_person_is_in(make_app, full):
+    """Refuse a DMS_PER_PERSON + 1st DM to the opener and to the person it is with; never a reopened one."""
     app = make_app(DMS_PER_PERSON=1)
     alice, bob, carol = (full(name, target_app=app) for name in ("Alice", "Bob", "Carol"))
     a, b, c = (user_of(client) for client in (alice, bob, carol))
@@ -180,7 +180,9 @@ def test_dms_per_person_bounds_the_dms_one_person_opens(make_app, full):
     assert open_dm(alice, b)["ok"]
     refused = open_dm(alice, c)
     assert refused["code"] == "too_many_dms" and refused["error"] == "you have 1 direct messages, the limit"
-    assert open_dm(carol, a)["ok"]
+    pulled = open_dm(carol, a)
+    assert pulled["code"] == "too_many_dms" and pulled["error"] == "they are in 1 direct messages, the limit"
+    assert open_dm(bob, a)["ok"]
 
 
 def test_seed_clients_never_see_a_dm(three, socket_client):

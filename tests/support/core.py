@@ -102,13 +102,13 @@ def make_chat(tmp_path, clock: Clock, wall: Clock | None = None, **overrides) ->
 
     conf = config(tmp_path, **overrides)
     port = FakePort()
-    stores = open_stores(conf, port.emit, clock)
+    stores = open_stores(conf, port.emit, clock, wall or time.time)
     chat = Chat(
         stores,
         port,
         Settings.from_config(conf),
         tokens=Tokens.from_config(conf) if conf["TOKENS"] else None,
-        guests=Guests(conf["SECRET_KEY"]),
+        guests=Guests(conf["SECRET_KEY"], conf["GUEST_LIFETIME_DAYS"] * 86400, wall or time.time),
         dm_key=b"k" * 32,
         clock=clock,
         wall_clock=wall or time.time,

@@ -53,9 +53,9 @@ def write_jwks(path, entries):
 
 
 def claims(**changes):
-    """Return a valid token's claims, valid a minute; a change set to None removes that claim."""
+    """Return a valid token's claims, valid an hour (the parameters are built at collection, a slow run must not outlast them); a change set to None removes that claim."""
     now = int(time.time())
-    values = {"sub": "user-42", "name": "Alice", "iat": now, "exp": now + 60, **changes}
+    values = {"sub": "user-42", "name": "Alice", "iat": now, "exp": now + 3600, **changes}
     return {claim: value for claim, value in values.items() if value is not None}
 
 

@@ -87,3 +87,48 @@ def test_a_catch_up_comes_in_chunks(core, monkeypatch):
     pages = port.heard("b1", "history")
     assert [[m["id"] for m in page["messages"]] for page in pages] == [[2, 3], [4, 5]]
     assert [page["more"] for page in pages] == [True, False] and pages[0]["gap"] is False
+
+
+def _refused(call, *args) -> str:
+    """Return the code ``call(*args)`` is refused with."""
+    with pytest.raises(ChatError) as refused:
+        call(*args)
+    return refused.value.code
+
+
+def test_room_creation_is_limited_per_person_and_per_address(tmp_path, clock):
+    """Refuse a person's 3rd room and their address's 5th within the hour, `rate_limited`; refill over the hour."""
+    from support.core import make_chat
+
+    chat, _ = make_chat(tmp_path, clock, ROOMS_CREATED_PER_PERSON=2, ROOMS_CREATED_PER_ADDRESS=4)
+    for sid in ("a1", "a2", "a3"):
+        full(chat, sid, sid)
+    connect(chat, "far", {"protocol": 2, "name": "Far"}, address="198.51.100.7")
+    assert [chat.rooms.create("a1", name) for name in ("r1", "r2")] == ["r1", "r2"]
+    assert _refused(chat.rooms.create, "a1", "r3") == "rate_limited"
+    assert _refused(chat.rooms.create, "a1", "r1") == "room_exists"  # a taken name costs nothing
+    chat.rooms.create("a2", "r3")
+    chat.rooms.create("a2", "r4")
+    assert _refused(chat.rooms.create, "a3", "r5") == "rate_limited"  # the address's 5th
+    assert chat.rooms.create("far", "r5") == "r5"  # another address is not held back
+    clock.advance(3600 / 4)
+    assert chat.rooms.create("a3", "r6") == "r6"
+
+
+def test_four_guests_of_one_address_cannot_take_every_room(core):
+    """Leave room for others: guests of one address create ROOMS_CREATED_PER_ADDRESS rooms, not MAX_ROOMS."""
+    chat, _ = core
+    created = 0
+    for guest in range(4):
+        sid = f"g{guest}"
+        full(chat, sid, sid)
+        for n in range(30):
+            try:
+                chat.rooms.create(sid, f"squat-{guest}-{n}")
+            except ChatError as error:
+                assert error.code == "rate_limited"
+            else:
+                created += 1
+    assert created == 20  # ROOMS_CREATED_PER_ADDRESS; four guests of the default 5 a person
+    connect(chat, "other", {"protocol": 2, "name": "Other"}, address="198.51.100.7")
+    assert chat.rooms.create("other", "mine") == "mine"

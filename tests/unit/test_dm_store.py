@@ -56,16 +56,20 @@ def test_reopening_is_not_new_whichever_person_does_it(shared):
     assert here.of_person("a") == [("dm:1", BOB)]
 
 
-def test_per_person_bounds_the_dms_one_person_opens(shared):
-    """Refuse the opener's per_person + 1st DM, not a reopened one nor one opened with them."""
+def test_per_person_bounds_the_dms_one_person_is_in(shared):
+    """Refuse a per_person + 1st DM for either person, whoever opens it; never a reopened one."""
     store = shared(per_person=1)
     store.open("dm:1", ALICE, BOB)
     with pytest.raises(ChatError) as refused:
         store.open("dm:2", ALICE, CAROL)
-    assert refused.value.code == "too_many_dms"
+    assert (refused.value.code, refused.value.reason) == ("too_many_dms", "you have 1 direct messages, the limit")
+    with pytest.raises(ChatError) as pulled:
+        store.open("dm:3", CAROL, ALICE)  # a victim cannot be pulled into more than per_person
+    assert (pulled.value.code, pulled.value.reason) == ("too_many_dms", "they are in 1 direct messages, the limit")
     assert store.open("dm:1", ALICE, BOB) is False
-    assert store.open("dm:3", CAROL, ALICE) is True
-    assert [dm for dm, _ in store.of_person("a")] == ["dm:1", "dm:3"]
+    assert store.open("dm:1", BOB, ALICE) is False
+    assert [dm for dm, _ in store.of_person("a")] == ["dm:1"]
+    assert store.of_person("c") == []
 
 
 def test_a_person_is_seen_while_online_and_for_seen_seconds_after(shared, clock):

@@ -122,6 +122,26 @@ def test_connection_limit_off(make_limit):
     assert all(limit.take("10.0.0.1") == 0 for _ in range(1000))
 
 
+@pytest.mark.parametrize("limit", ["rooms_by_person", "rooms_by_address", "dms_by_address"])
+def test_creation_limits_count_per_key_over_an_hour_for_every_process(live_stores, clock, limit):
+    """Allow a burst per key, refilled over an hour, counted once for all processes (one more with Redis)."""
+    settings = {"ROOMS_CREATED_PER_PERSON": 2, "ROOMS_CREATED_PER_ADDRESS": 2, "DMS_OPENED_PER_ADDRESS": 2}
+    here, there = (getattr(live_stores(**settings), limit) for _ in range(2))
+    shared = there if hasattr(here, "_take") else here  # in-process: each process counts its own
+    assert [here.take("k"), shared.take("k")] == [0, 0]
+    assert here.take("k") == pytest.approx(1800.0)
+    assert here.take("other") == 0
+    clock.advance(1800.0)
+    assert shared.take("k") == 0
+
+
+def test_creation_limits_off(live_stores):
+    """Count nothing when a creation limit is 0."""
+    stores = live_stores(ROOMS_CREATED_PER_PERSON=0, ROOMS_CREATED_PER_ADDRESS=0, DMS_OPENED_PER_ADDRESS=0)
+    for limit in (stores.rooms_by_person, stores.rooms_by_address, stores.dms_by_address):
+        assert all(limit.take("k") == 0 for _ in range(100))
+
+
 # --- Several processes: with Redis, one allowance and one limit for all of them ----------
 
 

@@ -4,6 +4,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -119,6 +120,26 @@ def test_a_database_a_tagged_release_wrote_opens_with_every_row(release, tmp_pat
     assert stores.moderation.owner("a") == "p1" and stores.moderation.until("ban", "a", "p3") == 2_000_000_000
     assert stores.moderation.log("a") == [{"action": "ban", "person": "p3"}]
     assert current(Database(str(path)))[0] == current(Database(str(path)))[1]  # upgraded to the newest
+
+
+def test_the_guests_an_older_database_knows_of_get_a_lifetime_and_then_go(tmp_path, make_durable):
+    """Record the release's guest (Bob, a DM's other person and a reader) as seen at the upgrade; forget them later.
+
+    Forgetting a guest deletes their DM whole (both people's rows and its messages) and their
+    read markers; the room's messages stay.
+    """
+    path = tmp_path / "release-issue-17.sqlite3"
+    shutil.copyfile(ROOT / "tests" / "data" / "release-issue-17.sqlite3", path)
+    stores = make_durable(str(path))
+    dms = stores.dms
+    assert dms.expired_guests(time.time() - 60, 10) == []
+    assert dms.expired_guests(time.time() + 60, 10) == ["p2"]
+    assert dms.forget_guests(["p2"]) == ["dm:1"]
+    assert dms.people("dm:1") is None and dms.of_person("p1") == []
+    assert stores.history.after("dm:1", 0, 10)[0] == [] and stores.history.last_id("dm:1") == 0
+    assert stores.reads.marker("p2", "a") == 0 and stores.reads.mentions_after("p2", "a", 0) == 0
+    assert len(stores.history.after("a", 0, 10)[0]) == 4
+    assert dms.expired_guests(time.time() + 60, 10) == []
 
 
 def test_upgrading_makes_a_client_id_its_senders_own(tmp_path, make_durable):

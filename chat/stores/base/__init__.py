@@ -13,7 +13,7 @@ People, rooms and messages are the types of chat/model.py. A departure is a
 
 from .delivery import Delivery
 from .durable import Changes, DirectMessages, History, Moderation, Reads
-from .live import UNIMPLEMENTED, Clock, ConnectionLimit, Departure, FloodControl, Presence, Rooms, Typing
+from .live import UNIMPLEMENTED, Clock, ConnectionLimit, Departure, FloodControl, Presence, RateLimit, Rooms, Typing
 
 __all__ = [
     "UNIMPLEMENTED",
@@ -27,6 +27,7 @@ __all__ = [
     "History",
     "Moderation",
     "Presence",
+    "RateLimit",
     "Reads",
     "Rooms",
     "Typing",

@@ -63,6 +63,10 @@ class History:
         """Return the id of ``room``'s newest message ever, 0 if none."""
         raise NotImplementedError(UNIMPLEMENTED)
 
+    def last_ids(self, rooms: Any) -> Any:
+        """Return ``{room: last_id(room)}`` for every room of ``rooms``, in one query: a connect's unread counts."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
     def first_id(self, room: Any) -> Any:
         """Return the id of ``room``'s oldest stored message, or None."""
         raise NotImplementedError(UNIMPLEMENTED)
@@ -80,15 +84,16 @@ class DirectMessages:
 
     A direct message is a conversation of exactly two people, its own kind, not a room: it
     is never removed, and only its two people may read it. Its messages live in the
-    History under its id, as a room's do. ``per_person`` (the most one person may open)
-    and ``seen_seconds`` (how long after their last connection ended a person may still
+    History under its id, as a room's do. ``per_person`` (the most one person may be in,
+    whoever opened them) and ``seen_seconds`` (how long after their last connection ended a person may still
     be written to) are attributes of every backend.
     """
 
     def open(self, dm: Any, opener: Any, other: Any) -> Any:
         """Record the direct message ``dm`` of the Members ``opener`` and ``other``; return whether it is new.
 
-        Raise ChatError ``too_many_dms`` if it is new and ``opener`` has ``per_person`` already.
+        Raise ChatError ``too_many_dms`` if it is new and either of them is in ``per_person`` already:
+        a DM others open with someone counts against them, so nobody's list grows past it.
         """
         raise NotImplementedError(UNIMPLEMENTED)
 
@@ -110,6 +115,21 @@ class DirectMessages:
 
     def seen(self, person_id: Any) -> Any:
         """Return the person as last seen, if online or gone for at most ``seen_seconds``; else None."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def guest_seen(self, person_id: Any) -> Any:
+        """Record that the guest ``person_id`` (a person without a signed identity) is connected now."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def expired_guests(self, before: Any, limit: Any) -> Any:
+        """Return up to ``limit`` guests last connected before ``before`` (a Unix time), the longest gone first."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def forget_guests(self, person_ids: Any) -> Any:
+        """Delete the guests' DMs (every row of each, both people's), read markers, memberships and mentions.
+
+        Their messages in rooms stay, under the rooms' retention. Return the DMs deleted.
+        """
         raise NotImplementedError(UNIMPLEMENTED)
 
     def groups(self, dm: Any) -> Any:
@@ -231,6 +251,14 @@ class Reads:
 
     def mentions_after(self, person_id: Any, room: Any, after_id: Any) -> Any:
         """Return how many messages of ``room`` newer than ``after_id`` mention the person."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def markers(self, person_id: Any, rooms: Any) -> Any:
+        """Return ``{room: marker(person_id, room)}`` for every room of ``rooms``, in one query."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def unread_mentions(self, person_id: Any, rooms: Any) -> Any:
+        """Return ``{room: mentions of the person after their marker}`` for every room of ``rooms``, in one query."""
         raise NotImplementedError(UNIMPLEMENTED)
 
     def join(self, person_id: Any, room: Any) -> Any:

@@ -256,14 +256,22 @@ class FloodControl(ABC):
         raise NotImplementedError(UNIMPLEMENTED)
 
 
-class ConnectionLimit(ABC):
-    """Limit new connections per client address: a burst of ``per_minute``, refilled over a minute.
+class RateLimit(ABC):
+    """Count events per key (a person, a client address): a burst of ``burst``, refilled over ``period`` seconds.
 
-    With several processes the limit holds for all of them together. A ``per_minute`` of 0
-    turns it off.
+    With several processes the limit holds for all of them together. A ``burst`` of 0 turns
+    it off. A key's count is forgotten once its bucket is full again, so the state it keeps is
+    bounded by the keys active within one ``period``.
     """
 
+    burst: int
+    period: float
+
     @abstractmethod
-    def take(self, address: str) -> float:
-        """Count a new connection from ``address``; return 0 if allowed, else the seconds to wait."""
+    def take(self, key: str) -> float:
+        """Count one event for ``key``; return 0 if allowed, else the seconds until one is."""
         raise NotImplementedError(UNIMPLEMENTED)
+
+
+class ConnectionLimit(RateLimit):
+    """Limit new connections per client address: a burst of ``per_minute``, refilled over a minute."""

@@ -1,4 +1,4 @@
-"""Flood and connection limits in this process: token buckets keyed by connection and by address.
+"""Flood, connection and creation limits in this process: token buckets keyed by connection, address or person.
 
 The twin of chat/stores/redis/limits.py, with an injectable clock, so they are tested
 without sockets or sleeps. A limit whose burst is 0 is off; rates are positive (the
@@ -41,37 +41,50 @@ class TokenBucket:
         return (self.burst - self.level(now)) / self.rate
 
 
-class LocalConnectionLimit(base.ConnectionLimit):
-    """Limit new connections per client address: a burst of ``per_minute``, refilled over a minute."""
+class LocalRateLimit(base.RateLimit):
+    """Count events per key in this process: a burst of ``burst``, refilled over ``period`` seconds."""
 
-    def __init__(self, per_minute: int, clock: base.Clock = time.monotonic) -> None:
-        self.per_minute = per_minute
+    def __init__(self, burst: int, period: float, clock: base.Clock = time.monotonic) -> None:
+        self.burst = burst
+        self.period = period
         self._clock = clock
         self._buckets: dict[str, TokenBucket] = {}
-        self._expiry: deque[tuple[float, str]] = deque()  # (when the bucket is full again at the latest, address)
+        self._expiry: deque[tuple[float, str]] = deque()  # (when the bucket is full again at the latest, key)
         self._lock = threading.Lock()
 
-    def take(self, address: str) -> float:
-        if self.per_minute <= 0:
+    def take(self, key: str) -> float:
+        if self.burst <= 0:
             return 0.0
         with self._lock:
             now = self._clock()
             self._forget_full(now)
-            bucket = self._buckets.get(address)
+            bucket = self._buckets.get(key)
             if bucket is None:
-                bucket = self._buckets[address] = TokenBucket(self.per_minute, self.per_minute / 60, now)
+                bucket = self._buckets[key] = TokenBucket(self.burst, self.burst / self.period, now)
             wait = bucket.take(now)
             if not wait:
-                self._expiry.append((now + 60.0, address))
+                self._expiry.append((now + self.period, key))
             return wait
 
     def _forget_full(self, now: float) -> None:
-        # A bucket untouched for a minute is full: dropping it is the same as keeping it.
+        # A bucket untouched for a period is full: dropping it is the same as keeping it.
         while self._expiry and self._expiry[0][0] <= now:
-            _, address = self._expiry.popleft()
-            bucket = self._buckets.get(address)
+            _, key = self._expiry.popleft()
+            bucket = self._buckets.get(key)
             if bucket is not None and bucket.full_in(now) <= 0:
-                del self._buckets[address]
+                del self._buckets[key]
+
+
+class LocalConnectionLimit(LocalRateLimit, base.ConnectionLimit):
+    """Limit new connections per client address: a burst of ``per_minute``, refilled over a minute."""
+
+    def __init__(self, per_minute: int, clock: base.Clock = time.monotonic) -> None:
+        super().__init__(per_minute, 60.0, clock)
+
+    @property
+    def per_minute(self) -> int:
+        """Return the connections an address may open in a minute."""
+        return self.burst
 
 
 class LocalFloodControl(base.FloodControl):

@@ -1,4 +1,4 @@
-"""Flood and connection limits for every process sharing one Redis server: the twin of chat/stores/local/limits.py.
+"""Flood, connection and creation limits for every process sharing one Redis server: the twin of chat/stores/local/limits.py.
 
 A token bucket is kept as one number: the time it is full again. At ``now`` it holds
 ``burst - (full - now) * rate`` tokens (``burst`` once ``full`` is past), and taking one
@@ -11,6 +11,8 @@ when forgetting it is the same as keeping it:
   <name>:bucket:<connection>  str   when the connection's bucket is full again (none: full)
   <name>:parked:<address>     zset  parked bucket (its connection) -> when it is full again
   connection-limit:<address>  str   when the address's bucket of new connections is full again
+  <limit>:<key>               str   the same for a rate limit per address or person (RedisRateLimit):
+                                    "rooms-by-person", "rooms-by-address", "dms-by-address"
 
 ``<name>`` is the allowance's: "flood" for messages, "typing-limit" for typing events.
 Times are wall-clock (time.time), which every process shares.
@@ -107,20 +109,35 @@ class RedisFloodControl(base.FloodControl):
         self._close(keys=self._keys(connection, address), args=[_time(self._clock()), connection])
 
 
-class RedisConnectionLimit(base.ConnectionLimit):
+class RedisRateLimit(base.RateLimit):
+    """Count events per key in Redis for every process together: a burst of ``burst``, refilled over ``period``."""
+
+    def __init__(
+        self, redis: Redis, name: str, burst: int, period: float, clock: base.Clock = time.time, prefix: str = PREFIX
+    ) -> None:
+        self.burst = burst
+        self.period = period
+        self._clock = clock
+        self._prefix = f"{prefix}{name}:"
+        self._take = decoding_client(redis).register_script(TAKE)
+
+    def take(self, key: str) -> float:
+        if self.burst <= 0:
+            return 0.0
+        wait = self._take(
+            keys=[f"{self._prefix}{key or ''}"],
+            args=[_time(self._clock()), self.burst, repr(self.burst / self.period)],
+        )
+        return float(wait)
+
+
+class RedisConnectionLimit(RedisRateLimit, base.ConnectionLimit):
     """Limit new connections per client address, counted in Redis for every process together."""
 
     def __init__(self, redis: Redis, per_minute: int, clock: base.Clock = time.time, prefix: str = PREFIX) -> None:
-        self.per_minute = per_minute
-        self._clock = clock
-        self._prefix = f"{prefix}connection-limit:"
-        self._take = decoding_client(redis).register_script(TAKE)
+        super().__init__(redis, "connection-limit", per_minute, 60.0, clock, prefix)
 
-    def take(self, address: str) -> float:
-        if self.per_minute <= 0:
-            return 0.0
-        wait = self._take(
-            keys=[f"{self._prefix}{address or ''}"],
-            args=[_time(self._clock()), self.per_minute, repr(self.per_minute / 60)],
-        )
-        return float(wait)
+    @property
+    def per_minute(self) -> int:
+        """Return the connections an address may open in a minute."""
+        return self.burst

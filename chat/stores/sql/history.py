@@ -228,6 +228,12 @@ class SqlHistory(base.History):
         query = sa.select(rooms.c.last_id).where(rooms.c.name == room)
         return self.database.read(lambda db: db.execute(query).scalar()) or 0
 
+    def last_ids(self, names: Iterable[str]) -> dict[str, int]:
+        wanted = list(names)
+        query = sa.select(rooms.c.name, rooms.c.last_id).where(rooms.c.name.in_(wanted))
+        found = dict(self.database.read(lambda db: db.execute(query).all()))
+        return {room: found.get(room) or 0 for room in wanted}
+
     def first_id(self, room: str) -> int | None:
         query = sa.select(sa.func.min(messages.c.id)).where(messages.c.room == room)
         return self.database.read(lambda db: db.execute(query).scalar())

@@ -1,5 +1,7 @@
 """Read markers, memberships and mentions in the SQL database."""
 
+from collections.abc import Iterable
+
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
@@ -83,6 +85,33 @@ class SqlReads(base.Reads):
             .where(mentions.c.room == room, mentions.c.person == person_id, mentions.c.id > after_id)
         )
         return self.database.read(lambda db: db.execute(query).scalar_one())
+
+    def markers(self, person_id: str, rooms: Iterable[str]) -> dict[str, int]:
+        wanted = list(rooms)
+        query = sa.select(read_markers.c.room, read_markers.c.upto).where(
+            read_markers.c.person == person_id, read_markers.c.room.in_(wanted)
+        )
+        found = dict(self.database.read(lambda db: db.execute(query).all()))
+        return {room: found.get(room) or 0 for room in wanted}
+
+    def unread_mentions(self, person_id: str, rooms: Iterable[str]) -> dict[str, int]:
+        wanted = list(rooms)
+        marker = (
+            sa.select(read_markers.c.upto)
+            .where(read_markers.c.person == person_id, read_markers.c.room == mentions.c.room)
+            .scalar_subquery()
+        )
+        query = (
+            sa.select(mentions.c.room, sa.func.count())
+            .where(
+                mentions.c.person == person_id,
+                mentions.c.room.in_(wanted),
+                mentions.c.id > sa.func.coalesce(marker, 0),
+            )
+            .group_by(mentions.c.room)
+        )
+        found: dict[str, int] = dict(self.database.read(lambda db: db.execute(query).all()))
+        return {room: found.get(room, 0) for room in wanted}
 
     def join(self, person_id: str, room: str) -> None:
         statement = self.database.insert(memberships).values(person=person_id, room=room).on_conflict_do_nothing()

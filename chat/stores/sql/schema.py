@@ -95,6 +95,14 @@ dm_people = sa.Table(
 )
 sa.Index("dm_people_by_dm", dm_people.c.dm)
 
+guests = sa.Table(
+    "guests",
+    metadata,
+    sa.Column("person", sa.Text, primary_key=True),  # a guest's person id
+    sa.Column("seen", sa.BigInteger, nullable=False),  # when they were last connected (ms since the Unix epoch)
+)
+sa.Index("guests_by_seen", guests.c.seen)
+
 read_markers = sa.Table(
     "read_markers",
     metadata,
