@@ -194,6 +194,10 @@ class Changes:
         """
         raise NotImplementedError(UNIMPLEMENTED)
 
+    def remove_room(self, room: Any) -> Any:
+        """Forget ``room``'s change records (it was removed); its change numbering carries on if it is made again."""
+        raise NotImplementedError(UNIMPLEMENTED)
+
 
 class Reads:
     """Read markers ("read up to id", per person per room), the rooms signed people belong to, and mentions.
@@ -254,7 +258,7 @@ class Moderation:
     A ban or a mute is ``kind`` ``"ban"`` or ``"mute"`` of one person in one room, until a
     Unix time in seconds (wall-clock time, which every process shares); one that has ended
     counts as none. The record of actions keeps each room's latest ``keep`` (0: all); it
-    outlives the room, as an audit trail should.
+    goes with the room, so whoever makes a room of that name later reads only their own.
     """
 
     KINDS = ("ban", "mute")
@@ -292,5 +296,5 @@ class Moderation:
         raise NotImplementedError(UNIMPLEMENTED)
 
     def remove_room(self, room: Any) -> Any:
-        """Forget ``room``'s owner, bans and mutes (it was removed); keep its record."""
+        """Forget ``room``'s owner, bans, mutes and record of actions (it was removed)."""
         raise NotImplementedError(UNIMPLEMENTED)

@@ -94,5 +94,6 @@ class SqlModeration(base.Moderation):
         def work(db: Connection) -> None:
             db.execute(room_owners.delete().where(room_owners.c.room == room))
             db.execute(restrictions.delete().where(restrictions.c.room == room))
+            db.execute(moderation_log.delete().where(moderation_log.c.room == room))
 
         self.database.transaction(work)
