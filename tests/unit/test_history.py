@@ -154,3 +154,51 @@ def test_an_older_database_gains_the_mentions_column(tmp_path, make_durable):
     assert [(m.text, m.mentions) for m in history.latest("a", 10)[0]] == [("old", ())]
     message, _ = history.append("a", ALICE, "new", mentions=("p2",))
     assert (message.id, history.latest("a", 10)[0][-1].mentions) == (2, ("p2",))
+
+
+ODD_TEXTS = [
+    "half \ud83d an emoji",
+    "\udc00",
+    "nul \x00 inside",
+    '{"not": "json", "unclosed": [',
+    '"\\ud800" escaped, \\u0000 too',
+    "x" * 100_000,
+    "\ufffe\uffff noncharacters \U0010ffff",
+]
+
+
+def test_retention_trims_every_room_whatever_its_messages_hold(durable, wall_clock):
+    """Trim every room by count and by age, past messages holding lone surrogates, NUL, odd JSON, huge text."""
+    stores = durable()
+    history, changes = stores.history, stores.changes
+    rooms = [f"room{n}" for n in range(4)] + ["dm:odd"]
+    for room in rooms:
+        for text in ODD_TEXTS:
+            message, _ = history.append(room, ALICE, text, client_id=text[:40], mentions=("p\ud800",))
+        changes.react(room, message.id, "p\udc00", "\ud83d", True)
+        changes.edit(room, message.id, ALICE.id, text + "\ud800")
+    assert history.retain(per_room=2, max_age_seconds=0) == len(rooms) * (len(ODD_TEXTS) - 2)
+    for room in rooms:
+        assert [m.id for m in history.after(room, 0, 100)[0]] == [len(ODD_TEXTS) - 1, len(ODD_TEXTS)]
+    wall_clock.now += 3600
+    history.append("room0", ALICE, "new \ud800")
+    assert history.retain(per_room=2, max_age_seconds=60) == len(rooms) * 2
+    assert texts(history.after("room0", 0, 100)[0]) == ["new \ud800"]
+
+
+def test_retention_takes_a_messages_mentions_and_change_records_with_it(durable):
+    """Count no mention of a message retention removed, and keep no change record of it."""
+    stores = durable()
+    history, changes, reads = stores.history, stores.changes, stores.reads
+    for n in range(1, 6):
+        message, _ = history.append("a", ALICE, f"@Bob {n}", mentions=("p2",))
+        reads.mention("a", message.id, ["p2"])
+        changes.react("a", message.id, "p2", "👍", True)
+    history.append("b", ALICE, "@Bob elsewhere", mentions=("p2",))
+    reads.mention("b", 1, ["p2"])
+    assert reads.mentions_after("p2", "a", 0) == 5
+    history.retain(per_room=2, max_age_seconds=0)
+    assert reads.mentions_after("p2", "a", 0) == 2 and reads.mentions_after("p2", "b", 0) == 1
+    records, _, lost = changes.after("a", 0)
+    assert [r["id"] for r in records] == [4, 5] and lost
+    assert changes.after("a", 3) == (records, False, False)

@@ -68,7 +68,9 @@ class History:
     def retain(self, per_room: Any, max_age_seconds: Any) -> Any:
         """Delete messages beyond the newest ``per_room`` of each room or older than ``max_age_seconds``.
 
-        Either limit may be 0, for none. Return how many messages were deleted.
+        Either limit may be 0, for none. Their mentions and change records go with them. No
+        content a message holds may stop it (it never decodes one). Return how many
+        messages were deleted.
         """
         raise NotImplementedError(UNIMPLEMENTED)
 
@@ -145,7 +147,7 @@ class Changes:
         raise NotImplementedError(UNIMPLEMENTED)
 
     def delete(self, room: Any, message_id: Any, person_id: Any = None, groups: Any = None) -> Any:
-        """Make the message a tombstone; return the ``message-deleted`` payload.
+        """Make the message a tombstone, its mentions gone; return the ``message-deleted`` payload.
 
         With ``person_id``, only that person's message (else ``forbidden``); None deletes
         anyone's, for moderation. Raise ``not_found`` as ``edit`` does.

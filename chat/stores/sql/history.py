@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 from ...model import Member, Message
 from .. import base
 from . import Database, Rollback
-from .schema import messages, rooms
+from .schema import changes, mentions, messages, rooms
 
 NO_LIMIT = 2**62  # an id no room reaches
 
@@ -239,6 +239,10 @@ class SqlHistory(base.History):
             if max_age_seconds:
                 cutoff = int((self._clock() - max_age_seconds) * 1000)
                 deleted += db.execute(messages.delete().where(messages.c.ts < cutoff)).rowcount
+            # Their side records go with them (those an older release left behind too).
+            for table in (mentions, changes):
+                gone = ~sa.exists().where(messages.c.room == table.c.room, messages.c.id == table.c.id)
+                db.execute(table.delete().where(gone))
             return deleted
 
         return self.database.transaction(work)
