@@ -116,6 +116,7 @@ class Expiry:
         self._moderation.remove_room(room)
 
     def retain(self) -> int:
-        """Apply the retention settings to the history; return how many messages went."""
+        """Apply the retention settings to the history, and delete ended bans and mutes; return how many messages went."""
         gone: int = self._history.retain(self._settings.retention_messages, self._settings.retention_seconds)
+        self._moderation.expire()
         return gone

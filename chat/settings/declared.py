@@ -141,6 +141,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAX_MUTE_SECONDS", float, 7 * 86400, POSITIVE, "longest mute in a room", shown="`604800` (7 days)"),
     Setting("MAX_MODERATION_REASON", int, 200, POSITIVE, "longest reason of a ban or mute, in Unicode code points"),
     Setting("MODERATION_LOG_KEEP", int, 1000, WHOLE, "moderation actions each room's record keeps; `0` keeps all"),
+    Setting("MAX_RESTRICTIONS_PER_ROOM", int, 1000, POSITIVE, "bans and mutes in force one room may hold"),
     Setting(
         "MAX_MENTIONS",
         int,

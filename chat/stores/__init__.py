@@ -111,7 +111,9 @@ def open_stores(
     if config["METRICS"]:
         metrics.time_history(history)
     reads = SqlReads(database)
-    moderation = SqlModeration(database, config["MODERATION_LOG_KEEP"], wall_clock)
+    moderation = SqlModeration(
+        database, config["MODERATION_LOG_KEEP"], wall_clock, per_room=config["MAX_RESTRICTIONS_PER_ROOM"]
+    )
     if config["REDIS_URL"]:
         return _redis_stores(config, emit, history, reads, moderation)
 

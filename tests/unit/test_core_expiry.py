@@ -1,5 +1,13 @@
 """Expiry in the core: what a sweep ends is announced through the port, by the fake clock."""
 
+import time
+
+import pytest
+import sqlalchemy as sa
+
+from chat.model import ChatError
+from chat.stores.sql.schema import restrictions
+from support.clock import Clock
 from support.core import connect, full, make_chat, signed, token
 
 
@@ -85,3 +93,21 @@ def test_a_removed_room_leaves_nothing_of_its_past_to_a_room_made_again_under_it
     assert changes["changes"] == [] and changes["last"] == 2  # the numbering carries on, nothing of it is sent
     assert chat.moderation.log("b1", False, "team", 100) == []
     chat.rooms.enter("c1", True, "team")  # no longer banned
+
+
+def test_the_retention_pass_deletes_ended_bans_and_mutes_and_a_full_room_refuses_more(tmp_path, clock):
+    """Refuse a ban past MAX_RESTRICTIONS_PER_ROOM with a clear code; once they end, retention deletes them."""
+    wall = Clock(time.time())
+    chat, _ = make_chat(tmp_path, clock, wall, TOKENS=True, MAX_RESTRICTIONS_PER_ROOM=2)
+    chat.stores.moderation.wall_clock = wall
+    signed(chat, "a1", "alice", "Alice")
+    chat.rooms.create("a1", "team")
+    chat.moderation.ban("a1", False, "team", "bob", 60, "")
+    chat.moderation.mute("a1", False, "team", "carol", 60, "")
+    with pytest.raises(ChatError) as refused:
+        chat.moderation.ban("a1", False, "team", "dave", 60, "")
+    assert refused.value.code == "too_many_restrictions"
+    wall.advance(60)
+    chat.expiry.retain()
+    database = chat.stores.moderation.database
+    assert database.read(lambda db: db.execute(sa.select(sa.func.count()).select_from(restrictions)).scalar()) == 0

@@ -259,15 +259,17 @@ class Moderation:
 
     A ban or a mute is ``kind`` ``"ban"`` or ``"mute"`` of one person in one room, until a
     Unix time in seconds (wall-clock time, which every process shares); one that has ended
-    counts as none. The record of actions keeps each room's latest ``keep`` (0: all); it
-    goes with the room, so whoever makes a room of that name later reads only their own.
+    counts as none, and goes when ``expire`` runs. A room holds at most ``per_room`` in
+    force. The record of actions keeps each room's latest ``keep`` (0: all); it goes with
+    the room, so whoever makes a room of that name later reads only their own.
     """
 
     KINDS = ("ban", "mute")
 
-    def __init__(self, keep: Any = 1000, wall_clock: Any = None) -> None:
+    def __init__(self, keep: Any = 1000, wall_clock: Any = None, per_room: Any = 1000) -> None:
         self.keep = keep
         self.wall_clock = wall_clock or time.time
+        self.per_room = per_room
 
     def set_owner(self, room: Any, person_id: Any) -> Any:
         """Record ``person_id`` (a signed identity) as ``room``'s owner."""
@@ -278,7 +280,15 @@ class Moderation:
         raise NotImplementedError(UNIMPLEMENTED)
 
     def restrict(self, kind: Any, room: Any, person_id: Any, until: Any) -> Any:
-        """Ban or mute (``kind``) the person in ``room`` until the Unix time ``until``, replacing any earlier one."""
+        """Ban or mute (``kind``) the person in ``room`` until the Unix time ``until``, replacing any earlier one.
+
+        Raise ChatError ``too_many_restrictions`` if it is not a replacement and ``room`` holds
+        ``per_room`` in force already.
+        """
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def expire(self) -> Any:
+        """Delete every ban and mute that has ended, in every room; return how many went."""
         raise NotImplementedError(UNIMPLEMENTED)
 
     def lift(self, kind: Any, room: Any, person_id: Any) -> Any:
