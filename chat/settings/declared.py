@@ -76,6 +76,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAX_ROOMS", int, 100, POSITIVE, "rooms in total, the default one included"),
     Setting("ROOMS_PER_CONNECTION", int, 10, POSITIVE, "rooms one connection may be in at once"),
     Setting("ROOM_IDLE_SECONDS", float, 300, SECONDS, "seconds a created room may stay empty before it is removed"),
+    Setting("REMOVED_ROOMS_KEPT", int, 10000, WHOLE, "removed rooms whose ids a new room of the name continues"),
     Setting(
         "DMS_PER_PERSON",
         int,

@@ -107,7 +107,7 @@ def open_stores(
             "process, whose ids would diverge: set CHAT_DATABASE_URL to a PostgreSQL URL "
             "(postgresql://user:password@host/db) shared by every process"
         )
-    history = SqlHistory(database, wall_clock)
+    history = SqlHistory(database, wall_clock, config["REMOVED_ROOMS_KEPT"])
     if config["METRICS"]:
         metrics.time_history(history)
     reads = SqlReads(database)

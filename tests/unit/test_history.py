@@ -4,8 +4,10 @@ and on a PostgreSQL database (the ``durable`` fixture)."""
 import threading
 
 import pytest
+import sqlalchemy as sa
 
 from chat.model import Member
+from chat.stores.sql.schema import rooms
 from support.databases import first_release_history
 
 ALICE = Member("p1", "Alice")
@@ -202,3 +204,31 @@ def test_retention_takes_a_messages_mentions_and_change_records_with_it(durable)
     records, _, lost = changes.after("a", 0)
     assert [r["id"] for r in records] == [4, 5] and lost
     assert changes.after("a", 3) == (records, False, False)
+
+
+def test_removed_rooms_numbering_is_kept_for_a_bounded_number_and_new_rooms_number_past_the_forgotten(
+    durable, wall_clock
+):
+    """Keep REMOVED_ROOMS_KEPT removed rooms' counters; forget the oldest, and number new rooms past them."""
+    stores = durable(REMOVED_ROOMS_KEPT=2)
+    history, changes = stores.history, stores.changes
+    for room, count in (("r1", 5), ("r2", 2), ("r3", 1)):
+        history.add_room(room)
+        for _ in range(count):
+            history.append(room, ALICE, "x")
+        wall_clock.now += 1
+    for _ in range(3):
+        changes.edit("r1", 1, ALICE.id, "y")
+    for room in ("r1", "r2", "r3"):
+        history.remove_room(room)
+        changes.remove_room(room)
+        wall_clock.now += 1
+    count_removed = sa.select(sa.func.count()).select_from(rooms).where(rooms.c.removed == 1)
+    assert history.database.read(lambda db: db.execute(count_removed).scalar()) == 2
+    assert history.last_id("r1") == 0 and changes.last_change("r1") == 0  # forgotten
+    for room in ("r1", "fresh"):
+        history.add_room(room)
+        assert history.append(room, ALICE, "new")[0].id == 6
+        assert changes.edit(room, 6, ALICE.id, "z")["change"] == 4
+    history.add_room("r2")
+    assert history.append("r2", ALICE, "new")[0].id == 3

@@ -6,17 +6,20 @@ import subprocess
 import sys
 
 import pytest
+import sqlalchemy as sa
+from alembic import command
 
 from chat.cli import create_app as maintenance_app
 from chat.model import Member
 from chat.stores import StartupError
 from chat.stores.sql import Database
-from chat.stores.sql.migrate import current, upgrade
+from chat.stores.sql.migrate import alembic_config, current, upgrade
 from support import ROOT, TIMEOUT
 from support.clock import WALL_CLOCK_START
 from support.databases import RELEASE_TEXTS, first_release_history, last_hand_written_release
 
 ALICE, BOB = Member("p1", "Alice"), Member("p2", "Bob", True)
+HEAD = "0002_room_lifecycle"
 
 
 def test_the_first_release_database_is_upgraded_keeping_its_message(tmp_path, make_durable):
@@ -26,7 +29,7 @@ def test_the_first_release_database_is_upgraded_keeping_its_message(tmp_path, ma
     assert [(m.id, m.ts, m.text, m.user) for m in stores.history.after("a", 0, 10)[0]] == [(1, 7, "old", ALICE)]
     assert stores.history.append("a", ALICE, "new", "c1")[0].id == 2
     assert stores.dms.open("dm:1", ALICE, BOB) and stores.reads.mark(ALICE, "a", 2) == 0
-    assert current(Database(path)) == ("0001", "0001")
+    assert current(Database(path)) == (HEAD, HEAD)
 
 
 def test_the_last_hand_written_release_database_keeps_every_row(tmp_path, make_durable):
@@ -66,7 +69,7 @@ def test_upgrading_twice_changes_nothing(database_url):
     database = Database(database_url)
     upgrade(database)
     upgrade(database)
-    assert current(database) == ("0001", "0001")
+    assert current(database) == (HEAD, HEAD)
     database.close()
 
 
@@ -77,7 +80,7 @@ def test_without_upgrading_on_start_the_command_does_it(tmp_path, make_durable, 
         make_durable(path, DATABASE_UPGRADE_ON_START=False)
     monkeypatch.setenv("CHAT_DATABASE_URL", path)
     result = maintenance_app().test_cli_runner().invoke(args=["db-upgrade"])
-    assert result.exit_code == 0 and "database at revision 0001" in result.output, result.output
+    assert result.exit_code == 0 and f"database at revision {HEAD}" in result.output, result.output
     stores = make_durable(path, DATABASE_UPGRADE_ON_START=False)
     assert stores.history.after("a", 0, 10)[0][0].text == "old"
 
@@ -94,7 +97,7 @@ def test_processes_starting_at_once_upgrade_one_postgresql_database_once(postgre
         subprocess.Popen([sys.executable, "-c", script, url], cwd=ROOT, stderr=subprocess.PIPE) for _ in range(4)
     ]
     failures = [process.communicate(timeout=TIMEOUT * 4)[1] for process in processes if process.wait() != 0]
-    assert failures == [] and current(Database(url)) == ("0001", "0001")
+    assert failures == [] and current(Database(url)) == (HEAD, HEAD)
 
 
 @pytest.mark.parametrize("release", sorted(path.name for path in (ROOT / "tests" / "data").glob("release-*.sqlite3")))
@@ -115,3 +118,30 @@ def test_a_database_a_tagged_release_wrote_opens_with_every_row(release, tmp_pat
     assert stores.moderation.owner("a") == "p1" and stores.moderation.until("ban", "a", "p3") == 2_000_000_000
     assert stores.moderation.log("a") == [{"action": "ban", "person": "p3"}]
     assert current(Database(str(path)))[0] == current(Database(str(path)))[1]  # upgraded to the newest
+
+
+def test_the_room_lifecycle_revision_drops_what_removed_rooms_left_and_keeps_their_counters(database_url, make_durable):
+    """Upgrade a database at 0001: a removed room's change records and record go, its counters and all messages stay."""
+    database = Database(database_url)
+    config = alembic_config(database)
+    with database.engine.connect() as connection:
+        config.attributes["connection"] = connection
+        # The session's PostgreSQL database is at the newest revision already: down to 0001, which tests going down too.
+        (command.downgrade if current(database)[0] else command.upgrade)(config, "0001")
+        connection.commit()
+    with database.engine.begin() as db:
+        db.execute(sa.text("INSERT INTO rooms (name, last_id, removed) VALUES ('gone', 7, 1), ('a', 1, 0)"))
+        db.execute(sa.text("INSERT INTO change_seq (room, last_change) VALUES ('gone', 3)"))
+        db.execute(sa.text("INSERT INTO changes (room, change, id, record) VALUES ('gone', 3, 7, '{}')"))
+        db.execute(sa.text("INSERT INTO moderation_log (room, action) VALUES ('gone', '{}'), ('a', '{\"n\": 1}')"))
+    upgrade(database)
+    stores = make_durable(database_url, REMOVED_ROOMS_KEPT=1)
+    assert stores.history.last_id("gone") == 7 and stores.changes.last_change("gone") == 3
+    assert stores.changes.after("gone", 0)[0] == [] and stores.moderation.log("gone") == []
+    assert stores.moderation.log("a") == [{"n": 1}]
+    stores.history.add_room("other")
+    stores.history.remove_room("other")  # one more removed than kept: the one removed before the revision goes first
+    stores.history.add_room("gone")
+    assert stores.history.append("gone", ALICE, "x")[0].id == 8
+    assert stores.history.last_id("other") == 0
+    database.close()

@@ -11,6 +11,9 @@ class History:
     """Every room's messages, numbered 1, 2, 3, ... per room with no gaps, in the order accepted.
 
     A room's numbering never goes back, even when its messages are deleted or it is removed.
+    The counters of the latest ``removed_kept`` removed rooms are kept; an older one's are
+    forgotten, and every room made from then on numbers past them (its messages and its
+    changes), so no id a client stored ever points into a room made later.
     """
 
     def close(self) -> Any:
@@ -26,11 +29,15 @@ class History:
         raise NotImplementedError(UNIMPLEMENTED)
 
     def add_room(self, room: Any) -> Any:
-        """Record that ``room`` exists."""
+        """Record that ``room`` exists; a new one numbers on from the highest counters forgotten."""
         raise NotImplementedError(UNIMPLEMENTED)
 
     def remove_room(self, room: Any) -> Any:
-        """Forget ``room`` and its messages; its numbering carries on if it is made again."""
+        """Forget ``room`` and its messages; its numbering carries on if it is made again.
+
+        Past ``removed_kept`` removed rooms, forget the oldest removed ones' counters, after
+        raising the counters new rooms start from past theirs.
+        """
         raise NotImplementedError(UNIMPLEMENTED)
 
     def append(self, room: Any, user: Any, text: Any, client_id: Any = None, mentions: Any = ()) -> Any:
