@@ -232,3 +232,18 @@ def test_removed_rooms_numbering_is_kept_for_a_bounded_number_and_new_rooms_numb
         assert changes.edit(room, 6, ALICE.id, "z")["change"] == 4
     history.add_room("r2")
     assert history.append("r2", ALICE, "new")[0].id == 3
+
+
+def test_a_room_that_exists_keeps_its_numbering_when_added_again(durable, wall_clock):
+    """Leave an existing room's counters as they are when it is added again (every start adds the rooms it knows)."""
+    stores = durable(REMOVED_ROOMS_KEPT=0)
+    history, changes = stores.history, stores.changes
+    history.add_room("gone")
+    history.append("gone", ALICE, "x")
+    changes.edit("gone", 1, ALICE.id, "y")
+    history.add_room("general")
+    history.remove_room("gone")  # forgotten at once: the floors rise to 1 and 1
+    history.add_room("general")
+    assert changes.last_change("general") == 0 and history.last_id("general") == 0
+    history.add_room("fresh")
+    assert changes.last_change("fresh") == 1 and history.last_id("fresh") == 1

@@ -111,6 +111,10 @@ class SqlHistory(base.History):
 
     def add_room(self, room: str) -> None:
         def work(db: Connection) -> None:
+            known = sa.select(rooms.c.name).where(rooms.c.name == room)
+            if db.execute(known).first() is not None:  # it exists, or its counters are kept
+                db.execute(rooms.update().where(rooms.c.name == room).values(removed=0, removed_at=None))
+                return
             query = sa.select(counter_floors.c.kind, counter_floors.c.value)
             floors: dict[str, int] = {row.kind: row.value for row in db.execute(query)}
             db.execute(
