@@ -247,3 +247,21 @@ def test_a_room_that_exists_keeps_its_numbering_when_added_again(durable, wall_c
     assert changes.last_change("general") == 0 and history.last_id("general") == 0
     history.add_room("fresh")
     assert changes.last_change("fresh") == 1 and history.last_id("fresh") == 1
+
+
+def test_retention_moves_read_markers_past_what_it_removed(durable, wall_clock):
+    """Count no message retention removed as unread: a marker behind the oldest kept moves up to just before it."""
+    stores = durable()
+    history, reads = stores.history, stores.reads
+    for _ in range(10):
+        history.append("a", ALICE, "x")
+    history.append("b", ALICE, "old")
+    for person, upto in (("p1", 1), ("p2", 9)):
+        reads.mark(Member(person, person), "a", upto)
+    reads.start("p1", "b", 0)
+    history.retain(per_room=3, max_age_seconds=0)
+    assert (reads.marker("p1", "a"), reads.marker("p2", "a"), reads.marker("p1", "b")) == (7, 9, 0)
+    assert [m.id for m in reads.readers("a", 7, 10)[0]] == ["p1", "p2"]
+    wall_clock.now += 3600
+    history.retain(per_room=0, max_age_seconds=60)  # every message goes
+    assert (reads.marker("p1", "a"), reads.marker("p1", "b")) == (10, 1)

@@ -75,9 +75,10 @@ class History:
     def retain(self, per_room: Any, max_age_seconds: Any) -> Any:
         """Delete messages beyond the newest ``per_room`` of each room or older than ``max_age_seconds``.
 
-        Either limit may be 0, for none. Their mentions and change records go with them. No
-        content a message holds may stop it (it never decodes one). Return how many
-        messages were deleted.
+        Either limit may be 0, for none. Their mentions and change records go with them, and
+        a read marker behind the oldest message kept moves up to it (what is gone is not
+        unread). No content a message holds may stop it (it never decodes one). Return how
+        many messages were deleted.
         """
         raise NotImplementedError(UNIMPLEMENTED)
 

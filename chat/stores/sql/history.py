@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 from ...model import Member, Message
 from .. import base
 from . import Database, Rollback
-from .schema import change_seq, changes, counter_floors, mentions, messages, rooms
+from .schema import change_seq, changes, counter_floors, mentions, messages, read_markers, rooms
 
 NO_LIMIT = 2**62  # an id no room reaches
 
@@ -289,6 +289,12 @@ class SqlHistory(base.History):
             for table in (mentions, changes):
                 gone = ~sa.exists().where(messages.c.room == table.c.room, messages.c.id == table.c.id)
                 db.execute(table.delete().where(gone))
+            if deleted:
+                # What is gone is not unread: a marker behind the oldest message kept moves up to it.
+                oldest = sa.select(sa.func.min(messages.c.id)).where(messages.c.room == read_markers.c.room)
+                last = sa.select(rooms.c.last_id).where(rooms.c.name == read_markers.c.room)
+                floor = sa.func.coalesce(oldest.scalar_subquery() - 1, last.scalar_subquery())
+                db.execute(read_markers.update().where(read_markers.c.upto < floor).values(upto=floor))
             return deleted
 
         return self.database.transaction(work)
