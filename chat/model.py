@@ -136,6 +136,11 @@ def too_many_reactions(max_reactions: int) -> ChatError:
     return ChatError("too_many_reactions", f"a message may carry {max_reactions} different reactions, the limit")
 
 
+def too_many_restrictions(per_room: int) -> ChatError:
+    """Return the refusal of one more ban or mute in a room that has ``per_room`` in force, the limit."""
+    return ChatError("too_many_restrictions", f"a room may hold {per_room} bans and mutes in force, the limit")
+
+
 def iso_time(unix_seconds: float) -> str:
     """Return the Unix time ``unix_seconds`` as an ISO 8601 UTC time to the second, e.g. 2026-12-01T22:30:00Z."""
     return datetime.fromtimestamp(unix_seconds, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -24,6 +24,23 @@ def sweep() -> None:
     metrics.refresh_connections(socketio.server)
 
 
+def tick(sweeps: int) -> None:
+    """Run round ``sweeps`` of the loop: a sweep, then every RETAIN_EVERY rounds retention, each whatever the other did.
+
+    Retention runs apart: nothing a sweep fails on (storage or Redis away) may stop it.
+    """
+    try:
+        sweep()
+    except Exception:  # storage or Redis away: try again next round
+        current_app.logger.exception("expiry loop")
+    if sweeps % RETAIN_EVERY == 0:
+        try:
+            chat().expiry.retain()
+            chat().connections.expire_guests()
+        except Exception:  # the database away: try again at the next retention round
+            current_app.logger.exception("retention")
+
+
 SWEEP_SECONDS = 1.0
 RETAIN_EVERY = 60  # sweeps between two retention passes
 
@@ -45,13 +62,7 @@ def start() -> None:
         while socketio.server is server:
             socketio.sleep(SWEEP_SECONDS)
             with app.app_context():
-                try:
-                    sweep()
-                    if sweeps % RETAIN_EVERY == 0:
-                        chat().expiry.retain()
-                        chat().connections.expire_guests()
-                except Exception:  # storage or Redis away: try again next round
-                    app.logger.exception("expiry loop")
+                tick(sweeps)
             sweeps += 1
 
     socketio.start_background_task(run)

@@ -116,6 +116,7 @@ class Chat:
             s.rooms,
             s.typing,
             s.history,
+            changes_store,
             s.delivery,
             s.reads,
             moderation_store,

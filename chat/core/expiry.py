@@ -46,6 +46,7 @@ class Expiry:
         rooms: base.Rooms,
         typing: base.Typing,
         history: base.History,
+        changes: base.Changes,
         delivery: base.Delivery,
         reads: base.Reads,
         moderation: base.Moderation,
@@ -58,6 +59,7 @@ class Expiry:
         self._rooms = rooms
         self._typing = typing
         self._history = history
+        self._changes = changes
         self._delivery = delivery
         self._reads = reads
         self._moderation = moderation
@@ -81,9 +83,7 @@ class Expiry:
         self._delivery.repair()
         removed: list[str] = self._rooms.expire()
         for room in removed:
-            self._history.remove_room(room)
-            self._reads.remove_room(room)
-            self._moderation.remove_room(room)  # a room of that name made later is its maker's
+            self.remove_room(room)
         departures, dropped = self._presence.drop_silent_hosts()
         swept = Swept(departures + self._presence.expire(), self._typing.expire(), removed, dropped)
         for _ in range(dropped):
@@ -101,7 +101,22 @@ class Expiry:
             swept.tokens_expired.append(connection)
         return swept
 
+    def remove_room(self, room: str) -> None:
+        """Forget everything that belonged to ``room``, which the rooms store has just removed.
+
+        Its messages, change records, read markers, memberships, mentions, owner, bans, mutes
+        and record of actions go: a room of that name made later is its maker's, and shows
+        none of its past. Its two counters stay (the stores keep them), so its message ids and
+        change numbers carry on, and a client's stored ``lastSeen`` or ``lastChange`` never
+        points into the new room.
+        """
+        self._history.remove_room(room)
+        self._changes.remove_room(room)
+        self._reads.remove_room(room)
+        self._moderation.remove_room(room)
+
     def retain(self) -> int:
-        """Apply the retention settings to the history; return how many messages went."""
+        """Apply the retention settings to the history, and delete ended bans and mutes; return how many messages went."""
         gone: int = self._history.retain(self._settings.retention_messages, self._settings.retention_seconds)
+        self._moderation.expire()
         return gone

@@ -76,6 +76,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAX_ROOMS", int, 100, POSITIVE, "rooms in total, the default one included"),
     Setting("ROOMS_PER_CONNECTION", int, 10, POSITIVE, "rooms one connection may be in at once"),
     Setting("ROOM_IDLE_SECONDS", float, 300, SECONDS, "seconds a created room may stay empty before it is removed"),
+    Setting("REMOVED_ROOMS_KEPT", int, 10000, WHOLE, "removed rooms whose ids a new room of the name continues"),
     Setting(
         "ROOMS_CREATED_PER_PERSON",
         int,
@@ -161,6 +162,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAX_MUTE_SECONDS", float, 7 * 86400, POSITIVE, "longest mute in a room", shown="`604800` (7 days)"),
     Setting("MAX_MODERATION_REASON", int, 200, POSITIVE, "longest reason of a ban or mute, in Unicode code points"),
     Setting("MODERATION_LOG_KEEP", int, 1000, WHOLE, "moderation actions each room's record keeps; `0` keeps all"),
+    Setting("MAX_RESTRICTIONS_PER_ROOM", int, 1000, POSITIVE, "bans and mutes in force one room may hold"),
     Setting(
         "MAX_MENTIONS",
         int,

@@ -116,11 +116,13 @@ def open_stores(
             "process, whose ids would diverge: set CHAT_DATABASE_URL to a PostgreSQL URL "
             "(postgresql://user:password@host/db) shared by every process"
         )
-    history = SqlHistory(database, wall_clock)
+    history = SqlHistory(database, wall_clock, config["REMOVED_ROOMS_KEPT"])
     if config["METRICS"]:
         metrics.time_history(history)
     reads = SqlReads(database)
-    moderation = SqlModeration(database, config["MODERATION_LOG_KEEP"], wall_clock)
+    moderation = SqlModeration(
+        database, config["MODERATION_LOG_KEEP"], wall_clock, per_room=config["MAX_RESTRICTIONS_PER_ROOM"]
+    )
     if config["REDIS_URL"]:
         return _redis_stores(config, emit, history, reads, moderation)
 

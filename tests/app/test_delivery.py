@@ -2,6 +2,7 @@
 
 import pytest
 
+from chat import sweeper
 from chat.core import rooms
 from support.clients import only, received
 
@@ -149,3 +150,20 @@ def test_joining_with_last_seen(full):
 def test_bad_last_seen_is_refused(socket_client, auth):
     """Refuse a handshake whose lastSeen is not a map of message ids."""
     assert not socket_client(auth={"protocol": 2, **auth}).is_connected()
+
+
+def test_retention_runs_even_when_the_sweep_fails(make_app, full, monkeypatch):
+    """Apply retention on its round of the expiry loop though the sweep before it raised."""
+    app = make_app(RETENTION_MESSAGES=2)
+    alice = full("Alice", target_app=app)
+    for n in range(1, 6):
+        say(alice, f"m{n}")
+    core = app.extensions["chat"]
+
+    def broken():
+        raise RuntimeError("Redis away")
+
+    monkeypatch.setattr(core.expiry, "sweep", broken)
+    with app.app_context():
+        sweeper.tick(0)
+    assert [m.text for m in core.stores.history.after("general", 0, 10)[0]] == ["m4", "m5"]

@@ -1,6 +1,14 @@
 """Expiry in the core: what a sweep ends is announced through the port, by the fake clock."""
 
-from support.core import connect, full, make_chat, token
+import time
+
+import pytest
+import sqlalchemy as sa
+
+from chat.model import ChatError
+from chat.stores.sql.schema import restrictions
+from support.clock import Clock
+from support.core import connect, full, make_chat, signed, token
 
 
 def test_a_grace_period_ends_with_member_left(core, clock):
@@ -55,3 +63,51 @@ def test_retention_drops_old_messages(tmp_path, clock):
     for n in range(5):
         chat.messages.send("a1", "general", f"m{n}", None, [])
     assert chat.expiry.retain() == 3
+
+
+def test_a_removed_room_leaves_nothing_of_its_past_to_a_room_made_again_under_its_name(signed_core, clock):
+    """Forget a removed room's edits, reactions, bans and record; its message ids and change numbers carry on."""
+    chat, port = signed_core
+    signed(chat, "a1", "alice", "Alice")
+    signed(chat, "c1", "carol", "Carol")
+    chat.rooms.create("a1", "team")
+    chat.rooms.enter("a1", True, "team")
+    ids = [chat.messages.send("a1", "team", f"m{n} @Carol", None, []).message.id for n in range(5)]
+    chat.changes.edit("a1", "team", ids[1], "the old owner's edited text")
+    chat.changes.react("a1", "team", ids[2], "👍", True)
+    chat.moderation.ban("a1", False, "team", "carol", 3600, "the old owner's reason")
+    chat.rooms.leave("a1", "team")
+    clock.advance(10**3)
+    assert chat.expiry.sweep().rooms_removed == ["team"]
+
+    signed(chat, "b1", "bob", "Bob")
+    chat.rooms.create("b1", "team")
+    chat.rooms.enter("b1", True, "team")
+    assert chat.messages.send("b1", "team", "new", None, []).message.id == ids[-1] + 1
+    signed(chat, "b2", "bob", "Bob")
+    port.clear()
+    chat.rooms.enter("b2", True, "team", last_change=0)
+    (history,) = port.heard("b2", "history")
+    assert [m["text"] for m in history["messages"]] == ["new"]
+    (changes,) = port.heard("b2", "changes")
+    assert changes["changes"] == [] and changes["last"] == 2  # the numbering carries on, nothing of it is sent
+    assert chat.moderation.log("b1", False, "team", 100) == []
+    chat.rooms.enter("c1", True, "team")  # no longer banned
+
+
+def test_the_retention_pass_deletes_ended_bans_and_mutes_and_a_full_room_refuses_more(tmp_path, clock):
+    """Refuse a ban past MAX_RESTRICTIONS_PER_ROOM with a clear code; once they end, retention deletes them."""
+    wall = Clock(time.time())
+    chat, _ = make_chat(tmp_path, clock, wall, TOKENS=True, MAX_RESTRICTIONS_PER_ROOM=2)
+    chat.stores.moderation.wall_clock = wall
+    signed(chat, "a1", "alice", "Alice")
+    chat.rooms.create("a1", "team")
+    chat.moderation.ban("a1", False, "team", "bob", 60, "")
+    chat.moderation.mute("a1", False, "team", "carol", 60, "")
+    with pytest.raises(ChatError) as refused:
+        chat.moderation.ban("a1", False, "team", "dave", 60, "")
+    assert refused.value.code == "too_many_restrictions"
+    wall.advance(60)
+    chat.expiry.retain()
+    database = chat.stores.moderation.database
+    assert database.read(lambda db: db.execute(sa.select(sa.func.count()).select_from(restrictions)).scalar()) == 0

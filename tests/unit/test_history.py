@@ -4,8 +4,10 @@ and on a PostgreSQL database (the ``durable`` fixture)."""
 import threading
 
 import pytest
+import sqlalchemy as sa
 
 from chat.model import Member
+from chat.stores.sql.schema import rooms
 from support.databases import first_release_history
 
 ALICE = Member("p1", "Alice")
@@ -165,3 +167,112 @@ def test_an_older_database_gains_the_mentions_column(tmp_path, make_durable):
     assert [(m.text, m.mentions) for m in history.latest("a", 10)[0]] == [("old", ())]
     message, _ = history.append("a", ALICE, "new", mentions=("p2",))
     assert (message.id, history.latest("a", 10)[0][-1].mentions) == (2, ("p2",))
+
+
+ODD_TEXTS = [
+    "half \ud83d an emoji",
+    "\udc00",
+    "nul \x00 inside",
+    '{"not": "json", "unclosed": [',
+    '"\\ud800" escaped, \\u0000 too',
+    "x" * 100_000,
+    "\ufffe\uffff noncharacters \U0010ffff",
+]
+
+
+def test_retention_trims_every_room_whatever_its_messages_hold(durable, wall_clock):
+    """Trim every room by count and by age, past messages holding lone surrogates, NUL, odd JSON, huge text."""
+    stores = durable()
+    history, changes = stores.history, stores.changes
+    rooms = [f"room{n}" for n in range(4)] + ["dm:odd"]
+    for room in rooms:
+        for text in ODD_TEXTS:
+            message, _ = history.append(room, ALICE, text, client_id=text[:40], mentions=("p\ud800",))
+        changes.react(room, message.id, "p\udc00", "\ud83d", True)
+        changes.edit(room, message.id, ALICE.id, text + "\ud800")
+    assert history.retain(per_room=2, max_age_seconds=0) == len(rooms) * (len(ODD_TEXTS) - 2)
+    for room in rooms:
+        assert [m.id for m in history.after(room, 0, 100)[0]] == [len(ODD_TEXTS) - 1, len(ODD_TEXTS)]
+    wall_clock.now += 3600
+    history.append("room0", ALICE, "new \ud800")
+    assert history.retain(per_room=2, max_age_seconds=60) == len(rooms) * 2
+    assert texts(history.after("room0", 0, 100)[0]) == ["new \ud800"]
+
+
+def test_retention_takes_a_messages_mentions_and_change_records_with_it(durable):
+    """Count no mention of a message retention removed, and keep no change record of it."""
+    stores = durable()
+    history, changes, reads = stores.history, stores.changes, stores.reads
+    for n in range(1, 6):
+        message, _ = history.append("a", ALICE, f"@Bob {n}", mentions=("p2",))
+        reads.mention("a", message.id, ["p2"])
+        changes.react("a", message.id, "p2", "👍", True)
+    history.append("b", ALICE, "@Bob elsewhere", mentions=("p2",))
+    reads.mention("b", 1, ["p2"])
+    assert reads.mentions_after("p2", "a", 0) == 5
+    history.retain(per_room=2, max_age_seconds=0)
+    assert reads.mentions_after("p2", "a", 0) == 2 and reads.mentions_after("p2", "b", 0) == 1
+    records, _, lost = changes.after("a", 0)
+    assert [r["id"] for r in records] == [4, 5] and lost
+    assert changes.after("a", 3) == (records, False, False)
+
+
+def test_removed_rooms_numbering_is_kept_for_a_bounded_number_and_new_rooms_number_past_the_forgotten(
+    durable, wall_clock
+):
+    """Keep REMOVED_ROOMS_KEPT removed rooms' counters; forget the oldest, and number new rooms past them."""
+    stores = durable(REMOVED_ROOMS_KEPT=2)
+    history, changes = stores.history, stores.changes
+    for room, count in (("r1", 5), ("r2", 2), ("r3", 1)):
+        history.add_room(room)
+        for _ in range(count):
+            history.append(room, ALICE, "x")
+        wall_clock.now += 1
+    for _ in range(3):
+        changes.edit("r1", 1, ALICE.id, "y")
+    for room in ("r1", "r2", "r3"):
+        history.remove_room(room)
+        changes.remove_room(room)
+        wall_clock.now += 1
+    count_removed = sa.select(sa.func.count()).select_from(rooms).where(rooms.c.removed == 1)
+    assert history.database.read(lambda db: db.execute(count_removed).scalar()) == 2
+    assert history.last_id("r1") == 0 and changes.last_change("r1") == 0  # forgotten
+    for room in ("r1", "fresh"):
+        history.add_room(room)
+        assert history.append(room, ALICE, "new")[0].id == 6
+        assert changes.edit(room, 6, ALICE.id, "z")["change"] == 4
+    history.add_room("r2")
+    assert history.append("r2", ALICE, "new")[0].id == 3
+
+
+def test_a_room_that_exists_keeps_its_numbering_when_added_again(durable, wall_clock):
+    """Leave an existing room's counters as they are when it is added again (every start adds the rooms it knows)."""
+    stores = durable(REMOVED_ROOMS_KEPT=0)
+    history, changes = stores.history, stores.changes
+    history.add_room("gone")
+    history.append("gone", ALICE, "x")
+    changes.edit("gone", 1, ALICE.id, "y")
+    history.add_room("general")
+    history.remove_room("gone")  # forgotten at once: the floors rise to 1 and 1
+    history.add_room("general")
+    assert changes.last_change("general") == 0 and history.last_id("general") == 0
+    history.add_room("fresh")
+    assert changes.last_change("fresh") == 1 and history.last_id("fresh") == 1
+
+
+def test_retention_moves_read_markers_past_what_it_removed(durable, wall_clock):
+    """Count no message retention removed as unread: a marker behind the oldest kept moves up to just before it."""
+    stores = durable()
+    history, reads = stores.history, stores.reads
+    for _ in range(10):
+        history.append("a", ALICE, "x")
+    history.append("b", ALICE, "old")
+    for person, upto in (("p1", 1), ("p2", 9)):
+        reads.mark(Member(person, person), "a", upto)
+    reads.start("p1", "b", 0)
+    history.retain(per_room=3, max_age_seconds=0)
+    assert (reads.marker("p1", "a"), reads.marker("p2", "a"), reads.marker("p1", "b")) == (7, 9, 0)
+    assert [m.id for m in reads.readers("a", 7, 10)[0]] == ["p1", "p2"]
+    wall_clock.now += 3600
+    history.retain(per_room=0, max_age_seconds=60)  # every message goes
+    assert (reads.marker("p1", "a"), reads.marker("p1", "b")) == (10, 1)

@@ -157,6 +157,34 @@ def test_old_change_records_go_under_retention_and_the_loss_is_signalled(stores)
     assert changes.after("a", 2)[2] is True
 
 
+def test_a_deleted_message_no_longer_counts_as_a_mention(durable):
+    """Take a deleted message's mentions away with its text, so the unread mentions count it no more."""
+    opened = durable()
+    message, _ = opened.history.append("a", ALICE, "@Bob look", mentions=("p2",))
+    opened.reads.mention("a", message.id, ["p2"])
+    opened.changes.delete("a", message.id, ALICE.id)
+    assert opened.reads.mentions_after("p2", "a", 0) == 0
+    assert one(opened.history, "a", message.id).mentions == ()
+
+
+def test_removing_a_room_forgets_its_change_records_and_keeps_its_numbering(stores):
+    """Send a room made again under the name none of the old room's changes; number its next change on."""
+    history, changes = stores
+    history.add_room("a")
+    history.append("a", ALICE, "x")
+    changes.edit("a", 1, ALICE.id, "old edit")
+    changes.react("a", 1, BOB.id, "👍", True)
+    history.append("b", ALICE, "y")
+    changes.edit("b", 1, ALICE.id, "kept")
+    history.remove_room("a")
+    changes.remove_room("a")
+    history.add_room("a")
+    assert changes.after("a", 0)[0] == [] and changes.last_change("a") == 2
+    history.append("a", ALICE, "new")
+    assert changes.edit("a", 2, ALICE.id, "new edit")["change"] == 3
+    assert [r["text"] for r in changes.after("b", 0)[0]] == ["kept"]
+
+
 def test_edits_keep_any_text_exactly(stores):
     """Store quotes, backslashes, slashes, emoji and newlines in an edit exactly as sent."""
     history, changes = stores

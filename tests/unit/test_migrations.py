@@ -180,3 +180,30 @@ def test_going_back_from_per_sender_client_ids_keeps_every_message(durable):
     assert history.append("a", BOB, "from Bob", "c-1")[1] is True  # his clientId was forgotten, not his message
     assert history.append("a", ALICE, "from Alice", "c-1") == (alices, False)
     database.close()
+
+
+def test_the_room_lifecycle_revision_drops_what_removed_rooms_left_and_keeps_their_counters(database_url, make_durable):
+    """Upgrade a database at 0001: a removed room's change records and record go, its counters and all messages stay."""
+    database = Database(database_url)
+    config = alembic_config(database)
+    with database.engine.connect() as connection:
+        config.attributes["connection"] = connection
+        # The session's PostgreSQL database is at the newest revision already: down to 0001, which tests going down too.
+        (command.downgrade if current(database)[0] else command.upgrade)(config, "0001")
+        connection.commit()
+    with database.engine.begin() as db:
+        db.execute(sa.text("INSERT INTO rooms (name, last_id, removed) VALUES ('gone', 7, 1), ('a', 1, 0)"))
+        db.execute(sa.text("INSERT INTO change_seq (room, last_change) VALUES ('gone', 3)"))
+        db.execute(sa.text("INSERT INTO changes (room, change, id, record) VALUES ('gone', 3, 7, '{}')"))
+        db.execute(sa.text("INSERT INTO moderation_log (room, action) VALUES ('gone', '{}'), ('a', '{\"n\": 1}')"))
+    upgrade(database)
+    stores = make_durable(database_url, REMOVED_ROOMS_KEPT=1)
+    assert stores.history.last_id("gone") == 7 and stores.changes.last_change("gone") == 3
+    assert stores.changes.after("gone", 0)[0] == [] and stores.moderation.log("gone") == []
+    assert stores.moderation.log("a") == [{"n": 1}]
+    stores.history.add_room("other")
+    stores.history.remove_room("other")  # one more removed than kept: the one removed before the revision goes first
+    stores.history.add_room("gone")
+    assert stores.history.append("gone", ALICE, "x")[0].id == 8
+    assert stores.history.last_id("other") == 0
+    database.close()

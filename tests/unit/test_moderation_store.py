@@ -2,6 +2,10 @@
 through open_stores on a SQLite file and on a PostgreSQL database (the ``durable`` fixture)."""
 
 import pytest
+import sqlalchemy as sa
+
+from chat.model import ChatError
+from chat.stores.sql.schema import restrictions
 
 
 @pytest.fixture
@@ -68,8 +72,8 @@ def test_the_record_keeps_a_rooms_latest_actions_in_order(moderation):
     assert moderation.log("other") == [{"action": "ban"}]
 
 
-def test_removing_a_room_forgets_its_owner_and_restrictions_but_keeps_its_record(moderation, wall_clock):
-    """Let a room of the same name made later start with no owner, ban or mute; keep the audit trail."""
+def test_removing_a_room_forgets_its_owner_restrictions_and_record(moderation, wall_clock):
+    """Let a room of the same name made later start with no owner, ban, mute or record: its maker reads only their own."""
     moderation.set_owner("team", "p1")
     moderation.restrict("ban", "team", "p2", wall_clock.now + 60)
     moderation.restrict("mute", "team", "p3", wall_clock.now + 60)
@@ -79,5 +83,33 @@ def test_removing_a_room_forgets_its_owner_and_restrictions_but_keeps_its_record
     assert moderation.owner("team") is None
     assert moderation.until("ban", "team", "p2") is None
     assert moderation.until("mute", "team", "p3") is None
-    assert moderation.log("team") == [{"action": "ban"}]
+    assert moderation.log("team") == []
     assert moderation.owner("other") == "p1"
+
+
+def test_a_room_holds_a_bounded_number_of_restrictions_in_force(durable, wall_clock):
+    """Refuse one more ban or mute past MAX_RESTRICTIONS_PER_ROOM; a replacement, another room or an ended one is fine."""
+    moderation = durable(MAX_RESTRICTIONS_PER_ROOM=2).moderation
+    moderation.restrict("ban", "team", "p1", wall_clock.now + 60)
+    moderation.restrict("mute", "team", "p2", wall_clock.now + 10)
+    with pytest.raises(ChatError) as refused:
+        moderation.restrict("ban", "team", "p3", wall_clock.now + 60)
+    assert refused.value.code == "too_many_restrictions"
+    assert moderation.until("ban", "team", "p3") is None
+    moderation.restrict("ban", "team", "p1", wall_clock.now + 120)  # a replacement
+    moderation.restrict("ban", "other", "p3", wall_clock.now + 60)
+    wall_clock.now += 10  # p2's mute has ended: it counts no more
+    moderation.restrict("ban", "team", "p3", wall_clock.now + 60)
+    assert moderation.until("ban", "team", "p3") == wall_clock.now + 60
+
+
+def test_ended_restrictions_are_deleted_when_they_expire(moderation, wall_clock):
+    """Delete every ban and mute whose time has come, in every room, keeping those in force."""
+    moderation.restrict("ban", "team", "p1", wall_clock.now + 10)
+    moderation.restrict("mute", "other", "p2", wall_clock.now + 10)
+    moderation.restrict("ban", "team", "p3", wall_clock.now + 60)
+    assert moderation.expire() == 0
+    wall_clock.now += 10
+    assert moderation.expire() == 2
+    kept = moderation.database.read(lambda db: db.execute(sa.select(restrictions.c.person)).scalars().all())
+    assert kept == ["p3"] and moderation.until("ban", "team", "p3") == wall_clock.now + 50

@@ -11,6 +11,9 @@ class History:
     """Every room's messages, numbered 1, 2, 3, ... per room with no gaps, in the order accepted.
 
     A room's numbering never goes back, even when its messages are deleted or it is removed.
+    The counters of the latest ``removed_kept`` removed rooms are kept; an older one's are
+    forgotten, and every room made from then on numbers past them (its messages and its
+    changes), so no id a client stored ever points into a room made later.
     """
 
     def close(self) -> Any:
@@ -26,11 +29,15 @@ class History:
         raise NotImplementedError(UNIMPLEMENTED)
 
     def add_room(self, room: Any) -> Any:
-        """Record that ``room`` exists."""
+        """Record that ``room`` exists; a new one numbers on from the highest counters forgotten."""
         raise NotImplementedError(UNIMPLEMENTED)
 
     def remove_room(self, room: Any) -> Any:
-        """Forget ``room`` and its messages; its numbering carries on if it is made again."""
+        """Forget ``room`` and its messages; its numbering carries on if it is made again.
+
+        Past ``removed_kept`` removed rooms, forget the oldest removed ones' counters, after
+        raising the counters new rooms start from past theirs.
+        """
         raise NotImplementedError(UNIMPLEMENTED)
 
     def append(self, room: Any, user: Any, text: Any, client_id: Any = None, mentions: Any = ()) -> Any:
@@ -74,7 +81,10 @@ class History:
     def retain(self, per_room: Any, max_age_seconds: Any) -> Any:
         """Delete messages beyond the newest ``per_room`` of each room or older than ``max_age_seconds``.
 
-        Either limit may be 0, for none. Return how many messages were deleted.
+        Either limit may be 0, for none. Their mentions and change records go with them, and
+        a read marker behind the oldest message kept moves up to it (what is gone is not
+        unread). No content a message holds may stop it (it never decodes one). Return how
+        many messages were deleted.
         """
         raise NotImplementedError(UNIMPLEMENTED)
 
@@ -167,7 +177,7 @@ class Changes:
         raise NotImplementedError(UNIMPLEMENTED)
 
     def delete(self, room: Any, message_id: Any, person_id: Any = None, groups: Any = None) -> Any:
-        """Make the message a tombstone; return the ``message-deleted`` payload.
+        """Make the message a tombstone, its mentions gone; return the ``message-deleted`` payload.
 
         With ``person_id``, only that person's message (else ``forbidden``); None deletes
         anyone's, for moderation. Raise ``not_found`` as ``edit`` does.
@@ -214,6 +224,10 @@ class Changes:
         oldest first, only those of messages up to id ``upto_id`` (None: any). Some were
         lost when records after ``after_change`` are gone under retention.
         """
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def remove_room(self, room: Any) -> Any:
+        """Forget ``room``'s change records (it was removed); its change numbering carries on if it is made again."""
         raise NotImplementedError(UNIMPLEMENTED)
 
 
@@ -283,15 +297,17 @@ class Moderation:
 
     A ban or a mute is ``kind`` ``"ban"`` or ``"mute"`` of one person in one room, until a
     Unix time in seconds (wall-clock time, which every process shares); one that has ended
-    counts as none. The record of actions keeps each room's latest ``keep`` (0: all); it
-    outlives the room, as an audit trail should.
+    counts as none, and goes when ``expire`` runs. A room holds at most ``per_room`` in
+    force. The record of actions keeps each room's latest ``keep`` (0: all); it goes with
+    the room, so whoever makes a room of that name later reads only their own.
     """
 
     KINDS = ("ban", "mute")
 
-    def __init__(self, keep: Any = 1000, wall_clock: Any = None) -> None:
+    def __init__(self, keep: Any = 1000, wall_clock: Any = None, per_room: Any = 1000) -> None:
         self.keep = keep
         self.wall_clock = wall_clock or time.time
+        self.per_room = per_room
 
     def set_owner(self, room: Any, person_id: Any) -> Any:
         """Record ``person_id`` (a signed identity) as ``room``'s owner."""
@@ -302,7 +318,15 @@ class Moderation:
         raise NotImplementedError(UNIMPLEMENTED)
 
     def restrict(self, kind: Any, room: Any, person_id: Any, until: Any) -> Any:
-        """Ban or mute (``kind``) the person in ``room`` until the Unix time ``until``, replacing any earlier one."""
+        """Ban or mute (``kind``) the person in ``room`` until the Unix time ``until``, replacing any earlier one.
+
+        Raise ChatError ``too_many_restrictions`` if it is not a replacement and ``room`` holds
+        ``per_room`` in force already.
+        """
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def expire(self) -> Any:
+        """Delete every ban and mute that has ended, in every room; return how many went."""
         raise NotImplementedError(UNIMPLEMENTED)
 
     def lift(self, kind: Any, room: Any, person_id: Any) -> Any:
@@ -322,5 +346,5 @@ class Moderation:
         raise NotImplementedError(UNIMPLEMENTED)
 
     def remove_room(self, room: Any) -> Any:
-        """Forget ``room``'s owner, bans and mutes (it was removed); keep its record."""
+        """Forget ``room``'s owner, bans, mutes and record of actions (it was removed)."""
         raise NotImplementedError(UNIMPLEMENTED)

@@ -21,7 +21,7 @@ from ...model import Message, no_such_message, not_your_message, room_group
 from .. import base
 from . import Database
 from .history import COLUMNS, NO_LIMIT, SqlHistory, message_of
-from .schema import change_seq, changes, messages
+from .schema import change_seq, changes, mentions, messages
 
 EVENTS = {"edit": "message-edited", "delete": "message-deleted", "reaction": "reaction"}
 
@@ -77,7 +77,10 @@ class SqlChanges(base.Changes):
         def work(db: Connection, message: Message) -> dict[str, Any]:
             if person_id is not None and message.user.id != person_id:
                 raise not_your_message(message_id)
-            db.execute(self._update(room, message_id).values(text="", deleted=1, reactions=None, edited_at=None))
+            db.execute(
+                self._update(room, message_id).values(text="", deleted=1, reactions=None, edited_at=None, mentions=None)
+            )
+            db.execute(mentions.delete().where(mentions.c.room == room, mentions.c.id == message_id))
             return {"room": room, "id": message_id}
 
         return self._change("delete", room, message_id, work, groups)
@@ -184,3 +187,7 @@ class SqlChanges(base.Changes):
         oldest, last, records = self.database.read(work)
         lost = after_change < last and (oldest is None or oldest > after_change + 1)
         return [json.loads(record) for record in records[:limit]], len(records) > limit, lost
+
+    def remove_room(self, room: str) -> None:
+        # change_seq stays: a client's stored lastChange never points into a room made again under the name.
+        self.database.transaction(lambda db: db.execute(changes.delete().where(changes.c.room == room)))

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 from ...model import Member, Message
 from .. import base
 from . import Database, Rollback
-from .schema import messages, rooms
+from .schema import change_seq, changes, counter_floors, mentions, messages, read_markers, rooms
 
 NO_LIMIT = 2**62  # an id no room reaches
 
@@ -74,9 +74,10 @@ def message_of(row: Any) -> Message:
 class SqlHistory(base.History):
     """Every room's messages, numbered 1, 2, 3, ... per room with no gaps, in the order committed."""
 
-    def __init__(self, database: Database, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, database: Database, clock: Callable[[], float] = time.time, removed_kept: int = 10000) -> None:
         self.database = database
         self._clock = clock
+        self.removed_kept = removed_kept
         # More storage a process cannot serve without (Redis, with several), asked after the database.
         self.also_check: list[Callable[[], str | None]] = []
         self._next_id = (
@@ -111,19 +112,64 @@ class SqlHistory(base.History):
         return self.database.read(lambda db: list(db.execute(query).scalars()))
 
     def add_room(self, room: str) -> None:
-        statement = (
-            self.database.insert(rooms)
-            .values(name=room)
-            .on_conflict_do_update(index_elements=[rooms.c.name], set_={"removed": 0})
-        )
-        self.database.transaction(lambda db: db.execute(statement))
+        def work(db: Connection) -> None:
+            known = sa.select(rooms.c.name).where(rooms.c.name == room)
+            if db.execute(known).first() is not None:  # it exists, or its counters are kept
+                db.execute(rooms.update().where(rooms.c.name == room).values(removed=0, removed_at=None))
+                return
+            query = sa.select(counter_floors.c.kind, counter_floors.c.value)
+            floors: dict[str, int] = {row.kind: row.value for row in db.execute(query)}
+            db.execute(
+                self.database.insert(rooms)
+                .values(name=room, last_id=floors.get("messages", 0))
+                .on_conflict_do_update(index_elements=[rooms.c.name], set_={"removed": 0, "removed_at": None})
+            )
+            if floors.get("changes"):
+                db.execute(
+                    self.database.insert(change_seq)
+                    .values(room=room, last_change=floors["changes"])
+                    .on_conflict_do_nothing(index_elements=[change_seq.c.room])
+                )
+
+        self.database.transaction(work)
 
     def remove_room(self, room: str) -> None:
         def work(db: Connection) -> None:
-            db.execute(rooms.update().where(rooms.c.name == room).values(removed=1))
+            now = int(self._clock() * 1000)
+            db.execute(rooms.update().where(rooms.c.name == room).values(removed=1, removed_at=now))
             db.execute(messages.delete().where(messages.c.room == room))
+            self._forget_oldest_removed(db)
 
         self.database.transaction(work)
+
+    def _forget_oldest_removed(self, db: Connection) -> None:
+        """Forget the counters of the oldest removed rooms past ``removed_kept``, raising the floors past theirs."""
+        removed = db.execute(sa.select(sa.func.count()).select_from(rooms).where(rooms.c.removed == 1)).scalar_one()
+        if removed <= self.removed_kept:
+            return
+        oldest = (
+            sa.select(rooms.c.name)
+            .where(rooms.c.removed == 1)
+            .order_by(sa.func.coalesce(rooms.c.removed_at, 0), rooms.c.name)
+            .limit(removed - self.removed_kept)
+        )
+        names = list(db.execute(oldest).scalars())
+        highest = {
+            "messages": sa.select(sa.func.max(rooms.c.last_id)).where(rooms.c.name.in_(names)),
+            "changes": sa.select(sa.func.max(change_seq.c.last_change)).where(change_seq.c.room.in_(names)),
+        }
+        for kind, query in highest.items():
+            value = db.execute(query).scalar() or 0
+            statement = self.database.insert(counter_floors).values(kind=kind, value=value)
+            db.execute(
+                statement.on_conflict_do_update(
+                    index_elements=[counter_floors.c.kind],
+                    set_={"value": value},
+                    where=counter_floors.c.value < value,
+                )
+            )
+        db.execute(rooms.delete().where(rooms.c.name.in_(names)))
+        db.execute(change_seq.delete().where(change_seq.c.room.in_(names)))
 
     # --- Messages ---
 
@@ -247,6 +293,16 @@ class SqlHistory(base.History):
             if max_age_seconds:
                 cutoff = int((self._clock() - max_age_seconds) * 1000)
                 deleted += db.execute(messages.delete().where(messages.c.ts < cutoff)).rowcount
+            # Their side records go with them (those an older release left behind too).
+            for table in (mentions, changes):
+                gone = ~sa.exists().where(messages.c.room == table.c.room, messages.c.id == table.c.id)
+                db.execute(table.delete().where(gone))
+            if deleted:
+                # What is gone is not unread: a marker behind the oldest message kept moves up to it.
+                oldest = sa.select(sa.func.min(messages.c.id)).where(messages.c.room == read_markers.c.room)
+                last = sa.select(rooms.c.last_id).where(rooms.c.name == read_markers.c.room)
+                floor = sa.func.coalesce(oldest.scalar_subquery() - 1, last.scalar_subquery())
+                db.execute(read_markers.update().where(read_markers.c.upto < floor).values(upto=floor))
             return deleted
 
         return self.database.transaction(work)

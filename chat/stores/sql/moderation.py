@@ -7,16 +7,23 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from ...model import too_many_restrictions
 from .. import base
 from . import Database
-from .schema import moderation_log, restrictions, room_owners
+from .schema import moderation_log, restrictions, room_owners, rooms
 
 
 class SqlModeration(base.Moderation):
     """Owners, bans, mutes and the moderation record, one transaction per change."""
 
-    def __init__(self, database: Database, keep: int = 1000, wall_clock: Callable[[], float] | None = None) -> None:
-        super().__init__(keep, wall_clock)
+    def __init__(
+        self,
+        database: Database,
+        keep: int = 1000,
+        wall_clock: Callable[[], float] | None = None,
+        per_room: int = 1000,
+    ) -> None:
+        super().__init__(keep, wall_clock, per_room)
         self.database = database
 
     def close(self) -> None:
@@ -46,7 +53,28 @@ class SqlModeration(base.Moderation):
                 set_={"until": float(until)},
             )
         )
-        self.database.transaction(lambda db: db.execute(statement))
+        others = (
+            sa.select(sa.func.count())
+            .select_from(restrictions)
+            .where(
+                restrictions.c.room == room,
+                restrictions.c.until > sa.bindparam("now"),
+                sa.not_(self._one(kind, room, person_id)),
+            )
+        )
+
+        def work(db: Connection) -> None:
+            # The room's row, locked on PostgreSQL, makes two moderators of one room count in turn.
+            db.execute(sa.select(rooms.c.name).where(rooms.c.name == room).with_for_update())
+            if db.execute(others, {"now": self.wall_clock()}).scalar_one() >= self.per_room:
+                raise too_many_restrictions(self.per_room)
+            db.execute(statement)
+
+        self.database.transaction(work)
+
+    def expire(self) -> int:
+        statement = restrictions.delete().where(restrictions.c.until <= self.wall_clock())
+        return self.database.transaction(lambda db: db.execute(statement).rowcount)
 
     def lift(self, kind: str, room: str, person_id: str) -> bool:
         def work(db: Connection) -> bool:
@@ -94,5 +122,6 @@ class SqlModeration(base.Moderation):
         def work(db: Connection) -> None:
             db.execute(room_owners.delete().where(room_owners.c.room == room))
             db.execute(restrictions.delete().where(restrictions.c.room == room))
+            db.execute(moderation_log.delete().where(moderation_log.c.room == room))
 
         self.database.transaction(work)

@@ -39,6 +39,14 @@ rooms = sa.Table(
     sa.Column("name", sa.Text, primary_key=True),
     sa.Column("last_id", sa.BigInteger, nullable=False, server_default="0"),  # never goes back
     sa.Column("removed", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("removed_at", sa.BigInteger),  # when it was removed (ms); NULL for a room that exists, or long gone
+)
+
+counter_floors = sa.Table(
+    "counter_floors",
+    metadata,
+    sa.Column("kind", sa.Text, primary_key=True),  # "messages" (rooms.last_id) or "changes" (change_seq)
+    sa.Column("value", sa.BigInteger, nullable=False),  # the highest counter of any removed room forgotten
 )
 
 messages = sa.Table(
