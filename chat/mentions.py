@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from .model import ChatError, Member
 from .names import name_key
+from .text import plain
 
 MENTION_ID_MAX = 64  # a person id: as long as a token's sub (chat/identity.py SUB_MAX)
 
@@ -21,7 +22,7 @@ def requested(value: object, max_mentions: int) -> list[str]:
         raise ChatError("bad_arguments", "mentions must be a list of person ids")
     if len(value) > max_mentions:
         raise ChatError("too_many_mentions", f"a message may mention at most {max_mentions} people, not {len(value)}")
-    return value
+    return [plain(item, "mentions") for item in value]
 
 
 def kept(person_ids: Iterable[str], members: Iterable[Member], max_mentions: int) -> list[str]:
