@@ -165,3 +165,25 @@ def test_odd_bodies_to_the_token_route_get_a_clear_refusal(live_server):
     huge = requests.post(url, json={"name": "x" * 1_000_000}, timeout=TIMEOUT)
     assert (huge.status_code, huge.json()["code"]) == (413, "too_long")
     no_traceback(server)
+
+
+def test_message_text_crosses_processes_exactly(live_server, peer, redis_server):
+    """Deliver a message holding a lone surrogate and NUL, sent to one process, exactly to a client of another."""
+    a, b = (live_server("production", REDIS_URL=redis_server.url) for _ in range(2))
+    sender, reader = guest(peer, a, "Sender"), guest(peer, b, "Reader")
+    text = "a\ud800b\x00c\udfff"
+    assert sender.send({"room": "general", "text": text}, event="send-message")["message"]["text"] == text
+    assert reader.wait_for("room-message")[0]["text"] == text
+    assert reader.send({"room": "general"}, event="history")["messages"][-1]["text"] == text
+    for server in (a, b):
+        no_traceback(server)
+
+
+@pytest.mark.parametrize("odd", ODD.values(), ids=ODD.keys())
+def test_an_event_name_holding_odd_characters_is_unknown(live_server, peer, odd):
+    """Answer an event whose name holds a lone surrogate or NUL unknown_event, as any unknown event."""
+    server = live_server("production")
+    mallory, bob = guest(peer, server, "Mallory"), guest(peer, server, "Bob")
+    assert mallory.send({"room": "general", "text": "hi"}, event=f"send-message{odd}")["code"] == "unknown_event"
+    assert bob.received("room-message") == []
+    no_traceback(server)
