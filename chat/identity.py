@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from .model import ChatError
 from .names import display_name
+from .text import plain
 
 ADMIN_ROLE = "admin"
 # The shortest RSA key accepted: 2048 bits, the floor NIST and every JWT library recommend.
@@ -123,6 +124,7 @@ class Tokens:
         """Return the Identity ``token`` names; raise ChatError saying why it is refused."""
         if not isinstance(token, str) or not token:
             raise ChatError("token_required", 'this server requires a signed token: connect with auth {"token": ...}')
+        plain(token, "the token", "bad_token")
         try:
             key, algorithm = self._key_for(token)
             claims = jwt.decode(
@@ -159,6 +161,7 @@ class Tokens:
         sub, name, roles = claims["sub"], claims.get(self.name_claim), claims.get("roles", [])
         if not 0 < len(sub) <= SUB_MAX:
             raise ChatError("bad_token", f"the token is not valid: sub must be 1 to {SUB_MAX} characters")
+        plain(sub, "the token's sub", "bad_token")
         if name is None:
             raise ChatError(
                 "bad_token", f"the token is not valid: it has no {self.name_claim!r} claim (the display name)"

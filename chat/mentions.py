@@ -3,10 +3,12 @@
 Pure functions, no chat state: the handlers pass in the room's members and the limit.
 """
 
+import unicodedata
 from collections.abc import Iterable
 
 from .model import ChatError, Member
 from .names import name_key
+from .text import plain
 
 MENTION_ID_MAX = 64  # a person id: as long as a token's sub (chat/identity.py SUB_MAX)
 
@@ -21,7 +23,7 @@ def requested(value: object, max_mentions: int) -> list[str]:
         raise ChatError("bad_arguments", "mentions must be a list of person ids")
     if len(value) > max_mentions:
         raise ChatError("too_many_mentions", f"a message may mention at most {max_mentions} people, not {len(value)}")
-    return value
+    return [plain(item, "mentions") for item in value]
 
 
 def kept(person_ids: Iterable[str], members: Iterable[Member], max_mentions: int) -> list[str]:
@@ -37,8 +39,9 @@ def kept(person_ids: Iterable[str], members: Iterable[Member], max_mentions: int
 def resolved(text: str, members: Iterable[Member], max_mentions: int) -> list[str]:
     """Return the ids of the ``members`` that ``text`` names as ``@name``, by the longest name matching at each ``@``.
 
-    Names compare as they do for uniqueness (NFKC, case folded); a match must end the text
-    or be followed by a character that cannot continue a name (not a letter or digit).
+    Names compare as they do for uniqueness (chat/names.py ``name_key``: a look-alike of a
+    name is that name); a match must end the text or be followed by a character that cannot
+    continue a name (not a letter, digit or combining mark).
     """
     by_key = sorted(((name_key(member.name), member.id) for member in members), key=lambda pair: -len(pair[0]))
     ids: list[str] = []
@@ -51,9 +54,14 @@ def resolved(text: str, members: Iterable[Member], max_mentions: int) -> list[st
         for key, person_id in by_key:
             # Compare the text's next characters, normalised as names are, with each name, longest first.
             candidate = name_key(rest[: len(key) + 8])
-            if candidate.startswith(key) and (len(candidate) == len(key) or not candidate[len(key)].isalnum()):
+            if candidate.startswith(key) and (len(candidate) == len(key) or not _continues(candidate[len(key)])):
                 if person_id not in ids:
                     ids.append(person_id)
                 break
         start = text.find("@", start + 1)
     return ids
+
+
+def _continues(char: str) -> bool:
+    """Return whether ``char`` may continue a name: a letter, a digit or a combining mark (a key is decomposed)."""
+    return char.isalnum() or unicodedata.category(char).startswith("M")

@@ -3,12 +3,10 @@
 import secrets
 import unicodedata
 
+from . import text
 from .model import ChatError
 
 MAX_NAME_LENGTH = 32
-# Control, format (zero-width, bidirectional overrides), surrogate, private-use and
-# unassigned characters, and line or paragraph separators: nothing a name should hold.
-REFUSED_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
 
 
 def display_name(value):
@@ -20,15 +18,20 @@ def display_name(value):
         raise ChatError("bad_name", "the name is empty")
     if len(name) > MAX_NAME_LENGTH:
         raise ChatError("bad_name", f"the name is too long: {len(name)} characters, the limit is {MAX_NAME_LENGTH}")
-    for char in name:
-        if unicodedata.category(char) in REFUSED_CATEGORIES:
-            raise ChatError("bad_name", f"the name contains a character that is not allowed (U+{ord(char):04X})")
+    hidden = text.hidden_in(name)
+    if hidden is not None:
+        raise ChatError("bad_name", f"the name contains a character that does not show or is not allowed ({hidden})")
     return name
 
 
 def name_key(name: str) -> str:
-    """Return what makes two names the same: NFKC-normalised, case-folded, spaces collapsed."""
-    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+    """Return what makes two names the same: the UTS #39 skeleton of the NFKC case-folded name, spaces collapsed.
+
+    So ``Alice``, ``ＡＬＩＣＥ`` and Cyrillic ``Аlice`` are one name. The skeleton is folded
+    again, as some of its prototypes are capitals ("0" becomes "O"). For comparing only.
+    """
+    folded = unicodedata.normalize("NFKC", name).casefold()
+    return " ".join(text.skeleton(folded).casefold().split())
 
 
 def with_suffix(name, taken):

@@ -9,6 +9,7 @@ import unicodedata
 
 from .model import ChatError
 from .names import display_name
+from .text import plain
 
 FULL_PROTOCOL = 2
 
@@ -25,7 +26,8 @@ MAX_MESSAGE_ID = 2**53 - 1
 CLIENT_ID_MAX = 64
 
 
-def _kind(value):
+def kind_of(value):
+    """Return what kind of JSON value ``value`` is, for a refusal to say: "a number", "an array", "null"..."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -51,7 +53,7 @@ def message_text(args, max_length):
         raise ChatError("bad_arguments", f"newMessage takes one argument, the message text; got {len(args)}")
     text = args[0]
     if not isinstance(text, str):
-        raise ChatError("not_text", f"the message must be a string, not {_kind(text)}")
+        raise ChatError("not_text", f"the message must be a string, not {kind_of(text)}")
     if not text.strip():
         raise ChatError("empty", "the message is empty")
     if len(text) > max_length:
@@ -91,9 +93,11 @@ def message_id(value, field):
 
 def client_id(value):
     """Return ``value`` as a sender's own message id (None if absent); raise ChatError if it is not one."""
-    if value is not None and (not isinstance(value, str) or not 0 < len(value) <= CLIENT_ID_MAX):
+    if value is None:
+        return None
+    if not isinstance(value, str) or not 0 < len(value) <= CLIENT_ID_MAX:
         raise ChatError("bad_arguments", f"clientId must be a string of 1 to {CLIENT_ID_MAX} characters")
-    return value
+    return plain(value, "clientId")
 
 
 def page_limit(value, page_max):
@@ -144,7 +148,7 @@ def guest_credential(auth, full):
     credential = auth.get("guest") if full else None
     if credential is not None and not isinstance(credential, str):
         raise ChatError("bad_handshake", "guest must be the credential a welcome gave")
-    return credential
+    return credential if credential is None else plain(credential, "guest", "bad_handshake")
 
 
 def requested_name(auth, full):
@@ -183,10 +187,10 @@ def reaction_emoji(value, max_length):
         not isinstance(value, str)
         or not 0 < len(value) <= max_length
         or not value.strip()
-        or any(unicodedata.category(c) in ("Cc", "Cs", "Zl", "Zp") for c in value)
+        or any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in value)
     ):
         raise ChatError("bad_emoji", f"a reaction is 1 to {max_length} characters, no control characters")
-    return value
+    return plain(value, "the reaction", "bad_emoji")
 
 
 def reaction_flag(value):
@@ -222,7 +226,7 @@ def person_id(value):
         raise ChatError(
             "bad_arguments", f"person must be a person's id (user.id), a string of 1 to {PERSON_ID_MAX} characters"
         )
-    return value
+    return plain(value, "person")
 
 
 def duration(value, field, max_seconds):
@@ -237,7 +241,7 @@ def moderation_reason(value, max_length):
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise ChatError("bad_arguments", f"reason must be a string, not {_kind(value)}")
+        raise ChatError("bad_arguments", f"reason must be a string, not {kind_of(value)}")
     if len(value) > max_length:
         raise ChatError("too_long", f"the reason is too long: {len(value):,} characters, the limit is {max_length:,}")
-    return value.strip()
+    return plain(value, "reason").strip()

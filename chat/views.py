@@ -3,10 +3,16 @@
 import secrets
 
 from flask import Blueprint, abort, current_app, render_template, request, session
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from .model import ChatError
+from .validation import kind_of
 
 bp = Blueprint("views", __name__)
+
+# The largest body /token reads: {"name": ...} with a name of 32 characters, each escaped as
+# \uXXXX\uXXXX, is under 400 bytes.
+TOKEN_BODY_MAX = 4096
 
 
 @bp.get("/")
@@ -24,13 +30,30 @@ def demo_token():
     if not (current_app.config["DEMO_TOKENS"] and state.tokens):
         abort(404)
     _identify_browser()
-    body = request.get_json(silent=True) or {}
     try:
         # The demo's user is the browser: signed in, its tabs are one person.
-        token = state.tokens.issue(session["browser"], body.get("name"))
+        token = state.tokens.issue(session["browser"], _json_object(TOKEN_BODY_MAX).get("name"))
+    except RequestEntityTooLarge:
+        error = ChatError("too_long", f"the body is too long: the limit is {TOKEN_BODY_MAX:,} bytes")
+        return {"ok": False, **error.as_dict()}, 413
     except ChatError as error:
         return {"ok": False, **error.as_dict()}, 400
     return {"ok": True, "token": token}
+
+
+def _json_object(max_bytes):
+    """Return the request's JSON object body ({} for none, or one that is not JSON); raise ChatError if another value.
+
+    Raise RequestEntityTooLarge past ``max_bytes``, read or not.
+    """
+    request.max_content_length = max_bytes
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # nesting deeper than the JSON decoder goes, which silent=True does not catch
+        raise ChatError("bad_arguments", "the body must be a JSON object, not one nested this deep") from None
+    if body is not None and not isinstance(body, dict):
+        raise ChatError("bad_arguments", f'the body must be a JSON object, {{"name": ...}}, not {kind_of(body)}')
+    return body or {}
 
 
 def _identify_browser():

@@ -2,7 +2,7 @@
 # environments, built with the first python3 on PATH (Debian's own, pyenv's or python.org's).
 #
 #   install_debian_packages NAME...   apt-get install, as root or with sudo
-#   venv_debian_packages              print the Debian package `python3 -m venv` still needs, if any
+#   venv_debian_packages              print the Debian packages the environments still need to build, if any
 #   ensure_venv DIR REQUIREMENTS...   build DIR from the requirements files, or reuse it
 
 PYTHON=${PYTHON:-python3}
@@ -25,6 +25,12 @@ venv_debian_packages() {
   # Debian ships the venv module with python3 but leaves out ensurepip, which venv needs
   # to put pip into the environment; python3-venv brings it.
   "$PYTHON" -c 'import ensurepip' 2>/dev/null || echo python3-venv
+  # PyICU (requirements.txt) comes as source only: it builds against ICU's headers, which
+  # pkg-config finds, and Python's, with a C++ compiler.
+  pkg-config --exists icu-i18n 2>/dev/null || echo libicu-dev pkg-config
+  command -v g++ >/dev/null || echo g++
+  "$PYTHON" -c 'import os, sysconfig; assert os.path.exists(sysconfig.get_path("include") + "/Python.h")' 2>/dev/null \
+    || echo python3-dev
 }
 
 requirements_hash() {
@@ -44,7 +50,7 @@ ensure_venv() {
   fi
   install_debian_packages $(venv_debian_packages)
   if [ -n "$(venv_debian_packages)" ]; then
-    echo "$0: $PYTHON has no ensurepip, so it cannot build a virtual environment" >&2
+    echo "$0: cannot build a virtual environment with $PYTHON: it still needs $(venv_debian_packages)" >&2
     return 1
   fi
   echo "$0: building $dir from $* (once, and again when they change: it downloads the packages)" >&2

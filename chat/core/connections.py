@@ -250,5 +250,6 @@ class Connections:
 
 def _is_name_or_numbered(given: str, name: str) -> bool:
     """Return whether ``given`` is ``name``, or ``name`` with a number the uniqueness rule added."""
-    given, name = name_key(given), name_key(name)
-    return given == name or (given.startswith(name + " ") and given[len(name) + 1 :].isdigit())
+    # The number is read from the name as given: a name's key maps digits to look-alike letters ("1" to "l").
+    head, _, number = given.rpartition(" ")
+    return name_key(given) == name_key(name) or (number.isdigit() and name_key(head) == name_key(name))

@@ -19,6 +19,8 @@ ROOM = [Member("p1", "Ann"), Member("p2", "Ann Lee"), Member("p3", "Bob"), Membe
         ("@ Bob", []),
         ("@zoë! @Bob @Bob", ["p4", "p3"]),
         ("no one", []),
+        ("hi @\u0410nn Lee", ["p2"]),  # a look-alike of a name is that name, as for uniqueness
+        ("@Bob\u0301", []),  # a combining mark continues a name
     ],
 )
 def test_at_names_resolve_to_the_longest_matching_member(text, ids):

@@ -21,6 +21,16 @@ def test_names_are_unique_among_people_online(presence):
     assert presence.connect("c3", "p3", "alice").name == "alice"
 
 
+def test_a_look_alike_of_an_online_name_is_that_name(presence):
+    """Number a Cyrillic or Greek look-alike of an online name, connecting or renaming: names compare by skeleton."""
+    assert presence.connect("c1", "p1", "Alice").name == "Alice"
+    assert presence.connect("c2", "p2", "\u0410lice").name == "\u0410lice 2"
+    presence.connect("c3", "p3", "Bob")
+    assert presence.rename("c3", "\u0391LICE")[0].name == "\u0391LICE 3"
+    presence.connect("c4", "p4", "Bob")
+    assert presence.connect("c5", "p5", "B0b").name == "B0b 2"
+
+
 def test_a_missing_name_gets_a_guest_name(presence):
     """Name someone who gave no name as a guest."""
     member = presence.connect("c1", "p1")

@@ -13,7 +13,7 @@ UNIMPLEMENTED = "This method must be implemented in a subclass."
 
 
 class Presence(ABC):
-    """People online, per room; names unique among them after NFKC and case folding.
+    """People online, per room; names unique among them by key (chat.names.name_key: a look-alike is the same name).
 
     A person is one or more connections with one person id. A person is in a room while any
     of their connections is; a stable person whose last connection drops stays in its

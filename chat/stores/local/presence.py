@@ -28,7 +28,7 @@ class _Person:
 
 
 class LocalPresence(base.Presence):
-    """People online, per room; names unique among them after NFKC and case folding."""
+    """People online, per room; names unique among them by key (chat.names.name_key: a look-alike is the same name)."""
 
     def __init__(self, grace_seconds: float, clock: base.Clock = time.monotonic) -> None:
         self.grace_seconds = grace_seconds

@@ -18,8 +18,8 @@ Two rules make that work:
   script run, and only that run returns it: when two processes expire at the same moment,
   one reports it and the other sees nothing left.
 
-Names are unique after NFKC normalisation and case folding (chat.names.name_key), which
-Lua cannot compute: Python picks a name that looks free, and the script claims it only if
+Names are unique by their key, a UTS #39 skeleton (chat.names.name_key), which Lua cannot
+compute: Python picks a name that looks free, and the script claims it only if
 its key is still free; if another process took it in between, Python looks and picks again.
 
 Deadlines are wall-clock times (time.time), which all processes share. A process records a
