@@ -88,6 +88,18 @@ def test_a_catch_up_within_the_bound_is_whole_and_in_chunks(core, monkeypatch):
     ]
 
 
+def test_a_dms_history_is_bounded_the_same_way(core):
+    """Bound the history of a DM entered with lastSeen as a room's: the newest that fit, gap: true."""
+    chat, port = core
+    full(chat, "a1", "Alice")
+    bob = full(chat, "b1", "Bob")
+    dm = chat.dms.open("a1", bob.id)["id"]
+    ids = post(chat, 8, room=dm)
+    chat.rooms.enter("b1", True, dm, ids[0])
+    pages = [page for page in port.heard("b1", "history") if page["room"] == dm]
+    assert [m["id"] for page in pages for m in page["messages"]] == ids[-4:] and pages[0]["gap"] is True
+
+
 def test_a_history_page_is_bounded_in_bytes_and_holds_one_message_at_least(tmp_path, clock):
     """Trim a history page of long messages to HISTORY_MAX_BYTES, more: true; one message even when it alone is larger."""
     chat, _ = make_chat(tmp_path, clock)
