@@ -11,6 +11,8 @@ import socket
 import time
 from pathlib import Path
 
+import pytest
+import requests
 import websocket
 
 from support import TIMEOUT
@@ -22,6 +24,8 @@ MAX_QUEUED_BYTES = 4_000_000  # the default
 # queue itself, and the freed memory glibc keeps for reuse rather than returning), and room for
 # the interpreter's own churn (each entry encodes its history once) over the attack.
 GROWTH_BOUND = 2 * MAX_QUEUED_BYTES + 20_000_000
+AUTH = {"protocol": 2, "name": "Mallory"}
+LEAVE, JOIN = '42["leave-room",{"room":"general"}]', '42["join-room",{"room":"general"}]'
 
 
 def worker_pid(server):
@@ -51,41 +55,71 @@ def fill_room(server, peer, count):
         poster.close()
 
 
-def stalled_full_client(server):
-    """Connect a full-protocol client over WebSocket that reads nothing once its connect is accepted."""
-    url = server.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket"
-    stalled = websocket.WebSocket(sockopt=[(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)])
-    stalled.connect(url, timeout=TIMEOUT)
-    assert stalled.recv().startswith("0{")
-    stalled.send("40" + json.dumps({"protocol": 2, "name": "Mallory"}))
-    while not stalled.recv().startswith("40{"):  # the welcome, presence and history come first
+class StalledWebSocket:
+    """A full-protocol client over WebSocket that reads nothing once its connect is accepted."""
+
+    def __init__(self, server):
+        url = server.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket"
+        self.ws = websocket.WebSocket(sockopt=[(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)])
+        self.ws.connect(url, timeout=TIMEOUT)
+        assert self.ws.recv().startswith("0{")
+        self.ws.send("40" + json.dumps(AUTH))
+        while not self.ws.recv().startswith("40{"):  # the welcome, presence and history come first
+            pass
+
+    def send(self, *packets):
+        """Send ``packets``; return False once the server has cut the connection."""
+        try:
+            for pkt in packets:
+                self.ws.send(pkt)
+        except (BrokenPipeError, ConnectionResetError, websocket.WebSocketConnectionClosedException):
+            return False
+        return True
+
+    def close(self):
+        self.ws.close()
+
+
+class StalledPolling:
+    """A full-protocol client over long-polling that posts but never polls for what the server sends."""
+
+    def __init__(self, server):
+        handshake = requests.get(server.url + "/socket.io/?EIO=4&transport=polling", timeout=TIMEOUT)
+        sid = json.loads(handshake.text[1:])["sid"]
+        self.url = f"{server.url}/socket.io/?EIO=4&transport=polling&sid={sid}"
+        assert self.send("40" + json.dumps(AUTH))
+
+    def send(self, *packets):
+        """Post ``packets`` in one request; return False once the server has closed the session."""
+        return requests.post(self.url, data="\x1e".join(packets), timeout=TIMEOUT).status_code == 200
+
+    def close(self):
         pass
-    return stalled
 
 
-def test_a_client_that_stops_reading_and_reenters_a_room_is_cut_within_the_byte_bound(live_server, peer):
+@pytest.mark.parametrize("stalled_client", [StalledWebSocket, StalledPolling], ids=["websocket", "polling"])
+def test_a_client_that_stops_reading_and_reenters_a_room_is_cut_within_the_byte_bound(
+    live_server, peer, stalled_client
+):
     """Cut a non-reading client that re-enters a room of long messages; the worker grows by a bounded amount."""
     # A flood allowance large enough to reach the bound in seconds: the bound holds whatever the rate.
     server = live_server("production", FLOOD_BURST=400, FLOOD_RATE=200.0)
     fill_room(server, peer, ROOM_MESSAGES)
     pid = worker_pid(server)
-    stalled = stalled_full_client(server)
+    stalled = stalled_client(server)
     server.wait_for_connections(1)
     before = rss_bytes(pid)
     peak = before
     deadline = time.monotonic() + 60
     entries = 0
-    try:
-        while "bytes wait to be sent to it" not in server.log():
-            assert time.monotonic() < deadline, f"not cut after {entries} entries; RSS {before} -> {peak}"
-            stalled.send('42["leave-room",{"room":"general"}]')
-            stalled.send('42["join-room",{"room":"general"}]')
-            entries += 1
-            peak = max(peak, rss_bytes(pid))
-            assert peak - before < GROWTH_BOUND, f"RSS {before} -> {peak} after {entries} entries, not cut"
-            time.sleep(0.005)  # pacing within the allowance: the server has no event to wait on
-    except (BrokenPipeError, ConnectionResetError, websocket.WebSocketConnectionClosedException):
-        pass  # cut: the server shut the socket while we were still writing
+    while "bytes wait to be sent to it" not in server.log():
+        assert time.monotonic() < deadline, f"not cut after {entries} entries; RSS {before} -> {peak}"
+        if not stalled.send(LEAVE, JOIN):
+            break  # cut: the server closed it while we were still sending
+        entries += 1
+        peak = max(peak, rss_bytes(pid))
+        assert peak - before < GROWTH_BOUND, f"RSS {before} -> {peak} after {entries} entries, not cut"
+        time.sleep(0.005)  # pacing within the allowance: the server has no event to wait on
     server.wait_for_connections(0)
     peak = max(peak, rss_bytes(pid))
     print(f"cut after {entries} entries; worker RSS {before / 1e6:.1f} -> peak {peak / 1e6:.1f} MB")
