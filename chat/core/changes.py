@@ -9,10 +9,12 @@ full-protocol connections, numbered in the room's change sequence; seed clients 
 nothing of it. In a DM the same events go to both people's full-protocol connections.
 """
 
+from collections.abc import Iterator
 from typing import Any
 
 from ..stores import base
 from .announce import Announce
+from .pages import oldest_within
 from .policy import Policy
 from .port import Port
 
@@ -71,28 +73,41 @@ class Changes:
         last: int = self._changes.last_change(conversation)
         return last
 
-    def send_since(self, connection: str, conversation: str, after_change: int, upto_id: int | None) -> None:
-        """Send ``connection`` the changes after ``after_change`` to messages up to id ``upto_id``.
+    def send_since(
+        self, connection: str, conversation: str, after_change: int, upto_id: int | None, max_bytes: int
+    ) -> None:
+        """Send ``connection`` the changes after ``after_change`` to messages up to id ``upto_id``, within ``max_bytes``.
 
-        In chunks of ``changes`` events; ``gap`` says some changes were lost under retention
-        (reload the history to be sure of every message).
+        The oldest that fit, in chunks of ``changes`` events; ``gap`` says some changes are
+        not in them, lost under retention or past ``max_bytes`` (reload the history to be
+        sure of every message).
         """
         last = self._changes.last_change(conversation)
-        records, more, gap = self._changes.after(conversation, after_change, upto_id, CATCH_UP_CHUNK)
-        while True:
+        records, more, lost = self._changes.after(conversation, after_change, upto_id, CATCH_UP_CHUNK)
+        missed, left_out, _ = oldest_within(self._and_later(conversation, records, more, upto_id), max_bytes)
+        gap = lost or left_out
+        chunks = [missed[start : start + CATCH_UP_CHUNK] for start in range(0, len(missed), CATCH_UP_CHUNK)] or [[]]
+        for index, chunk in enumerate(chunks):
             self._port.to_connection(
                 connection,
                 "changes",
                 {
                     "room": conversation,
                     "after": after_change,
-                    "changes": records,
+                    "changes": chunk,
                     "last": last,
                     "gap": gap,
-                    "more": more,
+                    "more": index < len(chunks) - 1,
                 },
             )
-            if not more:
+            after_change, gap = chunk[-1]["change"] if chunk else after_change, False
+
+    def _and_later(
+        self, conversation: str, records: list[dict[str, Any]], more: bool, upto_id: int | None
+    ) -> Iterator[dict[str, Any]]:
+        """Yield ``records``, then (while ``more``) the later change records to messages up to ``upto_id``, in order."""
+        while True:
+            yield from records
+            if not more or not records:
                 return
-            after_change, gap = records[-1]["change"], False
-            records, more, _ = self._changes.after(conversation, after_change, upto_id, CATCH_UP_CHUNK)
+            records, more, _ = self._changes.after(conversation, records[-1]["change"], upto_id, CATCH_UP_CHUNK)

@@ -14,6 +14,7 @@ class Settings:
     rooms_per_connection: int = 10
     history_limit: int = 50
     history_page_max: int = 100
+    history_max_bytes: int = 100_000
     retention_messages: int = 0
     retention_seconds: float = 0
     max_mentions: int = 20
@@ -34,6 +35,7 @@ class Settings:
             rooms_per_connection=config["ROOMS_PER_CONNECTION"],
             history_limit=config["HISTORY_LIMIT"],
             history_page_max=config["HISTORY_PAGE_MAX"],
+            history_max_bytes=config["HISTORY_MAX_BYTES"],
             retention_messages=config["RETENTION_MESSAGES"],
             retention_seconds=config["RETENTION_DAYS"] * 86400,
             max_mentions=config["MAX_MENTIONS"],

@@ -15,6 +15,7 @@ from ..validation import is_dm, page_limit
 from .announce import Announce
 from .config import Settings
 from .dms import DirectMessages
+from .pages import message_size, newest_within
 from .policy import Policy
 
 
@@ -137,12 +138,14 @@ class Messages:
         """Return a page of ``conversation``'s messages before id ``before`` (the latest if None), and ``more``.
 
         ``limit`` None is HISTORY_LIMIT, refused ``bad_arguments`` (after the access check) over HISTORY_PAGE_MAX.
+        The page is the newest of them that fit in HISTORY_MAX_BYTES (one message at least).
         """
         self._policy.require_read(connection, conversation)
         if limit is None:
             limit = page_limit(self._settings.history_limit, self._settings.history_page_max)
         messages, more = self._history.before(conversation, before, limit)
-        return messages, more
+        page, left_out, _ = newest_within(reversed(messages), self._settings.history_max_bytes, message_size)
+        return page, more or left_out
 
     def typing(self, connection: str, conversation: str, is_typing: bool) -> None:
         """Tell the others in ``conversation`` when ``connection``'s person starts or stops typing.

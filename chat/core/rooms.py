@@ -1,5 +1,6 @@
 """Rooms: list, create, enter and leave them; rename a person; a room's history for a newcomer."""
 
+from collections.abc import Iterator
 from typing import Any
 
 from ..model import FULL, ChatError, Member, person_group, room_exists, room_group, too_many_rooms_here
@@ -11,6 +12,7 @@ from .config import Settings
 from .creations import Creations
 from .dms import DirectMessages
 from .moderation import Moderation
+from .pages import newest_within
 from .policy import Policy
 from .port import Port
 from .reads import Reads
@@ -152,42 +154,65 @@ class Rooms:
     def _send_history_and_changes(
         self, connection: str, room: str, after: int | None, upto: int | None, last_change: int | None
     ) -> None:
-        """Send the history as ``_send_history`` does; then, with ``last_change``, the changes since to what it had."""
-        self._send_history(connection, room, after, upto)
+        """Send the history as ``_send_history`` does; then, with ``last_change``, the changes since to what it had.
+
+        Both together stay within HISTORY_MAX_BYTES: the changes get what the history left.
+        """
+        left = self._send_history(connection, room, after, upto)
         if last_change is not None:
             # After the join: a change made meanwhile arrives live as well (applying one twice changes nothing).
-            self._changes.send_since(connection, room, last_change, after)
+            self._changes.send_since(connection, room, last_change, after, left)
 
-    def _send_history(self, connection: str, room: str, after: int | None, upto: int | None = None) -> None:
-        """Send ``connection`` ``room``'s latest messages, or all those after id ``after`` (up to ``upto``)."""
+    def _send_history(self, connection: str, room: str, after: int | None, upto: int | None = None) -> int:
+        """Send ``connection`` ``room``'s latest messages, or those after id ``after`` (up to ``upto``); return the bytes left.
+
+        Either is bounded by HISTORY_MAX_BYTES as well as by its count: the newest of the
+        latest HISTORY_LIMIT messages that fit (``more``: older ones exist), or the newest
+        messages after ``after`` that fit, in chunks. ``gap`` on the first chunk says some
+        after ``after`` are not in it (gone under retention, or past the bound): the client
+        pages back with ``history`` for those still kept.
+        """
         history = self._history
+        budget = self._settings.history_max_bytes
         # The room's change number as of this history, read before it: a change in between comes again, harmlessly.
         since = self._changes.last_change(room)
         changed = {"lastChange": since} if since else {}
         if after is None:
             messages, more = history.latest(room, self._settings.history_limit, upto)
+            latest, left_out, size = newest_within((m.as_dict() for m in reversed(messages)), budget)
             self._port.to_connection(
-                connection,
-                "history",
-                {"room": room, "messages": [m.as_dict() for m in messages], "more": more, **changed},
+                connection, "history", {"room": room, "messages": latest, "more": more or left_out, **changed}
             )
-            return
+            return max(budget - size, 0)
         first = history.first_id(room)
         gap = (first if first is not None else history.last_id(room) + 1) > after + 1
-        while True:
-            messages, more = history.after(room, after, CATCH_UP_CHUNK, upto)
+        missed, left_out, size = newest_within(self._newest_first(room, after, upto), budget)
+        gap = gap or left_out
+        chunks = [missed[start : start + CATCH_UP_CHUNK] for start in range(0, len(missed), CATCH_UP_CHUNK)] or [[]]
+        for index, chunk in enumerate(chunks):
             self._port.to_connection(
                 connection,
                 "history",
                 {
                     "room": room,
-                    "messages": [m.as_dict() for m in messages],
+                    "messages": chunk,
                     "after": after,
                     "gap": gap,
-                    "more": more,
+                    "more": index < len(chunks) - 1,
                     **changed,
                 },
             )
-            if not more:
+            after, gap = chunk[-1]["id"] if chunk else after, False
+        return max(budget - size, 0)
+
+    def _newest_first(self, room: str, after: int, upto: int | None) -> Iterator[dict[str, Any]]:
+        """Yield ``room``'s messages after id ``after`` (up to ``upto``), newest first, read back a chunk at a time."""
+        while True:
+            messages, older = self._history.latest(room, CATCH_UP_CHUNK, upto)
+            for message in reversed(messages):
+                if message.id <= after:
+                    return
+                yield message.as_dict()
+            if not older or not messages:
                 return
-            after, gap = messages[-1].id, False
+            upto = messages[0].id - 1

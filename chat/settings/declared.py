@@ -20,7 +20,7 @@ from .kinds import (
     WHOLE,
     Setting,
 )
-from .sizes import longest_packet, packet_bytes
+from .sizes import history_bytes, longest_packet, packet_bytes
 
 SETTINGS: tuple[Setting, ...] = (
     Setting(
@@ -139,6 +139,16 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("HISTORY_LIMIT", int, 50, POSITIVE, "messages sent on entering a room"),
     Setting("HISTORY_PAGE_MAX", int, 200, POSITIVE, "most messages one history page request may ask for"),
+    Setting(
+        "HISTORY_MAX_BYTES",
+        int,
+        None,
+        POSITIVE,
+        derive=history_bytes,
+        meaning="most bytes (JSON) of the history sent on joining a room or DM (`changes` too) and of a"
+        " `history` page (one message at least). 2 × `ROOMS_PER_CONNECTION` fit in half"
+        " `MAX_QUEUED_BYTES` (checked)",
+    ),
     Setting("RETENTION_MESSAGES", int, 10000, WHOLE, "messages kept per room; `0` keeps any number"),
     Setting("RETENTION_DAYS", float, 30, DAYS, "days a message is kept; `0` keeps them forever"),
     Setting(
@@ -305,9 +315,8 @@ SETTINGS: tuple[Setting, ...] = (
         int,
         4000000,
         POSITIVE,
-        "bytes that may wait to be sent to one client (the memory its waiting packets hold; over "
-        "WebSocket under gevent, the frame bytes its socket has not taken yet; a room's history on "
-        "entering it is not counted); past it the client is disconnected, as above",
+        "bytes that may wait for one client, histories included (the memory its waiting packets "
+        "hold; on WebSocket under gevent, the frame bytes its socket did not take); past it, as above",
     ),
     Setting(
         "WEBSOCKET_COMPRESSION",

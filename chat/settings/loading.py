@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from .declared import DEFAULTS, SETTINGS
 from .kinds import is_number, is_whole
-from .sizes import flood_allowance_bytes, longest_packet
+from .sizes import HANDSHAKE_CONVERSATIONS_PER_ROOM, flood_allowance_bytes, longest_packet
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -120,6 +120,17 @@ def _packet_bytes_fit(config: Mapping[str, Any]) -> None:
         )
 
 
+def _history_bytes_fit(config: Mapping[str, Any]) -> None:
+    """Refuse histories so large that a handshake's would fill more than half of a client's send queue."""
+    conversations = HANDSHAKE_CONVERSATIONS_PER_ROOM * config["ROOMS_PER_CONNECTION"]
+    if 2 * conversations * config["HISTORY_MAX_BYTES"] > config["MAX_QUEUED_BYTES"]:
+        raise ValueError(
+            f"CHAT_HISTORY_MAX_BYTES ({config['HISTORY_MAX_BYTES']}) is too large: the histories of a handshake's "
+            f"{conversations} rooms and DMs must fit in half of CHAT_MAX_QUEUED_BYTES ({config['MAX_QUEUED_BYTES']}), "
+            f"so at most {config['MAX_QUEUED_BYTES'] // (2 * conversations)}"
+        )
+
+
 def _secret_key(config: Mapping[str, Any]) -> None:
     """Refuse a secret key short enough to guess."""
     key = config["SECRET_KEY"]
@@ -179,6 +190,7 @@ def _cors(config: Mapping[str, Any]) -> None:
 RELATIONS: tuple[Callable[[Mapping[str, Any]], None], ...] = (
     _flood,
     _packet_bytes_fit,
+    _history_bytes_fit,
     _secret_key,
     _jwt,
     _metrics_token,

@@ -50,3 +50,16 @@ def longest_packet(config: Mapping[str, Any]) -> int:
 def packet_bytes(config: Mapping[str, Any]) -> int:
     """Return the default MAX_PACKET_BYTES: a full flood burst of longest messages, 1 MB at least."""
     return max(1_000_000, flood_allowance_bytes(config))
+
+
+# Conversations a handshake may enter at once: ROOMS_PER_CONNECTION rooms and as many DMs.
+HANDSHAKE_CONVERSATIONS_PER_ROOM = 2
+
+
+def history_bytes(config: Mapping[str, Any]) -> int:
+    """Return the default HISTORY_MAX_BYTES: every history of a handshake together in half of MAX_QUEUED_BYTES.
+
+    So a client that reads is never cut for connecting, whatever its rooms hold, and the
+    other half is left for the live traffic meanwhile.
+    """
+    return max(1, config["MAX_QUEUED_BYTES"] // (2 * HANDSHAKE_CONVERSATIONS_PER_ROOM * config["ROOMS_PER_CONNECTION"]))

@@ -8,11 +8,6 @@ wsproto's general framing, once per broadcast.
 import sys
 from typing import Any
 
-# A full-protocol client's catch-up: every message after its lastSeen, queued at once when it
-# enters a room, possibly more than MAX_QUEUED_BYTES. Counting it would cut a healthy client on
-# every reconnect; its size is bounded by the retention and the flood limit on join-room instead.
-CATCH_UP_PREFIX = '2["history",'
-
 
 def frame(message: str | bytes) -> bytes:
     """Return ``message`` as one unmasked, final WebSocket frame: text for str, binary for bytes."""
@@ -41,19 +36,17 @@ def frame_of(pkt: Any) -> tuple[bytes, int]:
         return pkt.chat_frame  # type: ignore[no-any-return]  # set below, on an untyped Engine.IO packet
     except AttributeError:
         pass
-    encoded = pkt.encode()
-    built = frame(encoded)
-    catch_up = isinstance(encoded, str) and encoded.startswith("4" + CATCH_UP_PREFIX)
-    pkt.chat_frame = (built, 0 if catch_up else len(built))
+    built = frame(pkt.encode())
+    pkt.chat_frame = (built, len(built))
     return pkt.chat_frame  # type: ignore[no-any-return]
 
 
 def queued_bytes(pkt: Any) -> int:
-    """Return the memory ``pkt``'s payload holds while it waits in a send queue; 0 for catch-up history."""
+    """Return the memory ``pkt``'s payload holds while it waits in a send queue, whatever the packet (histories too)."""
     data = getattr(pkt, "data", None)
     if isinstance(data, str):
         # sys.getsizeof, not len: a str holds 1, 2 or 4 bytes a code point, and it is O(1).
-        return 0 if data.startswith(CATCH_UP_PREFIX) else sys.getsizeof(data)
+        return sys.getsizeof(data)
     if isinstance(data, (bytes, bytearray)):
         return len(data)
     return 0

@@ -116,6 +116,9 @@ class Outbox:
         if sent < len(frame):
             rest = memoryview(frame)[sent:]
             share = min(counted, len(rest))
+            if share > self.max_bytes:  # one packet larger than the bound, that the kernel did not take
+                self.broken = True  # half a frame went: nothing may follow it on this socket
+                return self._cut("%d bytes wait to be sent to it", share)
             self.chunks.append([rest, share])
             self.bytes += share
             self._start_writer()

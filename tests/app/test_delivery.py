@@ -167,3 +167,20 @@ def test_retention_runs_even_when_the_sweep_fails(make_app, full, monkeypatch):
     with app.app_context():
         sweeper.tick(0)
     assert [m.text for m in core.stores.history.after("general", 0, 10)[0]] == ["m4", "m5"]
+
+
+def test_histories_are_bounded_in_bytes_and_the_rest_comes_by_paging(make_app, full):
+    """Send the newest long messages that fit in HISTORY_MAX_BYTES on entering and on catching up; page back for the rest."""
+    app = make_app(HISTORY_MAX_BYTES=50_000)
+    alice = full("Alice", target_app=app)
+    longest = "😀" * 2000  # 24,000 bytes JSON-escaped: two fit
+    for _ in range(5):
+        assert say(alice, longest)["ok"] is True
+    bob = full("Bob", target_app=app)
+    _, _, history = only(bob, "welcome", "presence", "history")
+    assert [m["id"] for m in history["messages"]] == [4, 5] and history["more"] is True
+    carol = full("Carol", target_app=app, lastSeen={"general": 1})
+    _, _, caught_up = only(carol, "welcome", "presence", "history")
+    assert [m["id"] for m in caught_up["messages"]] == [4, 5] and caught_up["gap"] is True
+    page = carol.emit("history", {"room": "general", "before": 4}, callback=True)
+    assert [m["id"] for m in page["messages"]] == [2, 3] and page["more"] is True
