@@ -28,10 +28,8 @@ SETTINGS: tuple[Setting, ...] = (
         str,
         None,
         None,
-        "Flask's secret key, at least 32 bytes (a shorter one stops the start): `python3 -c 'import "
-        "secrets; print(secrets.token_hex(32))'`. When unset, one is generated once, kept in "
-        "`SECRET_KEY_FILE`, and a warning is logged. **Several processes must share one key: set it "
-        "explicitly.**",
+        "Flask's secret key, at least 32 bytes: `python3 -c 'import secrets; print(secrets.token_hex(32))'`. "
+        "Unset: generated once into `SECRET_KEY_FILE`, with a warning. **Several processes must share one key.**",
         shown="generated",
     ),
     Setting(
@@ -45,9 +43,8 @@ SETTINGS: tuple[Setting, ...] = (
         int,
         120,
         WHOLE,
-        "new connections per client address: a burst of this many, refilled at this many a minute; `0` "
-        "turns it off. Counted once per Engine.IO session, at its handshake, whether or not it goes on to"
-        " connect to Socket.IO; with `CHAT_REDIS_URL`, for all processes together",
+        "new connections per client address (Engine.IO handshakes): a burst of this many, refilled at "
+        "this many a minute; `0` turns it off; with `CHAT_REDIS_URL`, for all processes together",
     ),
     Setting(
         "CONNECT_TIMEOUT",
@@ -292,8 +289,7 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         derive=longest_packet,
         meaning="longest Socket.IO packet a client may send, in characters, judged before it is parsed: a longer "
-        "event is refused `too_long`. Never less than the longest valid packet, derived from "
-        "`MAX_MESSAGE_LENGTH`, `MAX_MENTIONS` and `ROOMS_PER_CONNECTION` (checked)",
+        "event is refused `too_long`. Never less than the longest valid packet (checked)",
     ),
     Setting(
         "MAX_PACKETS_PER_REQUEST",
@@ -315,8 +311,7 @@ SETTINGS: tuple[Setting, ...] = (
         int,
         4000000,
         POSITIVE,
-        "bytes that may wait for one client, histories included (the memory its waiting packets "
-        "hold; on WebSocket under gevent, the frame bytes its socket did not take); past it, as above",
+        "bytes that may wait for one client, histories included; past it, as above",
     ),
     Setting(
         "WEBSOCKET_COMPRESSION",
@@ -338,12 +333,10 @@ SETTINGS: tuple[Setting, ...] = (
         str,
         None,
         None,
-        "the origin the chat is served at (`https://chat.example.com`): Socket.IO then accepts this "
-        "`Origin` (and `CORS_ORIGINS`) instead of comparing it with the `Host` header, which a "
-        "DNS-rebinding page controls ([Origins](docs/protocol.md#origins-both-protocols)). Set it in "
-        "production",
-        shown="none: judged by `Host`; or `CHAT_PREFERRED_URL_SCHEME://CHAT_SERVER_NAME` when "
-        "`CHAT_SERVER_NAME` is set",
+        "the origin the chat is served at (`https://chat.example.com`), accepted as `Origin` instead of "
+        "the `Host` header a DNS-rebinding page controls ([Origins](docs/protocol.md#origins-both-protocols)). "
+        "Set it in production",
+        shown="none: `Host`, or `CHAT_SERVER_NAME`'s origin",
     ),
     Setting(
         "ASYNC_MODE",
