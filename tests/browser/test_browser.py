@@ -281,7 +281,7 @@ def test_a_refused_name_can_be_replaced(live_server, new_page):
 
     expect(page.locator("#status")).to_have_attribute("data-state", "offline")
     expect(page.get_by_role("alert")).to_have_text(
-        "Your name was refused: the name contains a character that is not allowed (U+200B). Pick another one."
+        "Your name was refused: the name contains a character that does not show or is not allowed (U+200B). Pick another one."
     )
     expect(name_box(page)).to_be_focused()
     expect(name_box(page)).to_have_attribute("aria-invalid", "true")
@@ -830,7 +830,7 @@ def test_demo_tokens_give_the_pages_their_names(live_server, new_page):
     remember_name(carol, "Car\u200bol")
     carol.goto(server.url + "/")
     expect(carol.get_by_role("alert")).to_have_text(
-        "Your name was refused: the name contains a character that is not allowed (U+200B). Pick another one."
+        "Your name was refused: the name contains a character that does not show or is not allowed (U+200B). Pick another one."
     )
     name_box(carol).fill("Carol")
     name_box(carol).press("Enter")
