@@ -57,17 +57,22 @@ def test_presence_names_rooms_and_typing_are_shared(servers, peer):
 
 
 def test_history_and_resends_are_shared(servers, peer):
-    """Number a room's messages once for all processes; a resend through another process is a duplicate."""
+    """Number a room's messages once for all processes; a resend by its sender through another process is a duplicate."""
     a, b = servers()
     alice = full(peer, a, "Alice")
+    [welcome] = alice.wait_for("welcome")
     first = alice.send({"room": "general", "text": "hello", "clientId": "c-1"}, event="send-message")
     assert first["message"]["id"] == 1
     bob = full(peer, b, "Bob")
     assert [m["text"] for m in bob.wait_for("history")[0]["messages"]] == ["hello"]
-    again = full(peer, b, "Alice again")
+    alice.close()  # her connection cut: she comes back through the other process, as herself
+    again = full(peer, b, "Alice", guest=welcome["guest"])
+    assert again.wait_for("welcome")[0]["user"]["id"] == welcome["user"]["id"]
     resent = again.send({"room": "general", "text": "hello", "clientId": "c-1"}, event="send-message")
     assert resent["message"] == first["message"] and resent["duplicate"] is True
-    assert bob.send({"room": "general", "text": "second"}, event="send-message")["message"]["id"] == 2
+    others = bob.send({"room": "general", "text": "his own", "clientId": "c-1"}, event="send-message")
+    assert others["message"]["id"] == 2 and not others.get("duplicate")  # a clientId is its sender's own
+    assert bob.send({"room": "general", "text": "third"}, event="send-message")["message"]["id"] == 3
 
 
 @pytest.mark.parametrize("transport", ["websocket", "polling"])
