@@ -6,15 +6,13 @@ reaches anyone else, and the server logs no traceback. Message text alone is kep
 sent, whatever it holds.
 """
 
-import threading
-
 import jwt
 import pytest
 import requests
-import socketio
 
 from chat.identity import issue_token
 from support import TIMEOUT
+from support.clients import connect_error
 
 SECRET = "live-test-secret-of-thirty-two-bytes"  # support.servers.LiveServer's SECRET_KEY
 ODD = {"lone surrogate": "\ud800", "NUL": "\x00"}
@@ -39,22 +37,6 @@ def signed(peer, server, sub, name):
     client = peer(server, auth={"protocol": 2, "token": issue_token(SECRET, sub, name)})
     client.wait_for("history")
     return client
-
-
-def connect_error(server, auth):
-    """Connect with ``auth`` and return the data of the connect_error the server answers."""
-    client = socketio.Client(reconnection=False)
-    refused, got = threading.Event(), {}
-
-    @client.on("connect_error")
-    def on_error(data):
-        got["data"] = data
-        refused.set()
-
-    with pytest.raises(socketio.exceptions.ConnectionError):
-        client.connect(server.url, transports=["websocket"], auth=auth, wait_timeout=TIMEOUT)
-    assert refused.wait(TIMEOUT)
-    return got["data"]["data"]
 
 
 def no_traceback(server):

@@ -5,29 +5,12 @@ real sockets, with the history in SQLite and in a real Redis.
 """
 
 import json
-import threading
 
 import pytest
-import socketio
 import websocket
 
 from support import MAX_MESSAGE_ID, TIMEOUT
-
-
-def connect_error(server, auth):
-    """Connect with ``auth`` and return the data of the connect_error the server answers."""
-    client = socketio.Client(reconnection=False)
-    refused, got = threading.Event(), {}
-
-    @client.on("connect_error")
-    def on_error(data):
-        got["data"] = data
-        refused.set()
-
-    with pytest.raises(socketio.exceptions.ConnectionError):
-        client.connect(server.url, transports=["websocket"], auth=auth, wait_timeout=TIMEOUT)
-    assert refused.wait(TIMEOUT)
-    return got["data"]["data"]
+from support.clients import connect_error
 
 
 def raw_connect(server, auth_json):

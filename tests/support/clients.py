@@ -3,6 +3,7 @@
 import threading
 
 import engineio
+import pytest
 import socketio
 from engineio.payload import Payload
 
@@ -111,3 +112,19 @@ def send_all_at_once(clients, emits):
         thread.start()
     for thread in threads:
         thread.join()
+
+
+def connect_error(server, auth):
+    """Connect with ``auth`` and return the data of the connect_error the server answers."""
+    client = socketio.Client(reconnection=False)
+    refused, got = threading.Event(), {}
+
+    @client.on("connect_error")
+    def on_error(data):
+        got["data"] = data
+        refused.set()
+
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        client.connect(server.url, transports=["websocket"], auth=auth, wait_timeout=TIMEOUT)
+    assert refused.wait(TIMEOUT)
+    return got["data"]["data"]
