@@ -19,6 +19,7 @@ One module per concern:
 - ``engineio_fork``: the copy of Engine.IO's WebSocket handler, alone;
 - ``send_queues`` and ``slow_clients``: the send-queue bounds, and the cut of a slow client;
 - ``sessions``: the per-address limit, idle sessions, a falsy ``auth``;
+- ``after_connect``: the step after the Socket.IO CONNECT (groups, welcome, catch-up);
 - ``packets``: what a client may send (``ChatPacket``, ``guard_packets``, malformed frames);
 - ``polling``: the WSGI ``PollingGuard``, and the packets a long-polling request may carry;
 - ``message_queue``: the Redis queue's message format and the hooks of its emits;
@@ -32,6 +33,7 @@ from typing import Any
 
 from flask import Flask
 
+from .after_connect import AFTER_CONNECT_EVENT, run_after_connect
 from .connections import connections_by_transport, count_recipients, local_connections
 from .message_queue import QueueManager, emit_message
 from .options import socketio_options
@@ -44,6 +46,7 @@ from .websocket import configure_websockets
 
 # What the rest of the application uses; everything else is reached through its module.
 __all__ = [
+    "AFTER_CONNECT_EVENT",
     "REFUSED_EVENT",
     "WRITTEN_FOR",
     "AddressLimit",
@@ -86,9 +89,12 @@ def install(
     close_idle_sessions(sio_server, config["CONNECT_TIMEOUT"])
     # 7. python-socketio's Server._handle_connect: a falsy auth reaches the handler as itself.
     keep_falsy_auth(sio_server)
-    # 8. Engine.IO's message handler (python-socketio's): packets checked before decoding.
+    # 8. The same, wrapped again, and Engine.IO's disconnect handler: AFTER_CONNECT_EVENT
+    #    right after each CONNECT is sent, and no disconnect handled while it runs.
+    run_after_connect(sio_server)
+    # 9. Engine.IO's message handler (python-socketio's): packets checked before decoding.
     guard_packets(sio_server)
-    # 9. Last, and around the app as it is now: middleware that must see Engine.IO's own
+    # 10. Last, and around the app as it is now: middleware that must see Engine.IO's own
     #    answers (the security headers, ProxyFix) goes around it afterwards, in create_app.
     wsgi_app: Callable[..., Any] = app.wsgi_app
     app.wsgi_app = PollingGuard(wsgi_app, sio_server, config["MAX_PACKET_BYTES"])  # type: ignore[method-assign]
