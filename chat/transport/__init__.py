@@ -23,7 +23,7 @@ One module per concern:
 - ``packets``: what a client may send (``ChatPacket``, ``guard_packets``, malformed frames);
 - ``polling``: the WSGI ``PollingGuard``, and the packets a long-polling request may carry;
 - ``message_queue``: the Redis queue's message format and the hooks of its emits;
-- ``connections``: the connections and recipients the metrics and the graceful stop read.
+- ``connections``: the connections and recipients the metrics and the graceful stop read, and their close.
 
 docs/transport.md lists every change with the version it was written for and why.
 """
@@ -34,7 +34,13 @@ from typing import Any
 from flask import Flask
 
 from .after_connect import AFTER_CONNECT_EVENT, run_after_connect
-from .connections import connections_by_transport, count_recipients, local_connections
+from .connections import (
+    close_local_transports,
+    close_transport,
+    connections_by_transport,
+    count_recipients,
+    local_connections,
+)
 from .message_queue import QueueManager, emit_message
 from .options import socketio_options
 from .packets import REFUSED_EVENT, guard_packets
@@ -52,6 +58,8 @@ __all__ = [
     "AddressLimit",
     "QueueManager",
     "check_versions",
+    "close_local_transports",
+    "close_transport",
     "connections_by_transport",
     "count_recipients",
     "emit_message",

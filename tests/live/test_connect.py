@@ -14,6 +14,7 @@ import requests
 import websocket
 
 from support import TIMEOUT
+from support.js import ReconnectingClient
 
 FULL = {"protocol": 2}
 
@@ -86,3 +87,81 @@ def test_no_broadcast_overtakes_connect(live_server, peer, kind):
         stop.set()
         flow.join()
     assert [packet[:9] for packet in firsts] == ['40{"sid":'] * 30
+
+
+@pytest.fixture
+def js_client():
+    """Return a factory of socket.io JavaScript clients in Node with automatic reconnection, killed at teardown."""
+    clients = []
+
+    def start(url, **options):
+        client = ReconnectingClient(url, **options)
+        clients.append(client)
+        return client
+
+    yield start
+    for client in clients:
+        client.close()
+
+
+def store_messages(server, peer, count):
+    """Post ``count`` messages to the default room; return once the last is acknowledged."""
+    writer = peer(server, auth={**FULL, "name": "Writer"})
+    for n in range(count - 1):
+        writer.client.emit("send-message", {"room": "general", "text": f"m{n}"})
+    assert writer.send({"room": "general", "text": "last"}, event="send-message")["message"]["id"] == count
+
+
+def welcomes_per_connection(names):
+    """Return how many ``welcome`` events each connection (from one ``connect`` to the next) received."""
+    counts = []
+    for name in names:
+        if name == "connect":
+            counts.append(0)
+        elif name == "welcome":
+            if not counts:
+                counts.append(0)  # a welcome before any connect: counted with the first
+            counts[-1] += 1
+    return counts
+
+
+def test_a_connect_cut_during_its_catch_up_is_not_replayed(live_server, peer, js_client):
+    """Cut the reported way (at the first history of a catch-up): after the reconnect, one welcome each, no id twice."""
+    server = live_server("gevent", FLOOD_BURST=0)
+    store_messages(server, peer, 3000)
+    reader = js_client(
+        server.url, auth={**FULL, "lastSeen": {"general": 0}}, transports=["websocket"], cut_at_first="history"
+    )
+
+    def caught_up(events):
+        return {i for e in events if e["event"] == "history" for i in e["args"][0]["ids"]} >= set(range(1, 3001))
+
+    reader.wait_until(caught_up, description="every id once")
+    names = reader.names()
+    assert "cut" in names and names.count("connect") == 2, names[:12]
+    assert welcomes_per_connection(names) == [1, 1], names[:12]
+    ids = [i for e in reader.events if e["event"] == "history" for i in e["args"][0]["ids"]]
+    assert sorted(ids) == list(range(1, 3001))
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize("auth", [None, {**FULL, "name": "Alice"}], ids=["protocol 1", "protocol 2"])
+def test_sigterm_sends_clients_to_another_process_by_themselves(
+    redis_server, live_server, proxy, peer, js_client, auth
+):
+    """Close the transports on SIGTERM: the socket.io client reconnects to the other process with no help."""
+    a, b = (live_server("gevent", REDIS_URL=redis_server.url) for _ in range(2))
+    balancer = proxy(a)
+    client = js_client(balancer.url, auth=auth)
+    client.wait_for("connect")
+    balancer.target_port = b.port  # new connections go to b, as a load balancer would send them
+    a.process.terminate()
+    client.wait_for("connect", 2)
+    disconnects = [event["args"][0] for event in client.events if event["event"] == "disconnect"]
+    assert disconnects == ["transport close"]
+    witness = peer(b)
+    witness.send("still here")
+    client.wait_for("room-message" if auth else "message")  # a protocol 1 message reaches both protocols
+    if auth:  # the same guest: the credential of its welcome brings it back, on the other process
+        first, second = (event["args"][0]["user"] for event in client.events if event["event"] == "welcome")
+        assert second == first
