@@ -37,6 +37,7 @@ class Handshake:
     token: str | None = None  # the signed identity's token, with TOKENS on
     rooms: dict[str, int | None] = field(default_factory=dict)  # {room or DM: the last message id seen, or None}
     last_changes: dict[str, int] = field(default_factory=dict)  # {room: the last change number seen}
+    resumes: base.Resumed | None = None  # the guest's earlier connection its resume secret names, checked
 
 
 @dataclass(frozen=True)
@@ -85,12 +86,14 @@ class Connections:
         With signed identities on, the person and the name come from the token alone, and a
         ban from the default room refuses the connection. Else a full-protocol client's
         person is the guest of its credential (``auth.guest``), if this server issued it: a
-        made-up or altered one counts as none.
+        made-up or altered one counts as none; and its ``auth.resume``, the resume secret of
+        its earlier connection, counts only if it names that guest's.
         """
         checked, full = validation.handshake_auth(auth)
         admin, token = False, None
         person_id: str | None
         name: str | None
+        resumes: base.Resumed | None = None
         if self._tokens:
             token = checked.get("token")
             identity = self._tokens.verify(token)
@@ -100,12 +103,16 @@ class Connections:
         else:
             credential = validation.guest_credential(checked, full)
             person_id = self._guests.verify(credential) if credential else None
+            secret = validation.resume_secret(checked, full)
+            if secret and person_id is not None:
+                resumes = self._guests.verify_resume(secret, person_id)
             name = validation.requested_name(checked, full)
         if not full:
             return Handshake(False, person_id, name, admin, token)
         per = self._settings.rooms_per_connection
         rooms = validation.handshake_rooms(checked, self._settings.default_room, per, dms_max=per)
-        return Handshake(True, person_id, name, admin, token, rooms, validation.handshake_changes(checked, rooms))
+        changes = validation.handshake_changes(checked, rooms)
+        return Handshake(True, person_id, name, admin, token, rooms, changes, resumes)
 
     def connect(
         self, connection: str, handshake: Handshake, address: str | None, browser: str | None
@@ -124,7 +131,7 @@ class Connections:
                 # A person already online keeps their name, but with tokens the newest token says it.
                 member = self._rooms.rename_person(connection, handshake.name)
         elif handshake.full:
-            member, departures = self._connect_guest(connection, handshake.person_id, handshake.name, browser)
+            member, departures = self._connect_guest(connection, handshake, browser)
         else:
             member = self._presence.connect(connection, secrets.token_urlsafe(9), stable=False)
         if self._token_expiry is not None and self._tokens is not None:
@@ -161,6 +168,7 @@ class Connections:
         }
         if not self._tokens:
             welcome["guest"] = self._guests.issue(member.id)
+            welcome["resume"] = self._guests.issue_resume(member.id, connection, self._presence.host_id)
         welcome["unread"] = self._reads.unread_on_connect(connection, member, handshake.rooms)
         if handshake.admin:
             welcome["admin"] = True  # so the page offers moderation everywhere; the server checks each action
@@ -200,21 +208,26 @@ class Connections:
         return member
 
     def _connect_guest(
-        self, connection: str, guest_id: str | None, name: str | None, browser: str | None
+        self, connection: str, handshake: Handshake, browser: str | None
     ) -> tuple[Member, list[tuple[str, Member]]]:
-        """Connect ``connection`` as guest ``guest_id`` (None: a new one); return (member, departures).
+        """Connect ``connection`` as its handshake's guest (a new one if none); return (member, departures).
 
         A guest already connected elsewhere (a duplicated tab copies its credential) stays
-        that tab's: the newcomer becomes a new guest. The browser is the demo page's session
-        cookie, which lets a new tab take the name of the same browser's closed tab.
+        that tab's: the newcomer becomes a new guest, unless it resumes that connection (its
+        resume secret names it: the tab itself, back after its process died or stalled),
+        which it then takes over. The browser is the demo page's session cookie, which lets a
+        new tab take the name of the same browser's closed tab.
         """
-        if guest_id is not None:
-            member, departures = self._presence.connect_guest(connection, guest_id, name, browser)
+        name, departures = handshake.name, list[tuple[str, Member]]()
+        if handshake.person_id is not None:
+            member, departures = self._presence.connect_guest(
+                connection, handshake.person_id, name, browser, handshake.resumes
+            )
             if member is not None:
                 return member, departures
-        member, departures = self._presence.connect_guest(connection, secrets.token_urlsafe(9), name, browser)
+        member, more = self._presence.connect_guest(connection, secrets.token_urlsafe(9), name, browser)
         assert member is not None, "a new guest id has no connection open elsewhere, so connect_guest adds it"
-        return member, departures
+        return member, departures + more
 
 
 def _is_name_or_numbered(given: str, name: str) -> bool:

@@ -165,3 +165,17 @@ def test_sigterm_sends_clients_to_another_process_by_themselves(
     if auth:  # the same guest: the credential of its welcome brings it back, on the other process
         first, second = (event["args"][0]["user"] for event in client.events if event["event"] == "welcome")
         assert second == first
+
+
+@pytest.mark.redis
+def test_a_guest_whose_process_died_resumes_as_itself(redis_server, live_server, peer):
+    """Come back as the same person at once after a kill -9, with the resume secret; a copy without it is a new guest."""
+    a, b = (live_server("gevent", REDIS_URL=redis_server.url) for _ in range(2))
+    alice = peer(b, auth={**FULL, "name": "Alice"})
+    [welcome] = alice.wait_for("welcome")
+    b.stop(kill=True)  # a still holds Alice's connection in presence, for about 10 s
+    copy = peer(a, auth={**FULL, "guest": welcome["guest"]})  # a duplicated tab: the credential alone
+    assert copy.wait_for("welcome")[0]["user"]["id"] != welcome["user"]["id"]
+    back = peer(a, auth={**FULL, "guest": welcome["guest"], "resume": welcome["resume"]})
+    assert back.wait_for("welcome")[0]["user"] == welcome["user"]
+    assert {member["id"] for member in back.wait_for("presence")[0]["members"]} >= {welcome["user"]["id"]}

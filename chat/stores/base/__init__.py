@@ -13,7 +13,7 @@ People, rooms and messages are the types of chat/model.py. A departure is a
 
 from .delivery import Delivery
 from .durable import Changes, DirectMessages, History, Moderation, Reads
-from .live import UNIMPLEMENTED, Clock, ConnectionLimit, Departure, FloodControl, Presence, Rooms, Typing
+from .live import UNIMPLEMENTED, Clock, ConnectionLimit, Departure, FloodControl, Presence, Resumed, Rooms, Typing
 
 __all__ = [
     "UNIMPLEMENTED",
@@ -28,6 +28,7 @@ __all__ = [
     "Moderation",
     "Presence",
     "Reads",
+    "Resumed",
     "Rooms",
     "Typing",
 ]
