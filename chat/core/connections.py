@@ -13,7 +13,7 @@ from typing import Any
 from .. import validation
 from ..guests import Guests
 from ..identity import TokenExpiry, Tokens
-from ..model import FULL, SEED, ChatError, Member, full_person_group, person_group
+from ..model import FULL, SEED, ChatError, Member, person_group
 from ..names import name_key
 from ..stores import base
 from .announce import Announce
@@ -140,8 +140,7 @@ class Connections:
             limit.open(connection, address)
         self._port.join(connection, FULL if handshake.full else SEED)
         self._port.join(connection, person_group(member.id))
-        if handshake.full:
-            self._port.join(connection, full_person_group(member.id))
+        if handshake.full:  # its person's DM audience: joined in ``arrive``, with the DMs' catch-up
             self._dms.arrived(member)
         return member, departures
 
@@ -151,9 +150,11 @@ class Connections:
         """Announce the departures ``connect`` caused; put ``connection`` in its rooms, welcoming a full one.
 
         A full-protocol client gets ``welcome``, with its unread counts in every room its
-        person belongs to, then a ``presence`` snapshot of each room it enters; the others in
-        those rooms get ``member-joined``. A room it may not enter is refused with a
-        ``chat-error``, and the others are entered all the same.
+        person belongs to; then it joins its person's DM audience, with the history of each
+        DM it asked for (each message once: live or in that history); then a ``presence``
+        snapshot and the history of each room it enters; the others in those rooms get
+        ``member-joined``. A room it may not enter is refused with a ``chat-error``, and the
+        others are entered all the same.
         """
         for room, gone in departures:
             self._announce.departure(room, gone)
@@ -173,7 +174,16 @@ class Connections:
         if handshake.admin:
             welcome["admin"] = True  # so the page offers moderation everywhere; the server checks each action
         self._port.to_connection(connection, "welcome", welcome)
+        dms = {
+            room: (after, handshake.last_changes.get(room))
+            for room, after in handshake.rooms.items()
+            if validation.is_dm(room)
+        }
+        for dm, error in self._rooms.enter_dms(connection, member.id, dms):
+            self._port.to_connection(connection, ERROR_EVENT, {"event": "connect", "room": dm, **error.as_dict()})
         for room, after in handshake.rooms.items():
+            if room in dms:
+                continue
             try:
                 self._rooms.enter(connection, True, room, after, handshake.last_changes.get(room))
             except ChatError as error:

@@ -215,6 +215,39 @@ def test_history_and_live_delivery_meet_on_entering(deliveries):
     assert seen == list(range(1, 221))
 
 
+@pytest.mark.postgres
+def test_histories_of_several_dms_meet_their_live_delivery_on_one_join(deliveries):
+    """Give a connection joining its person's DM audience every message of two busy DMs once: in a history or live."""
+    dms, audience = ["dm:1", "dm:2"], [full_person_group("a"), full_person_group("b")]
+    for dm in dms:
+        for n in range(10):
+            deliveries.delivery.post(dm, ALICE, f"before {n}", groups=audience)
+    sending = threading.Event()
+
+    def send():
+        for n in range(100):
+            for dm in dms:
+                deliveries.delivery.post(dm, ALICE, f"during {n}", groups=audience)
+            sending.set()
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    sending.wait(TIMEOUT)
+    newcomer = deliveries.connection()
+    seen = {dm: [] for dm in dms}
+    deliveries.delivery.enter_together(
+        dms,
+        lambda: deliveries.join(newcomer, full_person_group("b")),
+        lambda dm, upto: seen[dm].extend(m.id for m in deliveries.history.after(dm, 0, 1000, upto)[0]),
+    )
+    sender.join()
+    while any(not ids or ids[-1] < 110 for ids in seen.values()):
+        event, data = deliveries.next(newcomer)
+        assert event == "room-message"
+        seen[data["room"]].append(data["id"])
+    assert seen == {dm: list(range(1, 111)) for dm in dms}
+
+
 def test_a_dm_s_messages_reach_its_two_people_s_groups_once(deliveries):
     """Send a message posted with groups to each of them, once to a connection in both, and not to the room's own."""
     alice, bob, both, room = (
