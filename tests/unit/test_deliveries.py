@@ -279,3 +279,23 @@ def test_with_redis_a_gap_in_a_dm_is_repaired_to_its_people(deliveries):
     deliveries.history.append("dm:1", ALICE, "lost")  # stored, never published: as if the queue lost it
     deliveries.delivery.post("dm:1", ALICE, "three", groups=groups)
     assert [deliveries.next(bob)[1]["text"] for _ in range(3)] == ["one", "lost", "three"]
+
+
+@pytest.mark.parametrize("deliveries", ["redis"], indirect=True)
+def test_with_redis_a_newcomer_gets_nothing_live_it_had_from_its_history(deliveries):
+    """Deliver what is committed but not yet delivered here before a newcomer joins: nothing it has comes again live."""
+    first = deliveries.connection(room_group("general"))
+    deliveries.post("one")
+    assert deliveries.next(first)[1]["text"] == "one"
+    deliveries.history.append("general", ALICE, "lost")  # stored, not (yet) delivered here
+    newcomer = deliveries.connection()
+    history = []
+    deliveries.delivery.enter(
+        "general",
+        lambda: deliveries.join(newcomer, room_group("general")),
+        lambda upto: history.extend(m.id for m in deliveries.history.after("general", 0, 1000, upto)[0]),
+    )
+    deliveries.post("three")
+    assert history == [1, 2]
+    assert deliveries.next(newcomer)[1]["id"] == 3  # not 2, which its history had
+    assert [deliveries.next(first)[1]["id"] for _ in range(2)] == [2, 3]
