@@ -7,6 +7,8 @@ a room's broadcast that races the connect.
 """
 
 import json
+import os
+import signal
 import threading
 
 import pytest
@@ -15,8 +17,12 @@ import websocket
 
 from support import TIMEOUT
 from support.js import ReconnectingClient
+from support.servers import worker_pid
 
 FULL = {"protocol": 2}
+# How socket.io-client names a transport that ended (closed, or cut as the process exits):
+# it reconnects after either, unlike "io server disconnect", a Socket.IO DISCONNECT.
+TRANSPORT_ENDED = {"transport close", "transport error"}
 
 
 def first_socketio_packet_on_websocket(server, auth):
@@ -158,7 +164,7 @@ def test_sigterm_sends_clients_to_another_process_by_themselves(
     a.process.terminate()
     client.wait_for("connect", 2)
     disconnects = [event["args"][0] for event in client.events if event["event"] == "disconnect"]
-    assert disconnects == ["transport close"]
+    assert len(disconnects) == 1 and disconnects[0] in TRANSPORT_ENDED
     witness = peer(b)
     witness.send("still here")
     client.wait_for("room-message" if auth else "message")  # a protocol 1 message reaches both protocols
@@ -179,3 +185,21 @@ def test_a_guest_whose_process_died_resumes_as_itself(redis_server, live_server,
     back = peer(a, auth={**FULL, "guest": welcome["guest"], "resume": welcome["resume"]})
     assert back.wait_for("welcome")[0]["user"] == welcome["user"]
     assert {member["id"] for member in back.wait_for("presence")[0]["members"]} >= {welcome["user"]["id"]}
+
+
+@pytest.mark.redis
+def test_a_stalled_process_s_clients_reconnect_by_themselves(redis_server, live_server, peer, js_client):
+    """Close the transports of a process that learns it was dropped: the socket.io client comes back by itself."""
+    a, b = (live_server("gevent", REDIS_URL=redis_server.url, PRESENCE_GRACE=1) for _ in range(2))
+    witness = peer(a)  # a's sweeps (which drop silent processes) start with its first connection
+    client = js_client(b.url, auth={**FULL, "name": "Alice"})
+    client.wait_for("welcome")
+    worker = worker_pid(b)
+    os.kill(worker, signal.SIGSTOP)
+    try:
+        witness.wait_for("user-left", timeout=30)  # silent for 10 s, b is dropped by a
+    finally:
+        os.kill(worker, signal.SIGCONT)
+    client.wait_for("welcome", 2, timeout=30)  # b learns it, closes the transport; the client reconnects to b
+    disconnects = [event["args"][0] for event in client.events if event["event"] == "disconnect"]
+    assert len(disconnects) == 1 and disconnects[0] in TRANSPORT_ENDED
