@@ -97,8 +97,9 @@ def install(
     close_idle_sessions(sio_server, config["CONNECT_TIMEOUT"])
     # 7. python-socketio's Server._handle_connect: a falsy auth reaches the handler as itself.
     keep_falsy_auth(sio_server)
-    # 8. The same, wrapped again, and Engine.IO's disconnect handler: AFTER_CONNECT_EVENT
-    #    right after each CONNECT is sent, and no disconnect handled while it runs.
+    # 8. The same, wrapped again, Engine.IO's send_packet (after step 4: what it holds goes
+    #    through the bounds) and its disconnect handler: AFTER_CONNECT_EVENT right after each
+    #    CONNECT, sent with it, and no disconnect handled while it runs.
     run_after_connect(sio_server)
     # 9. Engine.IO's message handler (python-socketio's): packets checked before decoding.
     guard_packets(sio_server)

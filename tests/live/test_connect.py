@@ -95,6 +95,17 @@ def test_no_broadcast_overtakes_connect(live_server, peer, kind):
     assert [packet[:9] for packet in firsts] == ['40{"sid":'] * 30
 
 
+@pytest.mark.parametrize("kind", ["flask", "gevent"])
+def test_a_client_told_it_is_connected_hears_what_follows(live_server, peer, kind):
+    """Deliver a message sent right after a client's connect to it: CONNECT goes out once it is in its groups."""
+    server = live_server(kind)
+    sender = peer(server)
+    for n in range(15):
+        newcomer = peer(server, auth=None if n % 2 else FULL)
+        sender.send(f"right after {n}")
+        newcomer.wait_for("room-message" if n % 2 == 0 else "message")
+
+
 @pytest.fixture
 def js_client():
     """Return a factory of socket.io JavaScript clients in Node with automatic reconnection, killed at teardown."""

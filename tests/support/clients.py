@@ -54,12 +54,7 @@ class InOrderClient(socketio.Client):
 
 
 class Peer:
-    """A python-socketio client that records every event it receives, in order.
-
-    A full-protocol peer is returned once it is in its rooms: the server puts a connection
-    in them right after CONNECT (chat/transport/after_connect.py), so the client's connect
-    returns before that; it waits for the ``history`` (or the refusal) of each room it asked for.
-    """
+    """A python-socketio client that records every event it receives, in order."""
 
     def __init__(self, url, transport, headers=None, auth=None, **options):
         # Engine.IO's client, like its server, drops a long-polling response of more than
@@ -74,26 +69,6 @@ class Peer:
         self.client.on("disconnect", lambda reason=None: self._record("disconnect", reason))
         transports = None if transport == "default" else [transport]
         self.client.connect(url, transports=transports, headers=headers or {}, auth=auth, wait_timeout=TIMEOUT)
-        if isinstance(auth, dict) and auth.get("protocol") == 2:
-            self.wait_until_in_rooms(len(set(auth.get("rooms", ["general"]))))
-
-    def wait_until_in_rooms(self, count, timeout=TIMEOUT):
-        """Wait until the welcome, and the last (or only) history or a refusal of ``count`` rooms, have arrived."""
-
-        def rooms_done():
-            if not any(name == "welcome" for name, _ in self.events):
-                return False
-            done = set()
-            for name, payload in self.events:
-                if name == "history" and ("after" not in payload or not payload["more"]):
-                    done.add(payload["room"])
-                elif name == "chat-error" and payload.get("event") == "connect":
-                    done.add(payload["room"])
-            return len(done) >= count
-
-        with self._changed:
-            if not self._changed.wait_for(rooms_done, timeout):
-                raise AssertionError(f"not in its {count} rooms: {self.events[-5:]}")
 
     def _record(self, event, *args):
         with self._changed:
