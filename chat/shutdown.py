@@ -1,4 +1,4 @@
-"""A graceful stop for production servers: clients are told to go before the process goes."""
+"""A graceful stop for production servers: clients move to another process before this one goes."""
 
 import signal
 
@@ -6,26 +6,26 @@ from . import socketio, transport
 
 
 def close_clients_on_sigterm():
-    """On SIGTERM, disconnect this process's clients, then stop as the server would have.
+    """On SIGTERM, close the transport of this process's clients, then stop as the server would have.
 
     gunicorn stops accepting connections on SIGTERM, then waits up to its graceful timeout
     for open requests to end; a WebSocket or long-polling connection never ends by itself,
-    so clients would hang on until the timeout killed them. Disconnected at once, they
-    reconnect to another process (and, with the full protocol, catch up from the history).
-    Installed only over a server's own handler, which it calls next.
+    so clients would hang on until the timeout killed them. Their transports closed at
+    once (not a Socket.IO DISCONNECT, after which a client stays offline), they reconnect
+    by themselves to another process (and, with the full protocol, catch up from the
+    history). Installed only over a server's own handler, which it calls next.
     """
     previous = signal.getsignal(signal.SIGTERM)
     if not callable(previous):
         return
 
     def handle(signum, frame):
-        socketio.start_background_task(disconnect_local_clients)  # a signal handler must not block
+        socketio.start_background_task(close_local_clients)  # a signal handler must not block
         previous(signum, frame)
 
     signal.signal(signal.SIGTERM, handle)
 
 
-def disconnect_local_clients():
-    """Disconnect every client of this process (with several processes, only this one's)."""
-    for sid in transport.local_connections(socketio.server):
-        socketio.server.disconnect(sid)
+def close_local_clients():
+    """Close the transport of every client of this process (with several processes, only this one's): they come back."""
+    transport.close_local_transports(socketio.server)

@@ -6,7 +6,7 @@ from flask import current_app
 
 from . import metrics, socketio
 from .events import chat
-from .shutdown import disconnect_local_clients
+from .shutdown import close_local_clients
 
 
 def sweep() -> None:
@@ -18,9 +18,9 @@ def sweep() -> None:
     finally:
         if lost:
             # The other processes dropped this one's connections (it stalled too long), or
-            # Redis lost them: let its clients reconnect, so they come back as new connections
-            # the others know of, to the rooms restored.
-            disconnect_local_clients()
+            # Redis lost them: close their transports, so they reconnect by themselves as new
+            # connections the others know of, to the rooms restored.
+            close_local_clients()
     metrics.refresh_connections(socketio.server)
 
 

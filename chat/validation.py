@@ -151,6 +151,14 @@ def guest_credential(auth, full):
     return credential if credential is None else plain(credential, "guest", "bad_handshake")
 
 
+def resume_secret(auth, full):
+    """Return the resume secret a full-protocol handshake passes back, or None; raise ChatError if not a string."""
+    secret = auth.get("resume") if full else None
+    if secret is not None and not isinstance(secret, str):
+        raise ChatError("bad_handshake", "resume must be the secret a welcome gave")
+    return secret
+
+
 def requested_name(auth, full):
     """Return the display name a full-protocol handshake asks for, or None; raise ChatError if it is not valid."""
     return display_name(auth["name"]) if auth.get("name") is not None and full else None

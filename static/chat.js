@@ -495,6 +495,11 @@ socket.on("chat-error", (refusal) => {
     setStatus("offline", "not signed in");
     return showError(`The server ended the connection: ${refusal.error}`);
   }
+  if (refusal.code === "banned" && refusal.event === "ban") {
+    // Banned from the chat: the server disconnects this page next, and it stays offline.
+    setStatus("offline", "banned");
+    return showError(`The server ended the connection: ${refusal.error}`);
+  }
   showError(refusal.event === "connect" ? `Could not enter a remembered room: ${refusal.error}` : refusal.error);
 });
 

@@ -40,6 +40,9 @@ export class PageState {
     const savedRooms = tab.get("rooms");
     this.name = savedName ?? ""; // asked for at each handshake
     this.guest = text(tab.get("guest")); // this tab's guest credential, from welcome
+    // The resume secret of this page's latest connection, from welcome: in memory only, so a
+    // duplicated tab (which copies sessionStorage) lacks it and becomes a guest of its own.
+    this.resume = null;
     this.joined = Array.isArray(savedRooms) ? savedRooms.filter((room) => typeof room === "string") : [];
     this.current = text(tab.get("room"));
     this.askedRooms = null; // the rooms the latest handshake asked for
@@ -83,7 +86,11 @@ export class PageState {
     const auth = { protocol: 2 };
     if (this.name) auth.name = this.name;
     if (this.token) auth.token = this.token;
-    else if (this.guest) auth.guest = this.guest; // the same guest again, if no other tab has it open
+    else if (this.guest) {
+      auth.guest = this.guest; // the same guest again, if no other tab has it open
+      // ... or at once, though the server still holds this page's last connection (its process died)
+      if (this.resume) auth.resume = this.resume;
+    }
     this.askedRooms = this.joined.length ? this.joined.slice() : null;
     if (this.askedRooms) auth.rooms = this.askedRooms;
     // The server sends everything after the last message of each room this page has.
@@ -181,12 +188,13 @@ export class PageState {
   // --- Rooms and people ---------------------------------------------------------------
 
   // The server accepted the handshake: who this tab is, the rooms, the ones it entered.
-  welcome({ user, guest, defaultRoom, rooms, unread }) {
+  welcome({ user, guest, resume, defaultRoom, rooms, unread }) {
     this.me = user;
     if (typeof guest === "string") {
       this.guest = guest; // a new one, when the server made this tab a new guest
       this.tab.set("guest", guest);
     }
+    this.resume = typeof resume === "string" ? resume : null;
     this.defaultRoom = defaultRoom;
     this.rooms = rooms.slice();
     if (this.name) this.saveName(this.name); // accepted (a number may have been added: that is not saved)

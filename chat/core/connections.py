@@ -15,7 +15,7 @@ from typing import Any
 from .. import validation
 from ..guests import Guests
 from ..identity import TokenExpiry, Tokens
-from ..model import FULL, SEED, ChatError, Member, full_person_group, person_group
+from ..model import FULL, SEED, ChatError, Member, person_group
 from ..names import name_key
 from ..stores import base
 from .announce import Announce
@@ -40,6 +40,7 @@ class Handshake:
     token: str | None = None  # the signed identity's token, with TOKENS on
     rooms: dict[str, int | None] = field(default_factory=dict)  # {room or DM: the last message id seen, or None}
     last_changes: dict[str, int] = field(default_factory=dict)  # {room: the last change number seen}
+    resumes: base.Resumed | None = None  # the guest's earlier connection its resume secret names, checked
 
 
 @dataclass(frozen=True)
@@ -91,12 +92,14 @@ class Connections:
         With signed identities on, the person and the name come from the token alone, and a
         ban from the default room refuses the connection. Else a full-protocol client's
         person is the guest of its credential (``auth.guest``), if this server issued it: a
-        made-up or altered one counts as none.
+        made-up or altered one counts as none; and its ``auth.resume``, the resume secret of
+        its earlier connection, counts only if it names that guest's.
         """
         checked, full = validation.handshake_auth(auth)
         admin, token = False, None
         person_id: str | None
         name: str | None
+        resumes: base.Resumed | None = None
         if self._tokens:
             token = checked.get("token")
             identity = self._tokens.verify(token)
@@ -106,12 +109,16 @@ class Connections:
         else:
             credential = validation.guest_credential(checked, full)
             person_id = self._guests.verify(credential) if credential else None
+            secret = validation.resume_secret(checked, full)
+            if secret and person_id is not None:
+                resumes = self._guests.verify_resume(secret, person_id)
             name = validation.requested_name(checked, full)
         if not full:
             return Handshake(False, person_id, name, admin, token)
         per = self._settings.rooms_per_connection
         rooms = validation.handshake_rooms(checked, self._settings.default_room, per, dms_max=per)
-        return Handshake(True, person_id, name, admin, token, rooms, validation.handshake_changes(checked, rooms))
+        changes = validation.handshake_changes(checked, rooms)
+        return Handshake(True, person_id, name, admin, token, rooms, changes, resumes)
 
     def connect(
         self, connection: str, handshake: Handshake, address: str | None, browser: str | None
@@ -130,7 +137,7 @@ class Connections:
                 # A person already online keeps their name, but with tokens the newest token says it.
                 member = self._rooms.rename_person(connection, handshake.name)
         elif handshake.full:
-            member, departures = self._connect_guest(connection, handshake.person_id, handshake.name, browser)
+            member, departures = self._connect_guest(connection, handshake, browser)
         else:
             member = self._presence.connect(connection, secrets.token_urlsafe(9), stable=False)
         if self._token_expiry is not None and self._tokens is not None:
@@ -139,8 +146,7 @@ class Connections:
             limit.open(connection, address)
         self._port.join(connection, FULL if handshake.full else SEED)
         self._port.join(connection, person_group(member.id))
-        if handshake.full:
-            self._port.join(connection, full_person_group(member.id))
+        if handshake.full:  # its person's DM audience: joined in ``arrive``, with the DMs' catch-up
             self._dms.arrived(member)
             if not self._tokens:
                 self._dms.guest_seen(member.id)  # their credential, issued now, lasts GUEST_LIFETIME_DAYS
@@ -152,9 +158,11 @@ class Connections:
         """Announce the departures ``connect`` caused; put ``connection`` in its rooms, welcoming a full one.
 
         A full-protocol client gets ``welcome``, with its unread counts in every room its
-        person belongs to, then a ``presence`` snapshot of each room it enters; the others in
-        those rooms get ``member-joined``. A room it may not enter is refused with a
-        ``chat-error``, and the others are entered all the same.
+        person belongs to; then it joins its person's DM audience, with the history of each
+        DM it asked for (each message once: live or in that history); then a ``presence``
+        snapshot and the history of each room it enters; the others in those rooms get
+        ``member-joined``. A room it may not enter is refused with a ``chat-error``, and the
+        others are entered all the same.
         """
         for room, gone in departures:
             self._announce.departure(room, gone)
@@ -169,11 +177,21 @@ class Connections:
         }
         if not self._tokens:
             welcome["guest"] = self._guests.issue(member.id)
+            welcome["resume"] = self._guests.issue_resume(member.id, connection, self._presence.host_id)
         welcome["unread"] = self._reads.unread_on_connect(connection, member, handshake.rooms)
         if handshake.admin:
             welcome["admin"] = True  # so the page offers moderation everywhere; the server checks each action
         self._port.to_connection(connection, "welcome", welcome)
+        dms = {
+            room: (after, handshake.last_changes.get(room))
+            for room, after in handshake.rooms.items()
+            if validation.is_dm(room)
+        }
+        for dm, error in self._rooms.enter_dms(connection, member.id, dms):
+            self._port.to_connection(connection, ERROR_EVENT, {"event": "connect", "room": dm, **error.as_dict()})
         for room, after in handshake.rooms.items():
+            if room in dms:
+                continue
             try:
                 self._rooms.enter(connection, True, room, after, handshake.last_changes.get(room))
             except ChatError as error:
@@ -231,21 +249,26 @@ class Connections:
         return member
 
     def _connect_guest(
-        self, connection: str, guest_id: str | None, name: str | None, browser: str | None
+        self, connection: str, handshake: Handshake, browser: str | None
     ) -> tuple[Member, list[tuple[str, Member]]]:
-        """Connect ``connection`` as guest ``guest_id`` (None: a new one); return (member, departures).
+        """Connect ``connection`` as its handshake's guest (a new one if none); return (member, departures).
 
         A guest already connected elsewhere (a duplicated tab copies its credential) stays
-        that tab's: the newcomer becomes a new guest. The browser is the demo page's session
-        cookie, which lets a new tab take the name of the same browser's closed tab.
+        that tab's: the newcomer becomes a new guest, unless it resumes that connection (its
+        resume secret names it: the tab itself, back after its process died or stalled),
+        which it then takes over. The browser is the demo page's session cookie, which lets a
+        new tab take the name of the same browser's closed tab.
         """
-        if guest_id is not None:
-            member, departures = self._presence.connect_guest(connection, guest_id, name, browser)
+        name, departures = handshake.name, list[tuple[str, Member]]()
+        if handshake.person_id is not None:
+            member, departures = self._presence.connect_guest(
+                connection, handshake.person_id, name, browser, handshake.resumes
+            )
             if member is not None:
                 return member, departures
-        member, departures = self._presence.connect_guest(connection, secrets.token_urlsafe(9), name, browser)
+        member, more = self._presence.connect_guest(connection, secrets.token_urlsafe(9), name, browser)
         assert member is not None, "a new guest id has no connection open elsewhere, so connect_guest adds it"
-        return member, departures
+        return member, departures + more
 
 
 def _is_name_or_numbered(given: str, name: str) -> bool:

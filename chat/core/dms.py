@@ -6,10 +6,11 @@ A DM is a conversation of two people, named ``dm:`` and 24 hex digits (chat/mode
 take a room take its id too. Access is the policy's (chat/core/policy.py).
 """
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
-from ..model import ChatError, Member, dm_id
+from ..model import ChatError, Member, dm_id, full_person_group
 from ..stores import base
 from .creations import Creations
 from .policy import Policy
@@ -88,6 +89,27 @@ class DirectMessages:
         """Return ``dm``'s two people, ``connection``'s person first: who a mention in it may name."""
         me = self._policy.person(connection)
         return [me] + [other for known, other in self._dms.of_person(me.id) if known == dm]
+
+    def enter_on_connect(
+        self, connection: str, person_id: str, dms: list[str], send_history: Callable[[str, int | None], None]
+    ) -> list[tuple[str, ChatError]]:
+        """Put ``connection`` in its person's DM audience, sending it each of ``dms``'s history with ``send_history(dm, upto)``.
+
+        The audience carries every DM of the person, so it is joined once, under the locks
+        of all ``dms``, and each history is met with its live delivery there: a message
+        sent meanwhile arrives once, live or in the history. Return the DMs refused, with why.
+        """
+        allowed, refused = [], []
+        for dm in dms:
+            try:
+                self._policy.require_dm_party(connection, dm)
+            except ChatError as error:
+                refused.append((dm, error))
+            else:
+                allowed.append(dm)
+        join = functools.partial(self._port.join, connection, full_person_group(person_id))
+        self._delivery.enter_together(allowed, join, send_history)
+        return refused
 
     def enter(self, connection: str, dm: str, send_history: Callable[[int | None], None]) -> None:
         """Send ``connection`` ``dm``'s history with ``send_history(upto)``, met with its live delivery.

@@ -11,13 +11,15 @@ banned or muted.
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ..model import ChatError, Member, iso_time, room_group
+from ..model import ChatError, Member, banned, iso_time, room_group
 from ..stores import base
 from .announce import Announce
 from .config import Settings
 from .policy import Policy
 from .port import Port
 from .reads import Reads
+
+ERROR_EVENT = "chat-error"
 
 
 class Moderation:
@@ -67,7 +69,11 @@ class Moderation:
         notice = self._restrict("ban", connection, admin, room, person, seconds, reason)
         connections = self._presence.connections_of_person(person)
         if room == self._default_room:
+            now = self._wall_clock()
+            refusal = {"event": "ban", **banned(room, now + seconds, now).as_dict()}
             for other in connections:
+                # Told why first: a client the server disconnects does not come back by itself.
+                self._port.to_connection(other, ERROR_EVENT, refusal)
                 self._port.disconnect(other)  # on another process too: through the message queue
         else:
             self._remove(room, connections)

@@ -151,6 +151,22 @@ class Rooms:
         renamed: Member = member
         return renamed
 
+    def enter_dms(
+        self, connection: str, person_id: str, dms: dict[str, tuple[int | None, int | None]]
+    ) -> list[tuple[str, ChatError]]:
+        """Put a connecting ``connection`` in its person's DM audience, with the history of each of ``dms``.
+
+        ``dms`` maps each DM asked for to (``after``, ``last_change``), as ``enter`` takes
+        them; each history is met with the DM's live delivery (chat/core/dms.py
+        ``enter_on_connect``). Return the DMs refused, with why.
+        """
+
+        def send(dm: str, upto: int | None) -> None:
+            after, last_change = dms[dm]
+            self._send_history_and_changes(connection, dm, after, upto, last_change)
+
+        return self._dms.enter_on_connect(connection, person_id, list(dms), send)
+
     def _send_history_and_changes(
         self, connection: str, room: str, after: int | None, upto: int | None, last_change: int | None
     ) -> None:

@@ -3,7 +3,7 @@
 from flask import request, session
 from flask_socketio import ConnectionRefusedError, emit
 
-from .. import metrics, socketio, sweeper
+from .. import metrics, socketio, sweeper, transport
 from ..events import USER_JOINED, USER_LEFT, chat, current_sid, is_full
 from ..model import SEED, ChatError
 from ..validation import FULL_PROTOCOL
@@ -11,13 +11,13 @@ from ..validation import FULL_PROTOCOL
 
 @socketio.on("connect")
 def connect(auth: object = None) -> None:
-    """Sent by a client connecting: tell seed clients a user joined, put the client in its rooms.
+    """Sent by a client connecting: check its handshake, refusing a bad one; nothing is sent to anyone yet.
 
-    Every other seed client gets ``user-joined``. A full-protocol client gets ``welcome``,
-    with its unread counts in every room its person belongs to, then a ``presence``
-    snapshot of each room it enters; the others in those rooms get ``member-joined``.
+    A refusal is the client's ``connect_error``, with its code. An accepted connection is
+    acknowledged (Socket.IO's CONNECT), and only then put in its rooms, by ``connected``:
+    nothing but CONNECT may reach a client first (chat/transport/after_connect.py).
     """
-    core, sid = chat(), current_sid()
+    core = chat()
     try:
         handshake = core.connections.handshake(auth)
     except ChatError as error:
@@ -27,6 +27,19 @@ def connect(auth: object = None) -> None:
     if handshake.admin:
         session["admin"] = True
     session["protocol"] = FULL_PROTOCOL if handshake.full else 1
+    session["handshake"] = handshake
+
+
+@socketio.on(transport.AFTER_CONNECT_EVENT)
+def connected() -> None:
+    """Run by the transport right after a connect is acknowledged: tell seed clients a user joined, put the client in its rooms.
+
+    Every other seed client gets ``user-joined``. A full-protocol client gets ``welcome``,
+    with its unread counts in every room its person belongs to, then a ``presence``
+    snapshot of each room it enters; the others in those rooms get ``member-joined``.
+    """
+    core, sid = chat(), current_sid()
+    handshake = session.pop("handshake")
     member, departures = core.connections.connect(sid, handshake, request.remote_addr, session.get("browser"))
     emit("user-joined", USER_JOINED, to=SEED, include_self=False)
     core.connections.arrive(sid, handshake, member, departures)

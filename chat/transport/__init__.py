@@ -19,10 +19,11 @@ One module per concern:
 - ``engineio_fork``: the copy of Engine.IO's WebSocket handler, alone;
 - ``send_queues`` and ``slow_clients``: the send-queue bounds, and the cut of a slow client;
 - ``sessions``: the per-address limit, idle sessions, a falsy ``auth``;
+- ``after_connect``: the step after the Socket.IO CONNECT (groups, welcome, catch-up);
 - ``packets``: what a client may send (``ChatPacket``, ``guard_packets``, malformed frames);
 - ``polling``: the WSGI ``PollingGuard``, and the packets a long-polling request may carry;
 - ``message_queue``: the Redis queue's message format and the hooks of its emits;
-- ``connections``: the connections and recipients the metrics and the graceful stop read.
+- ``connections``: the connections and recipients the metrics and the graceful stop read, and their close.
 
 docs/transport.md lists every change with the version it was written for and why.
 """
@@ -32,7 +33,14 @@ from typing import Any
 
 from flask import Flask
 
-from .connections import connections_by_transport, count_recipients, local_connections
+from .after_connect import AFTER_CONNECT_EVENT, run_after_connect
+from .connections import (
+    close_local_transports,
+    close_transport,
+    connections_by_transport,
+    count_recipients,
+    local_connections,
+)
 from .message_queue import QueueManager, emit_message
 from .options import socketio_options
 from .packets import REFUSED_EVENT, guard_packets
@@ -44,11 +52,14 @@ from .websocket import configure_websockets
 
 # What the rest of the application uses; everything else is reached through its module.
 __all__ = [
+    "AFTER_CONNECT_EVENT",
     "REFUSED_EVENT",
     "WRITTEN_FOR",
     "AddressLimit",
     "QueueManager",
     "check_versions",
+    "close_local_transports",
+    "close_transport",
     "connections_by_transport",
     "count_recipients",
     "emit_message",
@@ -86,9 +97,13 @@ def install(
     close_idle_sessions(sio_server, config["CONNECT_TIMEOUT"])
     # 7. python-socketio's Server._handle_connect: a falsy auth reaches the handler as itself.
     keep_falsy_auth(sio_server)
-    # 8. Engine.IO's message handler (python-socketio's): packets checked before decoding.
+    # 8. The same, wrapped again, Engine.IO's send_packet (after step 4: what it holds goes
+    #    through the bounds) and its disconnect handler: AFTER_CONNECT_EVENT right after each
+    #    CONNECT, sent with it, and no disconnect handled while it runs.
+    run_after_connect(sio_server)
+    # 9. Engine.IO's message handler (python-socketio's): packets checked before decoding.
     guard_packets(sio_server)
-    # 9. Last, and around the app as it is now: middleware that must see Engine.IO's own
+    # 10. Last, and around the app as it is now: middleware that must see Engine.IO's own
     #    answers (the security headers, ProxyFix) goes around it afterwards, in create_app.
     wsgi_app: Callable[..., Any] = app.wsgi_app
     app.wsgi_app = PollingGuard(wsgi_app, sio_server, config["MAX_PACKET_BYTES"])  # type: ignore[method-assign]

@@ -1,4 +1,4 @@
-"""This process's connections as the metrics and the graceful stop see them, and who each emit reaches.
+"""This process's connections as the metrics and the graceful stop see them, who each emit reaches, and their close.
 
 Read from python-socketio's client manager (its ``rooms`` table and ``get_participants``)
 and Engine.IO's sessions (``Server.sockets``, each with its ``upgraded`` flag): neither is
@@ -50,3 +50,24 @@ def local_connections(sio_server: Any) -> Iterator[str]:
     """Yield the Socket.IO id of every connection of this process in the default namespace, from a snapshot."""
     for sid, _ in list(sio_server.manager.get_participants("/", None)):
         yield sid
+
+
+def close_transport(sio_server: Any, sid: str) -> None:
+    """Close the Engine.IO session under Socket.IO connection ``sid`` of this process, without a Socket.IO DISCONNECT.
+
+    The client sees its transport close, as when a network fails, and every stock client
+    (socket.io's, python-socketio's) reconnects by itself; a Socket.IO DISCONNECT would tell
+    it the server ended it, and it would stay offline. The disconnect handler runs now,
+    in this call. Nothing waits for a long-polling client to collect the goodbye: one with
+    no request waiting would hold the caller; its next request finds an unknown session.
+    """
+    eio_sid = sio_server.manager.eio_sid_from_sid(sid, "/")
+    engineio_socket = sio_server.eio.sockets.pop(eio_sid, None) if eio_sid is not None else None
+    if engineio_socket is not None:
+        engineio_socket.close(wait=False, abort=False)
+
+
+def close_local_transports(sio_server: Any) -> None:
+    """Close the transport of every connection of this process (with several processes, only this one's)."""
+    for sid in local_connections(sio_server):
+        close_transport(sio_server, sid)

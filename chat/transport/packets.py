@@ -16,6 +16,8 @@ from typing import Any
 from socketio import packet as sio_packet
 from socketio.base_server import BaseServer
 
+from .after_connect import AFTER_CONNECT_EVENT
+
 logger = logging.getLogger(__name__)
 
 
@@ -25,8 +27,9 @@ class MalformedFrame(ValueError):
 
 # The name under which a refused event reaches the handlers; a client sending it is refused too.
 REFUSED_EVENT = "transport-refused"
-# python-socketio dispatches these itself ("*" as its catch-all): never as a client's event.
-RESERVED_EVENTS = frozenset(BaseServer.reserved_events) | {"*", REFUSED_EVENT}
+# python-socketio dispatches these itself ("*" as its catch-all), the transport the step after
+# CONNECT: never as a client's event.
+RESERVED_EVENTS = frozenset(BaseServer.reserved_events) | {"*", REFUSED_EVENT, AFTER_CONNECT_EVENT}
 # What a client may send over WebSocket: Engine.IO packet types 0 to 6, as text. Over
 # long-polling Engine.IO refuses OPEN (0), PING (2) and NOOP (6) from a client by closing the
 # session and waiting for a poll that may never come (the POST hangs), so there they are malformed.

@@ -112,9 +112,9 @@ def test_a_dm_in_the_handshake_gives_its_catch_up(three, full, app):
     alice.disconnect()  # a guest comes back as itself, from its credential, once its tab has gone
     alice_again = full(rooms=["general", dm], lastSeen={dm: 0}, guest=_credential(app, a))
     histories = [p for name, p in received(alice_again) if name == "history"]
-    assert [h["room"] for h in histories] == ["general", dm]
-    assert [m["text"] for m in histories[1]["messages"]] == ["while away"]
-    assert histories[1]["after"] == 0
+    assert [h["room"] for h in histories] == [dm, "general"]  # the DMs' histories first, with their audience
+    assert [m["text"] for m in histories[0]["messages"]] == ["while away"]
+    assert histories[0]["after"] == 0
 
 
 def test_a_handshake_names_at_most_rooms_per_connection_dms(make_app, full):

@@ -110,6 +110,19 @@ def test_an_admin_bans_from_the_default_room_ending_and_refusing_connections(sig
     assert signed("carol", "Carol").is_connected()
 
 
+def test_a_ban_from_the_default_room_says_why_before_it_disconnects(signed):
+    """Send each of Bob's connections a chat-error banned, then the disconnect: a client told to stay away knows why."""
+    admin = signed("admin-1", "Admin", admin=True)
+    bob_full, bob_seed = signed("bob", "Bob"), signed("bob", "Bob", protocol=1)
+    received(bob_full), received(bob_seed)
+    assert ask(admin, "ban", room="general", person="bob", seconds=60, reason="spam")["ok"]
+    for bob in (bob_full, bob_seed):
+        assert not bob.is_connected()
+        # What reached it before the disconnect (the test client refuses get_received once disconnected).
+        refusal = [item["args"][0] for item in bob.queue if item["name"] == "chat-error"]
+        assert [(r["event"], r["code"]) for r in refusal] == [("ban", "banned")] and "general" in refusal[0]["error"]
+
+
 def test_a_muted_protocol_1_client_is_refused_with_the_code(signed):
     """Refuse newMessage from a muted seed client with chat-error muted; tell the seed clients nothing of it."""
     admin = signed("admin-1", "Admin", admin=True)

@@ -72,6 +72,16 @@ describe("PageState", () => {
     assert.equal(signed.guest, undefined);
   });
 
+  it("resumes its person with the secret of its last welcome, kept in memory, never in storage", () => {
+    const { state, tabArea, browserArea } = makeState();
+    welcomed(state, { resume: "r-1" });
+    assert.deepEqual(state.handshake(() => null), { protocol: 2, guest: "g-1", rooms: ["general"], resume: "r-1" });
+    assert.ok(![...tabArea.items.values(), ...browserArea.items.values()].some((value) => value.includes("r-1")));
+    // A duplicated tab copies sessionStorage: its credential without the secret.
+    const copy = makeState({ tab: Object.fromEntries(tabArea.items) }).state;
+    assert.deepEqual(copy.handshake(() => null), { protocol: 2, guest: "g-1", rooms: ["general"] });
+  });
+
   it("asks for no rooms in a first handshake", () => {
     assert.deepEqual(makeState().state.handshake(() => 1), { protocol: 2 });
   });

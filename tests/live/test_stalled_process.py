@@ -2,17 +2,11 @@
 
 import os
 import signal
-from pathlib import Path
+
+from support.servers import worker_pid
 
 USER_JOINED = {"message": "A user joined the chat"}
 USER_LEFT = {"message": "A user left the chat"}
-
-
-def worker_pid(server):
-    """Return the pid of the one gunicorn worker of ``server``, the process that serves its clients."""
-    pid = server.process.pid
-    [child] = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    return int(child)
 
 
 def test_a_recovered_process_sends_no_second_user_left(redis_server, live_server, peer):

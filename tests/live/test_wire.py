@@ -291,8 +291,8 @@ def test_a_client_that_stops_reading_is_disconnected(live_server, peer, kind):
     stalled.close()
 
 
-def test_sigterm_disconnects_clients_so_they_go_elsewhere(live_server, peer):
-    """Disconnect every client on SIGTERM instead of holding them for gunicorn's 30-second graceful timeout."""
+def test_sigterm_closes_clients_so_they_go_elsewhere(live_server, peer):
+    """Close every client's transport on SIGTERM instead of holding them for gunicorn's 30-second graceful timeout."""
     server = live_server("production")
     clients = [peer(server), peer(server, "polling"), peer(server, auth={"protocol": 2, "name": "Alice"})]
     started = time.monotonic()

@@ -3,6 +3,7 @@
 - ``support.clock``: a fake clock.
 - ``support.servers``: the app in a real server process, and a real redis-server.
 - ``support.clients``: recording Socket.IO clients of a live server; test-client helpers.
+- ``support.js``: a socket.io JavaScript client in Node that reconnects by itself.
 - ``support.relay``: a TCP relay a test can cut.
 - ``support.page``: the browser tests' Chromium settings and helpers on the demo page.
 

@@ -93,6 +93,13 @@ SERVER_COMMANDS = {
 }
 
 
+def worker_pid(server):
+    """Return the pid of the one gunicorn worker of ``server``, the process that serves its clients."""
+    pid = server.process.pid
+    [child] = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return int(child)
+
+
 class LiveServer:
     """The app in its own process on a loopback port, started and stopped by the test."""
 

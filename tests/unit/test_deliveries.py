@@ -215,6 +215,39 @@ def test_history_and_live_delivery_meet_on_entering(deliveries):
     assert seen == list(range(1, 221))
 
 
+@pytest.mark.postgres
+def test_histories_of_several_dms_meet_their_live_delivery_on_one_join(deliveries):
+    """Give a connection joining its person's DM audience every message of two busy DMs once: in a history or live."""
+    dms, audience = ["dm:1", "dm:2"], [full_person_group("a"), full_person_group("b")]
+    for dm in dms:
+        for n in range(10):
+            deliveries.delivery.post(dm, ALICE, f"before {n}", groups=audience)
+    sending = threading.Event()
+
+    def send():
+        for n in range(100):
+            for dm in dms:
+                deliveries.delivery.post(dm, ALICE, f"during {n}", groups=audience)
+            sending.set()
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    sending.wait(TIMEOUT)
+    newcomer = deliveries.connection()
+    seen = {dm: [] for dm in dms}
+    deliveries.delivery.enter_together(
+        dms,
+        lambda: deliveries.join(newcomer, full_person_group("b")),
+        lambda dm, upto: seen[dm].extend(m.id for m in deliveries.history.after(dm, 0, 1000, upto)[0]),
+    )
+    sender.join()
+    while any(not ids or ids[-1] < 110 for ids in seen.values()):
+        event, data = deliveries.next(newcomer)
+        assert event == "room-message"
+        seen[data["room"]].append(data["id"])
+    assert seen == {dm: list(range(1, 111)) for dm in dms}
+
+
 def test_a_dm_s_messages_reach_its_two_people_s_groups_once(deliveries):
     """Send a message posted with groups to each of them, once to a connection in both, and not to the room's own."""
     alice, bob, both, room = (
@@ -246,3 +279,23 @@ def test_with_redis_a_gap_in_a_dm_is_repaired_to_its_people(deliveries):
     deliveries.history.append("dm:1", ALICE, "lost")  # stored, never published: as if the queue lost it
     deliveries.delivery.post("dm:1", ALICE, "three", groups=groups)
     assert [deliveries.next(bob)[1]["text"] for _ in range(3)] == ["one", "lost", "three"]
+
+
+@pytest.mark.parametrize("deliveries", ["redis"], indirect=True)
+def test_with_redis_a_newcomer_gets_nothing_live_it_had_from_its_history(deliveries):
+    """Deliver what is committed but not yet delivered here before a newcomer joins: nothing it has comes again live."""
+    first = deliveries.connection(room_group("general"))
+    deliveries.post("one")
+    assert deliveries.next(first)[1]["text"] == "one"
+    deliveries.history.append("general", ALICE, "lost")  # stored, not (yet) delivered here
+    newcomer = deliveries.connection()
+    history = []
+    deliveries.delivery.enter(
+        "general",
+        lambda: deliveries.join(newcomer, room_group("general")),
+        lambda upto: history.extend(m.id for m in deliveries.history.after("general", 0, 1000, upto)[0]),
+    )
+    deliveries.post("three")
+    assert history == [1, 2]
+    assert deliveries.next(newcomer)[1]["id"] == 3  # not 2, which its history had
+    assert [deliveries.next(first)[1]["id"] for _ in range(2)] == [2, 3]

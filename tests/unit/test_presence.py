@@ -302,3 +302,26 @@ def test_typing_stops_on_request(make_typing, clock):
     assert typing.stop("general", "p1") is False
     clock.advance(5)
     assert typing.expire() == [("games", alice)]
+
+
+def test_a_resuming_guest_takes_its_person_over_at_once(presence, clock):
+    """Drop the guest's stale connection a resume names, keeping its person, name and rooms: no flap, no new guest."""
+    presence.connect_guest("tab", "g1", "Alice", "browser-1")
+    presence.enter("tab", "general")
+    # The tab's process died: presence still holds "tab" when the tab reconnects elsewhere.
+    resumed = presence.connect_guest("tab-again", "g1", None, "browser-1", resumes=("tab", presence.host_id))
+    assert resumed == (Member("g1", "Alice"), [])
+    assert presence.connections_of_person("g1") == {"tab-again"}
+    assert presence.enter("tab-again", "general")[1] is False
+    clock.advance(10)
+    assert presence.expire() == [] and names(presence.members("general")) == ["Alice"]
+    assert presence.disconnect_known("tab") == (False, [])  # its process noticing late says nothing
+
+
+def test_a_resume_of_another_connection_drops_nothing(presence):
+    """Keep a duplicated tab a new guest: a resume naming a connection not its guest's, or one gone, changes nothing."""
+    presence.connect_guest("tab", "g1", "Alice", "browser-1")
+    presence.connect_guest("other", "g2", "Bob", "browser-2")
+    assert presence.connect_guest("copy", "g1", None, "browser-1", resumes=("other", presence.host_id)) == (None, [])
+    assert presence.connect_guest("copy", "g1", None, "browser-1", resumes=("gone", presence.host_id)) == (None, [])
+    assert presence.connections_of_person("g1") == {"tab"} and presence.connections_of_person("g2") == {"other"}

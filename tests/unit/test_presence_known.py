@@ -36,3 +36,16 @@ def test_a_connection_dropped_by_other_processes_is_not_known_to_its_own(redis_c
     assert a.drop_silent_hosts()[1] == 1
     assert b.heartbeat() is False
     assert b.disconnect_known("seed") == (False, [])
+
+
+def test_a_guest_resumes_on_another_process_before_its_dead_one_is_dropped(redis_clients, clock):
+    """Let a guest whose process died come back as itself on another at once, leaving nothing of the old connection."""
+    a, b = (RedisPresence(redis_clients(), host, grace_seconds=5, clock=clock, host_timeout=10) for host in ("a", "b"))
+    a.connect_guest("tab", "g1", "Alice", "browser-1")
+    a.enter("tab", "general")
+    member, departures = b.connect_guest("tab-again", "g1", None, "browser-1", resumes=("tab", "a"))
+    assert (member.id, member.name, departures) == ("g1", "Alice", [])
+    assert b.connections_of_person("g1") == {"tab-again"} and b.connections == 1
+    clock.advance(10.5)  # a, dead, is dropped later: nothing of its is left to drop
+    b.heartbeat()
+    assert b.drop_silent_hosts() == ([], 0)

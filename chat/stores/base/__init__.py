@@ -13,7 +13,18 @@ People, rooms and messages are the types of chat/model.py. A departure is a
 
 from .delivery import Delivery
 from .durable import Changes, DirectMessages, History, Moderation, Reads
-from .live import UNIMPLEMENTED, Clock, ConnectionLimit, Departure, FloodControl, Presence, RateLimit, Rooms, Typing
+from .live import (
+    UNIMPLEMENTED,
+    Clock,
+    ConnectionLimit,
+    Departure,
+    FloodControl,
+    Presence,
+    RateLimit,
+    Resumed,
+    Rooms,
+    Typing,
+)
 
 __all__ = [
     "UNIMPLEMENTED",
@@ -29,6 +40,7 @@ __all__ = [
     "Presence",
     "RateLimit",
     "Reads",
+    "Resumed",
     "Rooms",
     "Typing",
 ]

@@ -1,6 +1,8 @@
 """How a stored message reaches its receivers: in this process, or through Redis to every process."""
 
+import contextlib
 import threading
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from .live import UNIMPLEMENTED
@@ -29,6 +31,18 @@ class Delivery:
         """Return the lock that keeps ``room``'s messages numbered and delivered in one order."""
         return self._room_locks[hash(room) % len(self._room_locks)]
 
+    @contextlib.contextmanager
+    def room_locks(self, rooms: Iterable[Any]) -> Iterator[None]:
+        """Hold the locks of all ``rooms``: each lock once, taken in one order, so two holders never deadlock.
+
+        Everyone else holds one room's lock at a time and waits for no other under it.
+        """
+        indices = sorted({hash(room) % len(self._room_locks) for room in rooms})
+        with contextlib.ExitStack() as held:
+            for index in indices:
+                held.enter_context(self._room_locks[index])
+            yield
+
     def post(
         self,
         room: Any,
@@ -55,6 +69,16 @@ class Delivery:
         Call ``join()`` (the connection joins the room's group) and ``send_history(upto)``
         (it is sent the history up to id ``upto``, None for all there is) so that every
         message is either in that history or delivered live after it.
+        """
+        raise NotImplementedError(UNIMPLEMENTED)
+
+    def enter_together(self, rooms: Any, join: Any, send_history: Any) -> Any:
+        """Meet a connection's histories of several ``rooms`` with their live delivery, with one ``join()`` for all.
+
+        As ``enter`` does for one room, where one group carries the messages of every one
+        of ``rooms`` (a person's DMs): ``join()`` and each ``send_history(room, upto)`` run
+        under all their locks, so every message of each is either in its history or
+        delivered live after it.
         """
         raise NotImplementedError(UNIMPLEMENTED)
 

@@ -8,6 +8,7 @@ from ...validation import room_name
 
 Clock = Callable[[], float]  # seconds: time.monotonic in one process, time.time (shared) with Redis
 Departure = tuple[str, Member]  # (room, member): the member left the room, and the room is to be told
+Resumed = tuple[str, str]  # (connection, host): a guest's earlier connection, and the process (host_id) that held it
 
 UNIMPLEMENTED = "This method must be implemented in a subclass."
 
@@ -18,7 +19,10 @@ class Presence(ABC):
     A person is one or more connections with one person id. A person is in a room while any
     of their connections is; a stable person whose last connection drops stays in its
     rooms for ``grace_seconds``, so a quick reconnect does not flap them out and back in.
+    ``host_id`` names this process among those sharing the store.
     """
+
+    host_id: str
 
     @abstractmethod
     def connect(self, connection: str, person_id: str, name: str | None = None, stable: bool = True) -> Member:
@@ -31,15 +35,24 @@ class Presence(ABC):
 
     @abstractmethod
     def connect_guest(
-        self, connection: str, guest_id: str, name: str | None = None, browser: str | None = None
+        self,
+        connection: str,
+        guest_id: str,
+        name: str | None = None,
+        browser: str | None = None,
+        resumes: Resumed | None = None,
     ) -> tuple[Member | None, list[Departure]]:
         """Add ``connection`` as guest ``guest_id`` of ``browser``; return (member, departures now).
 
         A guest has one connection at a time: while ``guest_id`` has an open one (a
         duplicated tab), add nothing and return (None, []), so the caller makes the
-        newcomer a new guest. A new guest asking for a name held only by a guest of the
-        same browser with no connection left (a tab closed within its grace period) gets
-        that name, and that guest leaves their rooms now: those are the departures.
+        newcomer a new guest. ``resumes`` is the guest's connection the client itself had
+        before (proven by its resume secret): if presence still holds it (its process died
+        or stalled, or has not noticed the cut yet), it is dropped first, as a disconnect
+        drops it but keeping the person and their name, so the client takes its person over
+        at once. A new guest asking for a name held only by a guest of the same browser with
+        no connection left (a tab closed within its grace period) gets that name, and that
+        guest leaves their rooms now: those are the departures.
         """
         raise NotImplementedError(UNIMPLEMENTED)
 

@@ -30,6 +30,8 @@ class _Person:
 class LocalPresence(base.Presence):
     """People online, per room; names unique among them by key (chat.names.name_key: a look-alike is the same name)."""
 
+    host_id = "local"  # one process: nothing else shares this presence
+
     def __init__(self, grace_seconds: float, clock: base.Clock = time.monotonic) -> None:
         self.grace_seconds = grace_seconds
         self._clock = clock
@@ -42,15 +44,22 @@ class LocalPresence(base.Presence):
             return self._add(connection, person_id, name, stable)
 
     def connect_guest(
-        self, connection: str, guest_id: str, name: str | None = None, browser: str | None = None
+        self,
+        connection: str,
+        guest_id: str,
+        name: str | None = None,
+        browser: str | None = None,
+        resumes: base.Resumed | None = None,
     ) -> tuple[Member | None, list[base.Departure]]:
         with self._lock:
             person = self._people.get(guest_id)
-            if person is not None and person.connections:
-                return None, []
             departures: list[base.Departure] = []
+            if person is not None and resumes is not None and self._owner.get(resumes[0]) == guest_id:
+                departures = self._drop(resumes[0], keep=True)
+            if person is not None and person.connections:
+                return None, departures
             if person is None and name is not None and browser is not None:
-                departures = self._release(name_key(name), browser)
+                departures += self._release(name_key(name), browser)
             return self._add(connection, guest_id, name, True, browser), departures
 
     def _add(
@@ -77,23 +86,27 @@ class LocalPresence(base.Presence):
 
     def disconnect_known(self, connection: str) -> tuple[bool, list[base.Departure]]:
         with self._lock:
-            person_id = self._owner.pop(connection, None)
-            if person_id is None:
+            if connection not in self._owner:
                 return False, []
-            person = self._people[person_id]
-            person.connections.discard(connection)
-            departures: list[base.Departure] = []
-            for room, connections in list(person.rooms.items()):
-                connections.discard(connection)
-                if connections:
-                    continue
-                del person.rooms[room]
-                if person.stable and self.grace_seconds > 0:
-                    person.leaving[room] = self._clock() + self.grace_seconds
-                else:
-                    departures.append((room, person.member))
+            return True, self._drop(connection)
+
+    def _drop(self, connection: str, keep: bool = False) -> list[base.Departure]:
+        """Drop known ``connection``; return the departures now. ``keep``: keep its person even with nothing left."""
+        person = self._people[self._owner.pop(connection)]
+        person.connections.discard(connection)
+        departures: list[base.Departure] = []
+        for room, connections in list(person.rooms.items()):
+            connections.discard(connection)
+            if connections:
+                continue
+            del person.rooms[room]
+            if person.stable and self.grace_seconds > 0:
+                person.leaving[room] = self._clock() + self.grace_seconds
+            else:
+                departures.append((room, person.member))
+        if not keep:
             self._forget_if_gone(person)
-            return True, departures
+        return departures
 
     def enter(self, connection: str, room: str) -> tuple[Member, bool]:
         with self._lock:

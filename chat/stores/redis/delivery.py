@@ -9,7 +9,9 @@ under the room's lock). ``ChatRedisManager``, the client manager the Socket.IO s
 given, also keeps, per room, the last id it delivered here (the watermark):
 
 - a connection entering a room gets the history up to the watermark and everything after
-  it live, under the room's lock: nothing twice, nothing missed;
+  it live, under the room's lock: nothing twice, nothing missed; what the room has committed
+  beyond the watermark is delivered here first, so nothing live comes at or below an id the
+  client may have had from another process;
 - a message whose id jumps past the watermark (another process's publication of an earlier
   id is still to come, or the queue lost some, as Redis pub/sub does while a subscriber
   reconnects) is preceded by the missing ones, read from the history, where they are
@@ -62,10 +64,32 @@ class RedisDelivery(base.Delivery):
         # The watermark waits for the room's lock to deliver what is in flight: not under it.
         self._manager.watermark(room)
         with self.room_lock(room):
+            self._deliver_committed(room)
             join()
             # What this process has delivered so far comes from the history; the rest
             # arrives live from the queue, which waits for this lock.
             send_history(self._manager.delivered[room])
+
+    def enter_together(self, rooms, join, send_history):
+        for room in rooms:  # not under the locks, as in enter
+            self._manager.watermark(room)
+        with self.room_locks(rooms):
+            for room in rooms:
+                self._deliver_committed(room)
+            join()
+            for room in rooms:
+                send_history(room, self._manager.delivered[room])
+
+    def _deliver_committed(self, room):
+        """Deliver here, from the history, what ``room`` has committed beyond the watermark; under its lock.
+
+        A client reconnecting here may have had those ids from another process: delivered
+        before it joins, they are in its history, and nothing live comes at or below them.
+        Their publications, when they arrive, are dropped as delivered.
+        """
+        newest, delivered = self.history.last_id(room), self._manager.delivered[room]
+        if newest > delivered:
+            self._manager._deliver_missing(room, delivered, newest)
 
     def repair(self):
         self._manager.repair_lagging()

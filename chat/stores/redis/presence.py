@@ -81,9 +81,14 @@ class RedisPresence(base.Presence):
         return cast(Member, member)  # None only for a guest (alone), whose tab is open elsewhere
 
     def connect_guest(
-        self, connection: str, guest_id: str, name: str | None = None, browser: str | None = None
+        self,
+        connection: str,
+        guest_id: str,
+        name: str | None = None,
+        browser: str | None = None,
+        resumes: base.Resumed | None = None,
     ) -> tuple[Member | None, list[base.Departure]]:
-        return self._add(connection, guest_id, name, True, alone=True, browser=browser)
+        return self._add(connection, guest_id, name, True, alone=True, browser=browser, resumes=resumes)
 
     def _add(
         self,
@@ -93,8 +98,10 @@ class RedisPresence(base.Presence):
         stable: bool,
         alone: bool = False,
         browser: str | None = None,
+        resumes: base.Resumed | None = None,
     ) -> tuple[Member | None, list[base.Departure]]:
         wanted = name or guest_name()
+        resumed_connection, resumed_host = resumes or ("", "")
         taken: set[str] = set()
         while True:
             chosen = with_suffix(wanted, taken)
@@ -114,6 +121,9 @@ class RedisPresence(base.Presence):
                     int(alone),
                     browser or "",
                     int(take_over),
+                    resumed_connection,
+                    resumed_host,
+                    self._deadline(),
                 ]
             )
             if found == "live":

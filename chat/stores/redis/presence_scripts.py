@@ -22,8 +22,9 @@ end
 -- Drop a connection, as Presence.disconnect does. In each room the person is now in
 -- through no other connection, a stable person starts a grace period ending at
 -- `deadline` ('' for none); anyone else leaves at once, appended to `departures` as
--- {id, name, guest, room}. Return whether the connection was there to drop.
-local function drop(prefix, connection, host, deadline, departures)
+-- {id, name, guest, room}. With `keep`, the person is kept even with nothing left (a
+-- client resuming it). Return whether the connection was there to drop.
+local function drop(prefix, connection, host, deadline, departures, keep)
   local id = redis.call('HGET', prefix .. 'connections', connection)
   if not id then return false end
   redis.call('HDEL', prefix .. 'connections', connection)
@@ -44,7 +45,7 @@ local function drop(prefix, connection, host, deadline, departures)
     end
   end
   redis.call('DEL', rooms)
-  forget_if_gone(prefix, id)
+  if not keep then forget_if_gone(prefix, id) end
   return true
 end
 """
@@ -68,14 +69,19 @@ end
 -- Add a connection for a person. ARGV: prefix, connection, person id, host, now, and for a
 -- person not online yet: name, name key, guest, stable; then "1" if the person may have
 -- only this connection (a guest), the guest's browser ("" if none), and "1" if the name
--- may be taken from that browser's guest with no connection left.
+-- may be taken from that browser's guest with no connection left; then the person's earlier
+-- connection a resuming client proved it had ("" if none), the host that held it, and the
+-- grace deadline ("" for none): it is dropped first, if still there, keeping the person.
 -- Return {name, guest, departures} (departures as {id, name, guest, room} lists); 'live'
 -- for a guest connected already; false if someone online has that name key: the caller
 -- then picks another name.
 local prefix, connection, id, host = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local person = prefix .. 'person:' .. id
-if ARGV[10] == '1' and redis.call('EXISTS', prefix .. 'person-connections:' .. id) == 1 then return 'live' end
 local departures = {}
+if ARGV[13] ~= '' and redis.call('HGET', prefix .. 'connections', ARGV[13]) == id then
+  drop(prefix, ARGV[13], ARGV[14], ARGV[15], departures, true)
+end
+if ARGV[10] == '1' and redis.call('EXISTS', prefix .. 'person-connections:' .. id) == 1 then return 'live' end
 if redis.call('EXISTS', person) == 0 then
   local owner = redis.call('HGET', prefix .. 'names', ARGV[7])
   if owner and ARGV[12] == '1' and ARGV[11] ~= ''
