@@ -58,7 +58,12 @@ def first_of_each_kind(violations, count=3):
 
 def test_every_promise_holds_under_faults(fault_seed, fault_duration, tmp_path):
     """Keep every promise for every client through a seed's faults, but those of the known bugs."""
-    run, plan = run_scenario(fault_seed, fault_duration, tmp_path)
+    try:
+        run, plan = run_scenario(fault_seed, fault_duration, tmp_path)
+    except Exception as error:  # a run that cannot heal: say which seed, as a broken promise would
+        raise AssertionError(
+            f"seed {fault_seed}: {error}\nreproduce: {reproduce_command(fault_seed, fault_duration)}"
+        ) from error
     violations = check(run)
     acked = sum(sent.acked for sent in run.sent)
     summary = f"seed {fault_seed}: {acked} messages acknowledged, {len(run.stored)} stored, faults: " + "; ".join(

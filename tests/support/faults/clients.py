@@ -45,19 +45,20 @@ class Odds:
 
 
 class StockClient(socketio.Client):
-    """python-socketio's client, handing events on as socket.io-client 4.x does, and counting those before CONNECT."""
+    """python-socketio's client, handing events on as socket.io-client 4.x does; ``on_wire`` sees each as it arrives."""
 
-    def __init__(self, on_early):
+    def __init__(self, on_wire):
         super().__init__(reconnection=False)
         self.held = []  # events received before CONNECT, handed on at the next CONNECT
-        self.on_early = on_early
+        self.on_wire = on_wire  # called with (event, its arguments, whether CONNECT has not come yet)
 
     def _engineio_client_class(self):
         return InOrderEngineIOClient
 
     def _handle_event(self, namespace, id, data):
-        if (namespace or "/") not in self.namespaces:
-            self.on_early()
+        early = (namespace or "/") not in self.namespaces
+        self.on_wire(data[0], data[1:], early)
+        if early:
             self.held.append((namespace, id, data))
             return
         super()._handle_event(namespace, id, data)
@@ -101,7 +102,7 @@ class SimulatedClient:
         self.stopped = threading.Event()
         self.last_answer = None  # the latest acknowledgement, for the scenario's reports
         self.failing_since = None  # when this connection's sends began to fail, if they all do since
-        self.client = StockClient(self._early)
+        self.client = StockClient(self._on_wire)
         self.client.on("chat-error", self._chat_error)
         self.client.on("disconnect", self._disconnected)
         self.thread = threading.Thread(target=self._loop, name=name, daemon=True)
@@ -119,7 +120,7 @@ class SimulatedClient:
         except Exception:  # noqa: BLE001 - the connection may be half gone; nothing is recorded any more
             pass
 
-    def _early(self):
+    def _on_wire(self, event, args, early):
         pass
 
     def _chat_error(self, error):
@@ -254,8 +255,12 @@ class FullProtocolClient(SimulatedClient):
         }.items():
             self.client.on(event, handler)
 
-    def _early(self):
-        self.connection.before_connect += 1
+    def _on_wire(self, event, args, early):
+        """Count what comes before CONNECT; cut at the first catch-up chunk, at the odds (held or not, as it arrives)."""
+        self.connection.before_connect += early
+        if event == "history" and self.cut_catch_up and args and "after" in args[0]:
+            self.cut_catch_up = False
+            self.relay.drop()
 
     def auth(self):
         self.connection = Connection()
@@ -275,9 +280,6 @@ class FullProtocolClient(SimulatedClient):
 
     def _history(self, history):
         self._deliver(history["room"], history["messages"])
-        if "after" in history and history["messages"] and self.cut_catch_up:
-            self.cut_catch_up = False
-            self.relay.drop()
 
     def _room_message(self, message):
         self._deliver(message["room"], [message])
