@@ -7,6 +7,9 @@ import pytest
 
 from support import ROOT
 
+# A private PostgreSQL and redis-server of its own: deselected by -m "not postgres" and -m "not redis".
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+
 LONG_FORM = ".venv-test/bin/python -m pytest tests/faults --fault-seeds 1-20 --fault-duration 60"
 
 

@@ -11,6 +11,9 @@ import pytest
 from support.faults.checker import check
 from support.faults.scenario import reproduce_command, run_scenario
 
+# A private PostgreSQL and redis-server of its own: deselected by -m "not postgres" and -m "not redis".
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+
 SHORT_SEEDS = (1, 2)
 SHORT_DURATION = 30.0
 

@@ -1,0 +1,24 @@
+"""Bugs the fault suite found, each reproduced alone and deterministically (beside KNOWN_VIOLATIONS' entry)."""
+
+import pytest
+import socketio
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="found by the fault suite (`unserved`): a connect whose handler fails is accepted anyway, in no presence",
+)
+def test_a_connect_that_fails_in_its_handler_is_not_left_open_unserved(redis_server, live_server, peer):
+    """Refuse a connect whose handler fails (Redis down), or serve it once Redis is back: never answer it `internal`."""
+    server = live_server("gevent", REDIS_URL=redis_server.url, CONNECTIONS_PER_MINUTE=0)
+    redis_server.stop(kill=True)
+    try:
+        client = peer(server, auth={"protocol": 2, "name": "Alice"})
+    except socketio.exceptions.ConnectionError:
+        return  # refused: the client connects again later, as it should
+    finally:
+        redis_server.start()
+    ack = client.send({"room": "general", "text": "after Redis is back"}, event="send-message")
+    assert ack["ok"], ack
