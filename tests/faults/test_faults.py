@@ -25,8 +25,9 @@ KNOWN_VIOLATIONS = {
     "view-duplicate": "issue 19, bug 1: the replayed catch-up overlaps the next connection's",
     "guest-changed": "issue 19, bug 2: a dead process's connection makes the guest's credential 'live': a new guest",
     "left-offline": "issue 19, bug 3: SIGTERM and a stalled process's drop end connections with a Socket.IO DISCONNECT",
-    "unserved": "found by this suite: a connect whose handler fails (Redis down) is accepted anyway, in no presence, "
-    "and every send of it is answered `internal` (KeyError in the Redis presence's rooms_of)",
+    "unserved": "found by this suite: a connect whose handler fails midway is accepted anyway: with Redis down, in no "
+    "presence (every send `internal`: KeyError in rooms_of); with PostgreSQL down (unread_on_connect in arrive), in "
+    "presence but in none of its rooms (every send `not_in_room`)",
 }
 
 

@@ -23,7 +23,9 @@ def clean_run():
         Sent("alice", "games", "alice:3", acked=True, id=1),
         Sent("bob", "games", "bob:1", acked=True, id=2),
     ]
-    alice = FullClient("alice", connections=[Connection(["guest-a"]), Connection(["guest-a"])])
+    first = Connection(["guest-a"], last_seen={"general": 0, "games": 0}, arrived={"general": [1, 2], "games": [1]})
+    again = Connection(["guest-a"], last_seen={"general": 2, "games": 1}, arrived={"general": [3, 4], "games": [2]})
+    alice = FullClient("alice", connections=[first, again])
     # Its first connection saw general up to 2; the reconnect's catch-up brought the rest.
     alice.received = {"general": list(enumerate(general, 1)), "games": list(enumerate(games, 1))}
     bob = FullClient("bob", connections=[Connection(["guest-b"])])
@@ -69,6 +71,8 @@ PLANTED = {
     "view-incomplete": lambda run: alice(run).received["general"].pop(1),
     "view-content": lambda run: alice(run).received["games"].__setitem__(1, (2, "bob:one")),
     "welcome-twice": lambda run: alice(run).connections[1].welcomes.append("guest-a"),
+    "connection-duplicate": lambda run: alice(run).connections[1].arrived["general"].append(4),
+    "below-last-seen": lambda run: alice(run).connections[1].arrived["games"].insert(0, 1),
     "event-before-connect": lambda run: setattr(alice(run).connections[0], "before_connect", 3),
     "guest-changed": lambda run: alice(run).connections[1].welcomes.__setitem__(0, "guest-a2"),
     "original-duplicate": lambda run: run.original[0].received.append("o1:2"),

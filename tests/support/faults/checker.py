@@ -13,8 +13,9 @@ The promises, per protocol (docs/architecture.md, "What is promised under faults
   ``ids-not-gap-free``).
 - Full protocol: each client's application sees each conversation's ids exactly once, in
   order, all of them once healed, with the server's content (``view-duplicate``,
-  ``view-out-of-order``, ``view-incomplete``, ``view-content``); one ``welcome`` per
-  connection (``welcome-twice``), and nothing but CONNECT before CONNECT on the wire
+  ``view-out-of-order``, ``view-incomplete``, ``view-content``); on the wire, no id twice on
+  one connection and nothing at or below ``lastSeen`` (``connection-duplicate``,
+  ``below-last-seen``); one ``welcome`` per connection (``welcome-twice``), and nothing but CONNECT before CONNECT on the wire
   (``event-before-connect``); a guest stays the same person (``guest-changed``).
 - Original protocol: at most once and in its sender's order (``original-duplicate``,
   ``original-out-of-order``), nothing the server did not store (``phantom``).
@@ -33,6 +34,8 @@ PROMISES = {
     "view-out-of-order": "a full client's application sees each conversation's ids in order",
     "view-incomplete": "once healed, a full client has every stored id of each conversation",
     "view-content": "a full client receives each message as the server stored it",
+    "connection-duplicate": "on one connection, no message id arrives twice",
+    "below-last-seen": "a reconnecting client is sent nothing at or below its lastSeen",
     "welcome-twice": "a connection gets one welcome",
     "event-before-connect": "nothing but CONNECT precedes the Socket.IO CONNECT on the wire",
     "guest-changed": "a guest that comes back with its credential stays the same person",
@@ -40,7 +43,7 @@ PROMISES = {
     "original-out-of-order": "an original-protocol client gets each sender's messages in the order sent",
     "phantom": "a client receives only messages the server stored",
     "left-offline": "the server never leaves a client offline without telling it why (a chat-error first)",
-    "unserved": "a connection the server accepted is served: its events are answered, not only `internal`",
+    "unserved": "a connection the server accepted is served: its sends are not all refused (`internal`, `not_in_room`)",
 }
 
 
@@ -66,10 +69,16 @@ class Stored:
 
 @dataclass
 class Connection:
-    """One Engine.IO session of a full-protocol client: the person of each welcome, and events before CONNECT."""
+    """One Engine.IO session of a full-protocol client, as its wire saw it.
+
+    The person of each welcome, how many events came before CONNECT, the ``lastSeen`` it
+    connected with, and the message ids that arrived on it, per conversation, in order.
+    """
 
     welcomes: list[str] = field(default_factory=list)
     before_connect: int = 0
+    last_seen: dict[str, int] = field(default_factory=dict)
+    arrived: dict[str, list[int]] = field(default_factory=dict)
 
 
 @dataclass
@@ -184,6 +193,15 @@ def _check_full(client: FullClient, stored: dict[str, dict[int, str]]) -> list[V
     for number, connection in enumerate(client.connections):
         if len(connection.welcomes) > 1:
             violations.append(Violation("welcome-twice", client.name, f"connection {number}: {connection.welcomes}"))
+        for conversation, ids in sorted(connection.arrived.items()):
+            where = f"{client.name} in {conversation}, connection {number}"
+            twice = sorted(message_id for message_id, count in Counter(ids).items() if count > 1)
+            if twice:
+                violations.append(Violation("connection-duplicate", where, f"{len(twice)} ids twice: {twice[:10]}"))
+            last_seen = connection.last_seen.get(conversation)
+            old = [message_id for message_id in ids if last_seen is not None and message_id <= last_seen]
+            if old:
+                violations.append(Violation("below-last-seen", where, f"lastSeen {last_seen}, sent {old[:10]}"))
         if connection.before_connect:
             violations.append(
                 Violation(

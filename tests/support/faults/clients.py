@@ -208,13 +208,14 @@ class SimulatedClient:
         return answer[0] if answer else None
 
     def _judge_service(self, answer):
-        """Give up a connection that answers nothing but `internal`, or nothing, for UNSERVED_AFTER seconds.
+        """Give up a connection that refuses every send (`internal`, `not_in_room`), or answers none, for UNSERVED_AFTER seconds.
 
         A stopped process or a database restart refuses for a moment; longer, the connection
-        is broken on the server's side while open on the client's: it counts (``unserved``),
-        and the client connects again, as a person would reload the page.
+        is broken on the server's side while open on the client's (the suite's clients send
+        only where they asked to be at connect): it counts (``unserved``), and the client
+        connects again, as a person would reload the page.
         """
-        if isinstance(answer, dict) and answer.get("code") != "internal":
+        if isinstance(answer, dict) and answer.get("ok"):
             self.failing_since = None
             return
         now = time.monotonic()
@@ -258,6 +259,10 @@ class FullProtocolClient(SimulatedClient):
     def _on_wire(self, event, args, early):
         """Count what comes before CONNECT; cut at the first catch-up chunk, at the odds (held or not, as it arrives)."""
         self.connection.before_connect += early
+        if event in ("history", "room-message") and args and isinstance(args[0], dict):
+            messages = args[0].get("messages", [args[0]]) if event == "history" else [args[0]]
+            arrived = self.connection.arrived.setdefault(args[0].get("room"), [])
+            arrived += [message.get("id") for message in messages]
         if event == "history" and self.cut_catch_up and args and "after" in args[0]:
             self.cut_catch_up = False
             self.relay.drop()
@@ -266,6 +271,7 @@ class FullProtocolClient(SimulatedClient):
         self.connection = Connection()
         self.record.connections.append(self.connection)
         self.cut_catch_up = self.faults and self.event_rng.random() < self.odds.during_catch_up
+        self.connection.last_seen = dict(self.last)
         auth = {"protocol": 2, "name": self.name, "rooms": self.conversations, "lastSeen": dict(self.last)}
         if self.guest:
             auth["guest"] = self.guest
