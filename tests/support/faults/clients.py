@@ -130,7 +130,8 @@ class SimulatedClient:
         if reason == self.client.reason.SERVER_DISCONNECT:
             if not self.told:
                 self.record.left_offline += 1
-            self.offline = True
+            # Offline until healing; while healing (a resumed process drops its clients) it reloads at once.
+            self.offline = self.faults
         self.told = False
 
     def __repr__(self):
