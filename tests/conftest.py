@@ -21,8 +21,15 @@ from support.servers import LiveServer, RedisServer
 # ---------------------------------------------------------------------------
 # Markers: the level from the folder, `redis` from what a test uses (pyproject.toml lists the -m selections)
 
-LEVELS = ("unit", "app", "live", "browser", "adversarial")
+LEVELS = ("unit", "app", "live", "browser", "adversarial", "faults")
 REDIS_FIXTURES = {"redis_server", "shared_redis", "redis_clients", "redis_db"}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Add the fault suite's long form: which seeds (``--fault-seeds 1-20``) and for how long each runs."""
+    group = parser.getgroup("faults", "the randomized fault suite (tests/faults)")
+    group.addoption("--fault-seeds", help="seeds to run: 7, 3,9 or 1-20 (default: the short form's)")
+    group.addoption("--fault-duration", type=float, help="seconds of faults per seed (default: the short form's)")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -1,6 +1,6 @@
 """The connect and disconnect handlers: who joins, as whom, in which rooms; who leaves."""
 
-from flask import request, session
+from flask import current_app, request, session
 from flask_socketio import ConnectionRefusedError, emit
 
 from .. import metrics, socketio, sweeper, transport
@@ -37,12 +37,21 @@ def connected() -> None:
     Every other seed client gets ``user-joined``. A full-protocol client gets ``welcome``,
     with its unread counts in every room its person belongs to, then a ``presence``
     snapshot of each room it enters; the others in those rooms get ``member-joined``.
+
+    A step that fails halfway (Redis or the database down) leaves no connection open and
+    unserved: its transport is closed before the client hears CONNECT, and the client
+    connects again by itself; the disconnect handler undoes what the step did.
     """
     core, sid = chat(), current_sid()
-    handshake = session.pop("handshake")
-    member, departures = core.connections.connect(sid, handshake, request.remote_addr, session.get("browser"))
-    emit("user-joined", USER_JOINED, to=SEED, include_self=False)
-    core.connections.arrive(sid, handshake, member, departures)
+    try:
+        handshake = session.pop("handshake")  # missing when the connect handler failed unexpectedly
+        member, departures = core.connections.connect(sid, handshake, request.remote_addr, session.get("browser"))
+        emit("user-joined", USER_JOINED, to=SEED, include_self=False)
+        core.connections.arrive(sid, handshake, member, departures)
+    except Exception:
+        current_app.logger.exception("could not set up the connection %s: closing it, its client connects again", sid)
+        metrics.refused("connect", "internal")
+        transport.close_transport(socketio.server, sid)
 
 
 @socketio.on("disconnect")

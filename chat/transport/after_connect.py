@@ -75,8 +75,9 @@ def run_after_connect(sio_server: Any) -> None:
                 return result
         finally:
             with held.lock:  # a sender waiting for it sends after what was held
-                for pkt in held.packets:
-                    send_packet(eio_sid, pkt)
+                if eio_sid in eio_server.sockets:  # not when the step closed its connection: nothing, not even CONNECT
+                    for pkt in held.packets:
+                        send_packet(eio_sid, pkt)
                 held.released = True
             with guard:
                 running.pop(eio_sid, None)

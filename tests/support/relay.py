@@ -8,7 +8,7 @@ class TcpProxy:
     """A TCP relay on a free loopback port that a test can cut, and keep cut, like a network."""
 
     def __init__(self, target_port):
-        self.target_port = target_port
+        self.target_port = target_port  # or a function returning one, asked for each new connection
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
@@ -29,7 +29,8 @@ class TcpProxy:
                     client.close()  # the network is down: the connection fails at once
                     continue
                 try:
-                    upstream = socket.create_connection(("127.0.0.1", self.target_port))
+                    port = self.target_port() if callable(self.target_port) else self.target_port
+                    upstream = socket.create_connection(("127.0.0.1", port))
                 except OSError:
                     client.close()  # the server is down: so is this connection
                     continue
@@ -60,6 +61,13 @@ class TcpProxy:
         """Drop every open connection and refuse new ones until ``restore``."""
         with self._lock:
             self.open.clear()
+            pairs = list(self._pairs)
+        for pair in pairs:
+            self._close(pair)
+
+    def drop(self):
+        """Drop every open connection, as a network cut would, but let the next ones through."""
+        with self._lock:
             pairs = list(self._pairs)
         for pair in pairs:
             self._close(pair)

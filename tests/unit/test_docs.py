@@ -42,6 +42,8 @@ COVERED = {
     " .venv/bin/flask --app chat.cli move-from-redis": f"{OTHERS}"
     "::test_the_move_from_redis_command_moves_an_older_releases_data",
     ".venv/bin/flask --app app issue-token --admin --name Admin --sub admin-1 --lifetime 3600": f"{OTHERS}::test_the_issue_token_command_prints_an_administrators_token",
+    ".venv-test/bin/python -m pytest tests/faults --fault-seeds 1-20 --fault-duration 60": "tests/faults/test_fault_command.py"
+    "::test_the_long_form_command_runs_as_written",
     ".venv/bin/python bench/side_by_side.py": BENCH,
     ".venv/bin/python bench/side_by_side.py --servers node,gunicorn-gevent@../before,gunicorn-gevent --fixed-only": BENCH,
     ".venv/bin/python bench/store.py": BENCH,
