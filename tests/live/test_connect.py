@@ -144,7 +144,8 @@ def welcomes_per_connection(names):
 
 def test_a_connect_cut_during_its_catch_up_is_not_replayed(live_server, peer, js_client):
     """Cut the reported way (at the first history of a catch-up): after the reconnect, one welcome each, no id twice."""
-    server = live_server("gevent", FLOOD_BURST=0)
+    # Queues large enough that a catch-up of all 3,000 is one history (HISTORY_MAX_BYTES derives from them).
+    server = live_server("gevent", FLOOD_BURST=0, MAX_QUEUED_BYTES=40_000_000)
     store_messages(server, peer, 3000)
     reader = js_client(
         server.url, auth={**FULL, "lastSeen": {"general": 0}}, transports=["websocket"], cut_at_first="history"
