@@ -55,16 +55,17 @@ def local_connections(sio_server: Any) -> Iterator[str]:
 def close_transport(sio_server: Any, sid: str) -> None:
     """Close the Engine.IO session under Socket.IO connection ``sid`` of this process, without a Socket.IO DISCONNECT.
 
-    The client sees its transport close, as when a network fails, and every stock client
-    (socket.io's, python-socketio's) reconnects by itself; a Socket.IO DISCONNECT would tell
-    it the server ended it, and it would stay offline. The disconnect handler runs now,
-    in this call. Nothing waits for a long-polling client to collect the goodbye: one with
-    no request waiting would hold the caller; its next request finds an unknown session.
+    The client sees its transport end, as when a network fails, and every stock client
+    (socket.io's, python-socketio's) reconnects by itself. Not a Socket.IO DISCONNECT, nor
+    even Engine.IO's CLOSE packet: python-socketio's client takes either for the server
+    ending it, and stays offline. The disconnect handler runs now, in this call. A
+    long-polling client's waiting request is answered empty; its next request finds an
+    unknown session.
     """
     eio_sid = sio_server.manager.eio_sid_from_sid(sid, "/")
     engineio_socket = sio_server.eio.sockets.pop(eio_sid, None) if eio_sid is not None else None
     if engineio_socket is not None:
-        engineio_socket.close(wait=False, abort=False)
+        engineio_socket.close(wait=False, abort=True)
 
 
 def close_local_transports(sio_server: Any) -> None:

@@ -13,6 +13,7 @@ import threading
 
 import pytest
 import requests
+import socketio
 import websocket
 
 from support import TIMEOUT
@@ -160,6 +161,33 @@ def test_a_connect_cut_during_its_catch_up_is_not_replayed(live_server, peer, js
     assert welcomes_per_connection(names) == [1, 1], names[:12]
     ids = [i for e in reader.events if e["event"] == "history" for i in e["args"][0]["ids"]]
     assert sorted(ids) == list(range(1, 3001))
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize("transport", ["websocket", "polling"])
+def test_sigterm_sends_python_socketio_clients_to_another_process_by_themselves(
+    redis_server, live_server, proxy, transport
+):
+    """Close the transports on SIGTERM without a goodbye: python-socketio's client, which stays offline after one, reconnects.
+
+    An Engine.IO CLOSE packet from the server is, to python-socketio's client, a server
+    disconnect, after which it does not reconnect; a transport that just ends is not.
+    """
+    a, b = (live_server("gevent", REDIS_URL=redis_server.url) for _ in range(2))
+    balancer = proxy(a)
+    client = socketio.Client(reconnection_delay=0.1, reconnection_delay_max=0.1)
+    reasons, connects = [], threading.Semaphore(0)
+    client.on("connect", connects.release)
+    client.on("disconnect", reasons.append)
+    client.connect(balancer.url, transports=[transport], wait_timeout=TIMEOUT)
+    try:
+        assert connects.acquire(timeout=TIMEOUT)
+        balancer.target_port = b.port
+        a.process.terminate()
+        assert connects.acquire(timeout=TIMEOUT), f"not back by itself; disconnected for {reasons}"
+        assert reasons == [client.reason.TRANSPORT_ERROR]
+    finally:
+        client.disconnect()
 
 
 @pytest.mark.redis

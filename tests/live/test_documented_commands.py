@@ -90,7 +90,7 @@ def test_the_test_command_installs_and_runs_pytest():
 
 def test_the_fast_command_runs_the_unit_and_app_levels():
     """Collect with the documented fast command: the unit and app levels, and nothing that starts a server."""
-    words = documented(".venv-test/bin/python -m pytest")
+    words = documented(".venv-test/bin/python -m pytest tests/unit")
     finished = subprocess.run(
         [*words, "--collect-only", "-q"],
         cwd=ROOT,

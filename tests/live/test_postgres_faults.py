@@ -29,9 +29,9 @@ def servers(redis_server, live_server):
 
 
 def full(peer, server, person, **auth):
-    """Connect ``person`` (a token user) with the full protocol; return the client once it has its history."""
+    """Connect ``person`` (a token user) with the full protocol; return the client once it has each room's history."""
     client = peer(server, auth={"protocol": 2, "token": issue_token(SECRET, person, person.title()), **auth})
-    client.wait_for("history")
+    client.wait_for("history", count=len(auth.get("rooms", ["general"])))  # they follow CONNECT, one per room
     return client
 
 
