@@ -1,7 +1,8 @@
 """The Socket.IO side of the chat: the port the core announces through, and how handlers register.
 
 The handlers (chat/handlers/) register with ``client_event`` or ``full_protocol_event``, which
-refuse a ChatError to its sender; they reach the core (chat/core/) with ``chat()``.
+refuse a ChatError to its sender, and end the transport of a connection presence no longer
+knows; they reach the core (chat/core/) with ``chat()``.
 """
 
 import functools
@@ -11,7 +12,7 @@ from typing import Any
 from flask import current_app, request, session
 from flask_socketio import SocketIO
 
-from . import metrics, socketio
+from . import metrics, socketio, transport
 from .core import Chat
 from .core.port import Event, Groups, Skip
 from .model import ChatError, full_person_group
@@ -90,7 +91,9 @@ def client_event(name: str, limit: bool = True) -> Callable[[Handler], Handler]:
 
     The refusal goes out twice: as the acknowledgement ``{"ok": false, "error": ...}`` for a
     client that passed a callback, and as a ``chat-error`` event for one that did not. With
-    ``limit``, the event first takes a token from the connection's flood allowance.
+    ``limit``, the event first takes a token from the connection's flood allowance. An
+    event from a connection presence no longer knows (presence raises KeyError with its
+    id) ends its transport instead (``dropped``).
     """
     metrics.known_event(name)
 
@@ -103,6 +106,10 @@ def client_event(name: str, limit: bool = True) -> Callable[[Handler], Handler]:
                 return handler(*args)
             except ChatError as error:
                 return refuse(name, error)
+            except KeyError as error:
+                if error.args != (current_sid(),):
+                    raise
+                return dropped(name)
 
         registered: Handler = socketio.on(name)(handle)
         return registered
@@ -115,6 +122,20 @@ def refuse(name: str, error: ChatError) -> dict[str, Any]:
     metrics.refused(name, error.code)
     socketio.emit(ERROR_EVENT, {"event": name, **error.as_dict()}, to=current_sid())
     return {"ok": False, **error.as_dict()}
+
+
+def dropped(name: str) -> None:
+    """End the transport of the connection of event ``name``, which presence no longer knows; acknowledge nothing.
+
+    Other processes drop the connections of a process silent too long (stalled) and say
+    they left. Resumed, it handles the events its clients sent meanwhile before its next
+    heartbeat learns of the drop (chat/sweeper.py): answered ``internal``, a client would
+    stay on a connection nobody else sees. Its transport ends now, as that heartbeat would
+    end it, and the client connects again by itself, afresh.
+    """
+    sid = current_sid()
+    current_app.logger.warning("%s from %s, which other processes dropped: closing its transport", name, sid)
+    transport.close_transport(socketio.server, sid)
 
 
 def full_protocol_event(name: str, limit: bool = True) -> Callable[[Handler], Handler]:

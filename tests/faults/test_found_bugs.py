@@ -1,8 +1,12 @@
 """Bugs the fault suite found, each reproduced alone and deterministically."""
 
+import time
+
 import pytest
+import redis
 import socketio
 
+from chat.stores.redis.presence import RedisPresence
 from support.postgres import PostgresServer
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -39,3 +43,25 @@ def test_a_connect_while_postgresql_is_down_is_not_left_out_of_its_rooms(redis_s
         assert ack["ok"], ack
     finally:
         database.remove()
+
+
+def test_an_event_from_a_connection_other_processes_dropped_ends_its_transport(redis_server, live_server, peer):
+    """End the transport of a connection presence no longer knows, at its first event: never answer it `internal`.
+
+    A stalled process's clients are dropped by the others; when it resumes, the events its
+    clients sent meanwhile are handled before its heartbeat learns of the drop. Here another
+    process drops this one (its clock far ahead, this one seems silent) and the client sends
+    at once: it must be told nothing, its transport end, and it must come back by itself.
+    """
+    server = live_server("gevent", REDIS_URL=redis_server.url, CONNECTIONS_PER_MINUTE=0)
+    client = peer(server)  # an original-protocol client; its connect starts the process's heartbeats
+    other = RedisPresence(
+        redis.Redis(port=redis_server.port, decode_responses=True), "other", 1, clock=lambda: time.time() + 60
+    )
+    other.heartbeat()
+    assert other.drop_silent_hosts()[1] == 1  # the process seems silent for a minute: its connection is dropped
+    with pytest.raises(socketio.exceptions.TimeoutError):
+        client.send("sent while the process was taken for dead")  # no answer: the transport ends
+    disconnects = [reason for event, reason in client.events if event == "disconnect"]
+    assert len(disconnects) == 1 and disconnects[0] in {"transport close", "transport error"}
+    assert not client.received("chat-error")
