@@ -6,7 +6,9 @@ saw into the run's records (support.faults.checker), and behaves as a stock clie
 
 - Events that arrive before the Socket.IO CONNECT are held and handed on at the next CONNECT,
   a later connection's too: socket.io-client 4.x keeps them in its receive buffer, which a
-  dying transport does not clear (``StockClient``).
+  dying transport does not clear (``StockClient``). Events that arrive after the client
+  itself disconnected (or gave up a connect), or after the server's DISCONNECT, are
+  dropped, as socket.io-client drops them: it no longer listens to that connection.
 - After a lost transport it reconnects by itself; after a Socket.IO DISCONNECT from the server
   it stays offline, as socket.io-client does (reason ``io server disconnect``), until healing
   (a person reloading the page).
@@ -51,11 +53,35 @@ class StockClient(socketio.Client):
         super().__init__(reconnection=False)
         self.held = []  # events received before CONNECT, handed on at the next CONNECT
         self.on_wire = on_wire  # called with (event, its arguments, whether CONNECT has not come yet)
+        self.listening = False  # from connect() until the client disconnects or the server does
 
     def _engineio_client_class(self):
         return InOrderEngineIOClient
 
+    def connect(self, *args, **kwargs):
+        """Connect; a connect given up (no CONNECT in time) stops listening, as ``disconnect`` does."""
+        self.listening = True
+        try:
+            super().connect(*args, **kwargs)
+        except Exception:
+            self.listening = False
+            raise
+
+    def disconnect(self):
+        """Stop listening to the connection, then end it.
+
+        python-engineio's reading loop still hands on what arrives while the WebSocket
+        closes (the server's goodbye may wait seconds on a stopped process), and python-socketio,
+        its namespace gone, would count it as arriving before the next CONNECT. socket.io-client's
+        ``disconnect()`` first unsubscribes the socket from its connection (``destroy()``), so
+        none of it reaches the application, then or at the next CONNECT.
+        """
+        self.listening = False
+        super().disconnect()
+
     def _handle_event(self, namespace, id, data):
+        if not self.listening:
+            return  # after the client's disconnect or the server's: socket.io-client drops it
         early = (namespace or "/") not in self.namespaces
         self.on_wire(data[0], data[1:], early)
         if early:
@@ -68,6 +94,7 @@ class StockClient(socketio.Client):
         # one is its reading loop (events are handled in order on it), which cannot join itself.
         if not self.connected:
             return
+        self.listening = False  # socket.io-client's ondisconnect() destroys the socket: nothing after it arrives
         namespace = namespace or "/"
         self._trigger_event("disconnect", namespace, self.reason.SERVER_DISCONNECT)
         self._trigger_event("__disconnect_final", namespace)
