@@ -254,10 +254,11 @@ class Connections:
         """Connect ``connection`` as its handshake's guest (a new one if none); return (member, departures).
 
         A guest already connected elsewhere (a duplicated tab copies its credential) stays
-        that tab's: the newcomer becomes a new guest, unless it resumes that connection (its
-        resume secret names it: the tab itself, back after its process died or stalled),
-        which it then takes over. The browser is the demo page's session cookie, which lets a
-        new tab take the name of the same browser's closed tab.
+        that tab's: the newcomer becomes a new guest, unless its resume secret names one of
+        the guest's connections (the tab itself, back after its process died or stalled, or
+        after a connect whose welcome it never got), and it then takes the guest over. The
+        browser is the demo page's session cookie, which lets a new tab take the name of the
+        same browser's closed tab.
         """
         name, departures = handshake.name, list[tuple[str, Member]]()
         if handshake.person_id is not None:

@@ -54,8 +54,9 @@ class LocalPresence(base.Presence):
         with self._lock:
             person = self._people.get(guest_id)
             departures: list[base.Departure] = []
-            if person is not None and resumes is not None and self._owner.get(resumes[0]) == guest_id:
-                departures = self._drop(resumes[0], keep=True)
+            if person is not None and resumes is not None:  # the guest's tab: what it left is dropped
+                for connection_left in list(person.connections):
+                    departures += self._drop(connection_left, keep=True)
             if person is not None and person.connections:
                 return None, departures
             if person is None and name is not None and browser is not None:

@@ -71,15 +71,26 @@ end
 -- only this connection (a guest), the guest's browser ("" if none), and "1" if the name
 -- may be taken from that browser's guest with no connection left; then the person's earlier
 -- connection a resuming client proved it had ("" if none), the host that held it, and the
--- grace deadline ("" for none): it is dropped first, if still there, keeping the person.
--- Return {name, guest, departures} (departures as {id, name, guest, room} lists); 'live'
--- for a guest connected already; false if someone online has that name key: the caller
--- then picks another name.
+-- grace deadline ("" for none). A client that proved it is the guest's tab takes the guest
+-- over: every connection the guest still has is one the tab left (that one, or a later one
+-- whose welcome it never got), and is dropped first, whichever process holds it, keeping
+-- the person. Return {name, guest, departures} (departures as {id, name, guest, room}
+-- lists); 'live' for a guest connected already; false if someone online has that name key:
+-- the caller then picks another name.
 local prefix, connection, id, host = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local person = prefix .. 'person:' .. id
 local departures = {}
-if ARGV[13] ~= '' and redis.call('HGET', prefix .. 'connections', ARGV[13]) == id then
-  drop(prefix, ARGV[13], ARGV[14], ARGV[15], departures, true)
+if ARGV[13] ~= '' then
+  local hosts = redis.call('ZRANGE', prefix .. 'hosts', 0, -1)
+  for _, old in ipairs(redis.call('SMEMBERS', prefix .. 'person-connections:' .. id)) do
+    local holder = ARGV[14]
+    if redis.call('SISMEMBER', prefix .. 'host:' .. holder, old) == 0 then
+      for _, each in ipairs(hosts) do
+        if redis.call('SISMEMBER', prefix .. 'host:' .. each, old) == 1 then holder = each end
+      end
+    end
+    drop(prefix, old, holder, ARGV[15], departures, true)
+  end
 end
 if ARGV[10] == '1' and redis.call('EXISTS', prefix .. 'person-connections:' .. id) == 1 then return 'live' end
 if redis.call('EXISTS', person) == 0 then
