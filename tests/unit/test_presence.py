@@ -331,9 +331,10 @@ def test_a_resume_takes_over_a_connection_the_tab_never_heard_of(presence):
     """Take the guest over from a later connection of the tab too: one whose welcome was lost, or given up on.
 
     The fault suite's guest-changed (seeds 1, 2, 7, 17 of the long form): the tab resumed
-    "tab" as "lost", which presence added, but the transport died before the welcome with
-    its new resume secret arrived (or the client gave up waiting for a stalled process);
-    coming back with "tab"'s secret again, it was refused as live and made a new guest.
+    "tab" as "lost", which presence added, but the tab never got its welcome: the process
+    was killed or stopped before CONNECT went out, and the client gave up on it; or Redis
+    was killed as it ran the connect and the undo failed too, on a process that lives on.
+    Coming back with "tab"'s secret again, it was refused as live and made a new guest.
     """
     presence.connect_guest("tab", "g1", "Alice", "browser-1")
     presence.enter("tab", "general")
