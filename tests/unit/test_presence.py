@@ -345,3 +345,16 @@ def test_a_resume_takes_over_a_connection_the_tab_never_heard_of(presence):
     assert presence.connections_of_person("g1") == {"back"}
     assert presence.enter("back", "general")[1] is False  # never left: no flap
     assert presence.disconnect_known("lost") == (False, [])  # its process noticing late says nothing
+
+
+def test_a_resume_reaching_presence_late_leaves_the_tab_s_newer_connection(presence):
+    """Keep the tab's newer connection when a connect it gave up on reaches presence after it, from a process stopped meanwhile.
+
+    Both connects resume "tab" (the client gave up on the first and opened the second); the
+    Engine.IO session of each says when it opened, and only connections opened before a
+    resuming one are the tab's past: the late one, whose client is gone, is a new guest.
+    """
+    presence.connect_guest("tab", "g1", "Alice", "browser-1", opened=100.0)
+    assert presence.connect_guest("newer", "g1", None, "browser-1", ("tab", presence.host_id), opened=110.0)[0]
+    late = presence.connect_guest("late", "g1", None, "browser-1", ("tab", presence.host_id), opened=105.0)
+    assert late == (None, []) and presence.connections_of_person("g1") == {"newer"}
