@@ -16,7 +16,9 @@ Each connection's ``welcome`` also carries a **resume secret** (salt ``chat-resu
 guest, that connection and the process holding it, signed. The page keeps it in memory
 only, so a duplicated tab (which copies the credential) lacks it. With it, a reconnecting
 tab takes its guest over at once, though presence still holds its old connection (its
-process died or stalled); without it, a guest connected elsewhere makes a new guest.
+process died or stalled) or a later one it never heard of (a welcome lost to a cut): the
+secret of any of the guest's connections proves the tab. Without it, a guest connected
+elsewhere makes a new guest.
 """
 
 import time

@@ -41,6 +41,7 @@ class Handshake:
     rooms: dict[str, int | None] = field(default_factory=dict)  # {room or DM: the last message id seen, or None}
     last_changes: dict[str, int] = field(default_factory=dict)  # {room: the last change number seen}
     resumes: base.Resumed | None = None  # the guest's earlier connection its resume secret names, checked
+    opened: float | None = None  # when its Engine.IO session opened (wall clock), if known
 
 
 @dataclass(frozen=True)
@@ -86,14 +87,15 @@ class Connections:
         self._guests = guests
         self._wall_clock = wall_clock
 
-    def handshake(self, auth: object) -> Handshake:
+    def handshake(self, auth: object, opened: float | None = None) -> Handshake:
         """Return the handshake ``auth`` asks for, checked; raise ChatError to refuse the connection.
 
         With signed identities on, the person and the name come from the token alone, and a
         ban from the default room refuses the connection. Else a full-protocol client's
         person is the guest of its credential (``auth.guest``), if this server issued it: a
         made-up or altered one counts as none; and its ``auth.resume``, the resume secret of
-        its earlier connection, counts only if it names that guest's.
+        its earlier connection, counts only if it names that guest's. ``opened`` is when the
+        connection's Engine.IO session opened, which orders the connects of one tab.
         """
         checked, full = validation.handshake_auth(auth)
         admin, token = False, None
@@ -118,7 +120,7 @@ class Connections:
         per = self._settings.rooms_per_connection
         rooms = validation.handshake_rooms(checked, self._settings.default_room, per, dms_max=per)
         changes = validation.handshake_changes(checked, rooms)
-        return Handshake(True, person_id, name, admin, token, rooms, changes, resumes)
+        return Handshake(True, person_id, name, admin, token, rooms, changes, resumes, opened)
 
     def connect(
         self, connection: str, handshake: Handshake, address: str | None, browser: str | None
@@ -254,19 +256,22 @@ class Connections:
         """Connect ``connection`` as its handshake's guest (a new one if none); return (member, departures).
 
         A guest already connected elsewhere (a duplicated tab copies its credential) stays
-        that tab's: the newcomer becomes a new guest, unless it resumes that connection (its
-        resume secret names it: the tab itself, back after its process died or stalled),
-        which it then takes over. The browser is the demo page's session cookie, which lets a
-        new tab take the name of the same browser's closed tab.
+        that tab's: the newcomer becomes a new guest, unless its resume secret names one of
+        the guest's connections (the tab itself, back after its process died or stalled, or
+        after a connect whose welcome it never got), and it then takes the guest over. The
+        browser is the demo page's session cookie, which lets a new tab take the name of the
+        same browser's closed tab.
         """
         name, departures = handshake.name, list[tuple[str, Member]]()
         if handshake.person_id is not None:
             member, departures = self._presence.connect_guest(
-                connection, handshake.person_id, name, browser, handshake.resumes
+                connection, handshake.person_id, name, browser, handshake.resumes, handshake.opened
             )
             if member is not None:
                 return member, departures
-        member, more = self._presence.connect_guest(connection, secrets.token_urlsafe(9), name, browser)
+        member, more = self._presence.connect_guest(
+            connection, secrets.token_urlsafe(9), name, browser, opened=handshake.opened
+        )
         assert member is not None, "a new guest id has no connection open elsewhere, so connect_guest adds it"
         return member, departures + more
 

@@ -19,7 +19,7 @@ def connect(auth: object = None) -> None:
     """
     core = chat()
     try:
-        handshake = core.connections.handshake(auth)
+        handshake = core.connections.handshake(auth, request.environ.get(transport.OPENED))
     except ChatError as error:
         metrics.refused("connect", error.code)
         raise ConnectionRefusedError(error.reason, error.as_dict()) from error

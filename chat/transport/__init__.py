@@ -46,13 +46,14 @@ from .options import socketio_options
 from .packets import REFUSED_EVENT, guard_packets
 from .polling import PollingGuard, allow_batched_packets
 from .send_queues import bound_send_queues
-from .sessions import AddressLimit, close_idle_sessions, keep_falsy_auth, limit_sessions
+from .sessions import OPENED, AddressLimit, close_idle_sessions, keep_falsy_auth, limit_sessions
 from .versions import WRITTEN_FOR, check_versions
 from .websocket import configure_websockets
 
 # What the rest of the application uses; everything else is reached through its module.
 __all__ = [
     "AFTER_CONNECT_EVENT",
+    "OPENED",
     "REFUSED_EVENT",
     "WRITTEN_FOR",
     "AddressLimit",

@@ -14,6 +14,9 @@ from typing import Any, Protocol
 
 logger = logging.getLogger(__name__)
 
+# The WSGI environ's key for the wall-clock time the Engine.IO session opened (``limit_sessions``).
+OPENED = "chat.session_opened"
+
 
 class AddressLimit(Protocol):
     """The per-address limit on new connections (``stores.connection_limit``): a ``ConnectionLimit`` store."""
@@ -30,11 +33,14 @@ def limit_sessions(eio_server: Any, connections: AddressLimit) -> None:
     on an admitted session is not counted again. A refused handshake is answered
     ``401`` with ``{"message": "too many new connections ..."}``, Engine.IO's own refusal.
     ``REMOTE_ADDR`` is the client's address, from ``X-Forwarded-For`` behind
-    ``TRUSTED_PROXIES`` (ProxyFix wraps the whole app).
+    ``TRUSTED_PROXIES`` (ProxyFix wraps the whole app). The time the session opened is
+    kept in its environ (``OPENED``), which the Socket.IO handlers see as their request's:
+    a connect handled late (its process stopped meanwhile) still knows when it began.
     """
     accept = eio_server.handlers["connect"]  # python-socketio's, which keeps the environ
 
     def connect(sid: str, environ: dict[str, Any]) -> Any:
+        environ[OPENED] = time.time()
         wait = connections.take(environ.get("REMOTE_ADDR"))
         if wait:
             return {"message": f"too many new connections from your address: try again in {math.ceil(wait)} s"}

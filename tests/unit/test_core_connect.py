@@ -35,3 +35,28 @@ def test_a_dm_message_sent_while_a_connection_arrives_reaches_it_once(core):
     chat.messages.send("a1", dm, "four", None, [])
     assert member.id == bob.id
     assert ids_heard(port, "b2", dm) == [2, 3, 4]
+
+
+def test_a_tab_resumes_its_guest_whatever_connects_it_gave_up_on(core):
+    """Keep a tab its guest across connects it never heard back from, and leave a late one of them out.
+
+    The tab connects (session opened at 100) and gets its welcome; its next connect (110)
+    reaches presence but not the tab (its process was killed before CONNECT); the one
+    after (120), with the first welcome's secret, is the same guest. A connect it gave up
+    on reaching presence last (opened at 115, its process stopped meanwhile) is a new guest.
+    """
+    chat, port = core
+
+    def connect(connection, auth, opened):
+        handshake = chat.connections.handshake(auth, opened)
+        member, departures = chat.connections.connect(connection, handshake, "203.0.113.1", None)
+        chat.connections.arrive(connection, handshake, member, departures)
+        return member
+
+    first = connect("t1", {"protocol": 2, "name": "Alice", "rooms": ["general"]}, 100.0)
+    [welcome] = port.heard("t1", "welcome")
+    again = {"protocol": 2, "rooms": ["general"], "guest": welcome["guest"], "resume": welcome["resume"]}
+    assert connect("t2", again, 110.0) == first
+    assert connect("t3", again, 120.0) == first
+    late = connect("t4", again, 115.0)
+    assert late.id != first.id and chat.presence.connections_of_person(first.id) == {"t3"}

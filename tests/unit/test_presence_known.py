@@ -49,3 +49,16 @@ def test_a_guest_resumes_on_another_process_before_its_dead_one_is_dropped(redis
     clock.advance(10.5)  # a, dead, is dropped later: nothing of its is left to drop
     b.heartbeat()
     assert b.drop_silent_hosts() == ([], 0)
+
+
+def test_a_guest_resumes_though_its_last_connect_on_a_live_process_never_reached_it(redis_clients, clock):
+    """Drop the guest's connection a live process holds, which the tab never heard of, when the tab resumes elsewhere."""
+    a, b, c = (
+        RedisPresence(redis_clients(), host, grace_seconds=5, clock=clock, host_timeout=10) for host in ("a", "b", "c")
+    )
+    a.connect_guest("tab", "g1", "Alice", "browser-1")
+    b.connect_guest("lost", "g1", None, "browser-1", resumes=("tab", "a"))  # cut before its welcome arrived
+    member, departures = c.connect_guest("back", "g1", None, "browser-1", resumes=("tab", "a"))
+    assert (member.id, member.name, departures) == ("g1", "Alice", [])
+    assert c.connections_of_person("g1") == {"back"} and c.connections == 1
+    assert b.disconnect_known("lost") == (False, [])  # b noticing the cut says nothing

@@ -41,18 +41,24 @@ class Presence(ABC):
         name: str | None = None,
         browser: str | None = None,
         resumes: Resumed | None = None,
+        opened: float | None = None,
     ) -> tuple[Member | None, list[Departure]]:
         """Add ``connection`` as guest ``guest_id`` of ``browser``; return (member, departures now).
 
         A guest has one connection at a time: while ``guest_id`` has an open one (a
         duplicated tab), add nothing and return (None, []), so the caller makes the
         newcomer a new guest. ``resumes`` is the guest's connection the client itself had
-        before (proven by its resume secret): if presence still holds it (its process died
-        or stalled, or has not noticed the cut yet), it is dropped first, as a disconnect
-        drops it but keeping the person and their name, so the client takes its person over
-        at once. A new guest asking for a name held only by a guest of the same browser with
-        no connection left (a tab closed within its grace period) gets that name, and that
-        guest leaves their rooms now: those are the departures.
+        before (proven by its resume secret), so the client is that guest's tab: every
+        connection presence still holds for the guest that ``opened`` (the wall-clock time
+        its Engine.IO session opened; None: unknown) before this one is one the tab left
+        (that one, its process dead or stalled or not aware of the cut yet; or a later one
+        whose welcome never reached the tab), and is dropped first, whichever process holds
+        it, as a disconnect drops it but keeping the person and their name, so the client
+        takes its person over at once. One opened after it is the tab's newer connection
+        (this connect reached presence late, its process stopped meanwhile): it stays, and
+        the late newcomer, whose client gave up on it, is a new guest. A new guest asking for a name held only by a guest of the same
+        browser with no connection left (a tab closed within its grace period) gets that
+        name, and that guest leaves their rooms now: those are the departures.
         """
         raise NotImplementedError(UNIMPLEMENTED)
 

@@ -37,6 +37,7 @@ class LocalPresence(base.Presence):
         self._clock = clock
         self._people: dict[str, _Person] = {}  # person id -> _Person
         self._owner: dict[str, str] = {}  # connection -> person id
+        self._opened: dict[str, float] = {}  # a guest's connection -> when its Engine.IO session opened
         self._lock = threading.Lock()
 
     def connect(self, connection: str, person_id: str, name: str | None = None, stable: bool = True) -> Member:
@@ -50,16 +51,22 @@ class LocalPresence(base.Presence):
         name: str | None = None,
         browser: str | None = None,
         resumes: base.Resumed | None = None,
+        opened: float | None = None,
     ) -> tuple[Member | None, list[base.Departure]]:
         with self._lock:
             person = self._people.get(guest_id)
             departures: list[base.Departure] = []
-            if person is not None and resumes is not None and self._owner.get(resumes[0]) == guest_id:
-                departures = self._drop(resumes[0], keep=True)
+            if person is not None and resumes is not None:  # the guest's tab: what it left before is dropped
+                for connection_left in list(person.connections):
+                    before = self._opened.get(connection_left)
+                    if opened is None or before is None or before <= opened:
+                        departures += self._drop(connection_left, keep=True)
             if person is not None and person.connections:
                 return None, departures
             if person is None and name is not None and browser is not None:
                 departures += self._release(name_key(name), browser)
+            if opened is not None:
+                self._opened[connection] = opened
             return self._add(connection, guest_id, name, True, browser), departures
 
     def _add(
@@ -93,6 +100,7 @@ class LocalPresence(base.Presence):
     def _drop(self, connection: str, keep: bool = False) -> list[base.Departure]:
         """Drop known ``connection``; return the departures now. ``keep``: keep its person even with nothing left."""
         person = self._people[self._owner.pop(connection)]
+        self._opened.pop(connection, None)
         person.connections.discard(connection)
         departures: list[base.Departure] = []
         for room, connections in list(person.rooms.items()):

@@ -29,6 +29,7 @@ its connections as if they had disconnected, so its people leave after the grace
 Keys, under a prefix ("chat:" unless given):
 
   connections              hash  connection id -> person id, for every process
+  connection-opened        hash  a guest's connection id -> when its Engine.IO session opened
   host:<host>              set   the connections a process opened
   hosts                    zset  host -> time of its last heartbeat
   dead-host:<host>         str   set for a day when others dropped the host's connections

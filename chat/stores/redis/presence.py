@@ -87,8 +87,9 @@ class RedisPresence(base.Presence):
         name: str | None = None,
         browser: str | None = None,
         resumes: base.Resumed | None = None,
+        opened: float | None = None,
     ) -> tuple[Member | None, list[base.Departure]]:
-        return self._add(connection, guest_id, name, True, alone=True, browser=browser, resumes=resumes)
+        return self._add(connection, guest_id, name, True, alone=True, browser=browser, resumes=resumes, opened=opened)
 
     def _add(
         self,
@@ -99,6 +100,7 @@ class RedisPresence(base.Presence):
         alone: bool = False,
         browser: str | None = None,
         resumes: base.Resumed | None = None,
+        opened: float | None = None,
     ) -> tuple[Member | None, list[base.Departure]]:
         wanted = name or guest_name()
         resumed_connection, resumed_host = resumes or ("", "")
@@ -124,6 +126,7 @@ class RedisPresence(base.Presence):
                     resumed_connection,
                     resumed_host,
                     self._deadline(),
+                    "" if opened is None else repr(opened),
                 ]
             )
             if found == "live":

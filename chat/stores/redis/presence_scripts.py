@@ -28,6 +28,7 @@ local function drop(prefix, connection, host, deadline, departures, keep)
   local id = redis.call('HGET', prefix .. 'connections', connection)
   if not id then return false end
   redis.call('HDEL', prefix .. 'connections', connection)
+  redis.call('HDEL', prefix .. 'connection-opened', connection)
   redis.call('SREM', prefix .. 'host:' .. host, connection)
   redis.call('SREM', prefix .. 'person-connections:' .. id, connection)
   local name, guest, stable = unpack(redis.call('HMGET', prefix .. 'person:' .. id, 'name', 'guest', 'stable'))
@@ -71,15 +72,30 @@ end
 -- only this connection (a guest), the guest's browser ("" if none), and "1" if the name
 -- may be taken from that browser's guest with no connection left; then the person's earlier
 -- connection a resuming client proved it had ("" if none), the host that held it, and the
--- grace deadline ("" for none): it is dropped first, if still there, keeping the person.
--- Return {name, guest, departures} (departures as {id, name, guest, room} lists); 'live'
--- for a guest connected already; false if someone online has that name key: the caller
--- then picks another name.
+-- grace deadline ("" for none); then when this connection's Engine.IO session opened ("" if
+-- unknown). A client that proved it is the guest's tab takes the guest over: every
+-- connection of the guest opened before this one is one the tab left (that one, or a later
+-- one whose welcome it never got), and is dropped first, whichever process holds it,
+-- keeping the person; one opened after it is the tab's newer connection (this connect
+-- reached presence late, from a process stopped meanwhile), which stays. Return {name, guest, departures} (departures as {id, name, guest, room}
+-- lists); 'live' for a guest connected already; false if someone online has that name key:
+-- the caller then picks another name.
 local prefix, connection, id, host = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local person = prefix .. 'person:' .. id
 local departures = {}
-if ARGV[13] ~= '' and redis.call('HGET', prefix .. 'connections', ARGV[13]) == id then
-  drop(prefix, ARGV[13], ARGV[14], ARGV[15], departures, true)
+if ARGV[13] ~= '' then
+  local hosts = redis.call('ZRANGE', prefix .. 'hosts', 0, -1)
+  for _, old in ipairs(redis.call('SMEMBERS', prefix .. 'person-connections:' .. id)) do
+    local opened = redis.call('HGET', prefix .. 'connection-opened', old)
+    local left = ARGV[16] == '' or not opened or tonumber(opened) <= tonumber(ARGV[16])
+    local holder = ARGV[14]
+    if redis.call('SISMEMBER', prefix .. 'host:' .. holder, old) == 0 then
+      for _, each in ipairs(hosts) do
+        if redis.call('SISMEMBER', prefix .. 'host:' .. each, old) == 1 then holder = each end
+      end
+    end
+    if left then drop(prefix, old, holder, ARGV[15], departures, true) end
+  end
 end
 if ARGV[10] == '1' and redis.call('EXISTS', prefix .. 'person-connections:' .. id) == 1 then return 'live' end
 if redis.call('EXISTS', person) == 0 then
@@ -94,6 +110,7 @@ if redis.call('EXISTS', person) == 0 then
              'browser', ARGV[11])
 end
 redis.call('HSET', prefix .. 'connections', connection, id)
+if ARGV[16] ~= '' then redis.call('HSET', prefix .. 'connection-opened', connection, ARGV[16]) end
 redis.call('SADD', prefix .. 'person-connections:' .. id, connection)
 redis.call('SADD', prefix .. 'host:' .. host, connection)
 -- Known from its first connection on, a host that never beats is dropped too.
