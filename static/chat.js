@@ -320,7 +320,8 @@ socket.on("dm-opened", ({ dm }) => enterDm(dm));
 
 // --- Connection -------------------------------------------------------------------------
 
-// The server sends welcome and presence before the socket's own "connect" event fires.
+// The server sends welcome, presence and the histories right after the socket's "connect":
+// the page says it is connected once welcomed, when it knows who and where it is.
 socket.on("welcome", (welcome) => {
   state.welcome(welcome);
   moderation.welcome(welcome);
@@ -330,11 +331,11 @@ socket.on("welcome", (welcome) => {
   if (!state.joined.length) joinRoom(state.defaultRoom);
   switchTo(state.current);
   restoreDms();
+  state.connected();
+  view.status(state);
 });
 
 socket.on("connect", () => {
-  state.connected();
-  view.status(state);
   outbox.resend(); // what the server may not have: it answers a resend of what it has with the original
 });
 socket.on("disconnect", () => {
