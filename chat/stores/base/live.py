@@ -56,9 +56,10 @@ class Presence(ABC):
         it, as a disconnect drops it but keeping the person and their name, so the client
         takes its person over at once. One opened after it is the tab's newer connection
         (this connect reached presence late, its process stopped meanwhile): it stays, and
-        the late newcomer, whose client gave up on it, is a new guest. A new guest asking for a name held only by a guest of the same
-        browser with no connection left (a tab closed within its grace period) gets that
-        name, and that guest leaves their rooms now: those are the departures.
+        the late newcomer, whose client gave up on it, is a new guest. A new guest asking
+        for a name held only by a guest of the same browser with no connection left (a tab
+        closed within its grace period) gets that name, and that guest leaves their rooms
+        now: those are the departures.
         """
         raise NotImplementedError(UNIMPLEMENTED)
 

@@ -77,9 +77,10 @@ end
 -- connection of the guest opened before this one is one the tab left (that one, or a later
 -- one whose welcome it never got), and is dropped first, whichever process holds it,
 -- keeping the person; one opened after it is the tab's newer connection (this connect
--- reached presence late, from a process stopped meanwhile), which stays. Return {name, guest, departures} (departures as {id, name, guest, room}
--- lists); 'live' for a guest connected already; false if someone online has that name key:
--- the caller then picks another name.
+-- reached presence late, from a process stopped meanwhile), which stays. Return {name,
+-- guest, departures} (departures as {id, name, guest, room} lists); 'live' for a guest
+-- connected already; false if someone online has that name key: the caller then picks
+-- another name.
 local prefix, connection, id, host = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local person = prefix .. 'person:' .. id
 local departures = {}
